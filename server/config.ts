@@ -1,0 +1,118 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { Ajv } from 'ajv';
+
+/** A string enum as plain JSON Schema `enum`, so a bad value gets one message naming the choices. */
+function oneOf<const T extends readonly string[]>(
+  values: T,
+  opts: { default: T[number]; description: string },
+) {
+  return Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...opts });
+}
+
+/**
+ * Every setting Sawa reads, with its default, in one schema. Nothing else in the
+ * code reads process.env: entry points call loadConfig() once and pass the result on.
+ */
+export const ConfigSchema = Type.Object({
+  NODE_ENV: oneOf(['development', 'production', 'test'] as const, {
+    default: 'development',
+    description: 'development generates missing secrets under DATA_DIR',
+  }),
+  PORT: Type.Integer({
+    minimum: 0,
+    maximum: 65535,
+    default: 3000,
+    description: 'HTTP port of the service',
+  }),
+  HOST: Type.String({
+    minLength: 1,
+    default: '127.0.0.1',
+    description: 'interface the service binds (0.0.0.0 for every interface)',
+  }),
+  STORE_PORT: Type.Integer({
+    minimum: 0,
+    maximum: 65535,
+    default: 5984,
+    description: 'port of the embedded store (always bound to loopback by npm start)',
+  }),
+  STORE_HOST: Type.String({
+    minLength: 1,
+    default: '127.0.0.1',
+    description: 'interface `npm run store` binds',
+  }),
+  DATA_DIR: Type.String({
+    minLength: 1,
+    default: './data',
+    description: 'where the embedded store keeps its databases and generated secrets',
+  }),
+  COUCHDB_URL: Type.Optional(
+    Type.String({
+      pattern: '^https?://',
+      description: 'an Apache CouchDB 3.x to use instead of the embedded store',
+    }),
+  ),
+  COUCHDB_USER: Type.Optional(
+    Type.String({ minLength: 1, description: 'CouchDB server admin name' }),
+  ),
+  COUCHDB_PASSWORD: Type.Optional(
+    Type.String({ minLength: 1, description: 'CouchDB server admin password' }),
+  ),
+  COUCHDB_PROXY_SECRET: Type.Optional(
+    Type.String({
+      minLength: 16,
+      description:
+        'secret for CouchDB proxy authentication ([chttpd_auth] secret); generated under DATA_DIR for the embedded store',
+    }),
+  ),
+  LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, {
+    default: 'info',
+    description: 'pino log level',
+  }),
+  STORE_MAX_REQUEST_BYTES: Type.Integer({
+    minimum: 1024,
+    default: 64 * 1024 * 1024,
+    description: 'largest request body the embedded store accepts (413 above)',
+  }),
+  STORE_MAX_DOCUMENT_BYTES: Type.Integer({
+    minimum: 1024,
+    default: 8 * 1024 * 1024,
+    description: 'largest JSON document the embedded store accepts, as CouchDB max_document_size',
+  }),
+});
+
+export type Config = Static<typeof ConfigSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const ajv = new Ajv({ coerceTypes: true, useDefaults: true, allErrors: true, strict: false });
+const validate = ajv.compile(ConfigSchema);
+
+/** Builds the configuration from an environment (process.env by default), or throws ConfigError listing each bad value. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const known = Object.keys(ConfigSchema.properties);
+  const input: Record<string, unknown> = {};
+  for (const key of known) {
+    const value = env[key];
+    if (value !== undefined && value !== '') input[key] = value;
+  }
+  if (!validate(input)) {
+    const problems = (validate.errors ?? []).map((e) => {
+      const key = e.instancePath.replace(/^\//, '');
+      const given = key ? ` (got ${JSON.stringify(env[key])})` : '';
+      const hint = (ConfigSchema.properties as Record<string, { description?: string }>)[key]
+        ?.description;
+      const allowed =
+        e.keyword === 'enum'
+          ? `: ${(e.params as { allowedValues: string[] }).allowedValues.join(', ')}`
+          : '';
+      return `${key || 'config'} ${e.message}${allowed}${given}${hint ? ` — ${hint}` : ''}`;
+    });
+    throw new ConfigError(problems);
+  }
+  return input as Config;
+}
