@@ -78,6 +78,66 @@ export const ConfigSchema = Type.Object({
     default: 8 * 1024 * 1024,
     description: 'largest JSON document the embedded store accepts, as CouchDB max_document_size',
   }),
+  JWT_SECRET: Type.Optional(
+    Type.String({
+      minLength: 32,
+      description:
+        'HS256 key for access tokens (32+ chars); required in production unless JWT_ALGORITHM is asymmetric; generated under DATA_DIR in development',
+    }),
+  ),
+  JWT_ALGORITHM: oneOf(['HS256', 'RS256', 'ES256', 'EdDSA'] as const, {
+    default: 'HS256',
+    description: 'access-token signature algorithm',
+  }),
+  JWT_PRIVATE_KEY_FILE: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description: 'PEM private key for RS256/ES256/EdDSA access tokens',
+    }),
+  ),
+  JWT_PUBLIC_KEY_FILE: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description: 'PEM public key for RS256/ES256/EdDSA access tokens',
+    }),
+  ),
+  ACCESS_TOKEN_TTL_SEC: Type.Integer({
+    minimum: 30,
+    maximum: 86400,
+    default: 900,
+    description: 'access-token lifetime, seconds',
+  }),
+  REFRESH_TOKEN_TTL_SEC: Type.Integer({
+    minimum: 300,
+    default: 30 * 86400,
+    description: 'refresh-token lifetime, seconds (a phone offline longer must log in again)',
+  }),
+  PASSWORD_MIN_LENGTH: Type.Integer({
+    minimum: 6,
+    maximum: 128,
+    default: 8,
+    description: 'shortest password accepted at signup',
+  }),
+  AUTH_RATE_LIMIT_PER_MIN: Type.Integer({
+    minimum: 1,
+    default: 10,
+    description: 'login/signup attempts per minute, per IP and per user name',
+  }),
+  ACCOUNTS_DB: Type.String({
+    pattern: '^[a-z][a-z0-9_$()+/-]*$',
+    default: 'sawa-accounts',
+    description: 'CouchDB database holding Sawa user records and refresh tokens',
+  }),
+  SYNC_MAX_REQUEST_BYTES: Type.Integer({
+    minimum: 1024,
+    default: 16 * 1024 * 1024,
+    description: 'largest request body the sync gateway accepts (413 above), after gzip decoding',
+  }),
+  SYNC_RATE_LIMIT_PER_MIN: Type.Integer({
+    minimum: 1,
+    default: 1200,
+    description: 'sync gateway requests per minute per user',
+  }),
 });
 
 export type Config = Static<typeof ConfigSchema>;

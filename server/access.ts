@@ -1,0 +1,28 @@
+import type { SawaUser } from './accounts/types.js';
+import { userDbName, teamFromDbName } from './provisioning/names.js';
+
+export type DbRight = 'read' | 'write';
+
+/**
+ * The one place that decides who may use which database: the gateway, the
+ * admin and report routes and the jobs ask here, nothing re-implements it.
+ * A user reads and writes their own database and the databases of their teams
+ * in the mode of their membership; everything else (other users' databases,
+ * `_users`, `_replicator`, any system or unknown name) is refused.
+ */
+export function dbRight(user: SawaUser, db: string): DbRight | null {
+  if (user.disabled) return null;
+  if (db === userDbName(user.name)) return 'write';
+  const team = teamFromDbName(db);
+  if (team === null) return null;
+  const membership = user.teams.find((m) => m.team === team);
+  return membership ? membership.mode : null;
+}
+
+/** The databases a user may sync, as the auth responses list them. */
+export function userDbs(user: SawaUser): { user: string; shared: string[] } {
+  return {
+    user: userDbName(user.name),
+    shared: user.teams.map((m) => `team-${m.team}`),
+  };
+}

@@ -1,0 +1,60 @@
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import couchPlugin, { type CouchConnection } from './couch/client.js';
+import healthRoutes from './routes/health.js';
+import type { Config } from './config.js';
+
+export interface AppOptions {
+  config: Config;
+  couch: CouchConnection;
+}
+
+/** Fastify options shared by the server and the tests, so both validate and log alike. */
+export function serverOptions(config: Config): FastifyServerOptions {
+  return {
+    logger: {
+      level: config.LOG_LEVEL,
+      redact: {
+        paths: [
+          'req.headers.authorization',
+          'req.headers.cookie',
+          'req.headers["x-auth-couchdb-token"]',
+          'res.headers["set-cookie"]',
+          '*.password',
+          '*.refresh_token',
+          '*.access_token',
+        ],
+        censor: '[redacted]',
+      },
+    },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1024 },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+  };
+}
+
+/** The whole Sawa service as one plugin: external plugins, then Sawa's own, then routes. */
+export default async function app(fastify: FastifyInstance, opts: AppOptions): Promise<void> {
+  fastify.decorate('config', opts.config);
+  await fastify.register(swagger, {
+    openapi: {
+      info: {
+        title: 'Sawa',
+        version: '0.1.0',
+        description: 'Offline-first sync backend: accounts, per-user CouchDB databases and the sync gateway PouchDB replicates through.',
+      },
+      components: {
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      },
+    },
+  });
+  await fastify.register(swaggerUi, { routePrefix: '/docs' });
+  await fastify.register(couchPlugin, { conn: opts.couch });
+  await fastify.register(healthRoutes);
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config;
+  }
+}

@@ -1,0 +1,93 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { DATABASE_KINDS, type DatabaseKind, type SyncRule } from '../../sync-rules/types.js';
+import { loadRules, type RuleSet } from './load.js';
+import { designDocsDir, readDesignSource } from './sources.js';
+import { generateValidateDocUpdate } from './validate-doc-update.js';
+
+/**
+ * Builds the design documents from design-docs/<ddoc>/ (views/<view>/map.js and reduce.js,
+ * one function per file) and, where the folder has validate_doc_update/, the function
+ * generated from the rules. One set per kind of database, since each kind admits different
+ * document types. Each document carries `version`, a hash of its content, so a deploy can
+ * tell an up-to-date database from a stale one without comparing functions.
+ */
+
+export interface View {
+  map: string;
+  reduce?: string;
+}
+
+export interface DesignDoc {
+  _id: string;
+  language: 'javascript';
+  /** sha256 (hex) of the canonical JSON of every other field; see designDocVersion. */
+  version: string;
+  /** The kind of database this design document is for. */
+  kind: DatabaseKind;
+  validate_doc_update?: string;
+  views: Record<string, View>;
+}
+
+export type DesignDocSet = Record<DatabaseKind, DesignDoc[]>;
+
+export function buildDesignDocs(rules: RuleSet | readonly SyncRule[]): DesignDocSet {
+  const ruleSet = isRuleSet(rules) ? rules : loadRules(rules);
+  const root = designDocsDir();
+  const names = readdirSync(root, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && d.name !== 'build')
+    .map((d) => d.name)
+    .sort();
+  const build = (kind: DatabaseKind) =>
+    names.map((name) => {
+      const hasValidation = existsSync(join(root, name, 'validate_doc_update'));
+      const content = {
+        _id: `_design/${name}`,
+        language: 'javascript' as const,
+        kind,
+        ...(hasValidation && { validate_doc_update: generateValidateDocUpdate(ruleSet, kind) }),
+        views: readViews(root, name),
+      };
+      return { ...content, version: designDocVersion(content) };
+    });
+  return Object.fromEntries(DATABASE_KINDS.map((kind) => [kind, build(kind)])) as DesignDocSet;
+}
+
+/** The content hash: sha256 of the canonical JSON (sorted keys) of all but _rev and version. */
+export function designDocVersion(doc: object): string {
+  const {
+    _rev: _ignoredRev,
+    version: _ignoredVersion,
+    ...content
+  } = doc as Record<string, unknown>;
+  return createHash('sha256').update(canonicalJson(content)).digest('hex');
+}
+
+function readViews(root: string, ddoc: string): Record<string, View> {
+  const dir = join(root, ddoc, 'views');
+  if (!existsSync(dir)) return {};
+  const views: Record<string, View> = {};
+  for (const view of readdirSync(dir).sort()) {
+    const map = readDesignSource(join(ddoc, 'views', view, 'map.js'));
+    const hasReduce = existsSync(join(dir, view, 'reduce.js'));
+    const reduce = hasReduce ? readDesignSource(join(ddoc, 'views', view, 'reduce.js')) : undefined;
+    views[view] = reduce ? { map, reduce } : { map };
+  }
+  return views;
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+function isRuleSet(value: RuleSet | readonly SyncRule[]): value is RuleSet {
+  return !Array.isArray(value) && 'validators' in value;
+}

@@ -1,0 +1,62 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import vm from 'node:vm';
+import * as acorn from 'acorn';
+
+/**
+ * Reads the design-doc source files. Each file is an ES module whose only statement is
+ * `export default function (…) {…}` (or `export default '_count'` for a built-in reduce), so
+ * it lints and formats like the rest of the tree, while what goes into CouchDB is the function
+ * text itself, cut out of the file unchanged.
+ */
+
+// From server/rules/ (tsx, tap) or dist/server/rules/ (tsc output): the first that exists.
+const CANDIDATES = ['../../design-docs/', '../../../design-docs/'];
+
+let root: string | undefined;
+
+export function designDocsDir(): string {
+  root ??= CANDIDATES.map((c) => fileURLToPath(new URL(c, import.meta.url))).find((dir) =>
+    existsSync(join(dir, 'sawa')),
+  );
+  if (!root) throw new Error(`design-docs/ not found from ${fileURLToPath(import.meta.url)}`);
+  return root;
+}
+
+/** The text of the file's default-exported function, or the built-in reduce name it exports. */
+export function readDesignSource(relativePath: string): string {
+  const file = join(designDocsDir(), relativePath);
+  const text = readFileSync(file, 'utf8');
+  return extractDefaultExport(text, relativePath);
+}
+
+export function extractDefaultExport(text: string, where: string): string {
+  let program: acorn.Program;
+  try {
+    // ES2017 at most: CouchDB's SpiderMonkey builds and QuickJS must all run it.
+    program = acorn.parse(text, { ecmaVersion: 2017, sourceType: 'module' });
+  } catch (err) {
+    throw new Error(`${where}: not ES2017 JavaScript: ${(err as Error).message}`);
+  }
+  const [only, ...rest] = program.body;
+  if (!only || rest.length > 0 || only.type !== 'ExportDefaultDeclaration') {
+    throw new Error(
+      `${where}: must contain exactly one statement, export default function (…) {…}`,
+    );
+  }
+  const decl = only.declaration;
+  if (decl.type === 'FunctionDeclaration') return text.slice(decl.start, decl.end);
+  if (decl.type === 'Literal' && typeof decl.value === 'string' && decl.value.startsWith('_')) {
+    return decl.value;
+  }
+  throw new Error(`${where}: must export a function or a built-in reduce such as '_count'`);
+}
+
+/**
+ * Evaluates a function expression in a fresh JavaScript context, without Node's globals, as
+ * CouchDB would: code that leans on anything outside itself fails here, not in production.
+ */
+export function evaluateIsolated<T>(source: string): T {
+  return vm.runInNewContext(`(${source})`, Object.create(null), { filename: 'sawa-ddoc.js' }) as T;
+}

@@ -1,0 +1,101 @@
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { CouchError, errors, toCouchError } from './errors.js';
+import type { StoreContext, StoreOptions } from './context.js';
+import { Registry } from './registry.js';
+import { Validators } from './validators.js';
+import { UuidGenerator } from './uuids.js';
+import { Authenticator } from './authenticate.js';
+import { loadEngine } from './sandbox/engine.js';
+import serverRoutes from './routes/server.js';
+import sessionRoutes from './routes/session.js';
+import dbRoutes from './routes/db.js';
+import docRoutes from './routes/docs.js';
+import bulkRoutes from './routes/bulk.js';
+import changesRoutes from './routes/changes.js';
+import attachmentRoutes from './routes/attachments.js';
+import viewRoutes from './routes/views.js';
+import findRoutes from './routes/find.js';
+import { ADMIN_ONLY } from './security.js';
+import { USERS_DB } from './auth/users-db.js';
+import { usersDbGuard } from './users-read.js';
+
+export type { StoreOptions } from './context.js';
+
+/** Fastify settings the store needs to route CouchDB's URLs (long ids, `%2F` in names, `db/`). */
+export const storeServerOptions = (opts: StoreOptions, logger: FastifyServerOptions['logger']): FastifyServerOptions => ({
+  logger,
+  bodyLimit: opts.maxRequestBytes,
+  routerOptions: { ignoreTrailingSlash: true, maxParamLength: 8192 },
+  // Bodies arrive raw; each route parses them to answer malformed JSON as CouchDB does.
+  disableRequestLogging: true,
+});
+
+/**
+ * The embedded CouchDB-compatible store as one Fastify app. It knows nothing of
+ * Sawa: the service reaches it over HTTP exactly as it would reach Apache CouchDB.
+ */
+export async function buildStore(opts: StoreOptions, logger: FastifyServerOptions['logger'] = false): Promise<FastifyInstance> {
+  await loadEngine();
+  const registry = await Registry.open(opts.dataDir, { maxOpen: opts.maxOpenDbs });
+  for (const system of [USERS_DB, '_replicator']) {
+    if (!registry.exists(system)) await registry.create(system, ADMIN_ONLY);
+  }
+  const store: StoreContext = { opts, registry, validators: new Validators(), uuids: new UuidGenerator() };
+  const app = Fastify(storeServerOptions(opts, logger));
+  app.decorate('store', store);
+  const authenticator = new Authenticator(app);
+  await authenticator.init();
+  app.decorate('authenticator', authenticator);
+  app.decorateRequest('userCtx', null as never);
+  app.decorateRequest('authMethod', 'none');
+
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+  app.setErrorHandler((err, req, reply) => {
+    const e = fromFastify(err);
+    if (e.status >= 500) req.log.error({ err }, 'store request failed');
+    void reply.code(e.status).header('content-type', 'application/json').send(JSON.stringify(e));
+  });
+  app.setNotFoundHandler((_req, reply) => {
+    void reply.code(404).send(errors.notFound('missing').toJSON());
+  });
+
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('server', `CouchDB/3.3.3 (Sawa embedded store ${opts.version})`);
+    reply.header('cache-control', 'must-revalidate');
+    await authenticator.authenticate(req, reply);
+  });
+
+  app.addHook('preHandler', async (req) => {
+    usersDbGuard((req.params as { db?: string } | undefined)?.db, req.method, req.url, req.userCtx);
+  });
+
+  app.addHook('onClose', async () => {
+    await registry.close();
+  });
+
+  await app.register(serverRoutes);
+  await app.register(sessionRoutes);
+  await app.register(dbRoutes);
+  await app.register(docRoutes);
+  await app.register(bulkRoutes);
+  await app.register(changesRoutes);
+  await app.register(attachmentRoutes);
+  await app.register(viewRoutes);
+  await app.register(findRoutes);
+  return app;
+}
+
+/** Fastify's own errors (body too large, bad content, routing) in CouchDB's shape. */
+function fromFastify(err: unknown): CouchError {
+  if (err instanceof CouchError) return err;
+  const e = err as { code?: string; statusCode?: number; message?: string };
+  if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return errors.tooLarge();
+  if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return errors.badContentType();
+  if (e.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || e.code === 'FST_ERR_CTP_INVALID_JSON_BODY') return errors.invalidJson();
+  if (typeof e.statusCode === 'number' && e.statusCode < 500) {
+    return new CouchError(e.statusCode, 'bad_request', e.message ?? 'bad request');
+  }
+  return toCouchError(err);
+}

@@ -1,0 +1,64 @@
+import { openPouch, type Db } from './pouch.js';
+
+export type DbUpdateType = 'created' | 'updated' | 'deleted';
+
+export interface DbUpdate {
+  db_name: string;
+  type: DbUpdateType;
+  seq: string;
+}
+
+const FLUSH_MS = 25;
+
+/**
+ * The `_db_updates` feed: one document per database in an internal PouchDB, so
+ * its changes feed lists each database once, at the sequence of its last event.
+ * Notices are batched for a few milliseconds; a crash inside that window is
+ * covered by the registry, which re-announces every database after an unclean stop.
+ */
+export class DbUpdates {
+  private pending = new Map<string, DbUpdateType>();
+  private timer: NodeJS.Timeout | null = null;
+  private flushing: Promise<void> = Promise.resolve();
+
+  private constructor(readonly db: Db) {}
+
+  static async open(path: string): Promise<DbUpdates> {
+    const db = openPouch(path);
+    await db.info();
+    return new DbUpdates(db);
+  }
+
+  notify(name: string, type: DbUpdateType): void {
+    const prev = this.pending.get(name);
+    // 'created' followed by writes is still news of a creation; a deletion wins over all.
+    if (!(prev === 'created' && type === 'updated')) this.pending.set(name, type);
+    if (!this.timer) this.timer = setTimeout(() => void this.flush(), FLUSH_MS);
+  }
+
+  flush(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const batch = this.pending;
+    this.pending = new Map();
+    this.flushing = this.flushing.then(() => this.write(batch)).catch(() => undefined);
+    return this.flushing;
+  }
+
+  private async write(batch: Map<string, DbUpdateType>): Promise<void> {
+    if (batch.size === 0) return;
+    const ids = [...batch.keys()];
+    const existing = await this.db.allDocs({ keys: ids });
+    const docs = existing.rows.map((row, i) => {
+      const id = ids[i] as string;
+      const rev = 'value' in row && row.value ? row.value.rev : undefined;
+      return { _id: id, ...(rev ? { _rev: rev } : {}), type: batch.get(id) };
+    });
+    await this.db.bulkDocs(docs as never);
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    await this.db.close();
+  }
+}

@@ -1,0 +1,72 @@
+import type { FastifyRequest } from 'fastify';
+import { errors } from './errors.js';
+
+type Query = Record<string, string | string[] | undefined>;
+
+function one(q: Query, key: string): string | undefined {
+  const v = q[key];
+  return Array.isArray(v) ? v[v.length - 1] : v;
+}
+
+/** Query parameters as CouchDB reads them: booleans are `true`/`false`, keys are JSON. */
+export const params = {
+  bool(req: FastifyRequest, key: string, dflt = false): boolean {
+    const v = one(req.query as Query, key);
+    if (v === undefined) return dflt;
+    if (v === 'true') return true;
+    if (v === 'false') return false;
+    throw errors.queryParse(`Invalid boolean parameter: "${v}"`);
+  },
+  int(req: FastifyRequest, key: string, opts: { min?: number } = {}): number | undefined {
+    const v = one(req.query as Query, key);
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!/^-?\d+$/.test(v) || !Number.isSafeInteger(n) || n < (opts.min ?? 0)) {
+      throw errors.queryParse(`Invalid value for ${key}: "${v}"`);
+    }
+    return n;
+  },
+  str(req: FastifyRequest, key: string): string | undefined {
+    return one(req.query as Query, key);
+  },
+  json(req: FastifyRequest, key: string): unknown {
+    const v = one(req.query as Query, key);
+    if (v === undefined) return undefined;
+    try {
+      return JSON.parse(v);
+    } catch {
+      throw errors.badRequest(`invalid_json: ${key} must be JSON`);
+    }
+  },
+  has(req: FastifyRequest, key: string): boolean {
+    return one(req.query as Query, key) !== undefined;
+  },
+};
+
+/** The request body parsed as JSON (the store reads bodies raw and parses them itself to answer as CouchDB does). */
+export function jsonBody(req: FastifyRequest): unknown {
+  const raw = req.body;
+  if (raw === undefined || raw === null || (Buffer.isBuffer(raw) && raw.length === 0)) {
+    throw errors.badRequest('Request body must be a JSON object');
+  }
+  const text = Buffer.isBuffer(raw) ? raw.toString('utf8') : String(raw);
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw errors.invalidJson();
+  }
+}
+
+export function jsonObject(req: FastifyRequest): Record<string, unknown> {
+  const body = jsonBody(req);
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw errors.badRequest('Request body must be a JSON object');
+  }
+  return body as Record<string, unknown>;
+}
+
+/** A POST with a non-JSON Content-Type is refused as CouchDB refuses it (415). */
+export function requireJsonType(req: FastifyRequest): void {
+  const type = String(req.headers['content-type'] ?? '');
+  if (!type.toLowerCase().startsWith('application/json')) throw errors.badContentType();
+}

@@ -1,0 +1,281 @@
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { openPouch, type Db } from './pouch.js';
+import { errors } from './errors.js';
+import { assertDbName, dirNameFor } from './names.js';
+import { ADMIN_ONLY, type SecurityObject } from './security.js';
+import { DbUpdates } from './db-updates.js';
+import { Mutex } from './mutex.js';
+
+/** What the store remembers about one database, kept in the internal meta database. */
+export interface DbRecord {
+  _id: string;
+  _rev?: string;
+  dir: string;
+  created_at: string;
+  /** Added to PouchDB's sequence numbers so that a purge rebuild never makes a sequence go backwards. */
+  seq_offset: number;
+  security: SecurityObject;
+}
+
+interface OpenDb {
+  db: Db;
+  refs: number;
+  lastUsed: number;
+  /** Called when the database is closed under a long-lived reader (delete, purge). */
+  closers: Set<() => void>;
+}
+
+export interface Handle {
+  readonly name: string;
+  readonly db: Db;
+  readonly record: DbRecord;
+  /** Ends a long-lived reader (a continuous feed) if the database goes away under it. */
+  onClose(cb: () => void): void;
+  /** Announces a successful write on `_db_updates`. */
+  changed(): void;
+  release(): void;
+}
+
+const META_DIR = '_meta';
+const DBS_DIR = 'dbs';
+
+/**
+ * Owns every database of the store: which exist (the meta database is the truth,
+ * so a crash between creating files and recording them leaves only an orphan to
+ * sweep), their security objects, and a bounded pool of open LevelDB handles.
+ */
+export class Registry {
+  private readonly records = new Map<string, DbRecord>();
+  private readonly open = new Map<string, OpenDb>();
+  private readonly locks = new Map<string, Mutex>();
+  private generation = Date.now();
+
+  private constructor(
+    readonly dataDir: string,
+    private readonly meta: Db,
+    readonly updates: DbUpdates,
+    readonly serverUuid: string,
+    private readonly maxOpen: number,
+  ) {}
+
+  static async open(dataDir: string, opts: { maxOpen?: number } = {}): Promise<Registry> {
+    await mkdir(join(dataDir, DBS_DIR), { recursive: true });
+    const meta = openPouch(join(dataDir, META_DIR));
+    const server = await upsertLocal(meta, '_local/server', (doc) => ({
+      uuid: (doc?.uuid as string | undefined) ?? randomUUID().replace(/-/g, ''),
+      clean_shutdown: false,
+    }));
+    const crashed = server.previous !== null && server.previous.clean_shutdown !== true;
+    const updates = await DbUpdates.open(join(dataDir, '_db_updates'));
+    const registry = new Registry(dataDir, meta, updates, server.doc.uuid as string, opts.maxOpen ?? 200);
+    const all = await meta.allDocs({ include_docs: true });
+    for (const row of all.rows) {
+      if (row.doc) registry.records.set(row.id, row.doc as unknown as DbRecord);
+    }
+    await registry.sweepOrphans();
+    // After a crash, writes may have landed whose _db_updates notice was still being batched.
+    if (crashed) for (const name of registry.records.keys()) updates.notify(name, 'updated');
+    return registry;
+  }
+
+  list(): string[] {
+    return [...this.records.keys()].sort();
+  }
+
+  exists(name: string): boolean {
+    return this.records.has(name);
+  }
+
+  record(name: string): DbRecord {
+    const rec = this.records.get(name);
+    if (!rec) throw errors.noDb();
+    return rec;
+  }
+
+  async create(name: string, security: SecurityObject = ADMIN_ONLY): Promise<void> {
+    assertDbName(name);
+    await this.lock(name).run(async () => {
+      if (this.records.has(name)) throw errors.fileExists();
+      const dir = dirNameFor(name, this.nextGeneration());
+      const db = openPouch(this.path(dir));
+      await db.info();
+      await db.close();
+      const rec: DbRecord = {
+        _id: name,
+        dir,
+        created_at: new Date().toISOString(),
+        seq_offset: 0,
+        security,
+      };
+      const res = await this.meta.put(rec as never);
+      this.records.set(name, { ...rec, _rev: res.rev });
+    });
+    this.updates.notify(name, 'created');
+  }
+
+  async delete(name: string): Promise<void> {
+    await this.lock(name).run(async () => {
+      const rec = this.record(name);
+      await this.meta.remove(rec._id, rec._rev as string);
+      this.records.delete(name);
+      await this.waitIdle(name);
+      await this.closeOpen(name);
+      await openPouch(this.path(rec.dir)).destroy();
+    });
+    this.updates.notify(name, 'deleted');
+  }
+
+  async setSecurity(name: string, security: SecurityObject): Promise<void> {
+    await this.lock(name).run(async () => {
+      const rec = this.record(name);
+      await this.saveRecord({ ...rec, security });
+    });
+  }
+
+  /**
+   * Runs `fn` with the database to itself (no other reader or writer), then
+   * points the record at the directory `fn` returns. Used by purge: the new
+   * directory is complete before the record switches, so a crash leaves the old one.
+   */
+  async rebuild(
+    name: string,
+    fn: (old: Db, newDb: Db, rec: DbRecord) => Promise<{ seqOffset: number }>,
+  ): Promise<void> {
+    await this.lock(name).run(async () => {
+      const rec = this.record(name);
+      await this.waitIdle(name);
+      await this.closeOpen(name);
+      const old = openPouch(this.path(rec.dir));
+      const dir = dirNameFor(name, this.nextGeneration());
+      const fresh = openPouch(this.path(dir));
+      try {
+        const { seqOffset } = await fn(old, fresh, rec);
+        await fresh.close();
+        await this.saveRecord({ ...rec, dir, seq_offset: seqOffset });
+      } catch (err) {
+        await fresh.destroy().catch(() => undefined);
+        await old.close().catch(() => undefined);
+        throw err;
+      }
+      await old.destroy();
+    });
+    this.updates.notify(name, 'updated');
+  }
+
+  /** Opens (or reuses) the database's PouchDB; callers must release() the handle. */
+  async acquire(name: string): Promise<Handle> {
+    await this.lock(name).idle();
+    const rec = this.record(name);
+    let entry = this.open.get(name);
+    if (!entry) {
+      await this.evict();
+      entry = { db: openPouch(this.path(rec.dir)), refs: 0, lastUsed: 0, closers: new Set() };
+      this.open.set(name, entry);
+    }
+    const e = entry;
+    e.refs++;
+    e.lastUsed = Date.now();
+    let released = false;
+    return {
+      name,
+      db: e.db,
+      record: rec,
+      onClose: (cb) => e.closers.add(cb),
+      changed: () => this.updates.notify(name, 'updated'),
+      release: () => {
+        if (released) return;
+        released = true;
+        e.refs--;
+        e.lastUsed = Date.now();
+      },
+    };
+  }
+
+  async use<T>(name: string, fn: (h: Handle) => Promise<T>): Promise<T> {
+    const h = await this.acquire(name);
+    try {
+      return await fn(h);
+    } finally {
+      h.release();
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const name of [...this.open.keys()]) await this.closeOpen(name);
+    await this.updates.close();
+    await upsertLocal(this.meta, '_local/server', (doc) => ({ ...doc, clean_shutdown: true }));
+    await this.meta.close();
+  }
+
+  private path(dir: string): string {
+    return join(this.dataDir, DBS_DIR, dir);
+  }
+
+  private nextGeneration(): number {
+    this.generation = Math.max(this.generation + 1, Date.now());
+    return this.generation;
+  }
+
+  private lock(name: string): Mutex {
+    let m = this.locks.get(name);
+    if (!m) {
+      m = new Mutex();
+      this.locks.set(name, m);
+    }
+    return m;
+  }
+
+  private async saveRecord(rec: DbRecord): Promise<void> {
+    const res = await this.meta.put(rec as never);
+    this.records.set(rec._id, { ...rec, _rev: res.rev });
+  }
+
+  /** Waits for in-flight requests to finish and ends long-lived readers. */
+  private async waitIdle(name: string): Promise<void> {
+    const entry = this.open.get(name);
+    if (!entry) return;
+    for (const cb of entry.closers) cb();
+    entry.closers.clear();
+    while (entry.refs > 0) await new Promise((r) => setTimeout(r, 10));
+  }
+
+  private async closeOpen(name: string): Promise<void> {
+    const entry = this.open.get(name);
+    if (!entry) return;
+    this.open.delete(name);
+    for (const cb of entry.closers) cb();
+    await entry.db.close().catch(() => undefined);
+  }
+
+  private async evict(): Promise<void> {
+    if (this.open.size < this.maxOpen) return;
+    const idle = [...this.open.entries()]
+      .filter(([, e]) => e.refs === 0)
+      .sort((a, b) => a[1].lastUsed - b[1].lastUsed);
+    for (const [name] of idle.slice(0, Math.max(1, this.open.size - this.maxOpen + 1))) {
+      await this.closeOpen(name);
+    }
+  }
+
+  /** Removes database directories no record points at: leftovers of a crash mid-create, -delete or -purge. */
+  private async sweepOrphans(): Promise<void> {
+    const live = new Set([...this.records.values()].map((r) => r.dir));
+    for (const entry of await readdir(join(this.dataDir, DBS_DIR))) {
+      const base = entry.replace(/-mrview-.*$/, '');
+      if (!live.has(base)) await rm(join(this.dataDir, DBS_DIR, entry), { recursive: true, force: true });
+    }
+  }
+}
+
+async function upsertLocal(
+  db: Db,
+  id: string,
+  fn: (doc: Record<string, unknown> | null) => Record<string, unknown>,
+): Promise<{ doc: Record<string, unknown>; previous: Record<string, unknown> | null }> {
+  const previous = (await db.get(id).catch(() => null)) as Record<string, unknown> | null;
+  const doc = { ...fn(previous), _id: id, ...(previous ? { _rev: previous._rev } : {}) };
+  await db.put(doc as never);
+  return { doc, previous };
+}

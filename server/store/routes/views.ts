@@ -1,0 +1,59 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { errors, toCouchError } from '../errors.js';
+import { jsonObject, params } from '../http.js';
+import { requireMember } from '../access.js';
+import { queryView } from '../views.js';
+import { dbName } from './db.js';
+
+const KEYS = ['key', 'startkey', 'start_key', 'endkey', 'end_key', 'keys'] as const;
+
+function viewOptions(req: FastifyRequest, body: Record<string, unknown>): Record<string, unknown> {
+  const q: Record<string, unknown> = {
+    include_docs: params.bool(req, 'include_docs'),
+    conflicts: params.bool(req, 'conflicts'),
+    descending: params.bool(req, 'descending'),
+    inclusive_end: params.bool(req, 'inclusive_end', true),
+    update_seq: params.bool(req, 'update_seq'),
+  };
+  if (params.has(req, 'reduce')) q.reduce = params.bool(req, 'reduce');
+  if (params.has(req, 'group')) q.group = params.bool(req, 'group');
+  const groupLevel = params.int(req, 'group_level');
+  if (groupLevel !== undefined) q.group_level = groupLevel;
+  const limit = params.int(req, 'limit');
+  if (limit !== undefined) q.limit = limit;
+  const skip = params.int(req, 'skip');
+  if (skip !== undefined) q.skip = skip;
+  for (const k of KEYS) {
+    const v = params.json(req, k);
+    if (v !== undefined) q[k.replace('_key', 'key')] = v;
+  }
+  if (body.keys !== undefined) q.keys = body.keys;
+  if (q.keys !== undefined && !Array.isArray(q.keys)) throw errors.badRequest('`keys` must be an array');
+  const stale = params.str(req, 'stale') ?? (params.str(req, 'update') === 'false' ? 'ok' : undefined);
+  if (stale === 'ok' || stale === 'update_after') q.stale = stale;
+  return q;
+}
+
+/** `GET|POST /db/_design/d/_view/v`: sandboxed map/reduce with CouchDB's query parameters. */
+export default async function viewRoutes(app: FastifyInstance): Promise<void> {
+  const { registry } = app.store;
+  const handler = async (req: FastifyRequest) => {
+    const name = dbName(req);
+    requireMember(req, registry.record(name));
+    const { ddoc, view } = req.params as { ddoc: string; view: string };
+    const body = req.method === 'POST' ? jsonObject(req) : {};
+    const opts = viewOptions(req, body);
+    return registry.use(name, async (h) => {
+      try {
+        return await queryView(h.db, ddoc, view, opts);
+      } catch (err) {
+        const e = toCouchError(err);
+        if (e.status === 404) throw errors.notFound(e.reason);
+        if (e.status >= 500) throw errors.badRequest(e.reason);
+        throw e;
+      }
+    });
+  };
+  app.get('/:db/_design/:ddoc/_view/:view', handler);
+  app.post('/:db/_design/:ddoc/_view/:view', handler);
+}

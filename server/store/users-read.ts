@@ -1,0 +1,27 @@
+import type { UserCtx } from './auth/user-ctx.js';
+import { USERS_DB, notServerAdmin, requiresServerAdmin, securityNotEditable } from './auth/users-db.js';
+import { isServerAdmin } from './auth/user-ctx.js';
+
+/**
+ * In `_users` anyone may write a user document (to sign up or change their own
+ * password) whatever the database's members say: the `_users` rules then decide.
+ */
+export function isUserDoc(db: string, id: string): boolean {
+  return db === USERS_DB && id.startsWith('org.couchdb.user:');
+}
+
+/**
+ * …and any named user may ask for a user document: `filterUserDocRead` then
+ * gives the owner all of it and others only the public fields (or 404).
+ */
+export function canReadUserDoc(db: string, id: string, ctx: UserCtx): boolean {
+  return isUserDoc(db, id) && ctx.name !== null;
+}
+
+/** `_users` endpoints CouchDB keeps for server admins, whatever `_security` says. */
+export function usersDbGuard(db: string | undefined, method: string, url: string, ctx: UserCtx): void {
+  if (db !== USERS_DB || isServerAdmin(ctx)) return;
+  const rest = url.split('?')[0]!.split('/').filter(Boolean).slice(1).map(decodeURIComponent);
+  if (requiresServerAdmin(method, rest)) throw notServerAdmin();
+  if (rest[0] === '_security' && method === 'PUT') throw securityNotEditable();
+}

@@ -1,0 +1,47 @@
+import createAbstractMapReduce from 'pouchdb-abstract-mapreduce';
+import { compileMap } from './sandbox/map.js';
+import { compileReduce } from './sandbox/reduce.js';
+import type { Db } from './pouch.js';
+import { errors } from './errors.js';
+
+type Emit = (key: unknown, value: unknown) => void;
+
+const maps = new Map<string, ReturnType<typeof compileMap>>();
+const reduces = new Map<string, ReturnType<typeof compileReduce>>();
+
+/** Compiled functions are kept by source text, so every index built from one view shares one sandbox. */
+function cached<T>(cache: Map<string, T>, source: string, make: () => T): T {
+  let fn = cache.get(source);
+  if (!fn) {
+    fn = make();
+    if (cache.size > 200) cache.delete(cache.keys().next().value as string);
+    cache.set(source, fn);
+  }
+  return fn;
+}
+
+/**
+ * CouchDB JavaScript views on PouchDB's incremental index machinery, with the
+ * map and reduce functions run in the sandbox instead of PouchDB's `eval`.
+ */
+const mapReduce = createAbstractMapReduce(
+  'mrviews',
+  (source: string, emit: Emit) => {
+    const map = cached(maps, source, () => compileMap(source, 'view'));
+    return (doc: unknown) => {
+      for (const [k, v] of map(doc)) emit(k, v);
+    };
+  },
+  (source: string) => cached(reduces, source, () => compileReduce(source, 'view')),
+  (ddoc: Record<string, unknown>, viewName: string) => {
+    const view = (ddoc.views as Record<string, { map?: unknown }>)[viewName];
+    if (typeof view?.map !== 'string') throw errors.notFound(`missing json key: map`);
+    if (ddoc.language !== undefined && ddoc.language !== 'javascript') {
+      throw errors.badRequest(`language ${String(ddoc.language)} is not supported for views`);
+    }
+  },
+);
+
+export function queryView(db: Db, ddoc: string, view: string, opts: Record<string, unknown>): Promise<Record<string, unknown>> {
+  return mapReduce.query.call(db, `${ddoc}/${view}`, opts) as Promise<Record<string, unknown>>;
+}

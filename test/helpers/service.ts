@@ -1,0 +1,34 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Test } from 'tap';
+import { loadConfig, type Config } from '../../server/config.js';
+import app, { serverOptions } from '../../server/app.js';
+import type { TestCouch } from './store.js';
+
+export interface TestService {
+  app: FastifyInstance;
+  /** Base URL of the listening service, e.g. http://127.0.0.1:41234 */
+  url: string;
+  config: Config;
+}
+
+/**
+ * The Sawa service as production builds it (same server options, same app
+ * plugin), on a free loopback port, against the test CouchDB.
+ */
+export async function testService(t: Test, couch: TestCouch, env: Record<string, string> = {}): Promise<TestService> {
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    DATA_DIR: couch.dataDir ?? '/tmp/sawa-test',
+    JWT_SECRET: 'test-jwt-secret-that-is-long-enough-0123456789',
+    ...env,
+  });
+  const server = Fastify(serverOptions(config));
+  await server.register(app, {
+    config,
+    couch: { url: couch.url, admin: couch.admin, proxySecret: couch.proxySecret },
+  });
+  const url = await server.listen({ host: '127.0.0.1', port: 0 });
+  t.teardown(() => server.close());
+  return { app: server, url, config };
+}

@@ -1,0 +1,86 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Test } from 'tap';
+import { loadConfig } from '../../server/config.js';
+import { startStore } from '../../server/store/start.js';
+
+export interface TestCouch {
+  /** Base URL without credentials, ending without a slash. */
+  url: string;
+  admin: { name: string; password: string };
+  proxySecret: string;
+  /** True when the tests run against the embedded store (not a real CouchDB from COUCHDB_URL). */
+  embedded: boolean;
+  /** Basic auth header for the admin. */
+  adminAuth: string;
+  dataDir?: string;
+}
+
+/**
+ * A CouchDB for one test file: the embedded store on a free loopback port with
+ * a fresh data directory, or the real CouchDB named by COUCHDB_URL (admin
+ * credentials in the URL, proxy secret in COUCHDB_PROXY_SECRET).
+ */
+export async function testCouch(t: Test, env: Record<string, string> = {}): Promise<TestCouch> {
+  const external = process.env.COUCHDB_URL;
+  if (external) {
+    const u = new URL(external);
+    const admin = { name: decodeURIComponent(u.username), password: decodeURIComponent(u.password) };
+    u.username = '';
+    u.password = '';
+    return {
+      url: u.toString().replace(/\/$/, ''),
+      admin,
+      proxySecret: process.env.COUCHDB_PROXY_SECRET ?? '',
+      embedded: false,
+      adminAuth: basicAuth(admin.name, admin.password),
+    };
+  }
+  const dataDir = await mkdtemp(join(tmpdir(), 'sawa-store-'));
+  const config = loadConfig({ DATA_DIR: dataDir, COUCHDB_USER: 'admin', COUCHDB_PASSWORD: 'test-admin-password', ...env });
+  const store = await startStore(config, { port: 0 });
+  t.teardown(async () => {
+    await store.app.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+  return {
+    url: store.url,
+    admin: store.admin,
+    proxySecret: store.proxySecret,
+    embedded: true,
+    adminAuth: basicAuth(store.admin.name, store.admin.password),
+    dataDir,
+  };
+}
+
+export function basicAuth(name: string, password: string): string {
+  return 'Basic ' + Buffer.from(`${name}:${password}`).toString('base64');
+}
+
+/** A small fetch wrapper for CouchDB requests in tests: JSON in, status and JSON out. */
+export async function couch(
+  base: string,
+  method: string,
+  path: string,
+  opts: { body?: unknown; auth?: string; headers?: Record<string, string>; raw?: boolean } = {},
+): Promise<{ status: number; body: any; headers: Headers }> {
+  const headers: Record<string, string> = { ...(opts.headers ?? {}) };
+  if (opts.auth) headers.authorization = opts.auth;
+  let body: string | undefined;
+  if (opts.body !== undefined) {
+    body = typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
+    headers['content-type'] ??= 'application/json';
+  }
+  const res = await fetch(base + path, { method, headers, body });
+  const text = await res.text();
+  let parsed: unknown = text;
+  if (!opts.raw) {
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = text;
+    }
+  }
+  return { status: res.status, body: parsed, headers: res.headers };
+}
