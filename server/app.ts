@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import couchPlugin, { type CouchConnection } from './couch/client.js';
+import accountsPlugin from './accounts/plugin.js';
 import healthRoutes from './routes/health.js';
 import type { Config } from './config.js';
 
@@ -50,6 +51,7 @@ export default async function app(fastify: FastifyInstance, opts: AppOptions): P
   });
   await fastify.register(swaggerUi, { routePrefix: '/docs' });
   await fastify.register(couchPlugin, { conn: opts.couch });
+  await fastify.register(accountsPlugin, opts.accounts ?? {});
   await fastify.register(healthRoutes);
 }
 

@@ -24,8 +24,13 @@ export interface SawaUser {
 export interface AccountsService {
   /** The current user record, or null when unknown. Never cached longer than a request. */
   getUser(name: string): Promise<SawaUser | null>;
-  /** Notes a successful pull or push, for the "not synced for N days" admin list. */
+  /**
+   * Notes a successful pull or push, for the "not synced for N days" admin list. Cheap:
+   * writes are coalesced to at most one per user per minute.
+   */
   recordSync(name: string, direction: 'pull' | 'push'): void;
+  /** Writes the sync times still waiting for their minute (done at close). */
+  flushSyncTimes(): Promise<void>;
 }
 
 declare module 'fastify' {
@@ -36,6 +41,8 @@ declare module 'fastify' {
      * disabled users (401). Sets `request.sawaUser`.
      */
     requireUser: (req: FastifyRequest, reply: FastifyReply) => Promise<void>;
+    /** preHandler: requireUser, then refuses users without the `admin` role (403). */
+    requireAdmin: (req: FastifyRequest, reply: FastifyReply) => Promise<void>;
   }
   interface FastifyRequest {
     sawaUser: SawaUser;

@@ -24,3 +24,16 @@ export function teamFromDbName(db: string): string | null {
   const m = /^team-([a-z][a-z0-9-]{0,62})$/.exec(db);
   return m ? (m[1] as string) : null;
 }
+
+/**
+ * CouchDB roles a team member carries (through proxy authentication, see access.ts
+ * couchRoles): every member has `team:<slug>`, which the team database's `_security`
+ * admits; writers also have `team:<slug>:write`, which its write guard requires.
+ */
+export function teamMemberRole(team: string): string {
+  return `team:${team}`;
+}
+
+export function teamWriterRole(team: string): string {
+  return `team:${team}:write`;
+}

@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { CouchError, errors, toCouchError } from './errors.js';
 import type { StoreContext, StoreOptions } from './context.js';
 import { Registry } from './registry.js';
@@ -21,20 +21,21 @@ import { usersDbGuard } from './users-read.js';
 
 export type { StoreOptions } from './context.js';
 
+/** A pino logger, or false for none. */
+export type StoreLogger = FastifyBaseLogger | false;
+
 /** Fastify settings the store needs to route CouchDB's URLs (long ids, `%2F` in names, `db/`). */
-export const storeServerOptions = (opts: StoreOptions, logger: FastifyServerOptions['logger']): FastifyServerOptions => ({
-  logger,
+export const storeServerOptions = (opts: StoreOptions, logger: StoreLogger): FastifyServerOptions => ({
+  ...(typeof logger === 'object' ? { loggerInstance: logger } : { logger }),
   bodyLimit: opts.maxRequestBytes,
   routerOptions: { ignoreTrailingSlash: true, maxParamLength: 8192 },
-  // Bodies arrive raw; each route parses them to answer malformed JSON as CouchDB does.
-  disableRequestLogging: true,
 });
 
 /**
  * The embedded CouchDB-compatible store as one Fastify app. It knows nothing of
  * Sawa: the service reaches it over HTTP exactly as it would reach Apache CouchDB.
  */
-export async function buildStore(opts: StoreOptions, logger: FastifyServerOptions['logger'] = false): Promise<FastifyInstance> {
+export async function buildStore(opts: StoreOptions, logger: StoreLogger = false): Promise<FastifyInstance> {
   await loadEngine();
   const registry = await Registry.open(opts.dataDir, { maxOpen: opts.maxOpenDbs });
   for (const system of [USERS_DB, '_replicator']) {

@@ -10,6 +10,9 @@ export interface DbUpdate {
 
 const FLUSH_MS = 25;
 
+/** PouchDB refuses ids that start with `_` (like `_users`), so each database's notice lives under `db:`. */
+const docIdFor = (name: string) => `db:${name}`;
+
 /**
  * The `_db_updates` feed: one document per database in an internal PouchDB, so
  * its changes feed lists each database once, at the sequence of its last event.
@@ -47,12 +50,12 @@ export class DbUpdates {
 
   private async write(batch: Map<string, DbUpdateType>): Promise<void> {
     if (batch.size === 0) return;
-    const ids = [...batch.keys()];
-    const existing = await this.db.allDocs({ keys: ids });
-    const docs = existing.rows.map((row, i) => {
-      const id = ids[i] as string;
-      const rev = 'value' in row && row.value ? row.value.rev : undefined;
-      return { _id: id, ...(rev ? { _rev: rev } : {}), type: batch.get(id) };
+    const names = [...batch.keys()];
+    const existing = await this.db.allDocs({ keys: names.map(docIdFor) });
+    const docs = existing.rows.map((row: { value?: { rev: string } }, i: number) => {
+      const name = names[i] as string;
+      const rev = row.value?.rev;
+      return { _id: docIdFor(name), ...(rev ? { _rev: rev } : {}), name, type: batch.get(name) };
     });
     await this.db.bulkDocs(docs as never);
   }

@@ -10,7 +10,9 @@ import { Mutex } from './mutex.js';
 
 /** What the store remembers about one database, kept in the internal meta database. */
 export interface DbRecord {
+  /** `db:` + name: PouchDB refuses ids like `_users` that start with an underscore. */
   _id: string;
+  name: string;
   _rev?: string;
   dir: string;
   created_at: string;
@@ -72,7 +74,8 @@ export class Registry {
     const registry = new Registry(dataDir, meta, updates, server.doc.uuid as string, opts.maxOpen ?? 200);
     const all = await meta.allDocs({ include_docs: true });
     for (const row of all.rows) {
-      if (row.doc) registry.records.set(row.id, row.doc as unknown as DbRecord);
+      const rec = row.doc as DbRecord | undefined;
+      if (rec?.name !== undefined) registry.records.set(rec.name, rec);
     }
     await registry.sweepOrphans();
     // After a crash, writes may have landed whose _db_updates notice was still being batched.
@@ -103,7 +106,8 @@ export class Registry {
       await db.info();
       await db.close();
       const rec: DbRecord = {
-        _id: name,
+        _id: `db:${name}`,
+        name,
         dir,
         created_at: new Date().toISOString(),
         seq_offset: 0,
@@ -229,7 +233,7 @@ export class Registry {
 
   private async saveRecord(rec: DbRecord): Promise<void> {
     const res = await this.meta.put(rec as never);
-    this.records.set(rec._id, { ...rec, _rev: res.rev });
+    this.records.set(rec.name, { ...rec, _rev: res.rev });
   }
 
   /** Waits for in-flight requests to finish and ends long-lived readers. */

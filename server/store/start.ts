@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config.js';
 import { fileSecret } from '../secrets.js';
-import { buildStore } from './app.js';
+import { buildStore, type StoreLogger } from './app.js';
 import type { StoreOptions } from './context.js';
 import { createRequire } from 'node:module';
 
@@ -21,7 +21,7 @@ export interface StartedStore {
  */
 export async function startStore(
   config: Config,
-  opts: { host?: string; port?: number; logger?: import('fastify').FastifyServerOptions['logger']; log?: (msg: string) => void } = {},
+  opts: { host?: string; port?: number; logger?: StoreLogger; log?: (msg: string) => void } = {},
 ): Promise<StartedStore> {
   const log = opts.log ?? (() => undefined);
   const name = config.COUCHDB_USER ?? 'admin';

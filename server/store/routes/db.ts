@@ -10,6 +10,7 @@ import { writeDocs } from '../writes.js';
 import { purge } from '../purge.js';
 import { usersPrepare } from '../users.js';
 import type { Handle } from '../registry.js';
+import { deletedCount } from '../deleted-count.js';
 
 export const dbName = (req: FastifyRequest) => (req.params as { db: string }).db;
 
@@ -165,20 +166,19 @@ export function statusFor(error: string): number {
   }
 }
 
-const delCounts = new Map<string, { seq: number; deleted: number }>();
+const sizes = new Map<string, { at: number; bytes: number }>();
 
-/** Deleted documents counted from the changes feed, cached per update_seq so repeated info calls are cheap. */
-async function deletedCount(h: Handle, seq: number): Promise<number> {
-  const key = h.record.dir;
-  const cached = delCounts.get(key);
-  if (cached && cached.seq === seq) return cached.deleted;
-  const changes = await h.db.changes({ since: 0, return_docs: true });
-  const deleted = changes.results.filter((c) => c.deleted).length;
-  delCounts.set(key, { seq, deleted });
-  return deleted;
+/** On-disk size of a database, re-read at most once a second: replicators ask for info on every batch. */
+async function dirSize(path: string): Promise<number> {
+  const cached = sizes.get(path);
+  if (cached && Date.now() - cached.at < 1000) return cached.bytes;
+  const bytes = await measure(path);
+  if (sizes.size > 1000) sizes.clear();
+  sizes.set(path, { at: Date.now(), bytes });
+  return bytes;
 }
 
-async function dirSize(path: string): Promise<number> {
+async function measure(path: string): Promise<number> {
   let total = 0;
   for (const f of await readdir(path).catch(() => [] as string[])) {
     total += (await stat(join(path, f)).catch(() => ({ size: 0 }))).size;

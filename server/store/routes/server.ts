@@ -63,7 +63,7 @@ async function dbUpdates(app: FastifyInstance, req: FastifyRequest, reply: Fasti
   const timeout = params.int(req, 'timeout') ?? 60_000;
   const heartbeat = params.int(req, 'heartbeat', { min: 1 });
   const row = (c: { id: string; seq: number | string; doc?: Record<string, unknown> }) => ({
-    db_name: c.id,
+    db_name: (c.doc?.name as string | undefined) ?? c.id.replace(/^db:/, ''),
     type: (c.doc?.type as string) ?? 'updated',
     seq: `${c.seq}-sawa`,
   });

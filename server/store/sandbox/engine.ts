@@ -1,68 +1,17 @@
-import {
-  newQuickJSWASMModule,
-  type QuickJSContext,
-  type QuickJSHandle,
-  type QuickJSRuntime,
-  type QuickJSWASMModule,
-} from 'quickjs-emscripten';
+import type { QuickJSHandle, QuickJSWASMModule } from 'quickjs-emscripten';
 import { SandboxCompileError, SandboxLimitError, SandboxThrow, type LimitKind } from './errors.js';
-import { PRELUDE } from './prelude.js';
+import { decodeReply, isOutOfMemory } from './protocol.js';
 import { asExpression, syntaxErrorDetail, withoutTrailingSemicolons } from './source.js';
+import { checked, type SandboxOptions } from './options.js';
+import { bootVm, freeVm, type Vm } from './vm.js';
+import { currentModule, isCurrentModule, replaceEngine } from './wasm.js';
 
-/**
- * Design documents are code written by whoever can write a design doc, run on every write and
- * every view build. Like CouchDB, which hands them to a separate couchjs process, we never run
- * them in Node's own engine: each Sandbox is a QuickJS runtime (its own heap, memory limit and
- * interrupt handler) inside one WebAssembly module shared by the process.
- */
-export const SANDBOX_DEFAULTS = {
-  memoryBytes: 32 * 1024 * 1024,
-  timeoutMs: 1_000,
-  /**
-   * QuickJS checks its stack against the WASM shadow stack, but WASM frames also live on V8's
-   * native stack, which is what really overflows. Measured on Node 20, the worst case (the
-   * parser on deeply nested brackets) uses about 26 bytes of V8 stack per byte QuickJS counts:
-   * at 24 KiB a function still nests calls about 120 deep and JSON about 1,400 deep, and the
-   * engine stays inside V8's ~984 KiB even when the caller has used 400 KiB of it already.
-   */
-  maxStackBytes: 24 * 1024,
-};
-
-export interface SandboxOptions {
-  memoryBytes?: number;
-  timeoutMs?: number;
-  maxStackBytes?: number;
-  /** receives every `log(x)` of the design code (CouchDB's query-server log), default none */
-  log?: (message: string) => void;
-}
+export { loadEngine } from './wasm.js';
+export { SANDBOX_DEFAULTS, type SandboxOptions } from './options.js';
 
 /** A compiled design function, usable only with the Sandbox that compiled it. */
 export interface SandboxFunction {
   readonly label: string;
-}
-
-let engine: QuickJSWASMModule | undefined;
-let loading: Promise<void> | undefined;
-
-/** Loads the WASM module once; call it at start-up, after which sandboxes are created synchronously. */
-export function loadEngine(): Promise<void> {
-  loading ??= newQuickJSWASMModule().then(
-    (module) => {
-      engine = module;
-    },
-    (err: unknown) => {
-      loading = undefined;
-      throw err;
-    },
-  );
-  return loading;
-}
-
-interface Vm {
-  runtime: QuickJSRuntime;
-  context: QuickJSContext;
-  /** the prelude's `define(fn)`, which wraps a function in the call protocol */
-  define: QuickJSHandle;
 }
 
 type Defined = { invoker: QuickJSHandle } | { detail: string; syntax: boolean };
@@ -80,6 +29,11 @@ class CompiledFunction implements SandboxFunction {
 /**
  * One QuickJS runtime and context holding any number of compiled functions.
  *
+ * Design documents are code written by whoever can write a design doc, run on every write and
+ * every view build. Like CouchDB, which hands them to a separate couchjs process, we never run
+ * them in Node's own engine: each Sandbox is a QuickJS runtime (its own heap, memory limit and
+ * interrupt handler) inside one WebAssembly module shared by the process.
+ *
  * After a limit error the sandbox frees its VM and, on next use, boots a fresh one and compiles
  * every function again, so it is always usable and no half-finished state (a global a timed-out
  * function was filling, say) leaks into the next call. This is what CouchDB does when it kills
@@ -89,7 +43,7 @@ export class Sandbox {
   readonly memoryBytes: number;
   readonly timeoutMs: number;
   readonly maxStackBytes: number;
-  readonly #module: QuickJSWASMModule;
+  #module: QuickJSWASMModule;
   readonly #log: (message: string) => void;
   readonly #functions: CompiledFunction[] = [];
   #vm: Vm | undefined;
@@ -99,15 +53,14 @@ export class Sandbox {
   #disposed = false;
 
   static create(opts: SandboxOptions = {}): Sandbox {
-    if (!engine) throw new Error('the sandbox engine is not loaded: await loadEngine() at start-up');
-    return new Sandbox(engine, opts);
+    return new Sandbox(currentModule(), opts);
   }
 
   private constructor(module: QuickJSWASMModule, opts: SandboxOptions) {
     this.#module = module;
-    this.memoryBytes = opts.memoryBytes ?? SANDBOX_DEFAULTS.memoryBytes;
-    this.timeoutMs = opts.timeoutMs ?? SANDBOX_DEFAULTS.timeoutMs;
-    this.maxStackBytes = opts.maxStackBytes ?? SANDBOX_DEFAULTS.maxStackBytes;
+    this.memoryBytes = checked('memoryBytes', opts.memoryBytes, 1024 * 1024, Infinity);
+    this.timeoutMs = checked('timeoutMs', opts.timeoutMs, 1, Infinity);
+    this.maxStackBytes = checked('maxStackBytes', opts.maxStackBytes, 8 * 1024, 1024 * 1024);
     this.#log = opts.log ?? (() => {});
     this.#vm = this.#boot();
   }
@@ -175,59 +128,52 @@ export class Sandbox {
       }
       const reply = context.getString(result.value);
       result.value.dispose();
-      return decode(reply, compiled.label);
+      return decodeReply(reply, compiled.label);
     } finally {
       if (this.#needsReset) this.#teardown();
     }
   }
 
   #boot(): Vm {
-    const runtime = this.#module.newRuntime();
-    runtime.setMemoryLimit(this.memoryBytes);
-    runtime.setMaxStackSize(this.maxStackBytes);
-    runtime.setInterruptHandler(() => {
-      if (performance.now() <= this.#deadline) return false;
-      this.#interrupted = true;
-      return true;
+    return bootVm(this.#module, this, {
+      log: this.#log,
+      interrupt: () => {
+        if (performance.now() <= this.#deadline) return false;
+        this.#interrupted = true;
+        return true;
+      },
     });
-    const context = runtime.newContext();
-    try {
-      const hostLog = context.newFunction('log', (message) => {
-        try {
-          this.#log(context.getString(message));
-        } catch {
-          // The owner's logger failing is no reason to fail the design function.
-        }
-      });
-      const prelude = context.unwrapResult(context.evalCode(PRELUDE, 'sawa:prelude', { type: 'global' }));
-      const define = context.unwrapResult(context.callFunction(prelude, context.undefined, hostLog));
-      prelude.dispose();
-      hostLog.dispose();
-      return { runtime, context, define };
-    } catch (err) {
-      context.dispose();
-      runtime.dispose();
-      throw err;
-    }
   }
 
   /** The VM to use now: a fresh one (with every function compiled again) after a limit error. */
   #live(): Vm {
     if (this.#disposed) throw new Error('the sandbox has been disposed');
+    if (!isCurrentModule(this.#module)) {
+      this.#abandon();
+      this.#module = currentModule();
+    }
     if (this.#vm) return this.#vm;
     const vm = this.#boot();
     this.#vm = vm;
-    for (const fn of this.#functions) {
-      const again = this.#define(vm, fn.expression, fn.label);
-      if (!('invoker' in again)) throw new SandboxCompileError(fn.label, again.detail);
-      fn.invoker = again.invoker;
+    try {
+      for (const fn of this.#functions) {
+        const again = this.#define(vm, fn.expression, fn.label);
+        if (!('invoker' in again)) throw new SandboxCompileError(fn.label, again.detail);
+        fn.invoker = again.invoker;
+      }
+    } catch (err) {
+      // A VM missing some of its functions is no use: the caller's finally frees it.
+      this.#needsReset = true;
+      throw err;
     }
     return vm;
   }
 
   #define(vm: Vm, expression: string, label: string): Defined {
     const { context } = vm;
-    const evaluated = this.#guard(label, () => context.evalCode(expression, label, { type: 'global' }));
+    const evaluated = this.#guard(label, () =>
+      context.evalCode(expression, label, { type: 'global' }),
+    );
     if (evaluated.error) {
       const dumped = this.#failure(vm, evaluated.error, label);
       const syntax = (dumped as { name?: unknown } | null)?.name === 'SyntaxError';
@@ -236,8 +182,14 @@ export class Sandbox {
     const value = evaluated.value;
     try {
       const type = context.typeof(value);
-      if (type !== 'function') return { detail: `expression does not evaluate to a function (got ${type})`, syntax: false };
-      const defined = this.#guard(label, () => context.callFunction(vm.define, context.undefined, value));
+      if (type !== 'function')
+        return {
+          detail: `expression does not evaluate to a function (got ${type})`,
+          syntax: false,
+        };
+      const defined = this.#guard(label, () =>
+        context.callFunction(vm.define, context.undefined, value),
+      );
       if (defined.error) throw new SandboxThrow(label, this.#failure(vm, defined.error, label));
       return { invoker: defined.value };
     } finally {
@@ -268,9 +220,11 @@ export class Sandbox {
     } catch (err) {
       // QuickJS reports script errors as values, so an exception here means the engine itself
       // failed mid-call (V8's stack ran out inside WASM): its state can be neither trusted nor
-      // freed, so the VM is dropped as it is and a fresh one is booted on next use.
+      // freed, and the whole module may be damaged: drop the VM as it is and replace the module.
       this.#abandon();
-      if (err instanceof RangeError) throw new SandboxLimitError('stack', label, this.maxStackBytes);
+      replaceEngine(this.#module);
+      if (err instanceof RangeError)
+        throw new SandboxLimitError('stack', label, this.maxStackBytes);
       throw err;
     } finally {
       this.#deadline = Infinity;
@@ -295,7 +249,11 @@ export class Sandbox {
 
   #limit(kind: LimitKind, label: string): SandboxLimitError {
     this.#needsReset = true;
-    return new SandboxLimitError(kind, label, kind === 'timeout' ? this.timeoutMs : this.memoryBytes);
+    return new SandboxLimitError(
+      kind,
+      label,
+      kind === 'timeout' ? this.timeoutMs : this.memoryBytes,
+    );
   }
 
   #release(vm: Vm, handle: QuickJSHandle): void {
@@ -305,41 +263,26 @@ export class Sandbox {
   /** Frees the VM; QuickJS asserts that no handle outlives its context, so every handle goes first. */
   #teardown(): void {
     const vm = this.#vm;
+    if (!vm || !isCurrentModule(this.#module)) return this.#abandon();
     this.#vm = undefined;
     this.#needsReset = false;
-    for (const fn of this.#functions) {
-      fn.invoker?.dispose();
-      fn.invoker = undefined;
+    try {
+      for (const fn of this.#functions) {
+        fn.invoker?.dispose();
+        fn.invoker = undefined;
+      }
+      freeVm(vm);
+    } catch (err) {
+      // QuickJS aborts the whole module if a runtime is freed with objects still alive.
+      this.#abandon();
+      replaceEngine(this.#module);
+      throw err;
     }
-    if (!vm) return;
-    vm.define.dispose();
-    vm.context.dispose();
-    vm.runtime.dispose();
   }
 
   #abandon(): void {
     this.#vm = undefined;
     this.#needsReset = false;
     for (const fn of this.#functions) fn.invoker = undefined;
-  }
-}
-
-function isOutOfMemory(dumped: unknown): boolean {
-  if (typeof dumped !== 'object' || dumped === null) return false;
-  const { name, message } = dumped as { name?: unknown; message?: unknown };
-  return name === 'InternalError' && message === 'out of memory';
-}
-
-function decode(reply: string, label: string): unknown {
-  const body = reply.slice(1);
-  switch (reply[0]) {
-    case 'R':
-      return JSON.parse(body);
-    case 'U':
-      return undefined;
-    case 'T':
-      throw new SandboxThrow(label, JSON.parse(body));
-    default:
-      throw new Error(`${label}: unexpected reply from the sandbox`);
   }
 }

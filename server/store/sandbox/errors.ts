@@ -80,7 +80,9 @@ export function describeThrown(value: unknown): string {
 }
 
 /** What the VM sends back for a thrown Error instance. */
-export function isErrorLike(value: unknown): value is { name?: string; message: string; stack?: string } {
+export function isErrorLike(
+  value: unknown,
+): value is { name?: string; message: string; stack?: string } {
   return (
     typeof value === 'object' &&
     value !== null &&

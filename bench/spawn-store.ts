@@ -1,0 +1,53 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+export interface SpawnedStore {
+  url: string;
+  auth: string;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * The embedded store in its own process, as `npm run store` runs it, so a
+ * benchmark's client and server do not share one event loop (they would not in
+ * the field: the phone is another machine).
+ */
+export async function spawnStore(dataDir: string): Promise<SpawnedStore> {
+  const port = await freePort();
+  const password = 'bench-admin-password';
+  const main = fileURLToPath(new URL('../server/store/main.ts', import.meta.url));
+  const extra = (process.env.BENCH_STORE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child: ChildProcess = spawn(process.execPath, [...extra, '--import', 'tsx', main], {
+    env: { ...process.env, STORE_PORT: String(port), STORE_HOST: '127.0.0.1', DATA_DIR: dataDir, COUCHDB_USER: 'admin', COUCHDB_PASSWORD: password, LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 200; i++) {
+    const up = await fetch(`${url}/_up`).then((r) => r.ok, () => false);
+    if (up) break;
+    if (child.exitCode !== null) throw new Error(`store exited with ${child.exitCode}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    url,
+    auth: 'Basic ' + Buffer.from(`admin:${password}`).toString('base64'),
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}

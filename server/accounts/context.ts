@@ -1,0 +1,82 @@
+import type Nano from 'nano';
+import type { Config } from '../config.js';
+import type { DesignDocSet } from '../rules/index.js';
+import { createProvisioner, type Provisioner } from '../provisioning/provisioner.js';
+import { adminOnlySecurity } from '../provisioning/security.js';
+import { ensureDb, ensureSecurity } from '../provisioning/steps.js';
+import { ProvisioningFailed } from '../errors.js';
+import { dummyHash, type PasswordHash, type ScryptCost } from './passwords.js';
+import { RefreshTokens } from './refresh-tokens.js';
+import { UserStore } from './users.js';
+
+/** The claims of an access token. */
+export interface AccessClaims {
+  /** The user name. */
+  sub: string;
+  /** The user record's uid: a token outlives no deletion. */
+  uid: string;
+  roles: string[];
+}
+
+export interface Logger {
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface AccountsDeps {
+  nano: Nano.ServerScope;
+  config: Pick<
+    Config,
+    'ACCOUNTS_DB' | 'ACCESS_TOKEN_TTL_SEC' | 'REFRESH_TOKEN_TTL_SEC' | 'PASSWORD_MIN_LENGTH'
+  >;
+  ddocs: DesignDocSet;
+  scrypt: ScryptCost;
+  log: Logger;
+  /** Signs an access token; absent in scripts, which hand out none. */
+  signAccessToken?: (claims: AccessClaims) => string;
+}
+
+/** What the account operations share: stores, provisioning, settings. Built once per service. */
+export interface AccountsContext extends AccountsDeps {
+  users: UserStore;
+  tokens: RefreshTokens;
+  provisioner: Provisioner;
+  /** The hash unknown users are checked against (see passwords.ts). */
+  dummy(): Promise<PasswordHash>;
+  /** Creates the accounts database, admin-only, once per process (again after a failure). */
+  ready(): Promise<void>;
+  /** Provisions the user's databases, or fails with a retryable 503. */
+  provision(user: { name: string; teams: ReadonlyArray<{ team: string }> }): Promise<string[]>;
+}
+
+export function createContext(deps: AccountsDeps): AccountsContext {
+  const db = deps.config.ACCOUNTS_DB;
+  const provisioner = createProvisioner(deps.nano, deps.ddocs);
+  let dummy: Promise<PasswordHash> | undefined;
+  let ready: Promise<void> | undefined;
+  return {
+    ...deps,
+    users: new UserStore(deps.nano, db),
+    tokens: new RefreshTokens(deps.nano, db, deps.config.REFRESH_TOKEN_TTL_SEC),
+    provisioner,
+    dummy: () => (dummy ??= dummyHash(deps.scrypt)),
+    ready() {
+      ready ??= (async () => {
+        await ensureDb(deps.nano, db);
+        await ensureSecurity(deps.nano, db, adminOnlySecurity());
+      })().catch((err) => {
+        ready = undefined;
+        throw err;
+      });
+      return ready;
+    },
+    async provision(user) {
+      try {
+        return await provisioner.user(user);
+      } catch (err) {
+        deps.log.error({ err: String(err), user: user.name }, 'provisioning failed');
+        throw new ProvisioningFailed(JSON.stringify(user.name));
+      }
+    },
+  };
+}

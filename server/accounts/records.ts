@@ -1,0 +1,48 @@
+import type { PasswordHash } from './passwords.js';
+import type { Role, SawaUser, TeamMembership } from './types.js';
+
+/**
+ * The documents of the accounts database (ACCOUNTS_DB), admin-only:
+ *   `user:<name>`      one per user, below;
+ *   `refresh:<family>` one per login session, see refresh-tokens.ts.
+ */
+
+export interface UserDoc {
+  type: 'user';
+  name: string;
+  /**
+   * Random id of this incarnation of the name. Tokens carry it, so a token issued before a
+   * user was deleted never works for a later account of the same name.
+   */
+  uid: string;
+  password: PasswordHash;
+  roles: Role[];
+  teams: TeamMembership[];
+  disabled: boolean;
+  created_at: string;
+  updated_at: string;
+  last_pull_at: string | null;
+  last_push_at: string | null;
+  /** Set when an admin deletes the user; the deletion finishes (or a repair finishes it) after. */
+  deleting?: { keep_data: boolean; requested_at: string };
+}
+
+export const userDocId = (name: string): string => `user:${name}`;
+export const USER_PREFIX = 'user:';
+
+/** The user as the rest of Sawa sees it; null while the user is being deleted. */
+export function toSawaUser(doc: UserDoc): SawaUser | null {
+  if (doc.deleting) return null;
+  return {
+    name: doc.name,
+    roles: [...doc.roles],
+    teams: doc.teams.map((m) => ({ ...m })),
+    disabled: doc.disabled,
+  };
+}
+
+/** The newest of the two sync times, or null when the user never synced. */
+export function lastSyncAt(doc: UserDoc): string | null {
+  const times = [doc.last_pull_at, doc.last_push_at].filter((t): t is string => !!t);
+  return times.length ? times.sort().at(-1)! : null;
+}

@@ -1,0 +1,91 @@
+import type { FastifyInstance } from 'fastify';
+import type { Accounts } from '../service.js';
+import { addTeam, removeTeam, setDisabled, setRoles } from '../admin.js';
+import { NameParams, RolesBody, TeamBody, TeamParams } from '../admin-schemas.js';
+import { UserViewSchema, errors } from '../schemas.js';
+
+const tags = ['admin'];
+const security = [{ bearer: [] }];
+
+/** Disabling, roles and team memberships: admins only. Each answers the user as it now is. */
+export default async function adminUserStateRoutes(
+  app: FastifyInstance,
+  opts: { accounts: Accounts },
+): Promise<void> {
+  const { ctx } = opts.accounts;
+  // onRequest: who is asking is settled before the body is even read.
+  app.addHook('onRequest', app.requireAdmin);
+
+  for (const [action, disabled] of [
+    ['disable', true],
+    ['enable', false],
+  ] as const) {
+    app.post<{ Params: NameParams }>(
+      `/admin/users/:name/${action}`,
+      {
+        schema: {
+          summary: disabled ? 'Disable a user' : 'Re-enable a disabled user',
+          description: disabled
+            ? 'Their access and refresh tokens are refused from the next request on; their data stays.'
+            : 'They can log in again; sessions that had not expired work again.',
+          tags,
+          security,
+          params: NameParams,
+          response: { 200: UserViewSchema, ...errors(400, 401, 403, 404, 409, 503) },
+        },
+      },
+      async (req) => setDisabled(ctx, req.sawaUser.name, req.params.name, disabled),
+    );
+  }
+
+  app.put<{ Params: NameParams; Body: RolesBody }>(
+    '/admin/users/:name/roles',
+    {
+      schema: {
+        summary: 'Set a user\'s roles',
+        description:
+          'Replaces the roles. Applies to the next request (roles are read from the record, not the token). ' +
+          'Existing team memberships keep their mode.',
+        tags,
+        security,
+        params: NameParams,
+        body: RolesBody,
+        response: { 200: UserViewSchema, ...errors(400, 401, 403, 404, 409, 415, 503) },
+      },
+    },
+    async (req) => setRoles(ctx, req.sawaUser.name, req.params.name, req.body.roles),
+  );
+
+  app.put<{ Params: TeamParams; Body: TeamBody }>(
+    '/admin/users/:name/teams/:team',
+    {
+      schema: {
+        summary: 'Add a user to a team (or change their mode)',
+        description:
+          'Provisions the team database team-<slug> if needed. mode: write lets the member push to it, ' +
+          'read only pull; the default is write for supervisors, read for everyone else.',
+        tags,
+        security,
+        params: TeamParams,
+        body: TeamBody,
+        response: { 200: UserViewSchema, ...errors(400, 401, 403, 404, 415, 503) },
+      },
+    },
+    async (req) => addTeam(ctx, req.params.name, req.params.team, req.body?.mode),
+  );
+
+  app.delete<{ Params: TeamParams }>(
+    '/admin/users/:name/teams/:team',
+    {
+      schema: {
+        summary: 'Remove a user from a team',
+        description: 'The team database stays; the user loses access to it at their next request.',
+        tags,
+        security,
+        params: TeamParams,
+        response: { 200: UserViewSchema, ...errors(400, 401, 403, 404, 503) },
+      },
+    },
+    async (req) => removeTeam(ctx, req.params.name, req.params.team),
+  );
+}

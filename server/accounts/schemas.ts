@@ -1,0 +1,95 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { ROLES } from './types.js';
+import { USERNAME_MAX, USERNAME_RULES } from './usernames.js';
+
+/**
+ * Route schemas of the accounts API: validation, types and OpenAPI from one place. Name
+ * rules are checked in code (usernames.ts) rather than by a pattern here, so a bad name
+ * gets a message that says what is wrong with it.
+ */
+
+const choice = <const T extends readonly string[]>(values: T, description: string) =>
+  Type.Unsafe<T[number]>({ type: 'string', enum: [...values], description });
+
+export const Username = Type.String({
+  minLength: 1,
+  maxLength: USERNAME_MAX,
+  description: USERNAME_RULES,
+  examples: ['amina', '+255712345678'],
+});
+export const Password = Type.String({
+  minLength: 1,
+  maxLength: 1024,
+  description: 'at least PASSWORD_MIN_LENGTH characters (default 8)',
+});
+export const RoleSchema = choice(ROLES, 'a Sawa role');
+export const TeamName = Type.String({
+  minLength: 1,
+  maxLength: 63,
+  description: 'team slug: lower-case letters, digits and -, starting with a letter',
+  examples: ['arusha-north'],
+});
+export const TeamModeSchema = choice(
+  ['read', 'write'] as const,
+  'read: replicate the team database down only; write: also push changes to it',
+);
+
+export const Credentials = Type.Object(
+  { username: Username, password: Password },
+  { additionalProperties: false },
+);
+export type Credentials = Static<typeof Credentials>;
+
+export const RefreshBody = Type.Object(
+  {
+    refresh_token: Type.String({
+      minLength: 1,
+      maxLength: 256,
+      description: 'the latest refresh token; each works once',
+    }),
+  },
+  { additionalProperties: false },
+);
+export type RefreshBody = Static<typeof RefreshBody>;
+
+export const Dbs = Type.Object({
+  user: Type.String({ description: 'the user\'s own database: userdb- + hex of the UTF-8 name' }),
+  shared: Type.Array(Type.String(), { description: 'team databases: team-<slug>' }),
+});
+
+export const AuthResponse = Type.Object({
+  access_token: Type.String({ description: 'JWT for Authorization: Bearer' }),
+  refresh_token: Type.String({ description: 'opaque; exchange at POST /auth/refresh before it expires' }),
+  expires_in: Type.Integer({ description: 'access-token lifetime in seconds' }),
+  user: Type.Object({ name: Type.String(), roles: Type.Array(RoleSchema) }),
+  dbs: Dbs,
+});
+
+export const UserViewSchema = Type.Object({
+  name: Type.String(),
+  roles: Type.Array(RoleSchema),
+  teams: Type.Array(Type.Object({ team: Type.String(), mode: TeamModeSchema, db: Type.String() })),
+  disabled: Type.Boolean(),
+  created_at: Type.String({ format: 'date-time' }),
+  updated_at: Type.String({ format: 'date-time' }),
+  last_pull_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  last_push_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  dbs: Dbs,
+});
+
+export const ErrorResponse = Type.Object(
+  {
+    statusCode: Type.Integer(),
+    code: Type.String({ description: 'stable error code, e.g. SAWA_BAD_CREDENTIALS' }),
+    error: Type.String(),
+    message: Type.String(),
+  },
+  { description: 'Fastify-style error' },
+);
+
+/** The error responses a route can give, each documented with the same body. */
+export function errors(...codes: number[]): Record<number, TSchema> {
+  return Object.fromEntries(codes.map((c) => [c, ErrorResponse]));
+}
+
+export const Ok = Type.Object({ ok: Type.Literal(true) });

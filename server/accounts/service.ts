@@ -1,0 +1,31 @@
+import { UserNotFound } from '../errors.js';
+import { createContext, type AccountsContext, type AccountsDeps } from './context.js';
+import { toSawaUser } from './records.js';
+import { SyncTimes } from './sync-times.js';
+import type { AccountsService } from './types.js';
+
+export interface Accounts extends AccountsService {
+  ctx: AccountsContext;
+}
+
+/**
+ * The accounts module as one object: the context the operations share plus the service the
+ * rest of Sawa uses. The Fastify plugin and the provision script both build it here.
+ */
+export function createAccounts(deps: AccountsDeps, opts: { syncWriteIntervalMs?: number } = {}): Accounts {
+  const ctx = createContext(deps);
+  const syncTimes = new SyncTimes(ctx.users, opts.syncWriteIntervalMs ?? 60_000, (err, name) => {
+    // A user deleted between their sync and the write has nothing left to record.
+    if (err instanceof UserNotFound) return;
+    deps.log.warn({ err: String(err), user: name }, 'could not record sync time');
+  });
+  return {
+    ctx,
+    async getUser(name) {
+      const doc = await ctx.users.get(name);
+      return doc ? toSawaUser(doc) : null;
+    },
+    recordSync: (name, direction) => syncTimes.record(name, direction),
+    flushSyncTimes: () => syncTimes.flush(),
+  };
+}

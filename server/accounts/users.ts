@@ -1,0 +1,94 @@
+import type Nano from 'nano';
+import { cleanCouchError, couchStatus, UserNotFound, UsernameTaken } from '../errors.js';
+import { getDoc, upsert, type Stored } from '../couch/upsert.js';
+import { USER_PREFIX, userDocId, type UserDoc } from './records.js';
+
+/** User records in the accounts database. Every change goes through the one upsert. */
+export class UserStore {
+  private readonly db: Nano.DocumentScope<unknown>;
+
+  constructor(
+    private readonly nano: Nano.ServerScope,
+    private readonly dbName: string,
+  ) {
+    this.db = nano.use(dbName);
+  }
+
+  get(name: string): Promise<Stored<UserDoc> | null> {
+    return getDoc<UserDoc>(this.db, userDocId(name));
+  }
+
+  /** Creates the record; UsernameTaken when the name exists (or is still being deleted). */
+  async create(doc: UserDoc): Promise<Stored<UserDoc>> {
+    const res = await upsert<UserDoc>(this.db, userDocId(doc.name), (current) => {
+      if (current) throw new UsernameTaken(JSON.stringify(doc.name));
+      return doc;
+    });
+    return res.doc as Stored<UserDoc>;
+  }
+
+  /** Applies `change` to the current record (false: leave it); UserNotFound when absent. */
+  async update(
+    name: string,
+    change: (doc: Stored<UserDoc>) => UserDoc | false,
+  ): Promise<Stored<UserDoc>> {
+    const res = await upsert<UserDoc>(this.db, userDocId(name), (current) => {
+      if (!current) throw new UserNotFound(JSON.stringify(name));
+      const next = change(current);
+      if (next === false) return false;
+      const { _id: _ignoredId, _rev: _ignoredRev, ...fields } = next as Stored<UserDoc>;
+      return { ...fields, updated_at: new Date().toISOString() };
+    });
+    return res.doc as Stored<UserDoc>;
+  }
+
+  /**
+   * Removes the record for good: deleted, then purged, so the name (often a phone number,
+   * personal data) does not linger in a tombstone's id.
+   */
+  async remove(name: string): Promise<void> {
+    const id = userDocId(name);
+    const res = await upsert<UserDoc & { _deleted?: boolean }>(this.db, id, (current) =>
+      current ? { ...current, _deleted: true } : false,
+    );
+    if (!res.written || !res.doc) return;
+    try {
+      await this.nano.request({
+        db: this.dbName,
+        path: '_purge',
+        method: 'POST',
+        body: { [id]: [res.doc._rev] },
+      });
+    } catch (err) {
+      // A CouchDB without purge (or a cluster refusing it) still has the user deleted.
+      if (couchStatus(err) !== 501) throw cleanCouchError(err);
+    }
+  }
+
+  /** Every user record in name order, fetched `batch` at a time, starting after `after`. */
+  async *scan(opts: { after?: string; batch?: number } = {}): AsyncGenerator<Stored<UserDoc>> {
+    const batch = opts.batch ?? 200;
+    let startkey = opts.after === undefined ? USER_PREFIX : userDocId(opts.after) + '\u0000';
+    for (;;) {
+      let rows: Array<{ doc?: unknown }>;
+      try {
+        const res = await this.db.list({
+          startkey,
+          endkey: USER_PREFIX + '\ufff0',
+          include_docs: true,
+          limit: batch,
+        });
+        rows = res.rows;
+      } catch (err) {
+        throw cleanCouchError(err);
+      }
+      for (const row of rows) {
+        const doc = row.doc as Stored<UserDoc> | undefined;
+        if (doc?.type === 'user') yield doc;
+      }
+      if (rows.length < batch) return;
+      const last = rows.at(-1)?.doc as Stored<UserDoc>;
+      startkey = last._id + '\u0000';
+    }
+  }
+}

@@ -1,0 +1,136 @@
+import createError from '@fastify/error';
+
+/**
+ * Every error Sawa's own routes raise, in one list: a code that says what went wrong, a
+ * message a client developer can act on, a status. Fastify answers them as
+ * `{statusCode, code, error, message}`. The CouchDB paths (the gateway) answer
+ * CouchDB-shaped `{error, reason}` bodies instead; see the gateway's own mapping.
+ *
+ * Messages never carry secrets, hashes or CouchDB's internals.
+ */
+
+// Input
+export const InvalidUsername = createError<'SAWA_INVALID_USERNAME', 400, [string]>(
+  'SAWA_INVALID_USERNAME',
+  '%s',
+  400,
+);
+export const WeakPassword = createError<'SAWA_WEAK_PASSWORD', 400, [number]>(
+  'SAWA_WEAK_PASSWORD',
+  'password must be at least %s characters',
+  400,
+);
+export const InvalidTeam = createError<'SAWA_INVALID_TEAM', 400, [string]>(
+  'SAWA_INVALID_TEAM',
+  'team %s is not a valid team name: lower-case letters, digits and -, starting with a letter, at most 63 characters',
+  400,
+);
+
+// Authentication
+export const BadCredentials = createError('SAWA_BAD_CREDENTIALS', 'wrong username or password', 401);
+export const AccountDisabled = createError(
+  'SAWA_ACCOUNT_DISABLED',
+  'this account is disabled: ask an administrator',
+  401,
+);
+export const TokenMissing = createError(
+  'SAWA_TOKEN_MISSING',
+  'an access token is required: send Authorization: Bearer <access_token>',
+  401,
+);
+export const TokenInvalid = createError(
+  'SAWA_TOKEN_INVALID',
+  'the access token is invalid: log in again',
+  401,
+);
+export const TokenExpired = createError(
+  'SAWA_TOKEN_EXPIRED',
+  'the access token has expired: get a new one from POST /auth/refresh',
+  401,
+);
+export const RefreshInvalid = createError(
+  'SAWA_REFRESH_INVALID',
+  'the refresh token is invalid, expired or revoked: log in again',
+  401,
+);
+export const RefreshReused = createError(
+  'SAWA_REFRESH_REUSED',
+  'this refresh token was already used, so the session is revoked for safety: log in again',
+  401,
+);
+export const RateLimited = createError<'SAWA_RATE_LIMITED', 429, [number]>(
+  'SAWA_RATE_LIMITED',
+  'too many attempts: retry in %s seconds',
+  429,
+);
+
+// Authorisation and state
+export const AdminRequired = createError(
+  'SAWA_ADMIN_REQUIRED',
+  'this route needs the admin role',
+  403,
+);
+export const UserNotFound = createError<'SAWA_USER_NOT_FOUND', 404, [string]>(
+  'SAWA_USER_NOT_FOUND',
+  'no user %s',
+  404,
+);
+export const UsernameTaken = createError<'SAWA_USERNAME_TAKEN', 409, [string]>(
+  'SAWA_USERNAME_TAKEN',
+  'username %s is taken',
+  409,
+);
+export const SelfLockout = createError<'SAWA_SELF_LOCKOUT', 409, [string]>(
+  'SAWA_SELF_LOCKOUT',
+  'an admin cannot %s their own account: ask another admin',
+  409,
+);
+
+// CouchDB
+export const CouchUnavailable = createError(
+  'SAWA_COUCH_UNAVAILABLE',
+  'the database is unavailable: retry later',
+  503,
+);
+export const ProvisioningFailed = createError<'SAWA_PROVISIONING_FAILED', 503, [string]>(
+  'SAWA_PROVISIONING_FAILED',
+  'could not prepare the databases of %s: retry later',
+  503,
+);
+
+/**
+ * A failed CouchDB request, stripped to what is safe to log. nano's own errors carry the
+ * request, body included (a user document holds a password hash), so they never leave the
+ * module that made the call.
+ */
+export class CouchRequestError extends Error {
+  constructor(
+    readonly statusCode: number | undefined,
+    readonly couchError: string | undefined,
+    readonly reason: string | undefined,
+  ) {
+    super(`CouchDB request failed: ${statusCode ?? 'no response'} ${couchError ?? ''} ${reason ?? ''}`.trim());
+    this.name = 'CouchRequestError';
+  }
+}
+
+/** The HTTP status of a nano or CouchRequestError error, if CouchDB answered. */
+export function couchStatus(err: unknown): number | undefined {
+  const status = (err as { statusCode?: unknown } | null)?.statusCode;
+  return typeof status === 'number' ? status : undefined;
+}
+
+/** Turns whatever nano threw into a CouchRequestError (anything else passes through). */
+export function cleanCouchError(err: unknown): Error {
+  if (err instanceof CouchRequestError) return err;
+  const e = err as { scope?: unknown; error?: unknown; reason?: unknown; message?: unknown } | null;
+  if (e && (e.scope === 'couch' || typeof e.error === 'string')) {
+    const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+    return new CouchRequestError(couchStatus(err), str(e.error), str(e.reason) ?? str(e.message));
+  }
+  // nano's wording when no response came back at all (refused, reset, DNS).
+  if (err instanceof Error && err.message.startsWith('error happened in your connection')) {
+    return new CouchRequestError(undefined, 'unreachable', err.message);
+  }
+  return err instanceof Error ? err : new Error(String(err));
+}

@@ -1,0 +1,67 @@
+import Fastify from 'fastify';
+import type { Test } from 'tap';
+import { loadConfig } from '../../server/config.js';
+import app, { serverOptions } from '../../server/app.js';
+import type { Accounts } from '../../server/accounts/service.js';
+import { createUser } from '../../server/accounts/sessions.js';
+import type { ScryptCost } from '../../server/accounts/passwords.js';
+import type { Role } from '../../server/accounts/types.js';
+import { couch, testCouch, type TestCouch } from '../helpers/store.js';
+import type { TestService } from '../helpers/service.js';
+
+/** scrypt at 2^10: ~1 ms a hash instead of ~60. Passed explicitly; production never sees it. */
+export const FAST_SCRYPT: ScryptCost = { N: 2 ** 10, r: 8, p: 1 };
+
+/**
+ * testService (test/helpers/service.ts) plus the accounts plugin's explicit test options: the
+ * same server options and app plugin as production, a cheap scrypt cost, and a generous auth
+ * rate limit unless a test sets its own.
+ */
+export async function accountsService(
+  t: Test,
+  store: TestCouch,
+  opts: { env?: Record<string, string>; scrypt?: ScryptCost; syncWriteIntervalMs?: number } = {},
+): Promise<TestService> {
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    DATA_DIR: store.dataDir ?? '/tmp/sawa-test',
+    JWT_SECRET: 'test-jwt-secret-that-is-long-enough-0123456789',
+    AUTH_RATE_LIMIT_PER_MIN: '1000',
+    ...opts.env,
+  });
+  const server = Fastify(serverOptions(config));
+  await server.register(app, {
+    config,
+    couch: { url: store.url, admin: store.admin, proxySecret: store.proxySecret },
+    accounts: { scrypt: opts.scrypt ?? FAST_SCRYPT, syncWriteIntervalMs: opts.syncWriteIntervalMs },
+  });
+  const url = await server.listen({ host: '127.0.0.1', port: 0 });
+  t.teardown(() => server.close());
+  return { app: server, url, config };
+}
+
+/** A fresh store and service for one test file. */
+export async function setup(t: Test, opts: Parameters<typeof accountsService>[2] = {}) {
+  const store = await testCouch(t);
+  const svc = await accountsService(t, store, opts);
+  const accounts = svc.app.accounts as Accounts;
+  return {
+    store,
+    svc,
+    accounts,
+    /** JSON request to the service. */
+    call: (method: string, path: string, body?: unknown, token?: string) =>
+      couch(svc.url, method, path, { body, auth: token ? `Bearer ${token}` : undefined }),
+    /** JSON request to CouchDB as its server admin. */
+    admin: (method: string, path: string, body?: unknown) =>
+      couch(store.url, method, path, { body, auth: store.adminAuth }),
+    /** A user made directly (as the provision script does), then logged in. */
+    async user(name: string, roles: Role[] = ['agent'], password = 'correct horse battery') {
+      await createUser(accounts.ctx, { name, password, roles, teams: [] }, { allowReserved: true });
+      const res = await couch(svc.url, 'POST', '/auth/login', { body: { username: name, password } });
+      if (res.status !== 200) throw new Error(`login of ${name}: ${res.status} ${JSON.stringify(res.body)}`);
+      return res.body as { access_token: string; refresh_token: string; dbs: { user: string; shared: string[] } };
+    },
+  };
+}
