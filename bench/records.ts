@@ -30,7 +30,8 @@ export function farmerRecords(n: number, owner = 'agent-bench'): Array<Record<st
         farmer_id: `farmer-${String(i - 1).padStart(6, '0')}`,
         visited_at: created,
         activity: ACTIVITIES[i % ACTIVITIES.length],
-        notes: i % 5 === 0 ? 'Alishauriwa kupanda mbegu bora na kutumia mbolea kwa wakati.' : undefined,
+        notes:
+          i % 5 === 0 ? 'Alishauriwa kupanda mbegu bora na kutumia mbolea kwa wakati.' : undefined,
         location: { lat: -6.8 - (i % 50) / 100, lon: 37.6 + (i % 50) / 100 },
       });
     }

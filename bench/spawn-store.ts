@@ -30,12 +30,23 @@ export async function spawnStore(dataDir: string): Promise<SpawnedStore> {
   const main = fileURLToPath(new URL('../server/store/main.ts', import.meta.url));
   const extra = (process.env.BENCH_STORE_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const child: ChildProcess = spawn(process.execPath, [...extra, '--import', 'tsx', main], {
-    env: { ...process.env, STORE_PORT: String(port), STORE_HOST: '127.0.0.1', DATA_DIR: dataDir, COUCHDB_USER: 'admin', COUCHDB_PASSWORD: password, LOG_LEVEL: 'warn' },
+    env: {
+      ...process.env,
+      STORE_PORT: String(port),
+      STORE_HOST: '127.0.0.1',
+      DATA_DIR: dataDir,
+      COUCHDB_USER: 'admin',
+      COUCHDB_PASSWORD: password,
+      LOG_LEVEL: 'warn',
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 200; i++) {
-    const up = await fetch(`${url}/_up`).then((r) => r.ok, () => false);
+    const up = await fetch(`${url}/_up`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (up) break;
     if (child.exitCode !== null) throw new Error(`store exited with ${child.exitCode}`);
     await new Promise((r) => setTimeout(r, 50));

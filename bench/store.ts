@@ -54,7 +54,8 @@ export async function run(): Promise<Figure[]> {
   const figures: Figure[] = [];
   try {
     const bulk = async (db: Database) => {
-      for (let i = 0; i < docs.length; i += BATCH) await db.bulkDocs(docs.slice(i, i + BATCH).map((d) => ({ ...d })));
+      for (let i = 0; i < docs.length; i += BATCH)
+        await db.bulkDocs(docs.slice(i, i + BATCH).map((d) => ({ ...d })));
     };
     const bulkStore = await timed(() => remoteDb('bulk').then(bulk));
     const bulkLocal = await timed(() => bulk(local('bulk')));
@@ -62,15 +63,22 @@ export async function run(): Promise<Figure[]> {
 
     const phone = new PouchDB(`phone-${Date.now()}`, { adapter: 'memory' });
     await phone.bulkDocs(docs.map((d) => ({ ...d })));
-    const pushStore = await timed(async () => phone.replicate.to(await remoteDb('push'), { batch_size: 100 }));
+    const pushStore = await timed(async () =>
+      phone.replicate.to(await remoteDb('push'), { batch_size: 100 }),
+    );
     const pushLocal = await timed(() => phone.replicate.to(local('push'), { batch_size: 100 }));
     figures.push(figure('push 10k (PouchDB phone)', N, pushStore, pushLocal));
 
     const pullStore = await timed(async () =>
-      new PouchDB(`pull-a-${Date.now()}`, { adapter: 'memory' }).replicate.from(await remoteDb('push'), { batch_size: 100 }),
+      new PouchDB(`pull-a-${Date.now()}`, { adapter: 'memory' }).replicate.from(
+        await remoteDb('push'),
+        { batch_size: 100 },
+      ),
     );
     const pullLocal = await timed(() =>
-      new PouchDB(`pull-b-${Date.now()}`, { adapter: 'memory' }).replicate.from(local('push'), { batch_size: 100 }),
+      new PouchDB(`pull-b-${Date.now()}`, { adapter: 'memory' }).replicate.from(local('push'), {
+        batch_size: 100,
+      }),
     );
     figures.push(figure('pull 10k (PouchDB phone)', N, pullStore, pullLocal));
   } finally {
@@ -82,11 +90,20 @@ export async function run(): Promise<Figure[]> {
 }
 
 function figure(name: string, docs: number, storeMs: number, inProcessMs: number): Figure {
-  return { name, docs, storeMs: Math.round(storeMs), inProcessMs: Math.round(inProcessMs), ratio: Number((inProcessMs / storeMs).toFixed(2)) };
+  return {
+    name,
+    docs,
+    storeMs: Math.round(storeMs),
+    inProcessMs: Math.round(inProcessMs),
+    ratio: Number((inProcessMs / storeMs).toFixed(2)),
+  };
 }
 
 export function report(figures: Figure[]): string {
-  const lines = ['| work | docs | store ms | store docs/s | in-process ms | in-process docs/s | store / in-process |', '|---|---|---|---|---|---|---|'];
+  const lines = [
+    '| work | docs | store ms | store docs/s | in-process ms | in-process docs/s | store / in-process |',
+    '|---|---|---|---|---|---|---|',
+  ];
   for (const f of figures) {
     lines.push(
       `| ${f.name} | ${f.docs} | ${f.storeMs} | ${Math.round((f.docs / f.storeMs) * 1000)} | ${f.inProcessMs} | ${Math.round((f.docs / f.inProcessMs) * 1000)} | ${Math.round(f.ratio * 100)}% |`,

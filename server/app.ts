@@ -42,7 +42,8 @@ export default async function app(fastify: FastifyInstance, opts: AppOptions): P
       info: {
         title: 'Sawa',
         version: '0.1.0',
-        description: 'Offline-first sync backend: accounts, per-user CouchDB databases and the sync gateway PouchDB replicates through.',
+        description:
+          'Offline-first sync backend: accounts, per-user CouchDB databases and the sync gateway PouchDB replicates through.',
       },
       components: {
         securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },

@@ -138,6 +138,18 @@ export const ConfigSchema = Type.Object({
     default: 1200,
     description: 'sync gateway requests per minute per user',
   }),
+  METRICS_TOKEN: Type.Optional(
+    Type.String({
+      minLength: 16,
+      description: 'bearer token Prometheus sends to GET /metrics; without it /metrics is off',
+    }),
+  ),
+  METRICS_USER_SERIES: Type.Integer({
+    minimum: 0,
+    default: 2000,
+    description:
+      'most (user, device) pairs labelled in sawa_wire_bytes_total; later ones count as _other (0: none)',
+  }),
 });
 
 export type Config = Static<typeof ConfigSchema>;

@@ -27,7 +27,11 @@ export const InvalidTeam = createError<'SAWA_INVALID_TEAM', 400, [string]>(
 );
 
 // Authentication
-export const BadCredentials = createError('SAWA_BAD_CREDENTIALS', 'wrong username or password', 401);
+export const BadCredentials = createError(
+  'SAWA_BAD_CREDENTIALS',
+  'wrong username or password',
+  401,
+);
 export const AccountDisabled = createError(
   'SAWA_ACCOUNT_DISABLED',
   'this account is disabled: ask an administrator',
@@ -109,7 +113,9 @@ export class CouchRequestError extends Error {
     readonly couchError: string | undefined,
     readonly reason: string | undefined,
   ) {
-    super(`CouchDB request failed: ${statusCode ?? 'no response'} ${couchError ?? ''} ${reason ?? ''}`.trim());
+    super(
+      `CouchDB request failed: ${statusCode ?? 'no response'} ${couchError ?? ''} ${reason ?? ''}`.trim(),
+    );
     this.name = 'CouchRequestError';
   }
 }

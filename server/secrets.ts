@@ -7,7 +7,11 @@ import { join, resolve } from 'node:path';
  * development and for the embedded store when no secret is configured, so a
  * fresh clone runs without "admin party" and without secrets in the repository.
  */
-export async function fileSecret(dataDir: string, name: string, bytes = 24): Promise<{ value: string; path: string; created: boolean }> {
+export async function fileSecret(
+  dataDir: string,
+  name: string,
+  bytes = 24,
+): Promise<{ value: string; path: string; created: boolean }> {
   const path = resolve(join(dataDir, name));
   try {
     const value = (await readFile(path, 'utf8')).trim();

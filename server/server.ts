@@ -50,14 +50,22 @@ function externalCouch(config: Config): CouchConnection {
   url.username = '';
   url.password = '';
   if (!name || !password) {
-    process.stderr.write('invalid configuration:\n  COUCHDB_URL needs admin credentials, in the URL or in COUCHDB_USER/COUCHDB_PASSWORD\n');
+    process.stderr.write(
+      'invalid configuration:\n  COUCHDB_URL needs admin credentials, in the URL or in COUCHDB_USER/COUCHDB_PASSWORD\n',
+    );
     process.exit(2);
   }
   if (!config.COUCHDB_PROXY_SECRET) {
-    process.stderr.write('invalid configuration:\n  COUCHDB_PROXY_SECRET is required with COUCHDB_URL: it must equal [chttpd_auth] secret in CouchDB\n');
+    process.stderr.write(
+      'invalid configuration:\n  COUCHDB_PROXY_SECRET is required with COUCHDB_URL: it must equal [chttpd_auth] secret in CouchDB\n',
+    );
     process.exit(2);
   }
-  return { url: url.toString(), admin: { name, password }, proxySecret: config.COUCHDB_PROXY_SECRET };
+  return {
+    url: url.toString(),
+    admin: { name, password },
+    proxySecret: config.COUCHDB_PROXY_SECRET,
+  };
 }
 
 void main();

@@ -31,7 +31,7 @@ export interface SendOptions {
   body?: Buffer | Readable;
   /** A JSON body the gateway made (not the client's). */
   json?: unknown;
-  /** Pass the client's Accept/Content-Type/If-*/Range on: for forwarded requests only. */
+  /** Pass the client's Accept, Content-Type, If-Match, If-None-Match and Range on (forwarded requests only). */
   clientHeaders?: boolean;
 }
 

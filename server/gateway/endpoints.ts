@@ -30,6 +30,8 @@ export interface Endpoint {
   attachment?: string;
   /** Path on CouchDB, rebuilt from the decoded segments, query not included. */
   upstreamPath: string;
+  /** The database's own path on CouchDB (`/userdb-…`). */
+  dbPath: string;
   /** Route template, for metrics and logs (never the concrete path: it holds user data). */
   route: string;
 }
@@ -70,6 +72,7 @@ export function classify(method: string, path: SyncPath): Endpoint | SyncError {
     db,
     need,
     upstreamPath: base,
+    dbPath: base,
     route: `/sync/{db}${route}`,
     ...extra,
   });
@@ -147,6 +150,7 @@ function allowed(method: string, methods: readonly string[]): SyncError | null {
 /** The endpoints that count as a pull or a push for the "last synced" record. */
 export function syncDirection(kind: EndpointKind, status: number): 'pull' | 'push' | null {
   if ((kind === 'changes' || kind === 'bulk_get') && status === 200) return 'pull';
-  if (kind === 'bulk_docs' && status === 201) return 'push';
+  // 202: accepted by fewer cluster nodes than the write quorum, but stored.
+  if (kind === 'bulk_docs' && (status === 201 || status === 202)) return 'push';
   return null;
 }

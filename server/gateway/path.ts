@@ -45,3 +45,10 @@ export function parseSyncPath(rawUrl: string): SyncPath | SyncError {
   }
   return { segments, trailingSlash, query };
 }
+
+/** The query string of a request as the client sent it, without `?`. */
+export function rawQuery(rawUrl: string | undefined): string {
+  const url = rawUrl ?? '';
+  const q = url.indexOf('?');
+  return q === -1 ? '' : url.slice(q + 1);
+}

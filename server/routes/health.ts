@@ -8,7 +8,9 @@ export default async function healthRoutes(app: FastifyInstance): Promise<void> 
       schema: {
         summary: 'The process is up',
         tags: ['operations'],
-        response: { 200: { type: 'object', properties: { status: { type: 'string', const: 'ok' } } } },
+        response: {
+          200: { type: 'object', properties: { status: { type: 'string', const: 'ok' } } },
+        },
       },
     },
     async () => ({ status: 'ok' }),
@@ -21,14 +23,22 @@ export default async function healthRoutes(app: FastifyInstance): Promise<void> 
         summary: 'CouchDB is reachable: ready to serve',
         tags: ['operations'],
         response: {
-          200: { type: 'object', properties: { status: { type: 'string' }, couchdb: { type: 'string' } } },
-          503: { type: 'object', properties: { status: { type: 'string' }, couchdb: { type: 'string' } } },
+          200: {
+            type: 'object',
+            properties: { status: { type: 'string' }, couchdb: { type: 'string' } },
+          },
+          503: {
+            type: 'object',
+            properties: { status: { type: 'string' }, couchdb: { type: 'string' } },
+          },
         },
       },
     },
     async (_req, reply) => {
       const up = await app.couch.up();
-      return reply.code(up ? 200 : 503).send({ status: up ? 'ready' : 'unavailable', couchdb: up ? 'up' : 'unreachable' });
+      return reply
+        .code(up ? 200 : 503)
+        .send({ status: up ? 'ready' : 'unavailable', couchdb: up ? 'up' : 'unreachable' });
     },
   );
 }

@@ -1,4 +1,8 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyServerOptions,
+} from 'fastify';
 import { CouchError, errors, toCouchError } from './errors.js';
 import type { StoreContext, StoreOptions } from './context.js';
 import { Registry } from './registry.js';
@@ -25,7 +29,10 @@ export type { StoreOptions } from './context.js';
 export type StoreLogger = FastifyBaseLogger | false;
 
 /** Fastify settings the store needs to route CouchDB's URLs (long ids, `%2F` in names, `db/`). */
-export const storeServerOptions = (opts: StoreOptions, logger: StoreLogger): FastifyServerOptions => ({
+export const storeServerOptions = (
+  opts: StoreOptions,
+  logger: StoreLogger,
+): FastifyServerOptions => ({
   ...(typeof logger === 'object' ? { loggerInstance: logger } : { logger }),
   bodyLimit: opts.maxRequestBytes,
   routerOptions: { ignoreTrailingSlash: true, maxParamLength: 8192 },
@@ -35,13 +42,21 @@ export const storeServerOptions = (opts: StoreOptions, logger: StoreLogger): Fas
  * The embedded CouchDB-compatible store as one Fastify app. It knows nothing of
  * Sawa: the service reaches it over HTTP exactly as it would reach Apache CouchDB.
  */
-export async function buildStore(opts: StoreOptions, logger: StoreLogger = false): Promise<FastifyInstance> {
+export async function buildStore(
+  opts: StoreOptions,
+  logger: StoreLogger = false,
+): Promise<FastifyInstance> {
   await loadEngine();
   const registry = await Registry.open(opts.dataDir, { maxOpen: opts.maxOpenDbs });
   for (const system of [USERS_DB, '_replicator']) {
     if (!registry.exists(system)) await registry.create(system, ADMIN_ONLY);
   }
-  const store: StoreContext = { opts, registry, validators: new Validators(), uuids: new UuidGenerator() };
+  const store: StoreContext = {
+    opts,
+    registry,
+    validators: new Validators(),
+    uuids: new UuidGenerator(),
+  };
   const app = Fastify(storeServerOptions(opts, logger));
   app.decorate('store', store);
   const authenticator = new Authenticator(app);
@@ -94,7 +109,8 @@ function fromFastify(err: unknown): CouchError {
   const e = err as { code?: string; statusCode?: number; message?: string };
   if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return errors.tooLarge();
   if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return errors.badContentType();
-  if (e.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || e.code === 'FST_ERR_CTP_INVALID_JSON_BODY') return errors.invalidJson();
+  if (e.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || e.code === 'FST_ERR_CTP_INVALID_JSON_BODY')
+    return errors.invalidJson();
   if (typeof e.statusCode === 'number' && e.statusCode < 500) {
     return new CouchError(e.statusCode, 'bad_request', e.message ?? 'bad request');
   }

@@ -16,7 +16,11 @@ import {
   type UserCtx,
 } from './auth/index.js';
 
-export type Credentials = Record<string, unknown> & { name: string; roles: string[]; salt?: string };
+export type Credentials = Record<string, unknown> & {
+  name: string;
+  roles: string[];
+  salt?: string;
+};
 
 /**
  * Who a request runs as, decided as CouchDB's handler chain decides it: proxy
@@ -44,8 +48,13 @@ export class Authenticator {
     const { registry } = this.app.store;
     if (!registry.exists(USERS_DB)) return null;
     try {
-      const doc = (await registry.use(USERS_DB, (h) => h.db.get(userDocId(name)))) as Record<string, unknown>;
-      const roles = Array.isArray(doc.roles) ? (doc.roles as unknown[]).filter((r): r is string => typeof r === 'string') : [];
+      const doc = (await registry.use(USERS_DB, (h) => h.db.get(userDocId(name)))) as Record<
+        string,
+        unknown
+      >;
+      const roles = Array.isArray(doc.roles)
+        ? (doc.roles as unknown[]).filter((r): r is string => typeof r === 'string')
+        : [];
       return { ...doc, name, roles };
     } catch {
       return null;
@@ -61,8 +70,15 @@ export class Authenticator {
 
   cookieFor(user: Credentials, req: FastifyRequest): string {
     const { secret, sessionTimeoutSec } = this.app.store.opts;
-    const value = mintSessionCookie({ name: user.name, userSalt: typeof user.salt === 'string' ? user.salt : '', secret });
-    return setCookieHeader(value, { timeoutSec: sessionTimeoutSec, secure: req.protocol === 'https' });
+    const value = mintSessionCookie({
+      name: user.name,
+      userSalt: typeof user.salt === 'string' ? user.salt : '',
+      secret,
+    });
+    return setCookieHeader(value, {
+      timeoutSec: sessionTimeoutSec,
+      secure: req.protocol === 'https',
+    });
   }
 
   async authenticate(req: FastifyRequest, reply: FastifyReply): Promise<void> {

@@ -15,7 +15,14 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const logger = pino({ level: config.LOG_LEVEL, redact: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-auth-couchdb-token"]'] });
+  const logger = pino({
+    level: config.LOG_LEVEL,
+    redact: [
+      'req.headers.authorization',
+      'req.headers.cookie',
+      'req.headers["x-auth-couchdb-token"]',
+    ],
+  });
   const store = await startStore(config, {
     host: config.STORE_HOST,
     logger,

@@ -18,6 +18,9 @@ export function assertDbName(name: string): void {
  * stay, every other byte becomes `%xx`, so distinct names never share a directory.
  */
 export function dirNameFor(name: string, generation: number): string {
-  const safe = name.replace(/[^a-z0-9_-]/g, (c) => '%' + c.charCodeAt(0).toString(16).padStart(2, '0'));
+  const safe = name.replace(
+    /[^a-z0-9_-]/g,
+    (c) => '%' + c.charCodeAt(0).toString(16).padStart(2, '0'),
+  );
   return `${safe}.${generation}`;
 }

@@ -24,9 +24,17 @@ export async function purge(
     const info = await old.info();
     let since: number | string = 0;
     for (;;) {
-      const page: { results: Array<{ id: string }>; last_seq: number | string } = await old.changes({ since, limit: BATCH, style: 'all_docs' });
+      const page: { results: Array<{ id: string }>; last_seq: number | string } = await old.changes(
+        { since, limit: BATCH, style: 'all_docs' },
+      );
       if (page.results.length === 0) break;
-      await copyBatch(old, fresh, page.results.map((r) => r.id), request, purged);
+      await copyBatch(
+        old,
+        fresh,
+        page.results.map((r) => r.id),
+        request,
+        purged,
+      );
       since = page.last_seq;
     }
     return { seqOffset: Number(info.update_seq) + rec.seq_offset };
@@ -43,7 +51,11 @@ async function copyBatch(
 ): Promise<void> {
   const docs: Leaf[] = [];
   for (const id of ids) {
-    const leaves = (await old.get(id, { open_revs: 'all', revs: true, attachments: true } as never)) as unknown as Array<{ ok?: Leaf }>;
+    const leaves = (await old.get(id, {
+      open_revs: 'all',
+      revs: true,
+      attachments: true,
+    } as never)) as unknown as Array<{ ok?: Leaf }>;
     const drop = new Set(request[id] ?? []);
     for (const leaf of leaves) {
       if (!leaf.ok) continue;

@@ -71,7 +71,13 @@ export class Registry {
     }));
     const crashed = server.previous !== null && server.previous.clean_shutdown !== true;
     const updates = await DbUpdates.open(join(dataDir, '_db_updates'));
-    const registry = new Registry(dataDir, meta, updates, server.doc.uuid as string, opts.maxOpen ?? 200);
+    const registry = new Registry(
+      dataDir,
+      meta,
+      updates,
+      server.doc.uuid as string,
+      opts.maxOpen ?? 200,
+    );
     const all = await meta.allDocs({ include_docs: true });
     for (const row of all.rows) {
       const rec = row.doc as DbRecord | undefined;
@@ -268,7 +274,8 @@ export class Registry {
     const live = new Set([...this.records.values()].map((r) => r.dir));
     for (const entry of await readdir(join(this.dataDir, DBS_DIR))) {
       const base = entry.replace(/-mrview-.*$/, '');
-      if (!live.has(base)) await rm(join(this.dataDir, DBS_DIR, entry), { recursive: true, force: true });
+      if (!live.has(base))
+        await rm(join(this.dataDir, DBS_DIR, entry), { recursive: true, force: true });
     }
   }
 }

@@ -29,9 +29,12 @@ export async function startStore(
   if (!password) {
     const s = await fileSecret(config.DATA_DIR, 'store-admin-password');
     password = s.value;
-    log(`embedded store admin "${name}": password ${s.created ? 'generated and ' : ''}kept in ${s.path}`);
+    log(
+      `embedded store admin "${name}": password ${s.created ? 'generated and ' : ''}kept in ${s.path}`,
+    );
   }
-  const secret = config.COUCHDB_PROXY_SECRET ?? (await fileSecret(config.DATA_DIR, 'store-secret', 32)).value;
+  const secret =
+    config.COUCHDB_PROXY_SECRET ?? (await fileSecret(config.DATA_DIR, 'store-secret', 32)).value;
   const storeOpts: StoreOptions = {
     dataDir: config.DATA_DIR,
     admins: { [name]: password },

@@ -1,5 +1,10 @@
 import type { UserCtx } from './auth/user-ctx.js';
-import { USERS_DB, notServerAdmin, requiresServerAdmin, securityNotEditable } from './auth/users-db.js';
+import {
+  USERS_DB,
+  notServerAdmin,
+  requiresServerAdmin,
+  securityNotEditable,
+} from './auth/users-db.js';
 import { isServerAdmin } from './auth/user-ctx.js';
 
 /**
@@ -19,7 +24,12 @@ export function canReadUserDoc(db: string, id: string, ctx: UserCtx): boolean {
 }
 
 /** `_users` endpoints CouchDB keeps for server admins, whatever `_security` says. */
-export function usersDbGuard(db: string | undefined, method: string, url: string, ctx: UserCtx): void {
+export function usersDbGuard(
+  db: string | undefined,
+  method: string,
+  url: string,
+  ctx: UserCtx,
+): void {
   if (db !== USERS_DB || isServerAdmin(ctx)) return;
   const rest = url.split('?')[0]!.split('/').filter(Boolean).slice(1).map(decodeURIComponent);
   if (requiresServerAdmin(method, rest)) throw notServerAdmin();

@@ -1,5 +1,5 @@
 import type { Db } from './pouch.js';
-import { compileValidator } from './sandbox/validate.js';
+import { compileValidator, type Validator } from './sandbox/validate.js';
 import type { UserCtx } from './auth/user-ctx.js';
 import type { SecurityObject } from './security.js';
 
@@ -9,38 +9,47 @@ export interface Rejection {
   reason: string;
 }
 
-type Validator = ReturnType<typeof compileValidator>;
-
-interface Entry {
-  /** `_rev`s of the design docs the validators were compiled from. */
-  key: string;
-  validators: Validator[];
-}
+const MAX_COMPILED = 500;
 
 /**
- * Compiled `validate_doc_update` functions per database, rebuilt when any design
- * document changes. Compilation happens in the sandbox, never in this process.
+ * The `validate_doc_update` functions that apply to a database. Compiled
+ * functions are shared by source text: a thousand user databases carrying the
+ * same design document share one sandbox, as CouchDB shares its couchjs
+ * processes. Compilation happens in the sandbox, never in this process.
  */
 export class Validators {
-  private readonly cache = new Map<string, Entry>();
+  private readonly compiled = new Map<string, Validator>();
 
-  async forDb(name: string, db: Db): Promise<Validator[]> {
+  async forDb(_name: string, db: Db): Promise<Validator[]> {
     const res = await db.allDocs({ startkey: '_design/', endkey: '_design0', include_docs: true });
-    const ddocs = res.rows
-      .map((r) => r.doc as Record<string, unknown> | undefined)
-      .filter((d): d is Record<string, unknown> => typeof d?.validate_doc_update === 'string');
-    const key = ddocs.map((d) => `${d._id as string}@${d._rev as string}`).join(',');
-    const cached = this.cache.get(name);
-    if (cached && cached.key === key) return cached.validators;
-    cached?.validators.forEach((v) => disposeQuietly(v));
-    const validators = ddocs.map((d) => compileValidator(d.validate_doc_update as string, d._id as string));
-    this.cache.set(name, { key, validators });
+    const validators: Validator[] = [];
+    for (const row of res.rows as Array<{ doc?: Record<string, unknown> }>) {
+      const source = row.doc?.validate_doc_update;
+      if (typeof source === 'string') validators.push(this.compile(row.doc?._id as string, source));
+    }
     return validators;
   }
 
-  forget(name: string): void {
-    this.cache.get(name)?.validators.forEach((v) => disposeQuietly(v));
-    this.cache.delete(name);
+  /** Kept for callers that drop a database; compiled functions are shared, so nothing is per database. */
+  forget(_name: string): void {}
+
+  private compile(ddocId: string, source: string): Validator {
+    const key = `${ddocId}\u0000${source}`;
+    let v = this.compiled.get(key);
+    if (v) {
+      // Refresh its place in the LRU order.
+      this.compiled.delete(key);
+      this.compiled.set(key, v);
+      return v;
+    }
+    v = compileValidator(source, ddocId);
+    this.compiled.set(key, v);
+    if (this.compiled.size > MAX_COMPILED) {
+      const oldest = this.compiled.keys().next().value as string;
+      this.compiled.get(oldest)?.dispose();
+      this.compiled.delete(oldest);
+    }
+    return v;
   }
 
   static run(
@@ -56,9 +65,4 @@ export class Validators {
     }
     return null;
   }
-}
-
-function disposeQuietly(v: Validator): void {
-  const d = (v as { dispose?: () => void }).dispose;
-  if (typeof d === 'function') d.call(v);
 }

@@ -42,6 +42,11 @@ const mapReduce = createAbstractMapReduce(
   },
 );
 
-export function queryView(db: Db, ddoc: string, view: string, opts: Record<string, unknown>): Promise<Record<string, unknown>> {
+export function queryView(
+  db: Db,
+  ddoc: string,
+  view: string,
+  opts: Record<string, unknown>,
+): Promise<Record<string, unknown>> {
   return mapReduce.query.call(db, `${ddoc}/${view}`, opts) as Promise<Record<string, unknown>>;
 }

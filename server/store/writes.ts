@@ -62,18 +62,34 @@ export async function writeDocs(
         results[p.index] = { id, error: e.error, reason: e.reason };
         continue;
       }
-      const rejection = Validators.run(fns, withStubs(p.doc), olds[i] ?? null, userCtx, opts.security);
+      const rejection = Validators.run(
+        fns,
+        withStubs(p.doc),
+        olds[i] ?? null,
+        userCtx,
+        opts.security,
+      );
       if (rejection) results[p.index] = { id, ...rejectionFields(rejection) };
     }
   }
 
   const toWrite = pending.filter((p) => results[p.index] === undefined);
   if (toWrite.length > 0) {
-    const written = await h.db.bulkDocs(toWrite.map((p) => p.doc) as never, { new_edits: opts.newEdits });
+    const written = await h.db.bulkDocs(toWrite.map((p) => p.doc) as never, {
+      new_edits: opts.newEdits,
+    });
     written.forEach((r, i) => {
       const p = toWrite[i] as Pending;
       const id = p.doc._id as string;
-      const res = r as { ok?: boolean; rev?: string; error?: unknown; name?: string; status?: number; message?: string; reason?: string };
+      const res = r as {
+        ok?: boolean;
+        rev?: string;
+        error?: unknown;
+        name?: string;
+        status?: number;
+        message?: string;
+        reason?: string;
+      };
       if (res.error || res.status) {
         const e = toCouchError(res);
         results[p.index] = { id, error: e.error, reason: e.reason };
@@ -90,19 +106,29 @@ function rejectionFields(r: Rejection): { error: string; reason: string } {
   return { error: r.error, reason: r.reason };
 }
 
-function precheck(doc: Doc, id: string, opts: WriteOptions): { error: string; reason: string } | null {
+function precheck(
+  doc: Doc,
+  id: string,
+  opts: WriteOptions,
+): { error: string; reason: string } | null {
   if (typeof doc._id !== 'string' || doc._id === '') {
     return { error: 'bad_request', reason: 'Document id must be a non-empty string' };
   }
   if (!opts.newEdits && typeof doc._rev !== 'string' && !id.startsWith('_local/')) {
-    return { error: 'bad_request', reason: 'new_edits=false requires every document to have a _rev' };
+    return {
+      error: 'bad_request',
+      reason: 'new_edits=false requires every document to have a _rev',
+    };
   }
   if (id.startsWith('_design/') && !opts.dbAdmin) {
     const e = errors.notDbAdmin();
     return { error: 'unauthorized', reason: e.reason };
   }
   if (id.startsWith('_') && !/^_(design|local)\/./.test(id)) {
-    return { error: 'bad_request', reason: 'Only reserved document ids may start with underscore.' };
+    return {
+      error: 'bad_request',
+      reason: 'Only reserved document ids may start with underscore.',
+    };
   }
   if (JSON.stringify(doc).length > opts.maxDocBytes) {
     return { error: 'document_too_large', reason: id };
@@ -111,13 +137,19 @@ function precheck(doc: Doc, id: string, opts: WriteOptions): { error: string; re
 }
 
 /** The revision each write extends, as CouchDB passes it to validate_doc_update as `oldDoc`. */
-async function previousRevisions(h: Handle, items: Pending[], newEdits: boolean): Promise<(Doc | null)[]> {
+async function previousRevisions(
+  h: Handle,
+  items: Pending[],
+  newEdits: boolean,
+): Promise<(Doc | null)[]> {
   const wanted = items.map((p) => {
     const id = p.doc._id as string;
     if (newEdits) return typeof p.doc._rev === 'string' ? { id, rev: p.doc._rev } : { id };
     const revs = p.doc._revisions as { start?: number; ids?: string[] } | undefined;
     const parent = revs?.ids?.[1];
-    return parent && typeof revs?.start === 'number' ? { id, rev: `${revs.start - 1}-${parent}` } : null;
+    return parent && typeof revs?.start === 'number'
+      ? { id, rev: `${revs.start - 1}-${parent}` }
+      : null;
   });
   const query = wanted.filter((w): w is { id: string; rev?: string } => w !== null);
   if (query.length === 0) return items.map(() => null);

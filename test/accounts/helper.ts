@@ -1,7 +1,7 @@
-import Fastify from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import type { Test } from 'tap';
 import { loadConfig } from '../../server/config.js';
-import app, { serverOptions } from '../../server/app.js';
+import app, { serverOptions, type AppOptions } from '../../server/app.js';
 import type { Accounts } from '../../server/accounts/service.js';
 import { createUser } from '../../server/accounts/sessions.js';
 import type { ScryptCost } from '../../server/accounts/passwords.js';
@@ -31,14 +31,20 @@ export async function accountsService(
     ...opts.env,
   });
   const server = Fastify(serverOptions(config));
-  await server.register(app, {
+  // The app plugin is encapsulated; calling it inside a wrapper keeps its context (and the
+  // decorations of accounts, jwt…) reachable from the test, with nothing else changed.
+  let inner: FastifyInstance | undefined;
+  await server.register(async (instance, appOpts: AppOptions) => {
+    await app(instance, appOpts);
+    inner = instance;
+  }, {
     config,
     couch: { url: store.url, admin: store.admin, proxySecret: store.proxySecret },
     accounts: { scrypt: opts.scrypt ?? FAST_SCRYPT, syncWriteIntervalMs: opts.syncWriteIntervalMs },
   });
   const url = await server.listen({ host: '127.0.0.1', port: 0 });
   t.teardown(() => server.close());
-  return { app: server, url, config };
+  return { app: inner as FastifyInstance, url, config };
 }
 
 /** A fresh store and service for one test file. */

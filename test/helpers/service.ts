@@ -15,7 +15,11 @@ export interface TestService {
  * The Sawa service as production builds it (same server options, same app
  * plugin), on a free loopback port, against the test CouchDB.
  */
-export async function testService(t: Test, couch: TestCouch, env: Record<string, string> = {}): Promise<TestService> {
+export async function testService(
+  t: Test,
+  couch: TestCouch,
+  env: Record<string, string> = {},
+): Promise<TestService> {
   const config = loadConfig({
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',

@@ -26,7 +26,10 @@ export async function testCouch(t: Test, env: Record<string, string> = {}): Prom
   const external = process.env.COUCHDB_URL;
   if (external) {
     const u = new URL(external);
-    const admin = { name: decodeURIComponent(u.username), password: decodeURIComponent(u.password) };
+    const admin = {
+      name: decodeURIComponent(u.username),
+      password: decodeURIComponent(u.password),
+    };
     u.username = '';
     u.password = '';
     return {
@@ -38,7 +41,12 @@ export async function testCouch(t: Test, env: Record<string, string> = {}): Prom
     };
   }
   const dataDir = await mkdtemp(join(tmpdir(), 'sawa-store-'));
-  const config = loadConfig({ DATA_DIR: dataDir, COUCHDB_USER: 'admin', COUCHDB_PASSWORD: 'test-admin-password', ...env });
+  const config = loadConfig({
+    DATA_DIR: dataDir,
+    COUCHDB_USER: 'admin',
+    COUCHDB_PASSWORD: 'test-admin-password',
+    ...env,
+  });
   const store = await startStore(config, { port: 0 });
   t.teardown(async () => {
     await store.app.close();

@@ -22,7 +22,12 @@ async function freshDb(extra: { validate?: string } = {}) {
 t.test('push then pull: every document arrives intact on a second phone', async (t) => {
   const { db } = await freshDb();
   const a = phone();
-  const docs = Array.from({ length: 300 }, (_, i) => ({ _id: `farmer-${String(i).padStart(4, '0')}`, name: `Farmer ${i}`, village: 'Kilosa', n: i }));
+  const docs = Array.from({ length: 300 }, (_, i) => ({
+    _id: `farmer-${String(i).padStart(4, '0')}`,
+    name: `Farmer ${i}`,
+    village: 'Kilosa',
+    n: i,
+  }));
   await a.bulkDocs(docs);
   const push = await a.replicate.to(db);
   t.equal(push.docs_written, 300);
@@ -31,7 +36,10 @@ t.test('push then pull: every document arrives intact on a second phone', async 
   const pull = await b.replicate.from(db);
   t.equal(pull.docs_written, 300);
   const got = await b.allDocs({ include_docs: true });
-  t.same(got.rows.map((r) => (r.doc as { n: number }).n), docs.map((d) => d.n));
+  t.same(
+    got.rows.map((r) => (r.doc as { n: number }).n),
+    docs.map((d) => d.n),
+  );
 });
 
 t.test('a replication resumes from its checkpoint', async (t) => {
@@ -83,7 +91,12 @@ t.test('deletions replicate both ways', async (t) => {
   await a.replicate.from(db);
   await t.rejects(a.get('x'), { name: 'not_found' });
   t.ok(await a.get('y'));
-  const info = await couch(server.url, 'GET', `/${(db as unknown as { name: string }).name.split('/').pop()}`, { auth: server.adminAuth });
+  const info = await couch(
+    server.url,
+    'GET',
+    `/${(db as unknown as { name: string }).name.split('/').pop()}`,
+    { auth: server.adminAuth },
+  );
   t.equal(info.body.doc_count, 1);
   t.equal(info.body.doc_del_count, 1);
 });
@@ -92,7 +105,10 @@ t.test('attachments arrive byte for byte', async (t) => {
   const { db } = await freshDb();
   const a = phone();
   const bytes = randomBytes(70_000);
-  await a.put({ _id: 'photo', _attachments: { 'farm.jpg': { content_type: 'image/jpeg', data: bytes.toString('base64') } } });
+  await a.put({
+    _id: 'photo',
+    _attachments: { 'farm.jpg': { content_type: 'image/jpeg', data: bytes.toString('base64') } },
+  });
   await a.replicate.to(db);
   const b = phone();
   await b.replicate.from(db);
@@ -100,7 +116,10 @@ t.test('attachments arrive byte for byte', async (t) => {
   t.ok(Buffer.compare(got, bytes) === 0, 'same bytes');
   const raw = await fetch(`${server.url}/${dbNameOf(db)}/photo/farm.jpg`, { headers: admin });
   t.equal(raw.headers.get('content-type'), 'image/jpeg');
-  t.ok(Buffer.compare(Buffer.from(await raw.arrayBuffer()), bytes) === 0, 'standalone GET serves the same bytes');
+  t.ok(
+    Buffer.compare(Buffer.from(await raw.arrayBuffer()), bytes) === 0,
+    'standalone GET serves the same bytes',
+  );
 });
 
 t.test('filtered replication by doc_ids and by selector', async (t) => {
@@ -112,10 +131,16 @@ t.test('filtered replication by doc_ids and by selector', async (t) => {
   ]);
   const byIds = phone();
   await byIds.replicate.from(db, { doc_ids: ['f2', 'v1'] });
-  t.same((await byIds.allDocs()).rows.map((r) => r.id), ['f2', 'v1']);
+  t.same(
+    (await byIds.allDocs()).rows.map((r) => r.id),
+    ['f2', 'v1'],
+  );
   const bySelector = phone();
   await bySelector.replicate.from(db, { selector: { type: 'farmer', district: 'Kilosa' } });
-  t.same((await bySelector.allDocs()).rows.map((r) => r.id), ['f1']);
+  t.same(
+    (await bySelector.allDocs()).rows.map((r) => r.id),
+    ['f1'],
+  );
 });
 
 const ownerOnly = `function (newDoc, oldDoc, userCtx) {
@@ -123,37 +148,50 @@ const ownerOnly = `function (newDoc, oldDoc, userCtx) {
   if (typeof newDoc.name !== 'string') throw({ forbidden: 'name is required' });
 }`;
 
-t.test('validated database: replicated edits from two phones keep both branches (pouchdb-server issue 419)', async (t) => {
-  const { db } = await freshDb({ validate: ownerOnly });
-  const a = phone();
-  const b = phone();
-  await a.put({ _id: 'farmer-9', name: 'Neema' });
-  await a.replicate.to(db);
-  await b.replicate.from(db);
-  await a.put({ ...(await a.get('farmer-9')), name: 'Neema A' });
-  await b.put({ ...(await b.get('farmer-9')), name: 'Neema B' });
-  const pa = await a.replicate.to(db);
-  const pb = await b.replicate.to(db);
-  t.equal(pa.doc_write_failures + pb.doc_write_failures, 0);
-  t.equal(pa.docs_written + pb.docs_written, 2, 'both replicated updates were written');
-  const onServer = await db.get('farmer-9', { conflicts: true });
-  t.equal(onServer._conflicts?.length, 1, 'both branches on the server');
-  const names = new Set<string>();
-  for (const rev of [onServer._rev, ...(onServer._conflicts ?? [])]) names.add((await db.get('farmer-9', { rev })).name as string);
-  t.same([...names].sort(), ['Neema A', 'Neema B']);
-  const c = phone();
-  await c.replicate.from(db);
-  t.equal((await c.get('farmer-9', { conflicts: true }))._conflicts?.length, 1, 'and the conflict replicates down');
-});
+t.test(
+  'validated database: replicated edits from two phones keep both branches (pouchdb-server issue 419)',
+  async (t) => {
+    const { db } = await freshDb({ validate: ownerOnly });
+    const a = phone();
+    const b = phone();
+    await a.put({ _id: 'farmer-9', name: 'Neema' });
+    await a.replicate.to(db);
+    await b.replicate.from(db);
+    await a.put({ ...(await a.get('farmer-9')), name: 'Neema A' });
+    await b.put({ ...(await b.get('farmer-9')), name: 'Neema B' });
+    const pa = await a.replicate.to(db);
+    const pb = await b.replicate.to(db);
+    t.equal(pa.doc_write_failures + pb.doc_write_failures, 0);
+    t.equal(pa.docs_written + pb.docs_written, 2, 'both replicated updates were written');
+    const onServer = await db.get('farmer-9', { conflicts: true });
+    t.equal(onServer._conflicts?.length, 1, 'both branches on the server');
+    const names = new Set<string>();
+    for (const rev of [onServer._rev, ...(onServer._conflicts ?? [])])
+      names.add((await db.get('farmer-9', { rev })).name as string);
+    t.same([...names].sort(), ['Neema A', 'Neema B']);
+    const c = phone();
+    await c.replicate.from(db);
+    t.equal(
+      (await c.get('farmer-9', { conflicts: true }))._conflicts?.length,
+      1,
+      'and the conflict replicates down',
+    );
+  },
+);
 
 t.test('a write refused by validate_doc_update is reported by the replicator', async (t) => {
   const { db } = await freshDb({ validate: ownerOnly });
   const a = phone();
-  await a.bulkDocs([{ _id: 'ok', name: 'Juma' }, { _id: 'bad', village: 'no name' }]);
+  await a.bulkDocs([
+    { _id: 'ok', name: 'Juma' },
+    { _id: 'bad', village: 'no name' },
+  ]);
   const res = await a.replicate.to(db);
   t.equal(res.docs_written, 1);
   t.equal(res.doc_write_failures, 1);
-  const err = (res.errors as Array<{ name?: string; error?: string; message?: string; reason?: string }>)[0];
+  const err = (
+    res.errors as Array<{ name?: string; error?: string; message?: string; reason?: string }>
+  )[0];
   t.equal(err?.name ?? err?.error, 'forbidden');
   t.match(err?.message ?? err?.reason, /name is required/);
   await t.rejects(db.get('bad'), { name: 'not_found' });

@@ -6,7 +6,13 @@ import type { Doc } from '../writes.js';
 import { dbName, sendWriteResult } from './db.js';
 import { writeOne } from './docs.js';
 
-type Att = { content_type?: string; digest?: string; length?: number; data?: string; stub?: boolean };
+type Att = {
+  content_type?: string;
+  digest?: string;
+  length?: number;
+  data?: string;
+  stub?: boolean;
+};
 
 const ATT_PATHS = ['/:db/:docid/*', '/:db/_design/:ddoc/*'];
 
@@ -72,14 +78,20 @@ export default async function attachmentRoutes(app: FastifyInstance): Promise<vo
     const name = dbName(req);
     requireMember(req, registry.record(name));
     const id = docIdOf(req);
-    const rev = params.str(req, 'rev') ?? (req.headers['if-match'] as string | undefined)?.replace(/"/g, '');
+    const rev =
+      params.str(req, 'rev') ?? (req.headers['if-match'] as string | undefined)?.replace(/"/g, '');
     const existing = await current(name, id, rev);
     if (existing && rev === undefined) throw errors.conflict();
-    const body = Buffer.isBuffer(req.body) ? req.body : Buffer.from((req.body as string | undefined) ?? '');
+    const body = Buffer.isBuffer(req.body)
+      ? req.body
+      : Buffer.from((req.body as string | undefined) ?? '');
     const doc: Doc = existing ?? { _id: id };
     doc._attachments = {
       ...((doc._attachments as Record<string, Att>) ?? {}),
-      [attName(req)]: { content_type: String(req.headers['content-type'] ?? 'application/octet-stream'), data: body.toString('base64') },
+      [attName(req)]: {
+        content_type: String(req.headers['content-type'] ?? 'application/octet-stream'),
+        data: body.toString('base64'),
+      },
     };
     const [res] = await writeOne(app, req, name, doc);
     return sendWriteResult(reply, res!, 201);
@@ -89,7 +101,8 @@ export default async function attachmentRoutes(app: FastifyInstance): Promise<vo
     const name = dbName(req);
     requireMember(req, registry.record(name));
     const id = docIdOf(req);
-    const rev = params.str(req, 'rev') ?? (req.headers['if-match'] as string | undefined)?.replace(/"/g, '');
+    const rev =
+      params.str(req, 'rev') ?? (req.headers['if-match'] as string | undefined)?.replace(/"/g, '');
     if (rev === undefined) throw errors.conflict();
     const doc = (await current(name, id, rev)) as Doc;
     const atts = { ...((doc._attachments as Record<string, Att>) ?? {}) };

@@ -17,13 +17,15 @@ export default async function bulkRoutes(app: FastifyInstance): Promise<void> {
     requireMember(req, rec);
     requireJsonType(req);
     const body = jsonObject(req);
-    if (!Array.isArray(body.docs)) throw errors.badRequest('POST body must include `docs` parameter.');
+    if (!Array.isArray(body.docs))
+      throw errors.badRequest('POST body must include `docs` parameter.');
     const docs = body.docs as unknown[];
     if (docs.some((d) => typeof d !== 'object' || d === null || Array.isArray(d))) {
       throw errors.badRequest('Document must be a JSON object');
     }
     const newEdits = body.new_edits === undefined ? true : body.new_edits;
-    if (typeof newEdits !== 'boolean') throw errors.badRequest('`new_edits` parameter must be a boolean.');
+    if (typeof newEdits !== 'boolean')
+      throw errors.badRequest('`new_edits` parameter must be a boolean.');
     const results = await registry.use(name, (h) =>
       writeDocs(
         h,
@@ -88,7 +90,11 @@ export default async function bulkRoutes(app: FastifyInstance): Promise<void> {
     }
     return registry.use(name, async (h) => {
       const res = (await h.db.allDocs(q as never)) as unknown as Record<string, unknown>;
-      const out: Record<string, unknown> = { total_rows: res.total_rows, offset: res.offset ?? 0, rows: res.rows };
+      const out: Record<string, unknown> = {
+        total_rows: res.total_rows,
+        offset: res.offset ?? 0,
+        rows: res.rows,
+      };
       if (q.update_seq) {
         const info = await h.db.info();
         out.update_seq = formatSeq(Number(info.update_seq), h.record.seq_offset);

@@ -8,13 +8,23 @@ import { changesFilter } from '../changes-filter.js';
 import { dbName } from './db.js';
 
 type Feed = 'normal' | 'longpoll' | 'continuous' | 'eventsource';
-type Change = { id: string; seq: number | string; changes: { rev: string }[]; deleted?: boolean; doc?: unknown };
+type Change = {
+  id: string;
+  seq: number | string;
+  changes: { rev: string }[];
+  deleted?: boolean;
+  doc?: unknown;
+};
 
 const DEFAULT_TIMEOUT_MS = 60_000;
 
 /** `_changes` in all four feed styles, with CouchDB's filters, heartbeat and timeout. */
 export default async function changesRoutes(app: FastifyInstance): Promise<void> {
-  app.route({ method: ['GET', 'POST'], url: '/:db/_changes', handler: (req, reply) => changes(app, req, reply) });
+  app.route({
+    method: ['GET', 'POST'],
+    url: '/:db/_changes',
+    handler: (req, reply) => changes(app, req, reply),
+  });
 }
 
 async function changes(app: FastifyInstance, req: FastifyRequest, reply: FastifyReply) {
@@ -22,14 +32,23 @@ async function changes(app: FastifyInstance, req: FastifyRequest, reply: Fastify
   requireMember(req, app.store.registry.record(name));
   const feed = (params.str(req, 'feed') ?? 'normal') as Feed;
   if (!['normal', 'longpoll', 'continuous', 'eventsource'].includes(feed)) {
-    throw errors.badRequest(`Supported feeds are normal, longpoll, continuous and eventsource; got ${feed}`);
+    throw errors.badRequest(
+      `Supported feeds are normal, longpoll, continuous and eventsource; got ${feed}`,
+    );
   }
-  const body = req.method === 'POST' && req.body && (req.body as Buffer).length > 0 ? jsonObject(req) : {};
+  const body =
+    req.method === 'POST' && req.body && (req.body as Buffer).length > 0 ? jsonObject(req) : {};
   const style = params.str(req, 'style') ?? 'main_only';
-  if (style !== 'main_only' && style !== 'all_docs') throw errors.badRequest('style must be main_only or all_docs');
+  if (style !== 'main_only' && style !== 'all_docs')
+    throw errors.badRequest('style must be main_only or all_docs');
   const limit = params.int(req, 'limit');
   const heartbeatParam = params.str(req, 'heartbeat');
-  const heartbeat = heartbeatParam === undefined ? undefined : heartbeatParam === 'true' ? DEFAULT_TIMEOUT_MS : params.int(req, 'heartbeat', { min: 1 });
+  const heartbeat =
+    heartbeatParam === undefined
+      ? undefined
+      : heartbeatParam === 'true'
+        ? DEFAULT_TIMEOUT_MS
+        : params.int(req, 'heartbeat', { min: 1 });
   const timeout = params.int(req, 'timeout') ?? DEFAULT_TIMEOUT_MS;
 
   const h = await app.store.registry.acquire(name);
@@ -55,19 +74,28 @@ async function changes(app: FastifyInstance, req: FastifyRequest, reply: Fastify
     if (sinceParam === 'now') since = Number(info.update_seq);
     else {
       const parsed = parseSeq(sinceParam, offset);
-      if (parsed === null) throw errors.badRequest(`Malformed sequence supplied in 'since' parameter.`);
+      if (parsed === null)
+        throw errors.badRequest(`Malformed sequence supplied in 'since' parameter.`);
       since = parsed;
     }
     const fmt = (c: Change) => ({ ...c, seq: formatSeq(Number(c.seq), offset) });
     const updateSeq = Number(info.update_seq);
 
     if (feed === 'normal' || feed === 'longpoll') {
-      const first = await h.db.changes({ ...base, since, ...(limit !== undefined ? { limit } : {}) } as never);
+      const first = await h.db.changes({
+        ...base,
+        since,
+        ...(limit !== undefined ? { limit } : {}),
+      } as never);
       const results = first.results as unknown as Change[];
       if (feed === 'normal' || results.length > 0 || base.descending) {
         release();
         const last = Number(first.last_seq);
-        return reply.send({ results: results.map(fmt), last_seq: formatSeq(last, offset), pending: Math.max(0, updateSeq - last) });
+        return reply.send({
+          results: results.map(fmt),
+          last_seq: formatSeq(last, offset),
+          pending: Math.max(0, updateSeq - last),
+        });
       }
       return longpoll(req, reply, h, base, since, limit, timeout, heartbeat, fmt, release);
     }
@@ -80,7 +108,11 @@ async function changes(app: FastifyInstance, req: FastifyRequest, reply: Fastify
 
 function startStream(reply: FastifyReply, contentType: string): void {
   reply.hijack();
-  reply.raw.writeHead(200, { 'content-type': contentType, 'cache-control': 'must-revalidate', 'transfer-encoding': 'chunked' });
+  reply.raw.writeHead(200, {
+    'content-type': contentType,
+    'cache-control': 'must-revalidate',
+    'transfer-encoding': 'chunked',
+  });
 }
 
 function longpoll(
@@ -98,7 +130,12 @@ function longpoll(
   startStream(reply, 'application/json');
   const collected: Change[] = [];
   let done = false;
-  const live = h.db.changes({ ...base, since, live: true, ...(limit !== undefined ? { limit } : {}) } as never);
+  const live = h.db.changes({
+    ...base,
+    since,
+    live: true,
+    ...(limit !== undefined ? { limit } : {}),
+  } as never);
   const finish = (lastSeq: number) => {
     if (done) return;
     done = true;
@@ -107,7 +144,13 @@ function longpoll(
     live.cancel();
     release();
     if (!reply.raw.writableEnded) {
-      reply.raw.end(JSON.stringify({ results: collected.map(fmt), last_seq: (fmt({ seq: lastSeq } as Change) as Change).seq, pending: 0 }) + '\n');
+      reply.raw.end(
+        JSON.stringify({
+          results: collected.map(fmt),
+          last_seq: (fmt({ seq: lastSeq } as Change) as Change).seq,
+          pending: 0,
+        }) + '\n',
+      );
     }
   };
   live.on('change', (c: unknown) => {
@@ -156,7 +199,11 @@ function stream(
     clearInterval(beat);
     live.cancel();
     release();
-    if (feed === 'continuous') write(JSON.stringify({ last_seq: (fmt({ seq: lastSeq } as Change) as Change).seq, pending: 0 }) + '\n');
+    if (feed === 'continuous')
+      write(
+        JSON.stringify({ last_seq: (fmt({ seq: lastSeq } as Change) as Change).seq, pending: 0 }) +
+          '\n',
+      );
     if (!reply.raw.writableEnded) reply.raw.end();
   };
   live.on('change', (c: unknown) => {
@@ -172,7 +219,10 @@ function stream(
   live.on('error', () => finish());
   // With a heartbeat the feed stays open until the client leaves; without, it ends after `timeout` of silence.
   const beat = heartbeat
-    ? setInterval(() => write(feed === 'continuous' ? '\n' : 'event: heartbeat\ndata: \n\n'), heartbeat)
+    ? setInterval(
+        () => write(feed === 'continuous' ? '\n' : 'event: heartbeat\ndata: \n\n'),
+        heartbeat,
+      )
     : undefined;
   if (!heartbeat) armTimeout();
   req.raw.on('close', finish);

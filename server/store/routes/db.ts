@@ -21,13 +21,18 @@ export default async function dbRoutes(app: FastifyInstance): Promise<void> {
   app.put('/:db', async (req, reply) => {
     requireServerAdmin(req);
     await registry.create(dbName(req));
-    return reply.code(201).header('location', `/${encodeURIComponent(dbName(req))}`).send({ ok: true });
+    return reply
+      .code(201)
+      .header('location', `/${encodeURIComponent(dbName(req))}`)
+      .send({ ok: true });
   });
 
   app.delete('/:db', async (req) => {
     requireServerAdmin(req);
     if (params.has(req, 'rev')) {
-      throw errors.badRequest('You tried to DELETE a database with a ?rev= parameter. Did you mean to DELETE a document instead?');
+      throw errors.badRequest(
+        'You tried to DELETE a database with a ?rev= parameter. Did you mean to DELETE a document instead?',
+      );
     }
     registry.record(dbName(req));
     validators.forget(dbName(req));
@@ -52,14 +57,20 @@ export default async function dbRoutes(app: FastifyInstance): Promise<void> {
     requireJsonType(req);
     const doc = jsonObject(req);
     const [res] = await registry.use(name, (h) =>
-      writeDocs(h, validators, [doc], {
-        newEdits: true,
-        userCtx: req.userCtx,
-        dbAdmin: dbAdmin(req, rec),
-        maxDocBytes: opts.maxDocBytes,
-        security: rec.security,
-        prepare: usersPrepare(name, req.userCtx, opts, rec.security),
-      }, () => uuids.next()),
+      writeDocs(
+        h,
+        validators,
+        [doc],
+        {
+          newEdits: true,
+          userCtx: req.userCtx,
+          dbAdmin: dbAdmin(req, rec),
+          maxDocBytes: opts.maxDocBytes,
+          security: rec.security,
+          prepare: usersPrepare(name, req.userCtx, opts, rec.security),
+        },
+        () => uuids.next(),
+      ),
     );
     return sendWriteResult(reply, res!, params.str(req, 'batch') === 'ok' ? 202 : 201);
   });
@@ -90,7 +101,9 @@ export default async function dbRoutes(app: FastifyInstance): Promise<void> {
   app.post('/:db/_compact', async (req, reply) => {
     const name = await maintenance(req);
     // CouchDB compacts in the background and answers at once.
-    void registry.use(name, (h) => h.db.compact()).catch((err) => req.log.warn({ err, db: name }, 'compaction failed'));
+    void registry
+      .use(name, (h) => h.db.compact())
+      .catch((err) => req.log.warn({ err, db: name }, 'compaction failed'));
     return reply.code(202).send({ ok: true });
   });
 

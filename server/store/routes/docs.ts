@@ -49,7 +49,8 @@ export default async function docRoutes(app: FastifyInstance): Promise<void> {
       if (rev !== undefined) opts.rev = rev;
       const attsSince = params.json(req, 'atts_since');
       if (attsSince !== undefined) {
-        if (!Array.isArray(attsSince)) throw errors.badRequest('atts_since must be a JSON array of revisions');
+        if (!Array.isArray(attsSince))
+          throw errors.badRequest('atts_since must be a JSON array of revisions');
         opts.revs = true;
         opts.attachments = true;
       }
@@ -64,7 +65,8 @@ export default async function docRoutes(app: FastifyInstance): Promise<void> {
         stubOlderAttachments(doc, attsSince as string[]);
         if (!params.bool(req, 'revs')) delete doc._revisions;
       }
-      const shown = name === USERS_DB ? filterUserDocRead(doc, req.userCtx, { security: rec.security }) : doc;
+      const shown =
+        name === USERS_DB ? filterUserDocRead(doc, req.userCtx, { security: rec.security }) : doc;
       const etag = `"${doc._rev as string}"`;
       if (req.headers['if-none-match'] === etag) return reply.code(304).send();
       return reply.header('etag', etag).send(shown);
@@ -94,17 +96,37 @@ export default async function docRoutes(app: FastifyInstance): Promise<void> {
     if (!isUserDoc(name, id)) requireMember(req, rec);
     const rev = params.str(req, 'rev') ?? ifMatch(req);
     if (rev === undefined && !id.startsWith('_local/')) throw errors.conflict();
-    return write(req, reply, name, { _id: id, ...(rev ? { _rev: rev } : {}), _deleted: true }, true, 200);
+    return write(
+      req,
+      reply,
+      name,
+      { _id: id, ...(rev ? { _rev: rev } : {}), _deleted: true },
+      true,
+      200,
+    );
   }
 
-  async function write(req: FastifyRequest, reply: FastifyReply, name: string, doc: Doc, newEdits: boolean, okStatus?: number) {
+  async function write(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    name: string,
+    doc: Doc,
+    newEdits: boolean,
+    okStatus?: number,
+  ) {
     const [res] = await writeOne(app, req, name, doc, newEdits);
     const batch = params.str(req, 'batch') === 'ok';
     return sendWriteResult(reply, res!, okStatus ?? (batch ? 202 : 201));
   }
 }
 
-export function writeOne(app: FastifyInstance, req: FastifyRequest, name: string, doc: Doc, newEdits = true) {
+export function writeOne(
+  app: FastifyInstance,
+  req: FastifyRequest,
+  name: string,
+  doc: Doc,
+  newEdits = true,
+) {
   const { registry, validators, uuids, opts } = app.store;
   const rec = registry.record(name);
   return registry.use(name, (h) =>
@@ -130,8 +152,14 @@ function ifMatch(req: FastifyRequest): string | undefined {
   return typeof v === 'string' ? v.replace(/^"|"$/g, '') : undefined;
 }
 
-async function deletedConflicts(db: import('../pouch.js').Db, id: string, winner: string): Promise<string[]> {
-  const leaves = (await db.get(id, { open_revs: 'all' } as never)) as unknown as Array<{ ok?: Doc }>;
+async function deletedConflicts(
+  db: import('../pouch.js').Db,
+  id: string,
+  winner: string,
+): Promise<string[]> {
+  const leaves = (await db.get(id, { open_revs: 'all' } as never)) as unknown as Array<{
+    ok?: Doc;
+  }>;
   return leaves
     .map((l) => l.ok)
     .filter((d): d is Doc => !!d && d._deleted === true && d._rev !== winner)
@@ -157,7 +185,13 @@ function stubOlderAttachments(doc: Doc, known: string[]): void {
   }
 }
 
-async function sendOpenRevs(req: FastifyRequest, reply: FastifyReply, db: import('../pouch.js').Db, id: string, openRevs: string) {
+async function sendOpenRevs(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  db: import('../pouch.js').Db,
+  id: string,
+  openRevs: string,
+) {
   let revs: 'all' | string[];
   if (openRevs === 'all') revs = 'all';
   else {

@@ -20,7 +20,8 @@ export default async function findRoutes(app: FastifyInstance): Promise<void> {
     requireMember(req, registry.record(name));
     requireJsonType(req);
     const body = jsonObject(req);
-    if (typeof body.selector !== 'object' || body.selector === null) throw errors.badRequest('Missing required key: selector');
+    if (typeof body.selector !== 'object' || body.selector === null)
+      throw errors.badRequest('Missing required key: selector');
     return call(name, (db) => db.find(body as never));
   });
 
@@ -28,7 +29,9 @@ export default async function findRoutes(app: FastifyInstance): Promise<void> {
     const name = dbName(req);
     requireMember(req, registry.record(name));
     const body = jsonObject(req);
-    return call(name, (db) => (db as unknown as { explain: (b: unknown) => Promise<unknown> }).explain(body));
+    return call(name, (db) =>
+      (db as unknown as { explain: (b: unknown) => Promise<unknown> }).explain(body),
+    );
   });
 
   app.get('/:db/_index', async (req) => {
@@ -42,7 +45,8 @@ export default async function findRoutes(app: FastifyInstance): Promise<void> {
     requireDbAdmin(req, registry.record(name));
     requireJsonType(req);
     const body = jsonObject(req);
-    if (typeof body.index !== 'object' || body.index === null) throw errors.badRequest('Missing required key: index');
+    if (typeof body.index !== 'object' || body.index === null)
+      throw errors.badRequest('Missing required key: index');
     return call(name, (db) => db.createIndex(body as never));
   });
 

@@ -51,14 +51,18 @@ async function dbUpdates(app: FastifyInstance, req: FastifyRequest, reply: Fasti
   requireServerAdmin(req);
   const feed = params.str(req, 'feed') ?? 'normal';
   if (!['normal', 'longpoll', 'continuous', 'eventsource'].includes(feed)) {
-    throw errors.badRequest(`Supported feeds are normal, longpoll, continuous and eventsource; got ${feed}`);
+    throw errors.badRequest(
+      `Supported feeds are normal, longpoll, continuous and eventsource; got ${feed}`,
+    );
   }
   const updates = app.store.registry.updates;
   await updates.flush();
   const sinceParam = params.str(req, 'since') ?? '0';
   const info = await updates.db.info();
-  const since = sinceParam === 'now' ? Number(info.update_seq) : Number(/^\d+/.exec(sinceParam)?.[0] ?? NaN);
-  if (!Number.isFinite(since)) throw errors.badRequest(`Malformed sequence supplied in 'since' parameter.`);
+  const since =
+    sinceParam === 'now' ? Number(info.update_seq) : Number(/^\d+/.exec(sinceParam)?.[0] ?? NaN);
+  if (!Number.isFinite(since))
+    throw errors.badRequest(`Malformed sequence supplied in 'since' parameter.`);
   const limit = params.int(req, 'limit');
   const timeout = params.int(req, 'timeout') ?? 60_000;
   const heartbeat = params.int(req, 'heartbeat', { min: 1 });
@@ -67,12 +71,21 @@ async function dbUpdates(app: FastifyInstance, req: FastifyRequest, reply: Fasti
     type: (c.doc?.type as string) ?? 'updated',
     seq: `${c.seq}-sawa`,
   });
-  const first = await updates.db.changes({ since, include_docs: true, ...(limit !== undefined ? { limit } : {}) } as never);
+  const first = await updates.db.changes({
+    since,
+    include_docs: true,
+    ...(limit !== undefined ? { limit } : {}),
+  } as never);
   if (feed === 'normal' || (feed === 'longpoll' && first.results.length > 0)) {
-    return reply.send({ results: first.results.map((c) => row(c as never)), last_seq: `${first.last_seq}-sawa` });
+    return reply.send({
+      results: first.results.map((c) => row(c as never)),
+      last_seq: `${first.last_seq}-sawa`,
+    });
   }
   reply.hijack();
-  reply.raw.writeHead(200, { 'content-type': feed === 'eventsource' ? 'text/event-stream' : 'application/json' });
+  reply.raw.writeHead(200, {
+    'content-type': feed === 'eventsource' ? 'text/event-stream' : 'application/json',
+  });
   let done = false;
   let last = Number(first.last_seq);
   const live = updates.db.changes({ since: last, live: true, include_docs: true } as never);
@@ -83,8 +96,14 @@ async function dbUpdates(app: FastifyInstance, req: FastifyRequest, reply: Fasti
     clearInterval(beat);
     live.cancel();
     if (reply.raw.writableEnded) return;
-    if (feed === 'longpoll') reply.raw.end(JSON.stringify({ results: collected.map(row), last_seq: `${last}-sawa` }) + '\n');
-    else reply.raw.end(feed === 'continuous' ? JSON.stringify({ last_seq: `${last}-sawa` }) + '\n' : '');
+    if (feed === 'longpoll')
+      reply.raw.end(
+        JSON.stringify({ results: collected.map(row), last_seq: `${last}-sawa` }) + '\n',
+      );
+    else
+      reply.raw.end(
+        feed === 'continuous' ? JSON.stringify({ last_seq: `${last}-sawa` }) + '\n' : '',
+      );
   };
   const collected: Array<{ id: string; seq: number; doc?: Record<string, unknown> }> = [];
   if (feed !== 'longpoll') for (const c of first.results) emit(c as never);

@@ -50,7 +50,13 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
   });
 
   app.delete('/_session', async (req, reply) => {
-    reply.header('set-cookie', clearCookieHeader({ timeoutSec: app.store.opts.sessionTimeoutSec, secure: req.protocol === 'https' }));
+    reply.header(
+      'set-cookie',
+      clearCookieHeader({
+        timeoutSec: app.store.opts.sessionTimeoutSec,
+        secure: req.protocol === 'https',
+      }),
+    );
     return { ok: true };
   });
 }

@@ -28,8 +28,10 @@ function viewOptions(req: FastifyRequest, body: Record<string, unknown>): Record
     if (v !== undefined) q[k.replace('_key', 'key')] = v;
   }
   if (body.keys !== undefined) q.keys = body.keys;
-  if (q.keys !== undefined && !Array.isArray(q.keys)) throw errors.badRequest('`keys` must be an array');
-  const stale = params.str(req, 'stale') ?? (params.str(req, 'update') === 'false' ? 'ok' : undefined);
+  if (q.keys !== undefined && !Array.isArray(q.keys))
+    throw errors.badRequest('`keys` must be an array');
+  const stale =
+    params.str(req, 'stale') ?? (params.str(req, 'update') === 'false' ? 'ok' : undefined);
   if (stale === 'ok' || stale === 'update_after') q.stale = stale;
   return q;
 }

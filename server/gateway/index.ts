@@ -1,0 +1,60 @@
+import fp from 'fastify-plugin';
+import compress from '@fastify/compress';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { createWriteChecker, loadSyncRules } from '../rules/index.js';
+import { registerBodyParser } from './body.js';
+import type { Gateway } from './context.js';
+import { toSyncError } from './errors.js';
+import { registerSyncRateLimit } from './rate-limit.js';
+import syncRoutes from './routes.js';
+import { createUpstream } from './upstream.js';
+
+/**
+ * The sync gateway: `/sync/{db}/…` between PouchDB phones and CouchDB. Its body parsing,
+ * compression, rate limit and CouchDB-shaped errors live in an encapsulated context, so
+ * they apply to /sync only and the rest of the service keeps Fastify's defaults.
+ */
+async function gatewayPlugin(app: FastifyInstance): Promise<void> {
+  const { config } = app;
+  const gw: Gateway = {
+    upstream: createUpstream(app.couch.conn.url),
+    checker: createWriteChecker(loadSyncRules()),
+    proxySecret: app.couch.conn.proxySecret,
+    bodyLimit: config.SYNC_MAX_REQUEST_BYTES,
+    accounts: app.accounts,
+    metrics: app.metrics,
+  };
+  app.addHook('onClose', async () => gw.upstream.close());
+
+  await app.register(async function syncScope(scope) {
+    // Request decoding (gzip, deflate, br) for every /sync body, and `reply.compress` for the
+    // gateway's own answers; CouchDB's streamed answers are compressed in relay.ts.
+    await scope.register(compress, {
+      globalCompression: false,
+      globalDecompression: true,
+      requestEncodings: ['gzip', 'deflate', 'br', 'identity'],
+      encodings: ['br', 'gzip', 'identity'],
+    });
+    await registerSyncRateLimit(scope, config.SYNC_RATE_LIMIT_PER_MIN);
+    registerBodyParser(
+      scope,
+      gw.bodyLimit,
+      (req) => req.method === 'PUT' && req.syncEndpoint?.kind === 'attachment',
+    );
+    scope.setErrorHandler((err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
+      const e = toSyncError(err, gw.bodyLimit);
+      if (e.statusCode >= 500) {
+        // Never the body, never headers: both can hold personal data or tokens.
+        req.log.error({ code: e.code, cause: err.code ?? err.name, message: err.message }, 'sync request failed');
+      }
+      for (const [name, value] of Object.entries(e.headers)) reply.header(name, value);
+      return reply.code(e.statusCode).type('application/json').send(e.body);
+    });
+    await scope.register(syncRoutes, { gw });
+  });
+}
+
+export default fp(gatewayPlugin, {
+  name: 'sawa-gateway',
+  dependencies: ['couch', 'accounts', 'sawa-metrics'],
+});

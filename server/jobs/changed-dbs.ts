@@ -1,0 +1,73 @@
+import type Nano from 'nano';
+import { upsert, getDoc } from '../couch/upsert.js';
+import { JOBS_DB } from './types.js';
+
+interface Checkpoint {
+  since: string;
+  updated_at: string;
+}
+
+const checkpointId = (job: string, scope: string) => `checkpoint:${job}:${scope}`;
+
+/** Creates the jobs database if needed; safe to call on every run. */
+export async function ensureJobsDb(nano: Nano.ServerScope): Promise<void> {
+  try {
+    await nano.db.create(JOBS_DB);
+  } catch (err) {
+    if ((err as { statusCode?: number }).statusCode !== 412) throw err;
+  }
+}
+
+export async function readCheckpoint(
+  nano: Nano.ServerScope,
+  job: string,
+  scope: string,
+): Promise<string> {
+  const doc = await getDoc<Checkpoint>(nano.use(JOBS_DB), checkpointId(job, scope));
+  return doc?.since ?? '0';
+}
+
+/** Records progress only after the work up to `since` is done, so a crash repeats work rather than skipping it. */
+export async function writeCheckpoint(
+  nano: Nano.ServerScope,
+  job: string,
+  scope: string,
+  since: string,
+): Promise<void> {
+  await upsert<Checkpoint>(nano.use(JOBS_DB), checkpointId(job, scope), (cur) =>
+    cur?.since === since ? false : { since, updated_at: new Date().toISOString() },
+  );
+}
+
+export interface ChangedDbs {
+  /** Databases with changes since the job's last `_db_updates` checkpoint, matching the filter. */
+  names: string[];
+  /** Commit this with `writeCheckpoint(nano, job, '_db_updates', next)` once all of `names` are processed. */
+  next: string;
+}
+
+/**
+ * The databases a job must look at: those `_db_updates` reports since the
+ * job's checkpoint (the first run sees every database once), so a run costs in
+ * proportion to what changed, not to the number of databases.
+ */
+export async function changedDatabases(
+  nano: Nano.ServerScope,
+  job: string,
+  include: (db: string) => boolean,
+): Promise<ChangedDbs> {
+  const since = await readCheckpoint(nano, job, '_db_updates');
+  const res = (await nano.request({ path: '_db_updates', qs: { since, feed: 'normal' } })) as {
+    results: Array<{ db_name: string; type: string }>;
+    last_seq: string;
+  };
+  const names = new Set<string>();
+  for (const r of res.results) {
+    if (r.type === 'deleted') names.delete(r.db_name);
+    else if (include(r.db_name)) names.add(r.db_name);
+  }
+  return { names: [...names].sort(), next: String(res.last_seq) };
+}
+
+/** True for the databases Sawa provisions for people: `userdb-…` and `team-…`. */
+export const isUserOrTeamDb = (db: string) => db.startsWith('userdb-') || db.startsWith('team-');
