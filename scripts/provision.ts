@@ -27,7 +27,9 @@ async function readPassword(prompt: string): Promise<string> {
   if (!stdin.isTTY) {
     const chunks: Buffer[] = [];
     for await (const chunk of stdin) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+    return Buffer.concat(chunks)
+      .toString('utf8')
+      .replace(/\r?\n$/, '');
   }
   process.stderr.write(prompt);
   stdin.setRawMode(true);
@@ -66,7 +68,8 @@ async function connection(config: Config): Promise<CouchConnection> {
     const url = new URL(config.COUCHDB_URL);
     const name = config.COUCHDB_USER ?? decodeURIComponent(url.username);
     const password = config.COUCHDB_PASSWORD ?? decodeURIComponent(url.password);
-    if (!name || !password) fail('COUCHDB_URL needs admin credentials, in the URL or in COUCHDB_USER/COUCHDB_PASSWORD');
+    if (!name || !password)
+      fail('COUCHDB_URL needs admin credentials, in the URL or in COUCHDB_USER/COUCHDB_PASSWORD');
     url.username = '';
     url.password = '';
     return { url: url.toString(), admin: { name, password }, proxySecret: '' };
@@ -76,7 +79,10 @@ async function connection(config: Config): Promise<CouchConnection> {
     config.COUCHDB_PASSWORD ??
     (await readFile(file, 'utf8').then(
       (s) => s.trim(),
-      () => fail(`no COUCHDB_URL and no embedded-store password in ${file}: start Sawa (npm start) first`),
+      () =>
+        fail(
+          `no COUCHDB_URL and no embedded-store password in ${file}: start Sawa (npm start) first`,
+        ),
     ));
   const url = `http://127.0.0.1:${config.STORE_PORT}`;
   return { url, admin: { name: config.COUCHDB_USER ?? 'admin', password }, proxySecret: '' };
@@ -101,8 +107,10 @@ async function main(): Promise<void> {
   const couch = createCouch(await connection(config));
   if (!(await couch.up())) fail(`CouchDB is not reachable at ${couch.conn.url}`, 1);
   const log = {
-    warn: (obj: object, msg: string) => process.stderr.write(`warning: ${msg} ${JSON.stringify(obj)}\n`),
-    error: (obj: object, msg: string) => process.stderr.write(`error: ${msg} ${JSON.stringify(obj)}\n`),
+    warn: (obj: object, msg: string) =>
+      process.stderr.write(`warning: ${msg} ${JSON.stringify(obj)}\n`),
+    error: (obj: object, msg: string) =>
+      process.stderr.write(`error: ${msg} ${JSON.stringify(obj)}\n`),
   };
   const { ctx } = createAccounts({
     nano: couch.nano,
@@ -115,15 +123,24 @@ async function main(): Promise<void> {
   const name = values['create-admin'];
   if (name !== undefined) {
     // Scripts are entry points: the one place besides config that may read the environment.
-    const password = process.env.SAWA_ADMIN_PASSWORD ?? (await readPassword(`password for ${name}: `));
-    const doc = await createUser(ctx, { name, password, roles: ['admin'], teams: [] }, { allowReserved: true });
+    const password =
+      process.env.SAWA_ADMIN_PASSWORD ?? (await readPassword(`password for ${name}: `));
+    const doc = await createUser(
+      ctx,
+      { name, password, roles: ['admin'], teams: [] },
+      { allowReserved: true },
+    );
     process.stderr.write(`created admin ${doc.name}\n`);
     return;
   }
 
   const concurrency = Number(values.concurrency);
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) fail('--concurrency must be 1 to 64');
-  const report = await repair(ctx, { concurrency, progress: (line) => process.stderr.write(line + '\n') });
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64)
+    fail('--concurrency must be 1 to 64');
+  const report = await repair(ctx, {
+    concurrency,
+    progress: (line) => process.stderr.write(line + '\n'),
+  });
   process.stderr.write(
     `repair: ${report.users} users, ${report.teams} teams, ${report.changed.length} changes, ` +
       `${report.failed.length} failures\n`,

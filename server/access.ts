@@ -26,3 +26,19 @@ export function userDbs(user: SawaUser): { user: string; shared: string[] } {
     shared: user.teams.map((m) => `team-${m.team}`),
   };
 }
+
+/** Whose report data a user may read: everyone's, their teams', or none. */
+export type ReportRight = { all: true } | { all: false; teams: string[] } | null;
+
+/**
+ * Who may read which aggregated report (the report routes ask here): an admin, all of it; a
+ * supervisor, their teams' — each team's database and the private databases of the team's
+ * members, their own included (server/reports/scope.ts turns teams into databases); anyone
+ * else, none.
+ */
+export function reportRight(user: SawaUser): ReportRight {
+  if (user.disabled) return null;
+  if (user.roles.includes('admin')) return { all: true };
+  if (user.roles.includes('supervisor')) return { all: false, teams: user.teams.map((m) => m.team) };
+  return null;
+}

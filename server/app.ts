@@ -3,6 +3,10 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import couchPlugin, { type CouchConnection } from './couch/client.js';
 import accountsPlugin from './accounts/plugin.js';
+import metricsPlugin from './metrics/index.js';
+import gatewayPlugin from './gateway/index.js';
+import reportsPlugin from './reports/index.js';
+import jobsPlugin from './jobs/plugin.js';
 import healthRoutes from './routes/health.js';
 import type { Config } from './config.js';
 
@@ -52,7 +56,12 @@ export default async function app(fastify: FastifyInstance, opts: AppOptions): P
   });
   await fastify.register(swaggerUi, { routePrefix: '/docs' });
   await fastify.register(couchPlugin, { conn: opts.couch });
+  await fastify.register(import('./migrations/plugin.js'));
   await fastify.register(accountsPlugin, opts.accounts ?? {});
+  await fastify.register(metricsPlugin);
+  await fastify.register(gatewayPlugin);
+  await fastify.register(reportsPlugin, opts.reports ?? {});
+  await fastify.register(jobsPlugin, opts.jobs ?? {});
   await fastify.register(healthRoutes);
 }
 

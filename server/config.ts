@@ -138,6 +138,26 @@ export const ConfigSchema = Type.Object({
     default: 1200,
     description: 'sync gateway requests per minute per user',
   }),
+  JOBS_ENABLED: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description:
+        'jobs this instance schedules: all, none, or names separated by commas (default all; none when NODE_ENV=test)',
+    }),
+  ),
+  JOBS_LEASE_TTL_SEC: Type.Integer({
+    minimum: 5,
+    maximum: 3600,
+    default: 60,
+    description:
+      'life of a job lease, seconds: renewed every third of it while the job runs; a dead holder is replaced after it',
+  }),
+  JOB_RECONCILE_SCHEDULE: Type.Optional(
+    Type.String({ minLength: 1, description: 'cron expression of the conflict reconciler (default every minute)' }),
+  ),
+  JOB_AGGREGATE_SCHEDULE: Type.Optional(
+    Type.String({ minLength: 1, description: 'cron expression of the aggregator (default: its own)' }),
+  ),
   METRICS_TOKEN: Type.Optional(
     Type.String({
       minLength: 16,
@@ -149,6 +169,29 @@ export const ConfigSchema = Type.Object({
     default: 2000,
     description:
       'most (user, device) pairs labelled in sawa_wire_bytes_total; later ones count as _other (0: none)',
+  }),
+  AGGREGATES_DB: Type.String({
+    pattern: '^[a-z][a-z0-9_$()+/-]*$',
+    default: 'sawa-aggregates',
+    description: 'CouchDB database the aggregator writes report buckets to',
+  }),
+  AGGREGATE_BATCH_SIZE: Type.Integer({
+    minimum: 1,
+    maximum: 10000,
+    default: 500,
+    description: 'changes the aggregator reads per page of a database _changes feed',
+  }),
+  AGGREGATE_CONCURRENCY: Type.Integer({
+    minimum: 1,
+    maximum: 64,
+    default: 4,
+    description: 'databases the aggregator works on at once',
+  }),
+  REPORTS_MAX_AGE_SEC: Type.Integer({
+    minimum: 0,
+    maximum: 86400,
+    default: 60,
+    description: 'Cache-Control max-age of GET /reports/… answers; after it a client revalidates (304)',
   }),
 });
 

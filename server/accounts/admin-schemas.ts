@@ -30,7 +30,10 @@ export const CreateUserBody = Type.Object(
           { team: TeamName, mode: Type.Optional(TeamModeSchema) },
           { additionalProperties: false },
         ),
-        { maxItems: 50, description: 'memberships; mode defaults to write for supervisors, read otherwise' },
+        {
+          maxItems: 50,
+          description: 'memberships; mode defaults to write for supervisors, read otherwise',
+        },
       ),
     ),
   },
@@ -41,13 +44,19 @@ export type CreateUserBody = Static<typeof CreateUserBody>;
 export const ListQuery = Type.Object(
   {
     inactive_days: Type.Optional(
-      Digits('only users whose last pull or push (or, if they never synced, their signup) is at least this many days ago'),
+      Digits(
+        'only users whose last pull or push (or, if they never synced, their signup) is at least this many days ago',
+      ),
     ),
     role: Type.Optional(RoleSchema),
     team: Type.Optional(TeamName),
     limit: Type.Optional(Digits('page size, 1 to 1000 (default 100)', 4)),
     after: Type.Optional(
-      Type.String({ minLength: 1, maxLength: 256, description: 'continue after this name (the `next` of the previous page)' }),
+      Type.String({
+        minLength: 1,
+        maxLength: 256,
+        description: 'continue after this name (the `next` of the previous page)',
+      }),
     ),
   },
   { additionalProperties: false },
@@ -60,7 +69,8 @@ export const DeleteQuery = Type.Object(
       Type.Unsafe<'true' | 'false'>({
         type: 'string',
         enum: ['true', 'false'],
-        description: 'true: keep the user database, closed to all but server admins; default: delete it',
+        description:
+          'true: keep the user database, closed to all but server admins; default: delete it',
       }),
     ),
   },

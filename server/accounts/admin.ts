@@ -54,10 +54,13 @@ export function setDisabled(ctx: AccountsContext, actor: string, name: string, d
 }
 
 export function setRoles(ctx: AccountsContext, actor: string, name: string, roles: Role[]) {
-  if (actor === name && !roles.includes('admin')) throw new SelfLockout('remove the admin role from');
+  if (actor === name && !roles.includes('admin'))
+    throw new SelfLockout('remove the admin role from');
   const wanted = [...new Set(roles)].sort();
   return change(ctx, name, (d) =>
-    JSON.stringify([...d.roles].sort()) === JSON.stringify(wanted) ? false : { ...d, roles: wanted },
+    JSON.stringify([...d.roles].sort()) === JSON.stringify(wanted)
+      ? false
+      : { ...d, roles: wanted },
   );
 }
 
@@ -70,14 +73,19 @@ export async function addTeam(ctx: AccountsContext, name: string, team: string, 
     const m = mode ?? d.teams.find((t) => t.team === team)?.mode ?? defaultTeamMode(d.roles);
     const others = d.teams.filter((t) => t.team !== team);
     if (d.teams.some((t) => t.team === team && t.mode === m)) return false;
-    return { ...d, teams: [...others, { team, mode: m }].sort((a, b) => a.team.localeCompare(b.team)) };
+    return {
+      ...d,
+      teams: [...others, { team, mode: m }].sort((a, b) => a.team.localeCompare(b.team)),
+    };
   });
 }
 
 export function removeTeam(ctx: AccountsContext, name: string, team: string) {
   checkTeam(team);
   return change(ctx, name, (d) =>
-    d.teams.some((t) => t.team === team) ? { ...d, teams: d.teams.filter((t) => t.team !== team) } : false,
+    d.teams.some((t) => t.team === team)
+      ? { ...d, teams: d.teams.filter((t) => t.team !== team) }
+      : false,
   );
 }
 
@@ -86,7 +94,12 @@ export function removeTeam(ctx: AccountsContext, name: string, team: string) {
  * once), then the database is dropped or locked, tokens pruned and the record purged. A crash
  * in between is finished by the next delete or by the repair script.
  */
-export async function deleteUser(ctx: AccountsContext, actor: string, name: string, keepData: boolean) {
+export async function deleteUser(
+  ctx: AccountsContext,
+  actor: string,
+  name: string,
+  keepData: boolean,
+) {
   if (actor === name) throw new SelfLockout('delete');
   await liveUser(ctx, name);
   await ctx.users.update(name, (d) => ({

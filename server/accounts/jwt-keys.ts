@@ -32,7 +32,9 @@ export async function jwtOptions(
     try {
       return await readFile(path, 'utf8');
     } catch (err) {
-      throw new ConfigError([`${key} cannot be read (${(err as NodeJS.ErrnoException).code}): ${path}`]);
+      throw new ConfigError([
+        `${key} cannot be read (${(err as NodeJS.ErrnoException).code}): ${path}`,
+      ]);
     }
   };
   return {

@@ -62,7 +62,9 @@ async function accountsPlugin(app: FastifyInstance, opts: AccountsPluginOptions)
 
   app.addHook('onReady', async () => {
     // Create the accounts database now if CouchDB is up; if not, the first request will.
-    await accounts.ctx.ready().catch((err) => app.log.warn({ err: String(err) }, 'accounts database not ready yet'));
+    await accounts.ctx
+      .ready()
+      .catch((err) => app.log.warn({ err: String(err) }, 'accounts database not ready yet'));
   });
   app.addHook('onClose', async () => accounts.flushSyncTimes());
 

@@ -18,11 +18,16 @@ export async function authRateLimits(
 ): Promise<{ byIp: Hook; byName: Hook }> {
   await app.register(rateLimit, { global: false });
   const window = 60_000;
-  const limitIp = app.createRateLimit({ max: perMinute, timeWindow: window, keyGenerator: (req) => `ip:${req.ip}` });
+  const limitIp = app.createRateLimit({
+    max: perMinute,
+    timeWindow: window,
+    keyGenerator: (req) => `ip:${req.ip}`,
+  });
   const limitName = app.createRateLimit({
     max: perMinute,
     timeWindow: window,
-    keyGenerator: (req) => `name:${(req.body as { username?: string } | undefined)?.username ?? ''}`,
+    keyGenerator: (req) =>
+      `name:${(req.body as { username?: string } | undefined)?.username ?? ''}`,
   });
   const hook =
     (limit: typeof limitIp): Hook =>

@@ -98,7 +98,8 @@ export class RefreshTokens {
         state.outcome = 'reused';
         return { ...doc, revoked_at: now.toISOString(), revoked_reason: 'reuse' };
       }
-      if (t.generation > doc.generation || !secretMatches(t.secret, doc.secret_sha256)) return false;
+      if (t.generation > doc.generation || !secretMatches(t.secret, doc.secret_sha256))
+        return false;
       if (Date.parse(doc.expires_at) <= now.getTime()) return false;
       state.outcome = 'rotated';
       return {
@@ -125,7 +126,8 @@ export class RefreshTokens {
     if (!t) throw new RefreshInvalid();
     const state = { mine: false };
     await upsert<RefreshDoc>(this.db, REFRESH_PREFIX + t.family, (doc) => {
-      state.mine = !!doc && doc.type === 'refresh' && doc.user === owner.name && doc.uid === owner.uid;
+      state.mine =
+        !!doc && doc.type === 'refresh' && doc.user === owner.name && doc.uid === owner.uid;
       if (!state.mine || doc!.revoked_at) return false;
       return { ...doc!, revoked_at: new Date().toISOString(), revoked_reason: 'logout' };
     });
@@ -150,8 +152,7 @@ export class RefreshTokens {
         .map((r) => r.doc as Stored<RefreshDoc> | undefined)
         .filter(
           (d): d is Stored<RefreshDoc> =>
-            !!d &&
-            (d.user === opts.user || !!d.revoked_at || Date.parse(d.expires_at) <= now),
+            !!d && (d.user === opts.user || !!d.revoked_at || Date.parse(d.expires_at) <= now),
         );
       if (dead.length) {
         const out = await this.db

@@ -53,13 +53,15 @@ export const RefreshBody = Type.Object(
 export type RefreshBody = Static<typeof RefreshBody>;
 
 export const Dbs = Type.Object({
-  user: Type.String({ description: 'the user\'s own database: userdb- + hex of the UTF-8 name' }),
+  user: Type.String({ description: "the user's own database: userdb- + hex of the UTF-8 name" }),
   shared: Type.Array(Type.String(), { description: 'team databases: team-<slug>' }),
 });
 
 export const AuthResponse = Type.Object({
   access_token: Type.String({ description: 'JWT for Authorization: Bearer' }),
-  refresh_token: Type.String({ description: 'opaque; exchange at POST /auth/refresh before it expires' }),
+  refresh_token: Type.String({
+    description: 'opaque; exchange at POST /auth/refresh before it expires',
+  }),
   expires_in: Type.Integer({ description: 'access-token lifetime in seconds' }),
   user: Type.Object({ name: Type.String(), roles: Type.Array(RoleSchema) }),
   dbs: Dbs,

@@ -12,7 +12,10 @@ export interface Accounts extends AccountsService {
  * The accounts module as one object: the context the operations share plus the service the
  * rest of Sawa uses. The Fastify plugin and the provision script both build it here.
  */
-export function createAccounts(deps: AccountsDeps, opts: { syncWriteIntervalMs?: number } = {}): Accounts {
+export function createAccounts(
+  deps: AccountsDeps,
+  opts: { syncWriteIntervalMs?: number } = {},
+): Accounts {
   const ctx = createContext(deps);
   const syncTimes = new SyncTimes(ctx.users, opts.syncWriteIntervalMs ?? 60_000, (err, name) => {
     // A user deleted between their sync and the write has nothing left to record.

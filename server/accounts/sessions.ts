@@ -65,7 +65,11 @@ export async function createUser(
   return doc;
 }
 
-async function session(ctx: AccountsContext, doc: UserDoc, refreshToken: string): Promise<AuthResult> {
+async function session(
+  ctx: AccountsContext,
+  doc: UserDoc,
+  refreshToken: string,
+): Promise<AuthResult> {
   if (!ctx.signAccessToken) throw new Error('this accounts context cannot sign access tokens');
   const user = toSawaUser(doc)!;
   return {
@@ -103,7 +107,11 @@ export async function signup(
  * Wrong password, unknown user and a user being deleted all fail alike, after the same
  * scrypt work (unknown names are checked against a dummy hash).
  */
-export async function login(ctx: AccountsContext, name: string, password: string): Promise<AuthResult> {
+export async function login(
+  ctx: AccountsContext,
+  name: string,
+  password: string,
+): Promise<AuthResult> {
   checkUsername(name, { allowReserved: true });
   await ctx.ready();
   const found = await ctx.users.get(name);
@@ -116,10 +124,16 @@ export async function login(ctx: AccountsContext, name: string, password: string
   return session(ctx, current, await ctx.tokens.issue(current));
 }
 
-async function rehash(ctx: AccountsContext, doc: Stored<UserDoc>, password: string): Promise<UserDoc> {
+async function rehash(
+  ctx: AccountsContext,
+  doc: Stored<UserDoc>,
+  password: string,
+): Promise<UserDoc> {
   const hash = await hashPassword(password, ctx.scrypt);
   try {
-    return await ctx.users.update(doc.name, (d) => (d.uid === doc.uid ? { ...d, password: hash } : false));
+    return await ctx.users.update(doc.name, (d) =>
+      d.uid === doc.uid ? { ...d, password: hash } : false,
+    );
   } catch (err) {
     // The old hash still works; try again at the next login.
     ctx.log.warn({ err: String(err), user: doc.name }, 'password re-hash failed');
@@ -139,7 +153,11 @@ export async function refresh(ctx: AccountsContext, refreshToken: string): Promi
 }
 
 /** Revokes the session of `refreshToken`, which must be `name`'s own. */
-export async function logout(ctx: AccountsContext, name: string, refreshToken: string): Promise<void> {
+export async function logout(
+  ctx: AccountsContext,
+  name: string,
+  refreshToken: string,
+): Promise<void> {
   const doc = await ctx.users.get(name);
   if (!doc) throw new RefreshInvalid();
   await ctx.tokens.revoke(refreshToken, doc);

@@ -54,13 +54,16 @@ export class SyncTimes {
     });
   }
 
-  /** Writes everything pending now (at close, and for tests) and waits for it. */
+  /**
+   * Writes everything pending now, without waiting for the interval, and waits for all
+   * writes (at close). Cool-downs restart from here; their timers do not keep the process up.
+   */
   async flush(): Promise<void> {
-    for (const timer of this.cooling.values()) clearTimeout(timer);
-    this.cooling.clear();
-    for (const name of [...this.pending.keys()]) this.write(name);
+    for (const name of [...this.pending.keys()]) {
+      clearTimeout(this.cooling.get(name));
+      this.cooling.delete(name);
+      this.write(name);
+    }
     await Promise.all([...this.inFlight]);
-    for (const timer of this.cooling.values()) clearTimeout(timer);
-    this.cooling.clear();
   }
 }

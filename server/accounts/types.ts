@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply } from 'fastify';
 
 /** Sawa's roles. They are also the CouchDB roles a user carries through proxy authentication. */
 export const ROLES = ['agent', 'supervisor', 'admin'] as const;

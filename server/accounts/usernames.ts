@@ -41,7 +41,10 @@ function describe(ch: string): string {
 }
 
 /** What is wrong with `name` as a user name, in words for the client, or null when it is valid. */
-export function usernameProblem(name: string, opts: { allowReserved?: boolean } = {}): string | null {
+export function usernameProblem(
+  name: string,
+  opts: { allowReserved?: boolean } = {},
+): string | null {
   if (name.length === 0) return 'username must not be empty';
   if ([...name].length > USERNAME_MAX) return `username must be at most ${USERNAME_MAX} characters`;
   if (/[A-Z]/.test(name)) {

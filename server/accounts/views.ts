@@ -17,7 +17,12 @@ export interface UserView {
 }
 
 export function userView(doc: UserDoc): UserView {
-  const user = toSawaUser(doc) ?? { name: doc.name, roles: doc.roles, teams: doc.teams, disabled: true };
+  const user = toSawaUser(doc) ?? {
+    name: doc.name,
+    roles: doc.roles,
+    teams: doc.teams,
+    disabled: true,
+  };
   return {
     name: doc.name,
     roles: [...doc.roles],

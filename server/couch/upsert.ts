@@ -43,7 +43,11 @@ export async function upsert<T extends object>(
   }
 }
 
-/** The document, or null when it does not exist (or is deleted). */
+/**
+ * The document, or null when it does not exist (or is deleted). A missing database is an
+ * error, not a missing document: nobody should be told "no such user" because a database
+ * is gone.
+ */
 export async function getDoc<T>(
   db: Nano.DocumentScope<unknown>,
   id: string,
@@ -51,7 +55,8 @@ export async function getDoc<T>(
   try {
     return (await db.get(id)) as unknown as Stored<T>;
   } catch (err) {
-    if (couchStatus(err) === 404) return null;
+    const reason = (err as { reason?: unknown }).reason;
+    if (couchStatus(err) === 404 && reason !== 'Database does not exist.') return null;
     throw cleanCouchError(err);
   }
 }

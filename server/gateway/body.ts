@@ -51,6 +51,8 @@ export function readBody(stream: Readable, limit: number): Promise<Buffer> {
     const onEnd = () => stop(null, Buffer.concat(chunks, size));
     const onClose = () => stop(syncErrors.badBody('the request body ended early'));
     stream.on('data', onData).on('end', onEnd).on('error', stop).on('close', onClose);
+    // @fastify/compress hands its decoder over paused; a 'data' listener alone would not start it.
+    stream.resume();
   });
 }
 

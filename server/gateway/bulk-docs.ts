@@ -7,7 +7,7 @@ import { syncDirection } from './endpoints.js';
 import { syncErrors } from './errors.js';
 import { mergeResults, type BulkResult } from './merge.js';
 import { relay } from './relay.js';
-import { revisionLoader } from './revisions.js';
+import { baseLoader } from './revisions.js';
 import { judgeWrites, type Doc } from './write-check.js';
 
 const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
@@ -44,7 +44,7 @@ export async function bulkDocs(
   }
   const { endpoint } = call;
   const ctx = { checker: gw.checker, userCtx: couchUserCtx(req.sawaUser, endpoint.db), kind: dbKind(endpoint.db) };
-  const verdicts = await judgeWrites(docs as Doc[], newEdits, ctx, revisionLoader(call));
+  const verdicts = await judgeWrites(docs as Doc[], newEdits, ctx, baseLoader(call));
   const refused = verdicts.filter((v) => v !== null).length;
   if (refused > 0) gw.metrics.writeRejections.inc({ db_kind: ctx.kind }, refused);
 
@@ -70,7 +70,8 @@ export async function bulkDocs(
   const merged = mergeResults(docs as Doc[], verdicts, newEdits, upstream);
   recordPush(status);
   reply.code(status).type('application/json');
-  return reply.compress(JSON.stringify(merged));
+  reply.compress(JSON.stringify(merged));
+  return reply;
 }
 
 function parseResults(raw: Buffer): BulkResult[] {

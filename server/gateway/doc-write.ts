@@ -5,7 +5,7 @@ import { couchUserCtx, dbKind } from './couch-user.js';
 import { SyncError, syncErrors } from './errors.js';
 import { rawQuery } from './path.js';
 import { relay } from './relay.js';
-import { revisionLoader } from './revisions.js';
+import { baseLoader } from './revisions.js';
 import { judgeWrites, type Doc } from './write-check.js';
 
 /**
@@ -38,7 +38,7 @@ export async function docWrite(
     doc = { _id: id, ...(rev ? { _rev: rev } : {}), _deleted: true };
   }
   const ctx = { checker: gw.checker, userCtx: couchUserCtx(req.sawaUser, endpoint.db), kind: dbKind(endpoint.db) };
-  const [verdict] = await judgeWrites([doc], newEdits, ctx, revisionLoader(call));
+  const [verdict] = await judgeWrites([doc], newEdits, ctx, baseLoader(call));
   if (verdict) {
     gw.metrics.writeRejections.inc({ db_kind: ctx.kind });
     throw new SyncError(verdict.status, verdict.error, verdict.reason, 'SAWA_SYNC_RULES');

@@ -8,13 +8,20 @@ import type { UserCtx, WriteChecker, WriteRejection } from '../rules/index.js';
  */
 export type Doc = Record<string, unknown>;
 
-export interface RevRef {
+/**
+ * What the rules need to find a write's base: its document id and the revisions it may build
+ * on, nearest first. An interactive write names exactly one (`_rev`); a replicated one
+ * carries its whole history, and CouchDB takes the nearest ancestor it has a body for.
+ */
+export interface BaseQuery {
   id: string;
-  rev: string;
+  ancestors: string[];
+  /** `_rev` of an interactive write: that revision or nothing. */
+  exact: boolean;
 }
 
-/** Reads the bodies of `refs` (null for each one CouchDB does not have), in order. */
-export type LoadRevisions = (refs: RevRef[]) => Promise<(Doc | null)[]>;
+/** Reads the base of each query (null when CouchDB has none of its revisions), in order. */
+export type LoadBases = (queries: BaseQuery[]) => Promise<(Doc | null)[]>;
 
 export interface JudgeContext {
   checker: WriteChecker;
@@ -23,20 +30,23 @@ export interface JudgeContext {
 }
 
 /**
- * The revision `doc` is written on top of. Interactive writes (`new_edits` true) name it in
- * `_rev`; replicated ones (`new_edits=false`, what PouchDB pushes) carry their history in
- * `_revisions`, and the parent is the second entry. No base: a create.
+ * The revisions `doc` may be written on top of. Interactive writes (`new_edits` true) name
+ * it in `_rev`; replicated ones (`new_edits=false`, what PouchDB pushes) carry their history
+ * in `_revisions`: after a week offline a phone may push the third edit of a document whose
+ * first is all the server has, so every ancestor counts, not only the parent. None: a create.
  */
-export function baseRevision(doc: Doc, newEdits: boolean): RevRef | null {
+export function baseQuery(doc: Doc, newEdits: boolean): BaseQuery | null {
   const id = doc._id;
   if (typeof id !== 'string') return null;
-  if (newEdits) return typeof doc._rev === 'string' ? { id, rev: doc._rev } : null;
+  if (newEdits) return typeof doc._rev === 'string' ? { id, ancestors: [doc._rev], exact: true } : null;
   const revs = doc._revisions as { start?: unknown; ids?: unknown } | undefined;
   if (!revs || typeof revs.start !== 'number' || !Array.isArray(revs.ids)) return null;
-  const parent: unknown = revs.ids[1];
-  return revs.start > 1 && typeof parent === 'string'
-    ? { id, rev: `${revs.start - 1}-${parent}` }
-    : null;
+  const start = revs.start;
+  const ancestors = revs.ids
+    .slice(1)
+    .map((hash: unknown, i: number) => `${start - 1 - i}-${String(hash)}`)
+    .filter((_: string, i: number) => start - 1 - i > 0);
+  return ancestors.length > 0 ? { id, ancestors, exact: false } : null;
 }
 
 /** `_local` documents never reach validate_doc_update in CouchDB, so not the rules here either. */
@@ -49,16 +59,16 @@ export async function judgeWrites(
   docs: readonly Doc[],
   newEdits: boolean,
   ctx: JudgeContext,
-  load: LoadRevisions,
+  load: LoadBases,
 ): Promise<(WriteRejection | null)[]> {
-  const refs: RevRef[] = [];
+  const queries: BaseQuery[] = [];
   const at = docs.map((doc) => {
-    const ref = isLocal(doc) ? null : baseRevision(doc, newEdits);
-    if (!ref) return -1;
-    refs.push(ref);
-    return refs.length - 1;
+    const query = isLocal(doc) ? null : baseQuery(doc, newEdits);
+    if (!query) return -1;
+    queries.push(query);
+    return queries.length - 1;
   });
-  const bases = refs.length > 0 ? await load(refs) : [];
+  const bases = queries.length > 0 ? await load(queries) : [];
   return docs.map((doc, i) => {
     if (isLocal(doc)) return null;
     const k = at[i] as number;

@@ -51,7 +51,8 @@ export async function repairAll(
 
   await runBounded(targets, opts.concurrency, async (user) => {
     report.users++;
-    if (user.deleting) return step(`user ${user.name} (deleting)`, () => opts.finishDeletion(user.name));
+    if (user.deleting)
+      return step(`user ${user.name} (deleting)`, () => opts.finishDeletion(user.name));
     user.teams.forEach((m) => teams.add(m.team));
     return step(`user ${user.name}`, () => provisioner.userDb(user.name));
   });

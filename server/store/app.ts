@@ -15,6 +15,7 @@ import sessionRoutes from './routes/session.js';
 import dbRoutes from './routes/db.js';
 import docRoutes from './routes/docs.js';
 import bulkRoutes from './routes/bulk.js';
+import allDocsRoutes from './routes/all-docs.js';
 import changesRoutes from './routes/changes.js';
 import attachmentRoutes from './routes/attachments.js';
 import viewRoutes from './routes/views.js';
@@ -22,6 +23,7 @@ import findRoutes from './routes/find.js';
 import { ADMIN_ONLY } from './security.js';
 import { USERS_DB } from './auth/users-db.js';
 import { usersDbGuard } from './users-read.js';
+import { allowedMethods } from './routes/allowed.js';
 
 export type { StoreOptions } from './context.js';
 
@@ -73,7 +75,12 @@ export async function buildStore(
     if (e.status >= 500) req.log.error({ err }, 'store request failed');
     void reply.code(e.status).header('content-type', 'application/json').send(JSON.stringify(e));
   });
-  app.setNotFoundHandler((_req, reply) => {
+  app.setNotFoundHandler((req, reply) => {
+    const allowed = allowedMethods(req.url);
+    if (allowed && !allowed.split(',').includes(req.method)) {
+      void reply.code(405).header('allow', allowed).send(errors.methodNotAllowed(allowed).toJSON());
+      return;
+    }
     void reply.code(404).send(errors.notFound('missing').toJSON());
   });
 
@@ -96,6 +103,7 @@ export async function buildStore(
   await app.register(dbRoutes);
   await app.register(docRoutes);
   await app.register(bulkRoutes);
+  await app.register(allDocsRoutes);
   await app.register(changesRoutes);
   await app.register(attachmentRoutes);
   await app.register(viewRoutes);

@@ -30,6 +30,8 @@ export const errors = {
     ),
   queryParse: make(400, 'query_parse_error'),
   invalidJson: () => new CouchError(400, 'bad_request', 'invalid UTF-8 JSON'),
+  illegalDocId: make(400, 'illegal_docid'),
+  invalidRev: () => new CouchError(400, 'bad_request', 'Invalid rev format'),
   unauthorized: make(401, 'unauthorized'),
   notAuthenticated: () =>
     new CouchError(401, 'unauthorized', 'You are not authorized to access this db.'),
@@ -82,6 +84,10 @@ export function toCouchError(err: unknown): CouchError {
       : typeof e.message === 'string'
         ? e.message
         : String(err);
+  // PouchDB's wording and statuses where CouchDB's differ.
+  if (code === 'conflict') return errors.conflict();
+  if (code === 'doc_validation') return new CouchError(400, code, reason);
+  if (code === 'badarg') return new CouchError(400, 'bad_request', reason);
   if (status >= 500) return new CouchError(500, 'unknown_error', reason);
   return new CouchError(status, code, reason);
 }

@@ -70,3 +70,8 @@ export function requireJsonType(req: FastifyRequest): void {
   const type = String(req.headers['content-type'] ?? '');
   if (!type.toLowerCase().startsWith('application/json')) throw errors.badContentType();
 }
+
+/** An absolute URL on this server, as CouchDB puts in `Location` headers. */
+export function absoluteUrl(req: FastifyRequest, path: string): string {
+  return `${req.protocol}://${req.host}${path}`;
+}

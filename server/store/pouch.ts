@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import PouchDB, { type Database } from 'pouchdb';
 import PouchFind from 'pouchdb-find';
 
@@ -10,8 +11,39 @@ PouchDB.plugin(PouchFind);
 
 export type Db = Database;
 
+/** The part of a LevelDOWN store the store reads directly (`_local_docs`, which PouchDB cannot list). */
+export interface RawLevel {
+  iterator(opts: Record<string, unknown>): {
+    next(cb: (err: Error | null, key?: Buffer, value?: Buffer) => void): void;
+    end(cb: (err?: Error | null) => void): void;
+  };
+}
+
+type LevelDown = ((location: string) => RawLevel) & {
+  destroy: (location: string, cb: (err?: Error | null) => void) => void;
+};
+
+const leveldown = createRequire(import.meta.url)('leveldown') as LevelDown;
+const raw = new Map<string, RawLevel>();
+
+/** PouchDB's own LevelDOWN, remembered per directory so the store can read what PouchDB does not expose. */
+function sawaLeveldown(location: string): RawLevel {
+  const db = leveldown(location);
+  raw.set(location, db);
+  return db;
+}
+sawaLeveldown.destroy = (location: string, cb: (err?: Error | null) => void) => {
+  raw.delete(location);
+  leveldown.destroy(location, cb);
+};
+
 export function openPouch(path: string): Db {
-  return new PouchDB(path, { adapter: 'leveldb' });
+  return new PouchDB(path, { adapter: 'leveldb', db: sawaLeveldown } as never);
+}
+
+/** The LevelDOWN under an open database (by its directory), if PouchDB has opened it. */
+export function rawLevel(path: string): RawLevel | undefined {
+  return raw.get(path);
 }
 
 export { PouchDB };

@@ -219,7 +219,8 @@ export class Registry {
     await this.meta.close();
   }
 
-  private path(dir: string): string {
+  /** The directory of a database's files, from its record's `dir`. */
+  path(dir: string): string {
     return join(this.dataDir, DBS_DIR, dir);
   }
 

@@ -21,7 +21,14 @@ export interface StartedStore {
  */
 export async function startStore(
   config: Config,
-  opts: { host?: string; port?: number; logger?: StoreLogger; log?: (msg: string) => void } = {},
+  opts: {
+    host?: string;
+    port?: number;
+    logger?: StoreLogger;
+    log?: (msg: string) => void;
+    /** Store settings that configuration does not carry (tests: proxy authentication off). */
+    overrides?: Partial<StoreOptions>;
+  } = {},
 ): Promise<StartedStore> {
   const log = opts.log ?? (() => undefined);
   const name = config.COUCHDB_USER ?? 'admin';
@@ -46,6 +53,7 @@ export async function startStore(
     sessionTimeoutSec: 600,
     maxOpenDbs: 200,
     version: pkg.version,
+    ...opts.overrides,
   };
   const app = await buildStore(storeOpts, opts.logger ?? false);
   const host = opts.host ?? '127.0.0.1';

@@ -9,16 +9,27 @@ t.test('signup, login, me, refresh rotation, logout', async (t) => {
 
   const signup = await s.call('POST', '/auth/signup', { username: 'amina', password: PW });
   t.equal(signup.status, 201);
-  t.same(Object.keys(signup.body).sort(), ['access_token', 'dbs', 'expires_in', 'refresh_token', 'user']);
+  t.same(Object.keys(signup.body).sort(), [
+    'access_token',
+    'dbs',
+    'expires_in',
+    'refresh_token',
+    'user',
+  ]);
   t.same(signup.body.user, { name: 'amina', roles: ['agent'] });
   t.same(signup.body.dbs, { user: 'userdb-616d696e61', shared: [] });
   t.equal(signup.body.expires_in, 900);
   t.match(signup.body.access_token, /^[\w-]+\.[\w-]+\.[\w-]+$/, 'a JWT');
-  const claims = JSON.parse(Buffer.from(signup.body.access_token.split('.')[1], 'base64url').toString());
+  const claims = JSON.parse(
+    Buffer.from(signup.body.access_token.split('.')[1], 'base64url').toString(),
+  );
   t.match(claims, { sub: 'amina', roles: ['agent'] });
   t.equal(claims.exp - claims.iat, 900);
 
-  const again = await s.call('POST', '/auth/signup', { username: 'amina', password: 'someone-else' });
+  const again = await s.call('POST', '/auth/signup', {
+    username: 'amina',
+    password: 'someone-else',
+  });
   t.equal(again.status, 409, 'the name is taken');
   t.equal(again.body.code, 'SAWA_USERNAME_TAKEN');
   const retry = await s.call('POST', '/auth/signup', { username: 'amina', password: PW });
@@ -31,7 +42,13 @@ t.test('signup, login, me, refresh rotation, logout', async (t) => {
 
   const me = await s.call('GET', '/me', undefined, login.body.access_token);
   t.equal(me.status, 200);
-  t.match(me.body, { name: 'amina', roles: ['agent'], teams: [], disabled: false, last_pull_at: null });
+  t.match(me.body, {
+    name: 'amina',
+    roles: ['agent'],
+    teams: [],
+    disabled: false,
+    last_pull_at: null,
+  });
   t.notOk('password' in me.body || 'uid' in me.body, 'no hash, no uid');
 
   const r1 = await s.call('POST', '/auth/refresh', { refresh_token: login.body.refresh_token });
@@ -42,7 +59,12 @@ t.test('signup, login, me, refresh rotation, logout', async (t) => {
   const r2 = await s.call('POST', '/auth/refresh', { refresh_token: r1.body.refresh_token });
   t.equal(r2.status, 200, 'the new one works');
 
-  const out = await s.call('POST', '/auth/logout', { refresh_token: r2.body.refresh_token }, r2.body.access_token);
+  const out = await s.call(
+    'POST',
+    '/auth/logout',
+    { refresh_token: r2.body.refresh_token },
+    r2.body.access_token,
+  );
   t.equal(out.status, 200);
   t.same(out.body, { ok: true });
   const dead = await s.call('POST', '/auth/refresh', { refresh_token: r2.body.refresh_token });
@@ -61,12 +83,20 @@ t.test('a used refresh token revokes its whole family', async (t) => {
   const replay = await s.call('POST', '/auth/refresh', { refresh_token: first.refresh_token });
   t.equal(replay.status, 401);
   t.equal(replay.body.code, 'SAWA_REFRESH_REUSED');
-  const victim = await s.call('POST', '/auth/refresh', { refresh_token: second.body.refresh_token });
+  const victim = await s.call('POST', '/auth/refresh', {
+    refresh_token: second.body.refresh_token,
+  });
   t.equal(victim.status, 401, 'the latest token of the family is revoked too');
   t.equal(victim.body.code, 'SAWA_REFRESH_INVALID');
-  const fresh = await s.call('POST', '/auth/login', { username: 'baraka', password: 'correct horse battery' });
+  const fresh = await s.call('POST', '/auth/login', {
+    username: 'baraka',
+    password: 'correct horse battery',
+  });
   t.equal(fresh.status, 200, 'logging in again starts a new family');
-  t.equal((await s.call('POST', '/auth/refresh', { refresh_token: fresh.body.refresh_token })).status, 200);
+  t.equal(
+    (await s.call('POST', '/auth/refresh', { refresh_token: fresh.body.refresh_token })).status,
+    200,
+  );
 });
 
 t.test('two refreshes racing with one token: one wins, the family is revoked', async (t) => {
@@ -77,9 +107,14 @@ t.test('two refreshes racing with one token: one wins, the family is revoked', a
   );
   const ok = results.filter((r) => r.status === 200);
   t.equal(ok.length, 1, 'exactly one request got new tokens');
-  t.ok(results.some((r) => r.body.code === 'SAWA_REFRESH_REUSED'), 'the others were treated as reuse');
-  const winner = await s.call('POST', '/auth/refresh', { refresh_token: ok[0]!.body.refresh_token });
-  t.equal(winner.status, 401, 'and the winner\'s next token is revoked with the family');
+  t.ok(
+    results.some((r) => r.body.code === 'SAWA_REFRESH_REUSED'),
+    'the others were treated as reuse',
+  );
+  const winner = await s.call('POST', '/auth/refresh', {
+    refresh_token: ok[0]!.body.refresh_token,
+  });
+  t.equal(winner.status, 401, "and the winner's next token is revoked with the family");
 });
 
 t.test('refresh tokens are stored only as hashes and survive a restart', async (t) => {
@@ -88,7 +123,13 @@ t.test('refresh tokens are stored only as hashes and survive a restart', async (
   const [family, generation, secret] = refresh_token.split('.');
   const doc = await s.admin('GET', `/sawa-accounts/refresh:${family}`);
   t.equal(doc.status, 200);
-  t.match(doc.body, { type: 'refresh', family, user: 'dotto', generation: Number(generation), revoked_at: null });
+  t.match(doc.body, {
+    type: 'refresh',
+    family,
+    user: 'dotto',
+    generation: Number(generation),
+    revoked_at: null,
+  });
   t.match(doc.body.secret_sha256, /^[0-9a-f]{64}$/);
   t.notOk(JSON.stringify(doc.body).includes(secret!), 'the secret itself is not stored');
 
@@ -106,11 +147,22 @@ t.test('refresh tokens are stored only as hashes and survive a restart', async (
 t.test('wrong password and unknown user answer alike', async (t) => {
   const s = await setup(t);
   await s.user('esther');
-  const wrong = await s.call('POST', '/auth/login', { username: 'esther', password: 'not-her-password' });
-  const unknown = await s.call('POST', '/auth/login', { username: 'nobody', password: 'not-her-password' });
+  const wrong = await s.call('POST', '/auth/login', {
+    username: 'esther',
+    password: 'not-her-password',
+  });
+  const unknown = await s.call('POST', '/auth/login', {
+    username: 'nobody',
+    password: 'not-her-password',
+  });
   t.equal(wrong.status, 401);
   t.same(wrong.body, unknown.body, 'same body');
-  t.same(wrong.body, { statusCode: 401, code: 'SAWA_BAD_CREDENTIALS', error: 'Unauthorized', message: 'wrong username or password' });
+  t.same(wrong.body, {
+    statusCode: 401,
+    code: 'SAWA_BAD_CREDENTIALS',
+    error: 'Unauthorized',
+    message: 'wrong username or password',
+  });
 });
 
 t.test('a disabled user is refused at once, and works again when re-enabled', async (t) => {
@@ -125,13 +177,26 @@ t.test('a disabled user is refused at once, and works again when re-enabled', as
   const me = await s.call('GET', '/me', undefined, agent.access_token);
   t.equal(me.status, 401, 'the unexpired access token stops working');
   t.equal(me.body.code, 'SAWA_ACCOUNT_DISABLED');
-  t.equal((await s.call('POST', '/auth/refresh', { refresh_token: agent.refresh_token })).body.code, 'SAWA_ACCOUNT_DISABLED');
-  const login = await s.call('POST', '/auth/login', { username: 'faraja', password: 'correct horse battery' });
+  t.equal(
+    (await s.call('POST', '/auth/refresh', { refresh_token: agent.refresh_token })).body.code,
+    'SAWA_ACCOUNT_DISABLED',
+  );
+  const login = await s.call('POST', '/auth/login', {
+    username: 'faraja',
+    password: 'correct horse battery',
+  });
   t.equal(login.status, 401);
   t.equal(login.body.code, 'SAWA_ACCOUNT_DISABLED');
-  t.equal((await s.accounts.getUser('faraja'))?.disabled, true, 'the gateway sees it through accounts.getUser');
+  t.equal(
+    (await s.accounts.getUser('faraja'))?.disabled,
+    true,
+    'the gateway sees it through accounts.getUser',
+  );
 
-  t.equal((await s.call('POST', '/admin/users/faraja/enable', undefined, boss.access_token)).status, 200);
+  t.equal(
+    (await s.call('POST', '/admin/users/faraja/enable', undefined, boss.access_token)).status,
+    200,
+  );
   t.equal((await s.call('GET', '/me', undefined, agent.access_token)).status, 200);
 });
 
@@ -141,17 +206,34 @@ t.test('access tokens: missing, malformed, forged, expired, from a deleted accou
   const a = await s.user('gati');
   const codes = async (token: string | undefined, header?: string) => {
     const res = await fetch(`${s.svc.url}/me`, {
-      headers: header ? { authorization: header } : token ? { authorization: `Bearer ${token}` } : {},
+      headers: header
+        ? { authorization: header }
+        : token
+          ? { authorization: `Bearer ${token}` }
+          : {},
     });
-    t.equal(res.headers.get('www-authenticate')?.startsWith('Bearer'), true, 'WWW-Authenticate: Bearer');
+    t.equal(
+      res.headers.get('www-authenticate')?.startsWith('Bearer'),
+      true,
+      'WWW-Authenticate: Bearer',
+    );
     return ((await res.json()) as { code: string }).code;
   };
   t.equal(await codes(undefined), 'SAWA_TOKEN_MISSING');
-  t.equal(await codes(undefined, `Basic ${Buffer.from('gati:x').toString('base64')}`), 'SAWA_TOKEN_MISSING');
+  t.equal(
+    await codes(undefined, `Basic ${Buffer.from('gati:x').toString('base64')}`),
+    'SAWA_TOKEN_MISSING',
+  );
   t.equal(await codes('not-a-jwt'), 'SAWA_TOKEN_INVALID');
   const [h, p] = a.access_token.split('.');
-  const forged = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(p!, 'base64url').toString()), roles: ['admin'] })).toString('base64url');
-  t.equal(await codes(`${h}.${forged}.${a.access_token.split('.')[2]}`), 'SAWA_TOKEN_INVALID', 'changed claims break the signature');
+  const forged = Buffer.from(
+    JSON.stringify({ ...JSON.parse(Buffer.from(p!, 'base64url').toString()), roles: ['admin'] }),
+  ).toString('base64url');
+  t.equal(
+    await codes(`${h}.${forged}.${a.access_token.split('.')[2]}`),
+    'SAWA_TOKEN_INVALID',
+    'changed claims break the signature',
+  );
   const none = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url');
   t.equal(await codes(`${none}.${p}.`), 'SAWA_TOKEN_INVALID', 'alg none is refused');
   const claims = JSON.parse(Buffer.from(p!, 'base64url').toString());
@@ -169,15 +251,24 @@ t.test('access tokens: missing, malformed, forged, expired, from a deleted accou
   t.equal((await s.call('POST', '/auth/refresh', { refresh_token: a.refresh_token })).status, 401);
 });
 
-t.test('a user cannot touch another user\'s records through the accounts routes', async (t) => {
+t.test("a user cannot touch another user's records through the accounts routes", async (t) => {
   const s = await setup(t);
   const a = await s.user('hamisi');
   const b = await s.user('imani');
   t.equal((await s.call('GET', '/me', undefined, a.access_token)).body.name, 'hamisi');
-  const steal = await s.call('POST', '/auth/logout', { refresh_token: b.refresh_token }, a.access_token);
-  t.equal(steal.status, 401, 'logging out someone else\'s session is refused');
+  const steal = await s.call(
+    'POST',
+    '/auth/logout',
+    { refresh_token: b.refresh_token },
+    a.access_token,
+  );
+  t.equal(steal.status, 401, "logging out someone else's session is refused");
   t.equal(steal.body.code, 'SAWA_REFRESH_INVALID');
-  t.equal((await s.call('POST', '/auth/refresh', { refresh_token: b.refresh_token })).status, 200, 'b\'s session lives');
+  t.equal(
+    (await s.call('POST', '/auth/refresh', { refresh_token: b.refresh_token })).status,
+    200,
+    "b's session lives",
+  );
   for (const [method, path, body] of [
     ['GET', '/admin/users', undefined],
     ['GET', '/admin/users/imani', undefined],
@@ -193,16 +284,31 @@ t.test('a user cannot touch another user\'s records through the accounts routes'
     t.equal(res.body.code, 'SAWA_ADMIN_REQUIRED');
   }
   const still = await s.call('GET', '/me', undefined, b.access_token);
-  t.match(still.body, { name: 'imani', roles: ['agent'], disabled: false, teams: [] }, 'b unchanged');
-  t.equal((await s.call('GET', '/me', undefined, a.access_token)).body.roles[0], 'agent', 'a did not promote themself');
+  t.match(
+    still.body,
+    { name: 'imani', roles: ['agent'], disabled: false, teams: [] },
+    'b unchanged',
+  );
+  t.equal(
+    (await s.call('GET', '/me', undefined, a.access_token)).body.roles[0],
+    'agent',
+    'a did not promote themself',
+  );
 });
 
 t.test('no default admin exists', async (t) => {
   const s = await setup(t);
-  for (const [username, password] of [['admin', 'admin'], ['admin', 'password'], ['root', 'root']]) {
+  for (const [username, password] of [
+    ['admin', 'admin'],
+    ['admin', 'password'],
+    ['root', 'root'],
+  ] as const) {
     t.equal((await s.call('POST', '/auth/login', { username, password })).status, 401, username);
   }
-  const users = await s.admin('GET', '/sawa-accounts/_all_docs?startkey="user:"&endkey="user:\ufff0"');
+  const users = await s.admin(
+    'GET',
+    '/sawa-accounts/_all_docs?startkey="user:"&endkey="user:\ufff0"',
+  );
   t.same(users.body.rows, []);
   t.equal(userDbName('admin'), 'userdb-61646d696e');
 });

@@ -20,7 +20,13 @@ export const FAST_SCRYPT: ScryptCost = { N: 2 ** 10, r: 8, p: 1 };
 export async function accountsService(
   t: Test,
   store: TestCouch,
-  opts: { env?: Record<string, string>; scrypt?: ScryptCost; syncWriteIntervalMs?: number } = {},
+  opts: {
+    env?: Record<string, string>;
+    scrypt?: ScryptCost;
+    syncWriteIntervalMs?: number;
+    /** Where log lines go (LOG_LEVEL from env), to assert on what was logged. */
+    logs?: { write(line: string): void };
+  } = {},
 ): Promise<TestService> {
   const config = loadConfig({
     NODE_ENV: 'test',
@@ -30,18 +36,26 @@ export async function accountsService(
     AUTH_RATE_LIMIT_PER_MIN: '1000',
     ...opts.env,
   });
-  const server = Fastify(serverOptions(config));
+  const options = serverOptions(config);
+  if (opts.logs) options.logger = { ...(options.logger as object), stream: opts.logs };
+  const server = Fastify(options);
   // The app plugin is encapsulated; calling it inside a wrapper keeps its context (and the
   // decorations of accounts, jwt…) reachable from the test, with nothing else changed.
   let inner: FastifyInstance | undefined;
-  await server.register(async (instance, appOpts: AppOptions) => {
-    await app(instance, appOpts);
-    inner = instance;
-  }, {
-    config,
-    couch: { url: store.url, admin: store.admin, proxySecret: store.proxySecret },
-    accounts: { scrypt: opts.scrypt ?? FAST_SCRYPT, syncWriteIntervalMs: opts.syncWriteIntervalMs },
-  });
+  await server.register(
+    async (instance, appOpts: AppOptions) => {
+      await app(instance, appOpts);
+      inner = instance;
+    },
+    {
+      config,
+      couch: { url: store.url, admin: store.admin, proxySecret: store.proxySecret },
+      accounts: {
+        scrypt: opts.scrypt ?? FAST_SCRYPT,
+        syncWriteIntervalMs: opts.syncWriteIntervalMs,
+      },
+    },
+  );
   const url = await server.listen({ host: '127.0.0.1', port: 0 });
   t.teardown(() => server.close());
   return { app: inner as FastifyInstance, url, config };
@@ -65,9 +79,16 @@ export async function setup(t: Test, opts: Parameters<typeof accountsService>[2]
     /** A user made directly (as the provision script does), then logged in. */
     async user(name: string, roles: Role[] = ['agent'], password = 'correct horse battery') {
       await createUser(accounts.ctx, { name, password, roles, teams: [] }, { allowReserved: true });
-      const res = await couch(svc.url, 'POST', '/auth/login', { body: { username: name, password } });
-      if (res.status !== 200) throw new Error(`login of ${name}: ${res.status} ${JSON.stringify(res.body)}`);
-      return res.body as { access_token: string; refresh_token: string; dbs: { user: string; shared: string[] } };
+      const res = await couch(svc.url, 'POST', '/auth/login', {
+        body: { username: name, password },
+      });
+      if (res.status !== 200)
+        throw new Error(`login of ${name}: ${res.status} ${JSON.stringify(res.body)}`);
+      return res.body as {
+        access_token: string;
+        refresh_token: string;
+        dbs: { user: string; shared: string[] };
+      };
     },
   };
 }

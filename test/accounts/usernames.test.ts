@@ -3,11 +3,29 @@ import { usernameProblem } from '../../server/accounts/usernames.js';
 import { userDbName, userFromDbName } from '../../server/provisioning/names.js';
 
 t.test('valid names', async (t) => {
-  for (const name of ['a', 'amina', 'juma.mwita', 'agent_07', 'mama-neema', 'x+y', '+255712345678', '+1234567', 'a'.repeat(64)]) {
+  for (const name of [
+    'a',
+    'amina',
+    'juma.mwita',
+    'agent_07',
+    'mama-neema',
+    'x+y',
+    '+255712345678',
+    '+1234567',
+    'a'.repeat(64),
+  ]) {
     t.equal(usernameProblem(name), null, name);
-    t.equal(userFromDbName(userDbName(name)), name, `${name} round-trips through its database name`);
+    t.equal(
+      userFromDbName(userDbName(name)),
+      name,
+      `${name} round-trips through its database name`,
+    );
   }
-  t.equal(userDbName('+255712345678'), 'userdb-2b323535373132333435363738', 'hex of the UTF-8 name');
+  t.equal(
+    userDbName('+255712345678'),
+    'userdb-2b323535373132333435363738',
+    'hex of the UTF-8 name',
+  );
 });
 
 t.test('each refusal says what is wrong', async (t) => {

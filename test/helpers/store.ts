@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Test } from 'tap';
 import { loadConfig } from '../../server/config.js';
 import { startStore } from '../../server/store/start.js';
+import type { StoreOptions } from '../../server/store/context.js';
 
 export interface TestCouch {
   /** Base URL without credentials, ending without a slash. */
@@ -22,7 +23,11 @@ export interface TestCouch {
  * a fresh data directory, or the real CouchDB named by COUCHDB_URL (admin
  * credentials in the URL, proxy secret in COUCHDB_PROXY_SECRET).
  */
-export async function testCouch(t: Test, env: Record<string, string> = {}): Promise<TestCouch> {
+export async function testCouch(
+  t: Test,
+  env: Record<string, string> = {},
+  overrides: Partial<StoreOptions> = {},
+): Promise<TestCouch> {
   const external = process.env.COUCHDB_URL;
   if (external) {
     const u = new URL(external);
@@ -47,7 +52,7 @@ export async function testCouch(t: Test, env: Record<string, string> = {}): Prom
     COUCHDB_PASSWORD: 'test-admin-password',
     ...env,
   });
-  const store = await startStore(config, { port: 0 });
+  const store = await startStore(config, { port: 0, overrides });
   t.teardown(async () => {
     await store.app.close();
     await rm(dataDir, { recursive: true, force: true });

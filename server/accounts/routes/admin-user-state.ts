@@ -42,7 +42,7 @@ export default async function adminUserStateRoutes(
     '/admin/users/:name/roles',
     {
       schema: {
-        summary: 'Set a user\'s roles',
+        summary: "Set a user's roles",
         description:
           'Replaces the roles. Applies to the next request (roles are read from the record, not the token). ' +
           'Existing team memberships keep their mode.',
@@ -59,6 +59,10 @@ export default async function adminUserStateRoutes(
   app.put<{ Params: TeamParams; Body: TeamBody }>(
     '/admin/users/:name/teams/:team',
     {
+      // No body at all means {}: the mode is optional, so the body is too.
+      preValidation: async (req) => {
+        req.body ??= {};
+      },
       schema: {
         summary: 'Add a user to a team (or change their mode)',
         description:
@@ -71,12 +75,16 @@ export default async function adminUserStateRoutes(
         response: { 200: UserViewSchema, ...errors(400, 401, 403, 404, 415, 503) },
       },
     },
-    async (req) => addTeam(ctx, req.params.name, req.params.team, req.body?.mode),
+    async (req) => addTeam(ctx, req.params.name, req.params.team, req.body.mode),
   );
 
   app.delete<{ Params: TeamParams }>(
     '/admin/users/:name/teams/:team',
     {
+      // No body at all means {}: the mode is optional, so the body is too.
+      preValidation: async (req) => {
+        req.body ??= {};
+      },
       schema: {
         summary: 'Remove a user from a team',
         description: 'The team database stays; the user loses access to it at their next request.',

@@ -70,7 +70,9 @@ export default async function adminUserRoutes(
         response: {
           200: Type.Object({
             users: Type.Array(UserViewSchema),
-            next: Type.Union([Type.String(), Type.Null()], { description: 'pass as after= for the next page' }),
+            next: Type.Union([Type.String(), Type.Null()], {
+              description: 'pass as after= for the next page',
+            }),
           }),
           ...errors(400, 401, 403, 503),
         },

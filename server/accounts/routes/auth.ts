@@ -86,7 +86,7 @@ export default async function authRoutes(
       schema: {
         summary: 'Log out: revoke the session of a refresh token',
         description:
-          'Revokes the session the refresh token belongs to (it must be the caller\'s own). ' +
+          "Revokes the session the refresh token belongs to (it must be the caller's own). " +
           'The access token stays valid until it expires (at most ACCESS_TOKEN_TTL_SEC).',
         tags: ['auth'],
         security: [{ bearer: [] }],

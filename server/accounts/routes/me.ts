@@ -14,7 +14,8 @@ export default async function meRoutes(
       preHandler: app.requireUser,
       schema: {
         summary: 'The signed-in user',
-        description: 'Name, roles, team memberships with their mode, databases and last sync times.',
+        description:
+          'Name, roles, team memberships with their mode, databases and last sync times.',
         tags: ['auth'],
         security: [{ bearer: [] }],
         response: { 200: UserViewSchema, ...errors(401, 503) },

@@ -1,11 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { errors, toCouchError } from '../errors.js';
-import { jsonObject, params } from '../http.js';
+import { jsonObject, params, requireJsonType } from '../http.js';
 import { requireMember } from '../access.js';
 import { formatSeq, parseSeq } from '../seq.js';
 import type { Handle } from '../registry.js';
 import { changesFilter } from '../changes-filter.js';
-import { dbName } from './db.js';
+import { dbName } from './common.js';
 
 type Feed = 'normal' | 'longpoll' | 'continuous' | 'eventsource';
 type Change = {
@@ -30,25 +30,24 @@ export default async function changesRoutes(app: FastifyInstance): Promise<void>
 async function changes(app: FastifyInstance, req: FastifyRequest, reply: FastifyReply) {
   const name = dbName(req);
   requireMember(req, app.store.registry.record(name));
-  const feed = (params.str(req, 'feed') ?? 'normal') as Feed;
+  const asked = params.str(req, 'feed') ?? 'normal';
+  // `live` is CouchDB's sugar for continuous.
+  const feed = (asked === 'live' ? 'continuous' : asked) as Feed;
   if (!['normal', 'longpoll', 'continuous', 'eventsource'].includes(feed)) {
-    throw errors.badRequest(
-      `Supported feeds are normal, longpoll, continuous and eventsource; got ${feed}`,
-    );
+    throw errors.badRequest('Supported `feed` types: normal, continuous, live, longpoll, eventsource');
   }
+  if (req.method === 'POST') requireJsonType(req);
   const body =
     req.method === 'POST' && req.body && (req.body as Buffer).length > 0 ? jsonObject(req) : {};
+  const seqInterval = params.str(req, 'seq_interval');
+  if (seqInterval !== undefined && !(/^\d+$/.test(seqInterval) && Number(seqInterval) > 0)) {
+    throw errors.badRequest('invalid_seq_interval');
+  }
   const style = params.str(req, 'style') ?? 'main_only';
   if (style !== 'main_only' && style !== 'all_docs')
     throw errors.badRequest('style must be main_only or all_docs');
   const limit = params.int(req, 'limit');
-  const heartbeatParam = params.str(req, 'heartbeat');
-  const heartbeat =
-    heartbeatParam === undefined
-      ? undefined
-      : heartbeatParam === 'true'
-        ? DEFAULT_TIMEOUT_MS
-        : params.int(req, 'heartbeat', { min: 1 });
+  const heartbeat = heartbeatMs(params.str(req, 'heartbeat'));
   const timeout = params.int(req, 'timeout') ?? DEFAULT_TIMEOUT_MS;
 
   const h = await app.store.registry.acquire(name);
@@ -67,7 +66,12 @@ async function changes(app: FastifyInstance, req: FastifyRequest, reply: Fastify
       return_docs: true,
       ...(await changesFilter(app, req, h, body)),
     };
-    const sinceParam = params.str(req, 'since') ?? (body.since as string | undefined);
+    // A browser's EventSource reconnects with Last-Event-ID: it wins over `since`.
+    const lastEventId = feed === 'eventsource' ? req.headers['last-event-id'] : undefined;
+    const sinceParam =
+      (typeof lastEventId === 'string' ? lastEventId : undefined) ??
+      params.str(req, 'since') ??
+      (body.since as string | undefined);
     const info = await h.db.info();
     const offset = h.record.seq_offset;
     let since: number;
@@ -91,8 +95,14 @@ async function changes(app: FastifyInstance, req: FastifyRequest, reply: Fastify
       if (feed === 'normal' || results.length > 0 || base.descending) {
         release();
         const last = Number(first.last_seq);
+        const every = seqInterval === undefined ? 1 : Number(seqInterval);
         return reply.send({
-          results: results.map(fmt),
+          // seq_interval: only every Nth row (and the last) carries its seq, as CouchDB's.
+          results: results.map((c, i) => {
+            const row = fmt(c);
+            const keep = (i + 1) % every === 0 || i === results.length - 1;
+            return keep ? row : { ...row, seq: null };
+          }),
           last_seq: formatSeq(last, offset),
           pending: Math.max(0, updateSeq - last),
         });
@@ -211,7 +221,7 @@ function stream(
     const change = fmt(c as Change) as Change;
     lastSeq = Number((c as Change).seq);
     if (feed === 'continuous') write(JSON.stringify(change) + '\n');
-    else write(`data: ${JSON.stringify(change)}\nid: ${change.seq}\n\n`);
+    else write(`data: ${JSON.stringify(change)}\nid: ${JSON.stringify(change.seq)}\n\n`);
     sent++;
     if (limit !== undefined && sent >= limit) finish();
     else if (!heartbeat) armTimeout();
@@ -228,4 +238,16 @@ function stream(
   req.raw.on('close', finish);
   h.onClose(finish);
   return reply;
+}
+
+/** `heartbeat`: `true` for the default period, or a positive number of milliseconds. */
+function heartbeatMs(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (value === 'true') return DEFAULT_TIMEOUT_MS;
+  if (!/^-?\d+$/.test(value)) {
+    throw errors.badRequest('Invalid heartbeat value. Expecting a positive integer value (in milliseconds).');
+  }
+  const ms = Number(value);
+  if (ms <= 0) throw errors.badRequest('The heartbeat value should be a positive integer (in milliseconds).');
+  return ms;
 }

@@ -1,29 +1,27 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { stat, readdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import { errors } from '../errors.js';
-import { jsonObject, params, requireJsonType } from '../http.js';
-import { requireDbAdmin, requireMember, requireServerAdmin, dbAdmin } from '../access.js';
+import { absoluteUrl, jsonBody, jsonObject, params, requireJsonType } from '../http.js';
+import { requireDbAdmin, requireMember, requireServerAdmin } from '../access.js';
 import { securityShapeProblem, type SecurityObject } from '../security.js';
-import { formatSeq } from '../seq.js';
-import { writeDocs } from '../writes.js';
 import { purge } from '../purge.js';
-import { usersPrepare } from '../users.js';
-import type { Handle } from '../registry.js';
-import { deletedCount } from '../deleted-count.js';
-
-export const dbName = (req: FastifyRequest) => (req.params as { db: string }).db;
+import { dbInfo } from '../db-info.js';
+import { dbName, docUrl, sendWriteResult, writeOne } from './common.js';
 
 /** Database-level endpoints: create, delete, info, `_security`, maintenance, POST of a new document. */
 export default async function dbRoutes(app: FastifyInstance): Promise<void> {
-  const { registry, validators, uuids, opts } = app.store;
+  const { registry, validators } = app.store;
 
   app.put('/:db', async (req, reply) => {
     requireServerAdmin(req);
+    const partitioned = params.str(req, 'partitioned');
+    if (partitioned === 'true') throw errors.badRequest('Partitioned feature is not enabled.');
+    if (partitioned !== undefined && partitioned !== 'false') {
+      throw errors.badRequest('Invalid `partitioned` parameter');
+    }
     await registry.create(dbName(req));
     return reply
       .code(201)
-      .header('location', `/${encodeURIComponent(dbName(req))}`)
+      .header('location', absoluteUrl(req, `/${encodeURIComponent(dbName(req))}`))
       .send({ ok: true });
   });
 
@@ -52,27 +50,16 @@ export default async function dbRoutes(app: FastifyInstance): Promise<void> {
 
   app.post('/:db', async (req, reply) => {
     const name = dbName(req);
-    const rec = registry.record(name);
-    requireMember(req, rec);
+    requireMember(req, registry.record(name));
     requireJsonType(req);
     const doc = jsonObject(req);
-    const [res] = await registry.use(name, (h) =>
-      writeDocs(
-        h,
-        validators,
-        [doc],
-        {
-          newEdits: true,
-          userCtx: req.userCtx,
-          dbAdmin: dbAdmin(req, rec),
-          maxDocBytes: opts.maxDocBytes,
-          security: rec.security,
-          prepare: usersPrepare(name, req.userCtx, opts, rec.security),
-        },
-        () => uuids.next(),
-      ),
-    );
-    return sendWriteResult(reply, res!, params.str(req, 'batch') === 'ok' ? 202 : 201);
+    // An empty `_id` gets a generated one, as couch_uuids:new/0 in chttpd_db.
+    if (doc._id === '') delete doc._id;
+    const [res] = await writeOne(app, req, name, doc);
+    if (params.str(req, 'batch') === 'ok' && 'ok' in res!) {
+      return reply.code(202).send({ ok: true, id: res.id });
+    }
+    return sendWriteResult(reply, res!, 201, 'ok' in res! ? docUrl(req, name, res.id) : undefined);
   });
 
   app.get('/:db/_security', async (req) => {
@@ -129,7 +116,11 @@ export default async function dbRoutes(app: FastifyInstance): Promise<void> {
   });
 
   app.put('/:db/_revs_limit', async (req) => {
-    requireDbAdmin(req, registry.record(dbName(req)));
+    const rec = registry.record(dbName(req));
+    requireMember(req, rec);
+    requireDbAdmin(req, rec);
+    const limit = jsonBody(req);
+    if (!Number.isSafeInteger(limit) || (limit as number) <= 0) throw errors.badRequest('Rev limit has to be an integer');
     return { ok: true };
   });
 
@@ -147,73 +138,4 @@ export default async function dbRoutes(app: FastifyInstance): Promise<void> {
     validators.forget(name);
     return reply.code(201).send({ purge_seq: null, purged });
   });
-}
-
-export function sendWriteResult(
-  reply: import('fastify').FastifyReply,
-  res: import('../writes.js').WriteResult,
-  okStatus: number,
-) {
-  if ('ok' in res) return reply.code(okStatus).header('etag', `"${res.rev}"`).send(res);
-  const status = statusFor(res.error);
-  return reply.code(status).send({ error: res.error, reason: res.reason });
-}
-
-export function statusFor(error: string): number {
-  switch (error) {
-    case 'conflict':
-      return 409;
-    case 'forbidden':
-      return 403;
-    case 'unauthorized':
-      return 401;
-    case 'not_found':
-      return 404;
-    case 'document_too_large':
-      return 413;
-    case 'bad_request':
-    case 'doc_validation':
-      return 400;
-    default:
-      return 500;
-  }
-}
-
-const sizes = new Map<string, { at: number; bytes: number }>();
-
-/** On-disk size of a database, re-read at most once a second: replicators ask for info on every batch. */
-async function dirSize(path: string): Promise<number> {
-  const cached = sizes.get(path);
-  if (cached && Date.now() - cached.at < 1000) return cached.bytes;
-  const bytes = await measure(path);
-  if (sizes.size > 1000) sizes.clear();
-  sizes.set(path, { at: Date.now(), bytes });
-  return bytes;
-}
-
-async function measure(path: string): Promise<number> {
-  let total = 0;
-  for (const f of await readdir(path).catch(() => [] as string[])) {
-    total += (await stat(join(path, f)).catch(() => ({ size: 0 }))).size;
-  }
-  return total;
-}
-
-export async function dbInfo(h: Handle, dataDir: string) {
-  const info = await h.db.info();
-  const seq = Number(info.update_seq);
-  const file = await dirSize(join(dataDir, 'dbs', h.record.dir));
-  return {
-    db_name: h.name,
-    update_seq: formatSeq(seq, h.record.seq_offset),
-    sizes: { file, external: file, active: file },
-    purge_seq: 0,
-    doc_del_count: await deletedCount(h, seq),
-    doc_count: info.doc_count,
-    disk_format_version: 8,
-    compact_running: false,
-    cluster: { q: 1, n: 1, w: 1, r: 1 },
-    instance_start_time: '0',
-    props: {},
-  };
 }

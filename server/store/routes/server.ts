@@ -14,7 +14,8 @@ export default async function serverRoutes(app: FastifyInstance): Promise<void> 
     version: COUCHDB_VERSION,
     git_sha: 'sawa',
     uuid: registry.serverUuid,
-    features: ['access-ready', 'partitioned', 'pluggable-storage-engines', 'reshard', 'scheduler'],
+    // Only what the store really offers: no partitions, resharding, per-document access or replicator jobs.
+    features: ['pluggable-storage-engines'],
     vendor: { name: 'Sawa embedded store', version: opts.version },
   }));
 

@@ -1,9 +1,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { errors, toCouchError } from '../errors.js';
-import { jsonObject, params } from '../http.js';
+import { jsonObject, params, requireJsonType } from '../http.js';
+import { formatSeq } from '../seq.js';
 import { requireMember } from '../access.js';
 import { queryView } from '../views.js';
-import { dbName } from './db.js';
+import { dbName } from './common.js';
 
 const KEYS = ['key', 'startkey', 'start_key', 'endkey', 'end_key', 'keys'] as const;
 
@@ -36,6 +37,26 @@ function viewOptions(req: FastifyRequest, body: Record<string, unknown>): Record
   return q;
 }
 
+/** couch_mrview_util:validate_args: combinations CouchDB refuses before reading the index. */
+function checkArgs(q: Record<string, unknown>, hasReduce: boolean): void {
+  const fail = (reason: string) => {
+    throw errors.queryParse(reason);
+  };
+  const grouping = q.group === true || (typeof q.group_level === 'number' && q.group_level > 0);
+  if (!hasReduce) {
+    if (q.reduce === true) fail('Reduce is invalid for map-only views.');
+    if (grouping) fail('Invalid use of grouping on a map view.');
+    return;
+  }
+  const reducing = q.reduce !== false;
+  if (!reducing) {
+    if (grouping) fail('Invalid use of grouping when reduce=false');
+    return;
+  }
+  if (q.include_docs === true) fail('`include_docs` is invalid for reduce');
+  if (Array.isArray(q.keys) && !grouping) fail('Multi-key fetches for reduce views must use `group=true`');
+}
+
 /** `GET|POST /db/_design/d/_view/v`: sandboxed map/reduce with CouchDB's query parameters. */
 export default async function viewRoutes(app: FastifyInstance): Promise<void> {
   const { registry } = app.store;
@@ -43,11 +64,21 @@ export default async function viewRoutes(app: FastifyInstance): Promise<void> {
     const name = dbName(req);
     requireMember(req, registry.record(name));
     const { ddoc, view } = req.params as { ddoc: string; view: string };
-    const body = req.method === 'POST' ? jsonObject(req) : {};
+    const body = req.method === 'POST' ? (requireJsonType(req), jsonObject(req)) : {};
     const opts = viewOptions(req, body);
     return registry.use(name, async (h) => {
+      const design = (await h.db.get(`_design/${ddoc}`).catch((e) => {
+        throw toCouchError(e);
+      })) as { views?: Record<string, { map?: unknown; reduce?: unknown }> };
+      const def = design.views?.[view];
+      if (!def || typeof def.map !== 'string') throw errors.notFound('missing_named_view');
+      checkArgs(opts, typeof def.reduce === 'string');
       try {
-        return await queryView(h.db, ddoc, view, opts);
+        const res = await queryView(h.db, ddoc, view, opts);
+        if (res.update_seq !== undefined) {
+          res.update_seq = formatSeq(Number(res.update_seq), h.record.seq_offset);
+        }
+        return res;
       } catch (err) {
         const e = toCouchError(err);
         if (e.status === 404) throw errors.notFound(e.reason);

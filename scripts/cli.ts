@@ -1,0 +1,262 @@
+/**
+ * What every command-line entry point shares: exit codes, arguments, configuration read as
+ * the service reads it, the CouchDB connection, progress on stderr, Ctrl-C. Scripts print
+ * results on stdout and everything meant for a person watching on stderr.
+ */
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { ConfigError, loadConfig, type Config } from '../server/config.js';
+import { createCouch, type Couch, type CouchConnection } from '../server/couch/client.js';
+import { couchStatus } from '../server/errors.js';
+
+export const EXIT = {
+  ok: 0,
+  /** The command ran, and some of its work failed. */
+  failed: 1,
+  /** Bad arguments or configuration: nothing was done. */
+  usage: 2,
+  /** CouchDB could not be reached: nothing was done. */
+  unavailable: 3,
+  /** Stopped by Ctrl-C or SIGTERM: run the command again to finish. */
+  interrupted: 130,
+} as const;
+
+/** An error meant for the person at the terminal: printed without a stack, with its exit code. */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number = EXIT.failed,
+  ) {
+    super(message);
+    this.name = 'CliError';
+  }
+}
+
+/**
+ * Runs a command's main function and exits with the code it returns, or with the error's:
+ * a CliError prints its message, anything else (a bug) its stack.
+ */
+export function run(main: () => Promise<number>): void {
+  main().then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      if (err instanceof CliError) {
+        process.stderr.write(`${err.message}\n`);
+        process.exitCode = err.exitCode;
+        return;
+      }
+      const e = err as { stack?: string; code?: unknown; message?: string };
+      // Sawa's own errors (codes SAWA_…) carry a message meant for people.
+      const ours = typeof e?.code === 'string' && e.code.startsWith('SAWA_');
+      process.stderr.write(`error: ${ours ? e.message : (e?.stack ?? String(err))}\n`);
+      process.exitCode = EXIT.failed;
+    },
+  );
+}
+
+/** node:util parseArgs, strict, with `--help`; a mistake becomes a usage error. */
+export function parseCliArgs<T extends NonNullable<ParseArgsConfig['options']>>(
+  usage: string,
+  options: T,
+  args: string[] = process.argv.slice(2),
+) {
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(`${usage}\n`);
+    process.exit(EXIT.ok);
+  }
+  try {
+    type Strict = { args: string[]; options: T; strict: true; allowPositionals: false };
+    return parseArgs<Strict>({ args, options, strict: true, allowPositionals: false }).values;
+  } catch (err) {
+    throw new CliError(`${(err as Error).message}\n${usage}`, EXIT.usage);
+  }
+}
+
+/** A whole number option within bounds, or a usage error naming it. */
+export function intOption(value: string, name: string, min: number, max: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new CliError(
+      `--${name} must be a whole number from ${min} to ${max} (got ${value})`,
+      EXIT.usage,
+    );
+  }
+  return n;
+}
+
+/** The service's configuration (server/config.ts), from the environment. */
+export function loadCliConfig(env: Record<string, string | undefined> = process.env): Config {
+  try {
+    return loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new CliError(err.message, EXIT.usage);
+    throw err;
+  }
+}
+
+/**
+ * The CouchDB the service uses: COUCHDB_URL with admin credentials (in the URL or in
+ * COUCHDB_USER/COUCHDB_PASSWORD), or else the embedded store of a running `npm start` or
+ * `npm run store` on 127.0.0.1:STORE_PORT, with the admin password and proxy secret it keeps
+ * under DATA_DIR.
+ */
+export async function couchConnection(config: Config): Promise<CouchConnection> {
+  const proxySecret = config.COUCHDB_PROXY_SECRET;
+  if (config.COUCHDB_URL) {
+    const url = new URL(config.COUCHDB_URL);
+    const name = config.COUCHDB_USER ?? decodeURIComponent(url.username);
+    const password = config.COUCHDB_PASSWORD ?? decodeURIComponent(url.password);
+    if (!name || !password) {
+      throw new CliError(
+        'invalid configuration:\n  COUCHDB_URL needs admin credentials, in the URL or in COUCHDB_USER/COUCHDB_PASSWORD',
+        EXIT.usage,
+      );
+    }
+    url.username = '';
+    url.password = '';
+    return {
+      url: url.toString().replace(/\/$/, ''),
+      admin: { name, password },
+      proxySecret: proxySecret ?? '',
+    };
+  }
+  const passwordFile = resolve(join(config.DATA_DIR, 'store-admin-password'));
+  const password = config.COUCHDB_PASSWORD ?? (await readSecret(passwordFile));
+  if (!password) {
+    throw new CliError(
+      'no CouchDB configured: set COUCHDB_URL (with admin credentials in it or in ' +
+        'COUCHDB_USER/COUCHDB_PASSWORD), or run this where the embedded store runs ' +
+        `(npm start or npm run store), which keeps its admin password in ${passwordFile}`,
+      EXIT.usage,
+    );
+  }
+  return {
+    url: `http://127.0.0.1:${config.STORE_PORT}`,
+    admin: { name: config.COUCHDB_USER ?? 'admin', password },
+    proxySecret: proxySecret ?? (await readSecret(join(config.DATA_DIR, 'store-secret'))) ?? '',
+  };
+}
+
+async function readSecret(path: string): Promise<string | undefined> {
+  try {
+    return (await readFile(path, 'utf8')).trim() || undefined;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new CliError(`cannot read ${path}: ${(err as Error).message}`, EXIT.usage);
+  }
+}
+
+/** A connected CouchDB client as server admin, or a CliError saying what is wrong. */
+export async function connectCouch(config: Config): Promise<Couch> {
+  const couch = createCouch(await couchConnection(config));
+  const where = couch.conn.url;
+  const notAdmin = new CliError(
+    `the credentials given for ${where} are not a CouchDB server admin's (user ${couch.conn.admin.name})`,
+    EXIT.usage,
+  );
+  try {
+    await couch.nano.request({ path: '_up' });
+    const session = (await couch.nano.request({ path: '_session' })) as {
+      userCtx?: { roles?: string[] };
+    };
+    if (!session.userCtx?.roles?.includes('_admin')) throw notAdmin;
+  } catch (err) {
+    if (err instanceof CliError) throw err;
+    // CouchDB refuses wrong basic-auth credentials on every path, _up included.
+    if (couchStatus(err) === 401) throw notAdmin;
+    const hint = config.COUCHDB_URL ? '' : ' (is npm start or npm run store running?)';
+    const status = couchStatus(err);
+    throw new CliError(
+      `CouchDB is not reachable at ${where}${status ? ` (HTTP ${status})` : ''}${hint}`,
+      EXIT.unavailable,
+    );
+  }
+  return couch;
+}
+
+/**
+ * An AbortSignal for Ctrl-C and SIGTERM: the first asks the command to stop cleanly (it
+ * finishes what it has in hand), the second exits at once.
+ */
+export function interruptSignal(): AbortSignal {
+  const controller = new AbortController();
+  const onSignal = () => {
+    if (controller.signal.aborted) process.exit(EXIT.interrupted);
+    process.stderr.write('\nstopping after the work in hand (again to quit at once)\n');
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return controller.signal;
+}
+
+export interface Progress {
+  /** `done` of the total finished; `note` is a short status shown beside the count. */
+  update(done: number, note?: string): void;
+  /** Prints a line (to stdout by default) without garbling the bar. */
+  line(text: string, stream?: NodeJS.WritableStream): void;
+  /** Leaves the final state on screen. */
+  end(): void;
+}
+
+/**
+ * Progress on stderr: a redrawn bar at a terminal, or one plain line per tenth of the work
+ * when stderr is a file or a pipe (logs, CI), so the output stays readable there too.
+ */
+export function progress(
+  label: string,
+  total: number,
+  stream: NodeJS.WriteStream = process.stderr,
+): Progress {
+  const tty = stream.isTTY === true;
+  let done = 0;
+  let note = '';
+  let drawnAt = 0;
+  let shown = false;
+  let lastTenth = -1;
+  const pct = () => (total ? Math.floor((done / total) * 100) : 100);
+  const text = () => `${label} ${done}/${total} ${pct()}%${note ? ` ${note}` : ''}`;
+  const draw = () => {
+    const width = 30;
+    const filled = total ? Math.round((done / total) * width) : width;
+    const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
+    const line = `${label} ${bar} ${done}/${total} ${pct()}%${note ? ` ${note}` : ''}`;
+    stream.write(`\r\x1b[2K${line.slice(0, (stream.columns || 80) - 1)}`);
+    drawnAt = Date.now();
+    shown = true;
+  };
+  const clear = () => {
+    if (shown) stream.write('\r\x1b[2K');
+    shown = false;
+  };
+  return {
+    update(n, status) {
+      done = n;
+      note = status ?? note;
+      if (tty) {
+        // A redraw costs a terminal write; ten a second is as fast as anyone reads.
+        if (done === total || Date.now() - drawnAt >= 100) draw();
+        return;
+      }
+      const tenth = total ? Math.floor((done * 10) / total) : 10;
+      if (tenth > lastTenth) {
+        lastTenth = tenth;
+        stream.write(`${text()}\n`);
+      }
+    },
+    line(line, out = process.stdout) {
+      if (tty) clear();
+      out.write(`${line}\n`);
+      if (tty) draw();
+    },
+    end() {
+      if (!tty) return;
+      draw();
+      stream.write('\n');
+      shown = false;
+    },
+  };
+}

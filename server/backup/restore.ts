@@ -1,0 +1,149 @@
+import { join } from 'node:path';
+import type Nano from 'nano';
+import { cleanCouchError, couchStatus } from '../errors.js';
+import type { DocLine, Leaf } from './dump.js';
+import { chainTo, listSets, type Manifest } from './manifest.js';
+import { readGzipLines } from './ndjson.js';
+
+export interface RestoreOptions {
+  nano: Nano.ServerScope;
+  /** The backup directory. */
+  from: string;
+  /** The set to restore to (default: the newest complete one). */
+  at?: string;
+  /** Only these databases (default: every database of the set). */
+  only?: string[];
+  concurrency?: number;
+  signal?: AbortSignal;
+  onDatabase?: (db: string, stats: RestoredDb, done: number, total: number) => void;
+}
+
+export interface RestoredDb {
+  docs: number;
+  leaves: number;
+  /** True when the database existed before the restore (a resumed or repeated restore). */
+  existed: boolean;
+}
+
+/** Bytes of JSON per `_bulk_docs` request; well under CouchDB's default max_http_request_size. */
+const BATCH_BYTES = 4 * 1024 * 1024;
+const BATCH_DOCS = 500;
+
+/** The set a restore targets and the chain leading to it. */
+export async function resolveChain(from: string, at?: string): Promise<Manifest[]> {
+  const { sets } = await listSets(from);
+  const target = at ? sets.find((s) => s.id === at) : sets.at(-1);
+  if (!target) throw new Error(at ? `no complete backup set ${at} in ${from}` : `no complete backup in ${from}`);
+  return chainTo(sets, target);
+}
+
+/**
+ * Restores each database of the target set: the set where its last full copy is, then every
+ * later set that changed it, in order, each leaf written with `new_edits: false` and its
+ * `_revisions`, so ids, revisions, conflicts and deletions come back exactly; design
+ * documents after the data (their validation must not judge restored history), `_security`
+ * last. Writes are idempotent, so a restore cut short is finished by running it again.
+ */
+export async function restore(opts: RestoreOptions): Promise<Record<string, RestoredDb>> {
+  const chain = await resolveChain(opts.from, opts.at);
+  const target = chain.at(-1)!;
+  const dbs = Object.keys(target.databases).filter((db) => !opts.only || opts.only.includes(db));
+  const result: Record<string, RestoredDb> = {};
+  let next = 0;
+  let done = 0;
+  const worker = async () => {
+    while (next < dbs.length) {
+      if (opts.signal?.aborted) throw new Error('restore interrupted: run it again to finish');
+      const db = dbs[next++] as string;
+      const stats = await restoreDatabase(opts.nano, opts.from, chain, db);
+      result[db] = stats;
+      opts.onDatabase?.(db, stats, ++done, dbs.length);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, opts.concurrency ?? 4) }, worker));
+  return result;
+}
+
+/** The sets that rebuild `db`: from its last full copy up to the target, where it is listed. */
+export function setsFor(chain: Manifest[], db: string): Manifest[] {
+  let start = -1;
+  for (let i = 0; i < chain.length; i++) {
+    const e = chain[i]!.databases[db];
+    if (!e) start = -1;
+    else if (e.mode === 'full' || start === -1) start = i;
+  }
+  return start === -1 ? [] : chain.slice(start).filter((s) => s.databases[db]);
+}
+
+async function restoreDatabase(
+  nano: Nano.ServerScope,
+  root: string,
+  chain: Manifest[],
+  db: string,
+): Promise<RestoredDb> {
+  let existed = false;
+  try {
+    await nano.db.create(db);
+  } catch (err) {
+    if (couchStatus(err) !== 412) throw cleanCouchError(err);
+    existed = true;
+  }
+  const designs: Leaf[] = [];
+  const writer = batchWriter(nano, db);
+  const ids = new Set<string>();
+  for (const set of setsFor(chain, db)) {
+    const file = set.databases[db]!.files.data;
+    if (!file) continue;
+    for await (const line of readGzipLines<DocLine>(join(root, set.id, file))) {
+      ids.add(line.id);
+      for (const leaf of line.leaves) {
+        if (line.id.startsWith('_design/')) designs.push(leaf);
+        else await writer.add(leaf);
+      }
+    }
+  }
+  for (const leaf of designs) await writer.add(leaf);
+  await writer.flush();
+  const security = chain.at(-1)!.databases[db]!.security;
+  try {
+    await nano.request({ db, path: '_security', method: 'PUT', body: security });
+  } catch (err) {
+    throw cleanCouchError(err);
+  }
+  return { docs: ids.size, leaves: writer.count(), existed };
+}
+
+function batchWriter(nano: Nano.ServerScope, db: string) {
+  let docs: Leaf[] = [];
+  let bytes = 0;
+  let count = 0;
+  const flush = async () => {
+    if (docs.length === 0) return;
+    const body = { docs, new_edits: false };
+    docs = [];
+    bytes = 0;
+    let res: Array<{ id: string; error?: string; reason?: string }>;
+    try {
+      res = (await nano.request({ db, path: '_bulk_docs', method: 'POST', body })) as typeof res;
+    } catch (err) {
+      throw cleanCouchError(err);
+    }
+    // With new_edits=false CouchDB lists only the documents it could not write.
+    const failed = res.filter((r) => r.error);
+    if (failed.length) {
+      const f = failed[0]!;
+      throw new Error(`${db}: ${failed.length} documents not restored, first ${f.id}: ${f.error} ${f.reason ?? ''}`);
+    }
+  };
+  return {
+    async add(leaf: Leaf) {
+      const size = JSON.stringify(leaf).length;
+      if (docs.length && (bytes + size > BATCH_BYTES || docs.length >= BATCH_DOCS)) await flush();
+      docs.push(leaf);
+      bytes += size;
+      count++;
+    },
+    flush,
+    count: () => count,
+  };
+}

@@ -1,0 +1,118 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type Nano from 'nano';
+import { cleanCouchError, couchStatus } from '../../errors.js';
+import { upsert } from '../../couch/upsert.js';
+import { extractDefaultExport } from '../../rules/sources.js';
+import { adminOnlySecurity, sameSecurity } from '../../provisioning/security.js';
+import type { BucketKey, BucketValue, Facts, ReportName, Share } from './rollups.js';
+import { REPORTS } from './rollups.js';
+
+/**
+ * The reporting database's documents (default `sawa-aggregates`):
+ *
+ * - `contribution:<db>:<doc id>`: one per source document that counts anywhere — its facts,
+ *   the document it links to, and its share of each bucket. Moving a document between
+ *   buckets rewrites this record; nothing is ever added to a total.
+ * - `bucket:<key parts>`: a bucket's value, the sum of its contributions (views/buckets),
+ *   rewritten only when that sum changes. Reports read these.
+ * - `pending:<db>`: the aggregator's journal for a batch in progress: the documents and
+ *   buckets it is about to touch, so a crash half-way is finished by the next run.
+ */
+
+export interface Contribution {
+  kind: 'contribution';
+  db: string;
+  doc_id: string;
+  facts: Facts;
+  link?: string;
+  buckets: Share[];
+}
+
+export interface Bucket {
+  kind: 'bucket';
+  report: ReportName;
+  /** The source database: `userdb-…` or `team-…`. See docs/aggregates.md, "Scopes". */
+  scope: string;
+  day: string;
+  dims: Record<string, string>;
+  count: number;
+  amount: number;
+}
+
+export interface Pending {
+  kind: 'pending';
+  db: string;
+  docs: string[];
+  buckets: BucketKey[];
+}
+
+export const DDOC = 'aggregates';
+
+export const contributionId = (db: string, docId: string) => `contribution:${db}:${docId}`;
+export const pendingId = (db: string) => `pending:${db}`;
+/** Database names hold no `:`; each part is URI-encoded so any district or status fits. */
+export const bucketId = (key: BucketKey) => 'bucket:' + key.map(encodeURIComponent).join(':');
+
+export function bucketDoc(key: BucketKey, value: BucketValue): Bucket {
+  const [report, scope, day, ...dims] = key;
+  const names = REPORTS[report];
+  return {
+    kind: 'bucket',
+    report,
+    scope,
+    day,
+    dims: Object.fromEntries(names.map((n, i) => [n, dims[i] ?? ''])),
+    count: value[0],
+    amount: value[1],
+  };
+}
+
+// From server/jobs/aggregate/ (tsx, tap) or dist/server/jobs/aggregate/ (tsc output).
+const VIEW_DIRS = ['./views/', '../../../../server/jobs/aggregate/views/'];
+
+let designDoc: { _id: string; language: 'javascript'; views: Record<string, object> } | undefined;
+
+/** `_design/aggregates`, from views/<view>/map.js and reduce.js (one function per file). */
+export function aggregatesDesignDoc() {
+  if (designDoc) return designDoc;
+  const dir = VIEW_DIRS.map((d) => fileURLToPath(new URL(d, import.meta.url))).find((d) =>
+    existsSync(join(d, 'buckets', 'map.js')),
+  );
+  if (!dir) throw new Error('server/jobs/aggregate/views/ not found');
+  const read = (view: string, file: string) =>
+    extractDefaultExport(readFileSync(join(dir, view, file), 'utf8'), `${view}/${file}`);
+  const views: Record<string, { map: string; reduce?: string }> = {};
+  for (const view of readdirSync(dir).sort()) {
+    const hasReduce = existsSync(join(dir, view, 'reduce.js'));
+    views[view] = { map: read(view, 'map.js'), ...(hasReduce && { reduce: read(view, 'reduce.js') }) };
+  }
+  designDoc = { _id: `_design/${DDOC}`, language: 'javascript', views };
+  return designDoc;
+}
+
+/**
+ * Creates the reporting database (server admins only: the report routes read it for people)
+ * and brings its security and design document up to date; safe on every run.
+ */
+export async function ensureAggregatesDb(nano: Nano.ServerScope, name: string): Promise<void> {
+  try {
+    await nano.db.create(name);
+  } catch (err) {
+    if (couchStatus(err) !== 412) throw cleanCouchError(err);
+  }
+  try {
+    const security = await nano.request({ db: name, path: '_security' });
+    if (!sameSecurity(security, adminOnlySecurity())) {
+      await nano.request({ db: name, path: '_security', method: 'PUT', body: adminOnlySecurity() });
+    }
+  } catch (err) {
+    throw cleanCouchError(err);
+  }
+  const { _id, ...content } = aggregatesDesignDoc();
+  await upsert<typeof content>(nano.use(name), _id, (cur) => {
+    if (cur && JSON.stringify(cur.views) === JSON.stringify(content.views)) return false;
+    return content;
+  });
+}

@@ -1,0 +1,58 @@
+import type Nano from 'nano';
+import { readCheckpoint, writeCheckpoint } from '../changed-dbs.js';
+import { applyBatch, type BatchDeps } from './batch.js';
+import { readChanges } from './couch-io.js';
+import { factsOf, type Facts } from './rollups.js';
+
+export const JOB_NAME = 'aggregate';
+
+export interface DatabaseDeps extends BatchDeps {
+  nano: Nano.ServerScope;
+  batchSize: number;
+  signal?: AbortSignal;
+}
+
+export interface DatabaseStats {
+  changes: number;
+  contributions: number;
+  buckets: number;
+}
+
+/**
+ * Brings one source database's contributions and buckets up to date, a page of `_changes` at
+ * a time from its checkpoint; each page's checkpoint is written only once its buckets are.
+ */
+export async function aggregateDatabase(deps: DatabaseDeps, db: string): Promise<DatabaseStats> {
+  const stats: DatabaseStats = { changes: 0, contributions: 0, buckets: 0 };
+  let since = await readCheckpoint(deps.nano, JOB_NAME, db);
+  for (;;) {
+    const page = await readChanges(deps.nano, db, since, deps.batchSize);
+    const changed = new Map<string, Facts | null>();
+    for (const row of page.results) {
+      // Design documents count nowhere; neither does a deleted or foreign-typed document.
+      if (row.id.startsWith('_design/')) continue;
+      changed.set(row.id, row.deleted || !row.doc ? null : factsOf(row.doc));
+    }
+    const next = page.last_seq;
+    const done = await applyBatch(deps, db, changed, async () => {
+      if (next !== since) await writeCheckpoint(deps.nano, JOB_NAME, db, next);
+    });
+    stats.changes += page.results.length;
+    stats.contributions += done.contributions;
+    stats.buckets += done.buckets;
+    since = next;
+    if (page.results.length < deps.batchSize || deps.signal?.aborted) return stats;
+  }
+}
+
+/**
+ * Takes a deleted database's documents out of every bucket (as if each were deleted) and
+ * resets its checkpoint, so a database created later under the same name starts afresh.
+ */
+export async function dropDatabase(deps: DatabaseDeps, db: string, docIds: string[]): Promise<DatabaseStats> {
+  const changed = new Map<string, Facts | null>(docIds.map((id) => [id, null]));
+  const done = await applyBatch(deps, db, changed, () =>
+    writeCheckpoint(deps.nano, JOB_NAME, db, '0'),
+  );
+  return { changes: docIds.length, ...done };
+}

@@ -1,0 +1,104 @@
+import type Nano from 'nano';
+import type { FastifyBaseLogger } from 'fastify';
+import { couchStatus } from '../../errors.js';
+import { changedDatabases, ensureJobsDb, isUserOrTeamDb, writeCheckpoint } from '../changed-dbs.js';
+import { DDOC, ensureAggregatesDb } from './aggregates-db.js';
+import { viewByKeys } from './couch-io.js';
+import { aggregateDatabase, dropDatabase, JOB_NAME, type DatabaseDeps } from './database.js';
+
+export interface AggregateOptions {
+  nano: Nano.ServerScope;
+  /** The reporting database (config AGGREGATES_DB). */
+  aggregatesDb: string;
+  /** Changes read per page of a database's `_changes` (config AGGREGATE_BATCH_SIZE). */
+  batchSize: number;
+  /** Databases aggregated at once (config AGGREGATE_CONCURRENCY). */
+  concurrency: number;
+  log?: FastifyBaseLogger;
+  signal?: AbortSignal;
+  /** Called after a batch's contributions are written, before its buckets; tests crash here. */
+  afterContributions?: (db: string) => void | Promise<void>;
+}
+
+export interface AggregateResult {
+  [key: string]: number;
+  databases: number;
+  changes: number;
+  contributions: number;
+  buckets: number;
+  dropped: number;
+  failed: number;
+}
+
+/**
+ * One aggregation run: the databases `_db_updates` says changed since the last run, each from
+ * its own `_changes` checkpoint; then the databases deleted since, taken out of the buckets.
+ * The `_db_updates` checkpoint moves only when every database is done, so a database that
+ * failed (or was cut short by shutdown) is looked at again next time.
+ */
+export async function aggregate(opts: AggregateOptions): Promise<AggregateResult> {
+  const { nano } = opts;
+  await ensureJobsDb(nano);
+  await ensureAggregatesDb(nano, opts.aggregatesDb);
+  const deps: DatabaseDeps = {
+    nano,
+    agg: nano.use(opts.aggregatesDb),
+    batchSize: opts.batchSize,
+    signal: opts.signal,
+    afterContributions: opts.afterContributions,
+  };
+  const { names, next } = await changedDatabases(nano, JOB_NAME, isUserOrTeamDb);
+  const result: AggregateResult = {
+    databases: names.length,
+    changes: 0,
+    contributions: 0,
+    buckets: 0,
+    dropped: 0,
+    failed: 0,
+  };
+  const errors: unknown[] = [];
+  let cursor = 0;
+  const worker = async () => {
+    while (cursor < names.length && !opts.signal?.aborted) {
+      const db = names[cursor++] as string;
+      try {
+        const s = await aggregateDatabase(deps, db);
+        result.changes += s.changes;
+        result.contributions += s.contributions;
+        result.buckets += s.buckets;
+      } catch (err) {
+        // Deleted since _db_updates listed it: the sweep below takes it out.
+        if (couchStatus(err) === 404) continue;
+        result.failed++;
+        errors.push(err);
+        opts.log?.error({ db, err: String(err) }, 'aggregation of a database failed');
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, opts.concurrency) }, worker));
+  if (errors.length) {
+    throw new Error(`aggregation failed for ${errors.length} database(s); first: ${String(errors[0])}`);
+  }
+  if (opts.signal?.aborted) return result;
+  await writeCheckpoint(nano, JOB_NAME, '_db_updates', next);
+  for (const s of await dropVanished(deps, nano)) {
+    result.dropped++;
+    result.contributions += s.contributions;
+    result.buckets += s.buckets;
+  }
+  return result;
+}
+
+/** Databases the aggregates still count that no longer exist (a deleted user, say). */
+async function dropVanished(deps: DatabaseDeps, nano: Nano.ServerScope) {
+  const scopes = (await deps.agg.view(DDOC, 'scopes', { group: true })).rows.map((r) => r.key as string);
+  if (scopes.length === 0) return [];
+  const live = new Set((await nano.db.list()) as string[]);
+  const out = [];
+  for (const db of scopes.filter((s) => !live.has(s))) {
+    const rows = await viewByKeys<string, null>(deps.agg, DDOC, 'scopes', [db], { reduce: false });
+    const docIds = rows.map((r) => (r.id as string).slice(`contribution:${db}:`.length));
+    out.push(await dropDatabase(deps, db, docIds));
+  }
+  return out;
+}

@@ -1,0 +1,2 @@
+// [count, amount] summed element-wise.
+export default '_sum';

@@ -1,0 +1,6 @@
+import { aggregateJob } from './aggregate/index.js';
+import { reconcileJob } from './reconcile/index.js';
+import type { Job } from './types.js';
+
+/** Every job Sawa runs, scheduled by the jobs plugin and runnable with `npm run job -- <name>`. */
+export const jobs: readonly Job[] = [reconcileJob, aggregateJob];

@@ -1,0 +1,70 @@
+import type { FastifyInstance } from 'fastify';
+import type { TObject } from '@sinclair/typebox';
+import { errors } from '../accounts/schemas.js';
+import type { ReportName } from '../jobs/aggregate/rollups.js';
+import { sendCached } from './etag.js';
+import { readReport } from './query.js';
+import {
+  FarmersQuery,
+  FarmersReport,
+  PaymentsQuery,
+  PaymentsReport,
+  VisitsQuery,
+  VisitsReport,
+  type ReportQuery,
+} from './schemas.js';
+import { viewerScope, type MembersOf } from './scope.js';
+
+const ROUTES: Array<{ report: ReportName; summary: string; query: TObject; body: TObject }> = [
+  {
+    report: 'visits',
+    summary: "Visits per day, per farmer's district, per activity",
+    query: VisitsQuery,
+    body: VisitsReport,
+  },
+  { report: 'farmers', summary: 'Farmers registered, per district', query: FarmersQuery, body: FarmersReport },
+  {
+    report: 'payments',
+    summary: 'Payment requests by provider and status, with amounts',
+    query: PaymentsQuery,
+    body: PaymentsReport,
+  },
+];
+
+export interface ReportRoutesOptions {
+  membersOf: MembersOf;
+}
+
+/** `GET /reports/{visits,farmers,payments}`: the aggregates, for supervisors and admins. */
+export default async function reportRoutes(app: FastifyInstance, opts: ReportRoutesOptions): Promise<void> {
+  const agg = app.couch.nano.use(app.config.AGGREGATES_DB);
+  app.addHook('onRequest', app.requireUser);
+
+  for (const { report, summary, query, body } of ROUTES) {
+    app.get<{ Querystring: ReportQuery }>(
+      `/reports/${report}`,
+      {
+        schema: {
+          summary,
+          description:
+            'Counts from the aggregator (updated each run, not live). Admins see all data; a ' +
+            "supervisor sees their teams': the team databases and their members' own databases. " +
+            'Answers carry an ETag: send it back in If-None-Match to get 304 while nothing changed.',
+          tags: ['reports'],
+          security: [{ bearer: [] }],
+          querystring: query,
+          response: {
+            200: body,
+            304: { type: 'null', description: 'Not modified: the If-None-Match tag is current' },
+            ...errors(400, 401, 403, 503),
+          },
+        },
+      },
+      async (req, reply) => {
+        const scope = await viewerScope(req.sawaUser, opts.membersOf, req.query.team);
+        const result = await readReport(agg, report, req.query, scope);
+        return sendCached(req, reply, result, app.config.REPORTS_MAX_AGE_SEC);
+      },
+    );
+  }
+}

@@ -1,0 +1,66 @@
+import { CouchError, errors } from './errors.js';
+import { checkRev } from './revs.js';
+
+type Doc = Record<string, unknown>;
+
+/** Special members CouchDB accepts in a written document and then drops (couch_doc:transfer_fields). */
+const IGNORED = ['_revs_info', '_local_seq', '_conflicts', '_deleted_conflicts'];
+const KEPT = ['_id', '_rev', '_revisions', '_deleted', '_attachments'];
+
+const invalid = (reason: string) => new CouchError(400, 'doc_validation', reason);
+
+/**
+ * couch_doc:from_json_obj_validate: a document CouchDB could not even parse
+ * fails the whole request (400), before any document of it is written.
+ * Returns the document as it will be stored (ignored members dropped).
+ */
+export function checkDocShape(doc: unknown, newEdits: boolean): Doc {
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
+    throw errors.badRequest('Document must be a JSON object');
+  }
+  const d = doc as Doc;
+  if (d._id !== undefined) checkDocId(d._id);
+  if (d._rev !== undefined) checkRev(d._rev);
+  if (d._revisions !== undefined) checkRevisions(d._revisions);
+  if (d._deleted !== undefined && typeof d._deleted !== 'boolean') {
+    throw invalid('Bad special document member: _deleted');
+  }
+  if (d._attachments !== undefined && (typeof d._attachments !== 'object' || d._attachments === null || Array.isArray(d._attachments))) {
+    throw invalid('Bad special document member: _attachments');
+  }
+  for (const key of Object.keys(d)) {
+    if (key.startsWith('_') && !KEPT.includes(key) && !IGNORED.includes(key)) {
+      throw invalid(`Bad special document member: ${key}`);
+    }
+  }
+  const out: Doc = {};
+  for (const [k, v] of Object.entries(d)) if (!IGNORED.includes(k)) out[k] = v;
+  if (!newEdits && out._rev === undefined) {
+    const revs = out._revisions as { start: number; ids: string[] } | undefined;
+    if (revs && revs.ids.length > 0) out._rev = `${revs.start}-${revs.ids[0]}`;
+    else if (!(typeof out._id === 'string' && out._id.startsWith('_local/'))) {
+      throw errors.badRequest('When `new_edits: false`, the document needs `_rev` or `_revisions` specified');
+    }
+  }
+  return out;
+}
+
+export function checkDocId(id: unknown): string {
+  if (typeof id !== 'string') throw errors.illegalDocId('Document id must be a string');
+  if (id === '_design/' || id === '_local/') throw errors.illegalDocId(`Illegal document id \`${id}\``);
+  if (id.startsWith('_') && !id.startsWith('_design/') && !id.startsWith('_local/')) {
+    throw errors.illegalDocId('Only reserved document ids may start with underscore.');
+  }
+  return id;
+}
+
+function checkRevisions(revs: unknown): void {
+  if (typeof revs !== 'object' || revs === null || Array.isArray(revs)) {
+    throw invalid('_revisions must be a JSON object');
+  }
+  const { start, ids } = revs as { start?: unknown; ids?: unknown };
+  if (!Number.isInteger(start)) throw invalid("_revisions.start isn't an integer.");
+  if (!Array.isArray(ids)) throw invalid("_revisions.ids isn't a array.");
+  if (ids.some((x) => typeof x !== 'string')) throw invalid('RevId isn\'t a string');
+  if (ids.length > (start as number)) throw invalid('_revisions.start is smaller than the number of ids');
+}

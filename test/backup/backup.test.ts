@@ -1,0 +1,273 @@
+import t, { type Test } from 'tap';
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type Nano from 'nano';
+import { backup } from '../../server/backup/backup.js';
+import { listSets } from '../../server/backup/manifest.js';
+import { readGzipLines } from '../../server/backup/ndjson.js';
+import { restore } from '../../server/backup/restore.js';
+import { verify } from '../../server/backup/verify.js';
+import { testCouch, type TestCouch } from '../helpers/store.js';
+import { adminNano } from '../reports/world.js';
+
+/**
+ * Back up a store, restore into a second fresh one, and compare everything a replica must
+ * keep: ids, every leaf revision with its history, conflicts, deletions, attachment bytes,
+ * design documents and _security. With COUCHDB_URL set there is one CouchDB: the test's own
+ * databases are deleted and restored into it instead.
+ */
+
+const TSX = join(process.cwd(), 'node_modules', '.bin', 'tsx');
+const PREFIX = `bk-${randomBytes(3).toString('hex')}-`;
+const A = `${PREFIX}a`;
+const B = `${PREFIX}b$(x)+/y`;
+const C = `${PREFIX}c`;
+const GONE = `${PREFIX}gone`;
+const mine = (db: string) => db.startsWith(PREFIX);
+
+const PHOTO = randomBytes(70_000);
+const NOTE = Buffer.from('habari ya asubuhi\n');
+
+async function put(n: Nano.ServerScope, db: string, doc: object): Promise<string> {
+  const res = await n.use(db).insert(doc as never);
+  return res.rev;
+}
+
+/** Every document of a database as stored: all leaves with history and attachment bytes. */
+async function dump(n: Nano.ServerScope, db: string) {
+  const changes = (await n.request({ db, path: '_changes', qs: { style: 'all_docs' } })) as {
+    results: Array<{ id: string }>;
+  };
+  const out: Record<string, unknown> = {};
+  for (const id of changes.results.map((r) => r.id).sort()) {
+    const leaves = (await n.request({
+      db,
+      doc: id,
+      qs: { open_revs: 'all', revs: true, attachments: true },
+      headers: { accept: 'application/json' },
+    })) as Array<{ ok: { _rev: string } }>;
+    out[id] = leaves.map((l) => l.ok).sort((x, y) => (x._rev < y._rev ? -1 : 1));
+  }
+  const security = await n.request({ db, path: '_security' });
+  const info = (await n.request({ db })) as { doc_count: number; doc_del_count: number };
+  return { docs: out, security, doc_count: info.doc_count, doc_del_count: info.doc_del_count };
+}
+
+async function attachment(n: Nano.ServerScope, db: string, id: string, name: string): Promise<Buffer> {
+  // nano hands text types back as strings: compare bytes either way.
+  const body = (await n.use(db).attachment.get(id, name)) as Buffer | string;
+  return Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8');
+}
+
+async function fresh(t: Test, src: TestCouch): Promise<{ couch: TestCouch; nano: Nano.ServerScope }> {
+  if (src.embedded) {
+    const couch = await testCouch(t);
+    return { couch, nano: adminNano(couch) };
+  }
+  const nano = adminNano(src);
+  for (const db of ((await nano.db.list()) as string[]).filter(mine)) await nano.db.destroy(db);
+  return { couch: src, nano };
+}
+
+t.test('full and incremental backups restore exactly', async (t) => {
+  const src = await testCouch(t);
+  const n = adminNano(src);
+  const dir = await mkdtemp(join(tmpdir(), 'sawa-backup-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  for (const db of [A, B, GONE]) await n.db.create(db);
+
+  // A: plain docs, an edited doc, a conflict (two live branches), a deleted doc, a deleted
+  // conflict branch, binary and text attachments, and a validating design doc written last.
+  await put(n, A, { _id: 'plain', type: 'farmer', n: 1 });
+  const r1 = await put(n, A, { _id: 'edited', type: 'farmer', v: 1 });
+  await put(n, A, { _id: 'edited', _rev: r1, type: 'farmer', v: 2 });
+  await n.request({
+    db: A,
+    path: '_bulk_docs',
+    method: 'POST',
+    body: {
+      new_edits: false,
+      docs: [
+        { _id: 'conflicted', _rev: '2-aaaa', type: 'farmer', side: 'phone 1', _revisions: { start: 2, ids: ['aaaa', 'root'] } },
+        { _id: 'conflicted', _rev: '2-bbbb', type: 'farmer', side: 'phone 2', _revisions: { start: 2, ids: ['bbbb', 'root'] } },
+        { _id: 'conflicted', _rev: '3-cccc', _deleted: true, _revisions: { start: 3, ids: ['cccc', 'dddd', 'root'] } },
+      ],
+    },
+  });
+  const gone = await put(n, A, { _id: 'removed', type: 'farmer' });
+  await n.use(A).destroy('removed', gone);
+  await put(n, A, {
+    _id: 'photo',
+    type: 'visit',
+    _attachments: {
+      'photo.jpg': { content_type: 'image/jpeg', data: PHOTO.toString('base64') },
+      'note.txt': { content_type: 'text/plain', data: NOTE.toString('base64') },
+    },
+  });
+  await put(n, A, {
+    _id: '_design/rules',
+    validate_doc_update:
+      'function (doc) { if (doc._id.indexOf("_design/") !== 0 && !doc._deleted && !doc.type) throw({forbidden: "type required"}); }',
+  });
+  await n.request({
+    db: A,
+    path: '_security',
+    method: 'PUT',
+    body: { admins: { names: [], roles: [] }, members: { names: ['alice'], roles: ['team:north'] } },
+  });
+  for (let i = 0; i < 30; i++) await put(n, B, { _id: `doc-${i}`, type: 'visit', i });
+  await put(n, GONE, { _id: 'x', type: 'farmer' });
+
+  const first = await backup({ nano: n, source: src.url, out: dir });
+  t.equal(first.kind, 'full');
+  t.match(first.databases[A], {
+    mode: 'full',
+    docs: 5, // plain, edited, conflicted, photo, _design/rules
+    deleted: 1,
+    leaves: 8,
+    written: 6,
+    security: { members: { names: ['alice'] } },
+  });
+  t.match(first.databases[A]!.checksum, /^sha256:[0-9a-f]{64}$/);
+  t.equal(first.databases[B]!.written, 30);
+  const lines = [];
+  for await (const l of readGzipLines<{ id: string; leaves: unknown[] }>(
+    join(dir, first.id, first.databases[A]!.files.data!),
+  )) {
+    lines.push(l);
+  }
+  t.equal(lines.find((l) => l.id === 'conflicted')?.leaves.length, 3, 'every leaf of a document is kept');
+  const atFirst = await dump(n, A);
+
+  // More writes: an update, a new document, a deletion, a new conflict, a new attachment,
+  // a new database, a deleted database; B is left alone.
+  const plain = await n.use(A).get('plain');
+  await put(n, A, { ...plain, n: 2 });
+  await put(n, A, { _id: 'late', type: 'farmer' });
+  const photo = await n.use(A).get('photo');
+  await n.use(A).destroy('photo', photo._rev);
+  await n.request({
+    db: A,
+    path: '_bulk_docs',
+    method: 'POST',
+    body: {
+      new_edits: false,
+      docs: [{ _id: 'edited', _rev: '2-ffff', type: 'farmer', v: 'offline', _revisions: { start: 2, ids: ['ffff', r1.split('-')[1]] } }],
+    },
+  });
+  const late = await n.use(A).get('late');
+  await n.use(A).attachment.insert('late', 'scan.bin', PHOTO.subarray(0, 1000), 'application/octet-stream', { rev: late._rev });
+  await n.db.create(C);
+  await put(n, C, { _id: 'c1', type: 'farmer' });
+  await n.db.destroy(GONE);
+
+  const second = await backup({ nano: n, source: src.url, out: dir });
+  t.equal(second.kind, 'incremental');
+  t.equal(second.parent, first.id);
+  t.match(second.databases[A], { mode: 'incremental', written: 4 }, 'only the changed documents');
+  t.match(second.databases[B], { mode: 'incremental', written: 0, files: { data: null } }, 'an unchanged database writes no data');
+  t.match(second.databases[C], { mode: 'full', written: 1 }, 'a new database is copied whole');
+  t.notOk(second.databases[GONE], 'a deleted database is not in the set');
+
+  // Restore into an empty store: full, then the increment.
+  const dst = await fresh(t, src);
+  const restored = await restore({ nano: dst.nano, from: dir, only: src.embedded ? undefined : [A, B, C] });
+  t.ok(restored[A] && restored[B] && restored[C]);
+  t.notOk(restored[GONE], 'the deleted database stays deleted');
+  const checks = await verify(dst.nano, second, src.embedded ? undefined : [A, B, C]);
+  t.same(checks.filter((c) => mine(c.db) && !c.ok), [], 'counts, checksums and security match');
+  for (const db of [A, B, C]) {
+    t.same(await dump(dst.nano, db), await dump(n, db), `${db}: identical documents, revisions, conflicts, deletions, attachments, security`);
+  }
+  t.same(await attachment(dst.nano, A, 'late', 'scan.bin'), PHOTO.subarray(0, 1000), 'attachment bytes');
+  const tree = (await dst.nano.request({ db: A, doc: 'edited', qs: { conflicts: true } })) as { _conflicts?: string[] };
+  t.equal(tree._conflicts?.length, 1, 'the conflict is still a conflict');
+  if (src.embedded) {
+    const all = (await dst.nano.db.list()) as string[];
+    t.same(all.filter(mine).sort(), [A, B, C].sort());
+  }
+
+  // Restoring again changes nothing (a resumed restore), and verify can fail.
+  await restore({ nano: dst.nano, from: dir, only: [A] });
+  t.same(await dump(dst.nano, A), await dump(n, A));
+  await put(dst.nano, A, { _id: 'stray', type: 'farmer' });
+  const bad = await verify(dst.nano, second, [A]);
+  t.equal(bad[0]?.ok, false, 'a difference is reported');
+  t.match(bad[0]?.problems.join(' '), /doc_count .*checksum/);
+
+  // Point in time: the full set alone gives the state at the first backup, photo and all.
+  if (src.embedded) {
+    const then = await fresh(t, src);
+    await restore({ nano: then.nano, from: dir, at: first.id });
+    t.same((await verify(then.nano, first)).filter((c) => mine(c.db) && !c.ok), []);
+    t.same(await dump(then.nano, A), atFirst);
+    t.same(await attachment(then.nano, A, 'photo', 'photo.jpg'), PHOTO, 'binary attachment, byte for byte');
+    t.same(await attachment(then.nano, A, 'photo', 'note.txt'), NOTE);
+  }
+});
+
+t.test('crash safety: an unfinished set is ignored, then cleaned up', async (t) => {
+  const src = await testCouch(t);
+  const n = adminNano(src);
+  const dir = await mkdtemp(join(tmpdir(), 'sawa-backup-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const db = `${PREFIX}crash`;
+  await n.db.create(db);
+  await put(n, db, { _id: 'one', type: 'farmer' });
+  const full = await backup({ nano: n, source: src.url, out: dir });
+
+  await put(n, db, { _id: 'two', type: 'farmer' });
+  const stop = new AbortController();
+  stop.abort();
+  await t.rejects(backup({ nano: n, source: src.url, out: dir, signal: stop.signal }), /interrupted/);
+  // And a set renamed into place whose manifest never got written.
+  await mkdir(join(dir, '20990101T000000000Z-incr'));
+  await writeFile(join(dir, '20990101T000000000Z-incr', 'junk.ndjson.gz'), 'not gzip');
+  const listed = await listSets(dir);
+  t.same(listed.sets.map((s) => s.id), [full.id], 'only complete sets count');
+  t.equal(listed.incomplete.length, 2);
+
+  const next = await backup({ nano: n, source: src.url, out: dir });
+  t.equal(next.parent, full.id, 'the next backup continues the last complete set');
+  t.same((await readdir(dir)).sort(), [full.id, next.id].sort(), 'leftovers removed');
+  const manifest = JSON.parse(await readFile(join(dir, next.id, 'manifest.json'), 'utf8'));
+  t.equal(manifest.databases[db].written, 1);
+});
+
+t.test('npm run backup and restore, as an operator runs them', async (t) => {
+  const src = await testCouch(t);
+  const n = adminNano(src);
+  const dir = await mkdtemp(join(tmpdir(), 'sawa-backup-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const db = `${PREFIX}cli`;
+  await n.db.create(db);
+  await put(n, db, { _id: 'one', type: 'farmer' });
+  const url = new URL(src.url);
+  url.username = encodeURIComponent(src.admin.name);
+  url.password = encodeURIComponent(src.admin.password);
+  const env = { ...process.env, COUCHDB_URL: url.toString(), LOG_LEVEL: 'silent' };
+  const cli = (script: string, args: string[]) =>
+    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(TSX, [`scripts/${script}.ts`, ...args], { env }, (err, stdout, stderr) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      );
+    });
+
+  const made = await cli('backup', ['--out', dir]);
+  t.equal(made.code, 0, made.stderr);
+  t.match(made.stdout, /^full backup \S+-full: \d+ databases, \d+ documents written/);
+  const again = await cli('backup', ['--out', dir]);
+  t.match(again.stdout, /^incremental backup \S+-incr \(after \S+-full\)/);
+  const ok = await cli('restore', ['--from', dir, '--verify-only', '--db', db]);
+  t.equal(ok.code, 0, ok.stderr);
+  t.match(ok.stdout, /verified 1 databases against \S+: 0 differ/);
+  await put(n, db, { _id: 'two', type: 'farmer' });
+  const differs = await cli('restore', ['--from', dir, '--verify-only', '--db', db]);
+  t.equal(differs.code, 1, 'a live database that moved on differs');
+  t.match(differs.stdout, /MISMATCH/);
+  t.equal((await cli('backup', [])).code, 2, 'usage error');
+  t.equal((await cli('restore', ['--from', join(dir, 'nope')])).code, 2, 'no backup there');
+});

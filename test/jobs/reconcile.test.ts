@@ -1,0 +1,192 @@
+import t from 'tap';
+import { testCouch } from '../helpers/store.js';
+import { reconcile } from '../../server/jobs/reconcile/index.js';
+import {
+  archiveDocs,
+  docsWithConflicts,
+  doubleCreate,
+  farmer,
+  jobContext,
+  offlineConflict,
+  serverDb,
+  userDb,
+} from './helpers.js';
+
+const server = await testCouch(t);
+
+t.test('field-merge: each phone keeps its own edits; phones get the merge', async (t) => {
+  const ctx = jobContext(server);
+  const { db, user } = await userDb(ctx.nano);
+  const { a, b } = await offlineConflict(
+    server,
+    db,
+    farmer('farmer-1', user, { phone: '+255712000001', land_acres: 2 }),
+    [{ village: 'Kilosa', updated_at: '2024-05-03T10:00:00+03:00' }],
+    [
+      { name: 'Asha M. Mwakyusa', updated_at: '2024-05-02T09:00:00+03:00' },
+      { land_acres: 3, updated_at: '2024-05-04T09:00:00+03:00' },
+    ],
+  );
+  const before = await serverDb(server, db).get('farmer-1', { conflicts: true });
+  t.equal(before._conflicts?.length, 1, 'the server holds two branches');
+  const leaves = (await serverDb(server, db).get('farmer-1', { open_revs: 'all' })) as unknown as Array<{ ok: { _rev: string } }>;
+
+  const first = await reconcile(ctx);
+  t.match(first, { resolved: 1, held: 0, failed_databases: 0 });
+
+  const [doc, ...others] = await docsWithConflicts(ctx.nano, db);
+  t.equal(others.length, 0);
+  t.notOk(doc?._conflicts, 'no conflict left on the server');
+  t.match(doc, {
+    name: 'Asha M. Mwakyusa', // only phone B changed it
+    village: 'Kilosa', // only phone A changed it
+    land_acres: 3, // only phone B changed it (twice)
+    phone: '+255712000001',
+    updated_at: '2024-05-04T09:00:00+03:00', // changed on both: the newest wins
+  });
+
+  const archived = await archiveDocs(ctx.nano);
+  const revisions = archived.filter((d) => d.kind === 'revision');
+  t.same(
+    revisions.map((d) => d.rev).sort(),
+    leaves.map((l) => l.ok._rev).sort(),
+    'both replaced leaves are archived whole (the merge was written over one of them)',
+  );
+  for (const r of revisions) {
+    const leaf = leaves.find((l) => l.ok._rev === r.rev)?.ok;
+    t.same(r.doc, leaf, `archived ${r.rev} is the revision exactly`);
+    t.match(r, { db, user, doc_id: 'farmer-1', doc_type: 'farmer', strategy: 'field-merge' });
+    t.equal(r._id, `rev:${db}:farmer-1:${r.rev}`);
+  }
+  const [resolution] = archived.filter((d) => d.kind === 'resolution');
+  t.match(resolution, { status: 'resolved', strategy: 'field-merge', written_rev: doc?._rev });
+  t.same(resolution?.contested, { updated_at: resolution?.kept }, 'only updated_at was changed on both');
+
+  for (const p of [a, b]) {
+    await p.replicate.from(serverDb(server, db));
+    const got = await p.get('farmer-1', { conflicts: true });
+    t.notOk(got._conflicts, 'the phone has no conflict after pulling');
+    t.equal(got._rev, doc?._rev, 'the phone shows the merged revision');
+    t.equal(got.village, 'Kilosa');
+    t.equal(got.name, 'Asha M. Mwakyusa');
+  }
+
+  const second = await reconcile(ctx);
+  t.match(second, { resolved: 0, held: 0, superseded: 0 }, 'a second run resolves nothing');
+  t.equal((await docsWithConflicts(ctx.nano, db))[0]?._rev, doc?._rev, 'and writes nothing to the database');
+  t.equal((await archiveDocs(ctx.nano)).length, archived.length, 'nor to the archive');
+  const third = await reconcile(ctx);
+  t.match(third, { databases: 0 }, 'once its own writes are seen, an unchanged database is not read at all');
+});
+
+t.test('field-merge: a field edited on both phones goes to the newest edit', async (t) => {
+  const ctx = jobContext(server);
+  const { db, user } = await userDb(ctx.nano);
+  await offlineConflict(
+    server,
+    db,
+    farmer('farmer-2', user),
+    [{ village: 'Kilosa', updated_at: '2024-05-03T10:00:00+03:00' }],
+    [{ village: 'Gairo', district: 'Gairo', updated_at: '2024-05-03T11:00:00+03:00' }],
+  );
+  t.match(await reconcile(ctx), { resolved: 1 });
+  const [doc] = await docsWithConflicts(ctx.nano, db);
+  t.match(doc, { village: 'Gairo', district: 'Gairo' });
+  const [resolution] = (await archiveDocs(ctx.nano)).filter((d) => d.kind === 'resolution' && d.db === db);
+  t.ok(resolution?.contested.village, 'the overridden change is named in the resolution record');
+  const lost = (await archiveDocs(ctx.nano)).find((d) => d.kind === 'revision' && d.db === db && d.doc.village === 'Kilosa');
+  t.ok(lost, 'the losing value is in the archive');
+});
+
+t.test('last-write-wins: the newest updated_at wins even when CouchDB would pick the other', async (t) => {
+  const ctx = jobContext(server);
+  const { db, user } = await userDb(ctx.nano);
+  const base = {
+    _id: 'payment_status-1',
+    type: 'payment_status',
+    owner: user,
+    created_at: '2024-05-01T08:00:00Z',
+    updated_at: '2024-05-01T08:00:00Z',
+    request_id: 'payment_request-1',
+    provider: 'mpesa',
+    status: 'pending',
+  };
+  // Phone A saves twice (generation 3, CouchDB's winner) but earlier; B once, later.
+  await offlineConflict(
+    server,
+    db,
+    base,
+    [
+      { attempts: 1, updated_at: '2024-05-01T09:00:00Z' },
+      { status: 'failed', updated_at: '2024-05-01T09:05:00Z' },
+    ],
+    [{ status: 'succeeded', provider_reference: 'MP123', updated_at: '2024-05-01T10:00:00Z' }],
+  );
+  const before = await serverDb(server, db).get('payment_status-1');
+  t.equal(before.status, 'failed', 'CouchDB alone would show the older edit');
+  t.match(await reconcile(ctx), { resolved: 1 });
+  const [doc] = await docsWithConflicts(ctx.nano, db);
+  t.notOk(doc?._conflicts);
+  t.match(doc, { status: 'succeeded', provider_reference: 'MP123' });
+  t.equal(doc?._rev.split('-')[0], '2', 'the winner is kept as it was: no new revision');
+  const archived = (await archiveDocs(ctx.nano)).filter((d) => d.db === db && d.kind === 'revision');
+  t.equal(archived.length, 1);
+  t.equal(archived[0]?.doc.status, 'failed', 'the loser is archived');
+});
+
+t.test('immutable and append-only: the earliest-created document stays', async (t) => {
+  const ctx = jobContext(server);
+  const { db, user } = await userDb(ctx.nano);
+  const sms = (created_at: string, text: string) => ({
+    _id: 'sms_request-1',
+    type: 'sms_request',
+    owner: user,
+    created_at,
+    updated_at: created_at,
+    to: '+255712000002',
+    text,
+  });
+  await doubleCreate(server, db, sms('2024-05-02T08:00:00Z', 'later'), sms('2024-05-01T08:00:00Z', 'earlier'));
+  const visit = (created_at: string, notes: string) => ({
+    _id: 'visit-1',
+    type: 'visit',
+    owner: user,
+    created_at,
+    updated_at: created_at,
+    farmer_id: 'farmer-1',
+    visited_at: created_at,
+    activity: 'training',
+    notes,
+  });
+  await doubleCreate(server, db, visit('2024-05-01T07:00:00Z', 'first'), visit('2024-05-01T07:30:00Z', 'second'));
+  t.match(await reconcile(ctx), { resolved: 2, held: 0 });
+  const docs = await docsWithConflicts(ctx.nano, db);
+  t.match(
+    docs.map((d) => [d._id, d.text ?? d.notes, d._conflicts]),
+    [
+      ['sms_request-1', 'earlier', undefined],
+      ['visit-1', 'first', undefined],
+    ],
+  );
+  const archived = (await archiveDocs(ctx.nano)).filter((d) => d.db === db && d.kind === 'revision');
+  t.same(archived.map((d) => d.doc.text ?? d.doc.notes).sort(), ['later', 'second']);
+});
+
+t.test('two reconcilers racing on one conflict produce one resolution', async (t) => {
+  const ctx = jobContext(server);
+  const { db, user } = await userDb(ctx.nano);
+  await offlineConflict(
+    server,
+    db,
+    farmer('farmer-3', user),
+    [{ village: 'Kilosa', updated_at: '2024-05-03T10:00:00+03:00' }],
+    [{ name: 'Asha K.', updated_at: '2024-05-03T11:00:00+03:00' }],
+  );
+  // No lease here: two runs at once, as two instances would be without one.
+  const [r1, r2] = await Promise.all([reconcile(ctx), reconcile(jobContext(server))]);
+  t.equal(Number(r1.resolved) + Number(r2.resolved), 1, 'one run resolves it');
+  const [doc] = await docsWithConflicts(ctx.nano, db);
+  t.notOk(doc?._conflicts);
+  t.match(doc, { village: 'Kilosa', name: 'Asha K.' });
+  t.equal(doc?._rev.split('-')[0], '3', 'one merged revision was written');
+});

@@ -1,0 +1,125 @@
+import t from 'tap';
+import { testCouch, couch } from '../helpers/store.js';
+import { client, createDb, createUser, unique } from '../helpers/fixtures.js';
+
+const server = await testCouch(t);
+const admin = client(server, server.adminAuth);
+const anon = client(server);
+const user = await createUser(server, 'srv-user');
+const named = client(server, user.auth);
+
+t.test('GET / welcomes with couchdb, version, uuid and vendor', async (t) => {
+  const res = await anon('GET', '/');
+  t.equal(res.status, 200);
+  t.equal(res.body.couchdb, 'Welcome');
+  t.match(res.body.version, /^3\.\d+\.\d+/);
+  t.match(res.body.uuid, /^[0-9a-f]{32}$/);
+  t.type(res.body.vendor?.name, 'string');
+  t.ok(Array.isArray(res.body.features));
+  t.match(res.headers.get('content-type'), /^application\/json/);
+  t.match(res.headers.get('server'), /^CouchDB\/3\./);
+  const again = await anon('GET', '/');
+  t.equal(again.body.uuid, res.body.uuid, 'the server uuid is stable');
+});
+
+t.test('GET /_up', async (t) => {
+  const res = await anon('GET', '/_up');
+  t.equal(res.status, 200);
+  t.equal(res.body.status, 'ok');
+});
+
+t.test('GET /_uuids: one by default, count=N, unique, no caching', async (t) => {
+  const one = await anon('GET', '/_uuids');
+  t.equal(one.status, 200);
+  t.equal(one.body.uuids.length, 1);
+  t.match(one.body.uuids[0], /^[0-9a-f]{32}$/);
+  const many = await anon('GET', '/_uuids?count=50');
+  t.equal(many.body.uuids.length, 50);
+  t.equal(new Set(many.body.uuids).size, 50, 'all different');
+  t.match(many.headers.get('cache-control'), /no-cache/);
+  const tooMany = await anon('GET', '/_uuids?count=1001');
+  t.equal(tooMany.status, 400);
+  t.equal(tooMany.body.error, 'bad_request');
+});
+
+t.test('GET /_all_dbs: server admins only, with key ranges', async (t) => {
+  const a = await createDb(server, 'alldbs-a');
+  const b = await createDb(server, 'alldbs-b');
+  const all = await admin('GET', '/_all_dbs');
+  t.equal(all.status, 200);
+  t.ok(all.body.includes(a) && all.body.includes(b));
+  t.ok(all.body.includes('_users'));
+  t.same([...all.body].sort(), all.body, 'sorted');
+  const range = await admin('GET', `/_all_dbs?startkey=${encodeURIComponent(JSON.stringify(a))}&endkey=${encodeURIComponent(JSON.stringify(b))}`);
+  t.same(range.body, [a, b].sort());
+  const limited = await admin('GET', `/_all_dbs?startkey=${encodeURIComponent(JSON.stringify(a))}&limit=1`);
+  t.same(limited.body, [a]);
+  const desc = await admin('GET', '/_all_dbs?descending=true');
+  t.same(desc.body, [...all.body].reverse());
+  for (const [who, call] of [['anonymous', anon], ['a named user', named]] as const) {
+    const res = await call('GET', '/_all_dbs');
+    t.equal(res.status, 401, who);
+    t.equal(res.body.error, 'unauthorized', who);
+  }
+});
+
+t.test('GET /_db_updates: created, updated and deleted databases (normal feed)', async (t) => {
+  const start = await admin('GET', '/_db_updates?since=now');
+  t.equal(start.status, 200);
+  t.type(start.body.last_seq, 'string');
+  const name = unique('dbup');
+  t.equal((await admin('PUT', `/${name}`)).status, 201);
+  t.equal((await admin('PUT', `/${name}/doc`, { body: { a: 1 } })).status, 201);
+  const events = async () => {
+    for (let i = 0; i < 50; i++) {
+      const res = await admin('GET', `/_db_updates?since=${encodeURIComponent(start.body.last_seq)}`);
+      const mine = res.body.results.filter((r: { db_name: string }) => r.db_name === name);
+      if (mine.length > 0) return { res, mine };
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new Error('no event for ' + name);
+  };
+  const { res, mine } = await events();
+  t.match(mine[mine.length - 1], { db_name: name, type: /created|updated/, seq: String });
+  t.type(res.body.last_seq, 'string');
+  t.equal((await admin('DELETE', `/${name}`)).status, 200);
+  let last: { type?: string } = {};
+  for (let i = 0; i < 50 && last.type !== 'deleted'; i++) {
+    const again = await admin('GET', `/_db_updates?since=${encodeURIComponent(start.body.last_seq)}`);
+    last = again.body.results.filter((r: { db_name: string }) => r.db_name === name).pop() ?? {};
+    if (last.type !== 'deleted') await new Promise((r) => setTimeout(r, 20));
+  }
+  t.equal(last.type, 'deleted');
+});
+
+t.test('GET /_db_updates?feed=longpoll waits for the next event', async (t) => {
+  const now = await admin('GET', '/_db_updates?since=now');
+  const name = unique('dbup-lp');
+  const waiting = admin('GET', `/_db_updates?feed=longpoll&timeout=10000&since=${encodeURIComponent(now.body.last_seq)}`);
+  await new Promise((r) => setTimeout(r, 100));
+  await admin('PUT', `/${name}`);
+  const res = await waiting;
+  t.equal(res.status, 200);
+  t.ok(res.body.results.some((r: { db_name: string }) => r.db_name === name), 'the new database is announced');
+  t.type(res.body.last_seq, 'string');
+  const quiet = await admin('GET', `/_db_updates?feed=longpoll&timeout=200&since=${encodeURIComponent(res.body.last_seq)}`);
+  t.equal(quiet.status, 200);
+  t.same(quiet.body.results, [], 'nothing new: an empty answer after the timeout');
+});
+
+t.test('GET /_db_updates is for server admins only', async (t) => {
+  t.equal((await anon('GET', '/_db_updates')).status, 401);
+  const res = await named('GET', '/_db_updates');
+  t.equal(res.status, 401);
+  t.equal(res.body.error, 'unauthorized');
+});
+
+t.test('responses are JSON with CouchDB headers', async (t) => {
+  const res = await fetch(server.url + '/_up');
+  t.equal(res.headers.get('cache-control'), 'must-revalidate');
+  t.match(res.headers.get('content-type'), /^application\/json/);
+  const missing = await couch(server.url, 'GET', '/_nonexistent_endpoint', { auth: server.adminAuth });
+  t.ok(missing.status === 400 || missing.status === 404, `status ${missing.status}`);
+  t.type(missing.body.error, 'string');
+  t.type(missing.body.reason, 'string');
+});
