@@ -43,15 +43,23 @@ run(async () => {
   });
   const format = values.format as ReportFormat;
   if (!FORMATS.includes(format)) {
-    throw new CliError(`--format must be one of ${FORMATS.join(', ')} (got ${values.format})`, EXIT.usage);
+    throw new CliError(
+      `--format must be one of ${FORMATS.join(', ')} (got ${values.format})`,
+      EXIT.usage,
+    );
   }
   const olderThan = values['older-than'];
   const olderThanMs = olderThan === undefined ? undefined : parseDuration(olderThan);
   if (olderThanMs === null) {
-    throw new CliError(`--older-than must be a number and a unit, like 90s, 15m, 12h, 3d or 2w (got ${olderThan})`, EXIT.usage);
+    throw new CliError(
+      `--older-than must be a number and a unit, like 90s, 15m, 12h, 3d or 2w (got ${olderThan})`,
+      EXIT.usage,
+    );
   }
   const failAbove =
-    values['fail-above'] === undefined ? undefined : intOption(values['fail-above'], 'fail-above', 0, 1e9);
+    values['fail-above'] === undefined
+      ? undefined
+      : intOption(values['fail-above'], 'fail-above', 0, 1e9);
   const concurrency = intOption(values.concurrency as string, 'concurrency', 1, 64);
 
   const config = loadCliConfig();
@@ -81,7 +89,9 @@ run(async () => {
 
   let code: number = EXIT.ok;
   if (summary.failed.length) {
-    process.stderr.write(`${summary.failed.length} database(s) could not be read: the report is incomplete\n`);
+    process.stderr.write(
+      `${summary.failed.length} database(s) could not be read: the report is incomplete\n`,
+    );
     code = EXIT.failed;
   }
   if (failAbove !== undefined && rows.length > failAbove) {

@@ -47,12 +47,15 @@ run(async () => {
   const config = loadCliConfig();
   if (values.list) {
     for (const p of configured(() => planJobs(config, jobs))) {
-      process.stdout.write(`${p.job.name}\t${p.schedule}\t${p.enabled ? 'scheduled here' : 'not scheduled here (JOBS_ENABLED)'}\n`);
+      process.stdout.write(
+        `${p.job.name}\t${p.schedule}\t${p.enabled ? 'scheduled here' : 'not scheduled here (JOBS_ENABLED)'}\n`,
+      );
     }
     return EXIT.ok;
   }
   if (!name) throw new CliError(USAGE, EXIT.usage);
-  if (!jobs.some((j) => j.name === name)) throw new CliError(`no job ${name}\n${USAGE}`, EXIT.usage);
+  if (!jobs.some((j) => j.name === name))
+    throw new CliError(`no job ${name}\n${USAGE}`, EXIT.usage);
 
   const couch = await connectCouch(config);
   const log = humanLog(config);
@@ -94,7 +97,9 @@ function humanLog(config: Config): FastifyBaseLogger {
     const fields = Object.entries(entry)
       .filter(([k]) => !skip.has(k))
       .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
-    process.stderr.write(`${level}: ${entry.msg ?? ''}${fields.length ? ` ${fields.join(' ')}` : ''}\n`);
+    process.stderr.write(
+      `${level}: ${entry.msg ?? ''}${fields.length ? ` ${fields.join(' ')}` : ''}\n`,
+    );
   };
   return pino({ level: config.LOG_LEVEL }, { write }) as unknown as FastifyBaseLogger;
 }

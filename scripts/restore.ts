@@ -63,13 +63,16 @@ async function main(): Promise<number> {
         signal,
         onDatabase: (db, stats, n, total) => {
           bar ??= progress('restoring', total);
-          if (stats.existed) bar.line(`note: ${db} already existed; restored into it`, process.stderr);
+          if (stats.existed)
+            bar.line(`note: ${db} already existed; restored into it`, process.stderr);
           bar.update(n, `${db} (${stats.docs} docs)`);
         },
       });
       bar?.end();
       const docs = Object.values(done).reduce((n, s) => n + s.docs, 0);
-      process.stdout.write(`restored ${Object.keys(done).length} databases, ${docs} documents, from ${target.id}\n`);
+      process.stdout.write(
+        `restored ${Object.keys(done).length} databases, ${docs} documents, from ${target.id}\n`,
+      );
     } catch (err) {
       bar?.end();
       if (signal.aborted) return EXIT.interrupted;
@@ -81,7 +84,9 @@ async function main(): Promise<number> {
     const checks = await verify(couch.nano, target, args.db);
     const bad = checks.filter((c) => !c.ok);
     for (const c of bad) process.stdout.write(`MISMATCH ${c.db}: ${c.problems.join('; ')}\n`);
-    process.stdout.write(`verified ${checks.length} databases against ${target.id}: ${bad.length} differ\n`);
+    process.stdout.write(
+      `verified ${checks.length} databases against ${target.id}: ${bad.length} differ\n`,
+    );
     if (bad.length) return EXIT.failed;
   }
   return EXIT.ok;

@@ -39,6 +39,8 @@ export type ReportRight = { all: true } | { all: false; teams: string[] } | null
 export function reportRight(user: SawaUser): ReportRight {
   if (user.disabled) return null;
   if (user.roles.includes('admin')) return { all: true };
-  if (user.roles.includes('supervisor')) return { all: false, teams: user.teams.map((m) => m.team) };
+  if (user.roles.includes('supervisor')) {
+    return { all: false, teams: user.teams.map((m) => m.team) };
+  }
   return null;
 }

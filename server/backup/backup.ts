@@ -63,7 +63,9 @@ export async function backup(opts: BackupOptions): Promise<Manifest> {
       if (opts.signal?.aborted) throw new Error('backup interrupted: run it again');
       const db = dbs[next++] as string;
       const prevEntry = parent?.databases[db];
-      const prev: Previous | null = prevEntry ? { entry: prevEntry, dir: join(opts.out, parent.id) } : null;
+      const prev: Previous | null = prevEntry
+        ? { entry: prevEntry, dir: join(opts.out, parent.id) }
+        : null;
       const entry = await dumpDatabase(nano, db, partial, prev);
       if (entry) databases[db] = entry;
       ++done;

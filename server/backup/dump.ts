@@ -50,7 +50,10 @@ export async function dumpDatabase(
     if ((err as { statusCode?: number }).statusCode === 404) return null;
     throw cleanCouchError(err);
   }
-  const security = (await call(() => nano.request({ db, path: '_security' }))) as Record<string, unknown>;
+  const security = (await call(() => nano.request({ db, path: '_security' }))) as Record<
+    string,
+    unknown
+  >;
   const purgeSeq = String(info.purge_seq ?? '0');
   const base = dbFileBase(db);
   const files = { data: `${base}.ndjson.gz`, listing: `${base}.listing.ndjson.gz` };
@@ -74,7 +77,9 @@ export async function dumpDatabase(
 
   const since = incremental ? prev.entry.seq : '0';
   const { listing: changed, last_seq } = await readAllDocsChanges(nano, db, since);
-  const listing: Listing = incremental ? await readListing(join(prev.dir, prev.entry.files.listing)) : new Map();
+  const listing: Listing = incremental
+    ? await readListing(join(prev.dir, prev.entry.files.listing))
+    : new Map();
 
   const out = gzipLineWriter(join(dir, files.data));
   let written = 0;
@@ -84,7 +89,13 @@ export async function dumpDatabase(
       const batch = ids.slice(i, i + FETCH_BATCH);
       for (const line of await fetchLeaves(nano, db, batch, changed)) {
         // The listing says what the data file holds: the leaves actually fetched.
-        listing.set(line.id, entry(line.leaves.map((l) => l._rev), line.leaves.every((l) => l._deleted === true)));
+        listing.set(
+          line.id,
+          entry(
+            line.leaves.map((l) => l._rev),
+            line.leaves.every((l) => l._deleted === true),
+          ),
+        );
         await out.write(JSON.stringify(line));
         written++;
       }

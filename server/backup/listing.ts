@@ -117,7 +117,13 @@ export async function readAllDocsChanges(
     }
     for (const row of res.results) {
       if (row.id.startsWith('_local/')) continue;
-      listing.set(row.id, entry(row.changes.map((c) => c.rev), row.deleted === true));
+      listing.set(
+        row.id,
+        entry(
+          row.changes.map((c) => c.rev),
+          row.deleted === true,
+        ),
+      );
     }
     cursor = String(res.last_seq);
     if (res.results.length < pageSize) return { listing, last_seq: cursor };

@@ -56,7 +56,10 @@ export interface Manifest {
 
 /** File names safe for any CouchDB database name (which may contain `/`, `$`, `(`, `+`…). */
 export function dbFileBase(db: string): string {
-  return encodeURIComponent(db).replace(/[()$+]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
+  return encodeURIComponent(db).replace(
+    /[()$+]/g,
+    (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase(),
+  );
 }
 
 export function setId(kind: 'full' | 'incremental', at: Date): string {
@@ -81,7 +84,8 @@ export async function readManifest(dir: string): Promise<Manifest | null> {
     throw err;
   }
   const m = JSON.parse(text) as Manifest;
-  if (m.format !== FORMAT) throw new Error(`${dir}: not a ${FORMAT} backup (format ${String(m.format)})`);
+  if (m.format !== FORMAT)
+    throw new Error(`${dir}: not a ${FORMAT} backup (format ${String(m.format)})`);
   return m;
 }
 
@@ -89,7 +93,9 @@ export async function readManifest(dir: string): Promise<Manifest | null> {
 export async function listSets(root: string): Promise<{ sets: Manifest[]; incomplete: string[] }> {
   let names: string[];
   try {
-    names = (await readdir(root, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name);
+    names = (await readdir(root, { withFileTypes: true }))
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { sets: [], incomplete: [] };
     throw err;

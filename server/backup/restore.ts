@@ -33,7 +33,10 @@ const BATCH_DOCS = 500;
 export async function resolveChain(from: string, at?: string): Promise<Manifest[]> {
   const { sets } = await listSets(from);
   const target = at ? sets.find((s) => s.id === at) : sets.at(-1);
-  if (!target) throw new Error(at ? `no complete backup set ${at} in ${from}` : `no complete backup in ${from}`);
+  if (!target)
+    throw new Error(
+      at ? `no complete backup set ${at} in ${from}` : `no complete backup in ${from}`,
+    );
   return chainTo(sets, target);
 }
 
@@ -132,7 +135,9 @@ function batchWriter(nano: Nano.ServerScope, db: string) {
     const failed = res.filter((r) => r.error);
     if (failed.length) {
       const f = failed[0]!;
-      throw new Error(`${db}: ${failed.length} documents not restored, first ${f.id}: ${f.error} ${f.reason ?? ''}`);
+      throw new Error(
+        `${db}: ${failed.length} documents not restored, first ${f.id}: ${f.error} ${f.reason ?? ''}`,
+      );
     }
   };
   return {

@@ -36,12 +36,15 @@ export async function verify(
     const security = (await nano.request({ db, path: '_security' }).catch((err: unknown) => {
       throw cleanCouchError(err);
     })) as Record<string, unknown>;
-    if (info.doc_count !== want.docs) problems.push(`doc_count ${info.doc_count}, backup ${want.docs}`);
+    if (info.doc_count !== want.docs)
+      problems.push(`doc_count ${info.doc_count}, backup ${want.docs}`);
     if (info.doc_del_count !== want.deleted) {
       problems.push(`doc_del_count ${info.doc_del_count}, backup ${want.deleted}`);
     }
-    if (live.leaves !== want.leaves) problems.push(`leaf revisions ${live.leaves}, backup ${want.leaves}`);
-    if (live.checksum !== want.checksum) problems.push(`checksum ${live.checksum}, backup ${want.checksum}`);
+    if (live.leaves !== want.leaves)
+      problems.push(`leaf revisions ${live.leaves}, backup ${want.leaves}`);
+    if (live.checksum !== want.checksum)
+      problems.push(`checksum ${live.checksum}, backup ${want.checksum}`);
     if (canonical(security) !== canonical(want.security)) problems.push('_security differs');
     checks.push({ db, ok: problems.length === 0, problems });
   }

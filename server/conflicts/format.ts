@@ -22,7 +22,11 @@ export function formatReport(report: Report, format: ReportFormat): string {
 }
 
 const COLUMNS: Array<{ title: string; max: number; cell: (r: ConflictRow) => string }> = [
-  { title: 'AGE', max: 8, cell: (r) => (r.age_seconds === null ? '?' : formatAge(r.age_seconds * 1000)) },
+  {
+    title: 'AGE',
+    max: 8,
+    cell: (r) => (r.age_seconds === null ? '?' : formatAge(r.age_seconds * 1000)),
+  },
   { title: 'USER / TEAM', max: 24, cell: (r) => r.user ?? (r.team ? `team ${r.team}` : '-') },
   { title: 'TYPE', max: 18, cell: (r) => r.type ?? '(none)' },
   { title: 'DOCUMENT', max: 36, cell: (r) => r.doc_id },
@@ -31,7 +35,8 @@ const COLUMNS: Array<{ title: string; max: number; cell: (r: ConflictRow) => str
   {
     title: 'STATUS',
     max: 64,
-    cell: (r) => (r.status === 'held' ? `needs a person: ${r.reason}` : 'waiting for the reconciler'),
+    cell: (r) =>
+      r.status === 'held' ? `needs a person: ${r.reason}` : 'waiting for the reconciler',
   },
   { title: 'DATABASE', max: 80, cell: (r) => r.db },
 ];
@@ -46,13 +51,22 @@ function table(report: Report): string {
   );
   if (conflicts.length) {
     const cells = conflicts.map((r) => COLUMNS.map((c) => cut(c.cell(r), c.max)));
-    const widths = COLUMNS.map((c, i) => Math.max(c.title.length, ...cells.map((row) => (row[i] ?? '').length)));
-    const line = (row: string[]) => row.map((v, i) => v.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+    const widths = COLUMNS.map((c, i) =>
+      Math.max(c.title.length, ...cells.map((row) => (row[i] ?? '').length)),
+    );
+    const line = (row: string[]) =>
+      row
+        .map((v, i) => v.padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd();
     lines.push(line(COLUMNS.map((c) => c.title)), line(widths.map((w) => '-'.repeat(w))));
     for (const row of cells) lines.push(line(row));
     lines.push('');
   }
-  const oldest = s.oldest_age_seconds === null ? '' : `; the oldest is ${formatAge(s.oldest_age_seconds * 1000)} old`;
+  const oldest =
+    s.oldest_age_seconds === null
+      ? ''
+      : `; the oldest is ${formatAge(s.oldest_age_seconds * 1000)} old`;
   lines.push(
     conflicts.length
       ? `${n(s.conflicts)} unresolved conflict${s.conflicts === 1 ? '' : 's'} in ${n(s.databases_with_conflicts)} of ${n(s.databases_scanned)} databases${oldest}.`
@@ -67,7 +81,9 @@ function table(report: Report): string {
     );
   }
   if (s.scanned_without_view.length) {
-    lines.push(`  read without the conflicts view (not provisioned?): ${s.scanned_without_view.join(', ')}`);
+    lines.push(
+      `  read without the conflicts view (not provisioned?): ${s.scanned_without_view.join(', ')}`,
+    );
   }
   if (s.failed.length) {
     lines.push(`  NOT READ, so missing from this report (${s.failed.length}):`);
@@ -113,6 +129,9 @@ function csv(rows: readonly ConflictRow[]): string {
     const s = v === null || v === undefined ? '' : String(v);
     return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
   };
-  const lines = [CSV_FIELDS.join(','), ...rows.map((r) => CSV_FIELDS.map((f) => field(r[f])).join(','))];
+  const lines = [
+    CSV_FIELDS.join(','),
+    ...rows.map((r) => CSV_FIELDS.map((f) => field(r[f])).join(',')),
+  ];
   return lines.join('\r\n') + '\r\n';
 }

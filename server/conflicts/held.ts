@@ -55,7 +55,11 @@ export async function holdConflict(
 }
 
 /** Deletes the record, if there is one. */
-export async function releaseHeld(nano: Nano.ServerScope, db: string, docId: string): Promise<void> {
+export async function releaseHeld(
+  nano: Nano.ServerScope,
+  db: string,
+  docId: string,
+): Promise<void> {
   await upsert<{ _deleted?: boolean }>(nano.use(JOBS_DB), heldId(db, docId), (cur) =>
     cur ? { _deleted: true } : false,
   );

@@ -83,7 +83,8 @@ export async function conflictReport(
         const h = held.get(`${db}\n${c.id}`);
         const since = h?.first_seen ?? (await latestEdit(nano, db, c.id));
         const age = since ? Math.max(0, Math.floor((now - Date.parse(since)) / 1000)) : null;
-        if (opts.olderThanSeconds !== undefined && (age === null || age < opts.olderThanSeconds)) continue;
+        if (opts.olderThanSeconds !== undefined && (age === null || age < opts.olderThanSeconds))
+          continue;
         rows.push(row(rules, db, c.id, c.type, 1 + c.conflicts.length, since, age, h));
       }
     } catch (err) {
@@ -93,7 +94,10 @@ export async function conflictReport(
   });
 
   rows.sort(
-    (a, b) => (b.age_seconds ?? -1) - (a.age_seconds ?? -1) || a.db.localeCompare(b.db) || a.doc_id.localeCompare(b.doc_id),
+    (a, b) =>
+      (b.age_seconds ?? -1) - (a.age_seconds ?? -1) ||
+      a.db.localeCompare(b.db) ||
+      a.doc_id.localeCompare(b.doc_id),
   );
   return { rows, summary: summarise(rows, dbs.length, failed, withoutView) };
 }

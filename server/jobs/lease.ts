@@ -94,7 +94,12 @@ export async function takeLease(
   const doc = res.doc as Stored<LeaseDoc>;
   if (!res.written) {
     return busy(doc, holder, now())
-      ? { taken: false, reason: 'held', holder: doc.holder as string, until: doc.expires_at as string }
+      ? {
+          taken: false,
+          reason: 'held',
+          holder: doc.holder as string,
+          until: doc.expires_at as string,
+        }
       : { taken: false, reason: 'done', tick: doc.tick as string };
   }
   let expiresAt = Date.parse(doc.expires_at as string);
@@ -110,7 +115,11 @@ export async function takeLease(
       async renew() {
         const r = await upsert<LeaseDoc>(db, leaseId(job), (cur) =>
           cur?.holder === holder
-            ? { ...blank(job), ...strip(cur), expires_at: new Date(now() + opts.ttlMs).toISOString() }
+            ? {
+                ...blank(job),
+                ...strip(cur),
+                expires_at: new Date(now() + opts.ttlMs).toISOString(),
+              }
             : false,
         );
         if (r.written) expiresAt = Date.parse(r.doc?.expires_at as string);
@@ -139,7 +148,15 @@ function busy(doc: LeaseDoc | null, holder: string, now: number): boolean {
 }
 
 function blank(job: string): LeaseDoc {
-  return { type: 'lease', job, holder: null, tick: null, acquired_at: null, expires_at: null, runs: [] };
+  return {
+    type: 'lease',
+    job,
+    holder: null,
+    tick: null,
+    acquired_at: null,
+    expires_at: null,
+    runs: [],
+  };
 }
 
 function strip(doc: Stored<LeaseDoc> | null): Partial<LeaseDoc> {
@@ -149,6 +166,9 @@ function strip(doc: Stored<LeaseDoc> | null): Partial<LeaseDoc> {
 }
 
 /** The lease document as it stands (for tests, the CLI and ops), or null. */
-export async function readLease(nano: Nano.ServerScope, job: string): Promise<Stored<LeaseDoc> | null> {
+export async function readLease(
+  nano: Nano.ServerScope,
+  job: string,
+): Promise<Stored<LeaseDoc> | null> {
   return getDoc<LeaseDoc>(nano.use(JOBS_DB), leaseId(job));
 }

@@ -77,7 +77,9 @@ export function planJobs(config: Config, jobs: readonly Job[]): PlannedJob[] {
   for (const [key, value] of Object.entries(settings)) {
     const m = /^JOB_(.+)_SCHEDULE$/.exec(key);
     if (m && value !== undefined && !jobs.some((j) => scheduleKey(j.name) === key)) {
-      problems.push(`${key} is set, but there is no job ${m[1]?.toLowerCase()}; jobs: ${names.join(', ')}`);
+      problems.push(
+        `${key} is set, but there is no job ${m[1]?.toLowerCase()}; jobs: ${names.join(', ')}`,
+      );
     }
   }
   if (problems.length) throw new ConfigError(problems);
@@ -87,7 +89,10 @@ export function planJobs(config: Config, jobs: readonly Job[]): PlannedJob[] {
 function enabledJobs(config: Config, names: readonly string[], problems: string[]): Set<string> {
   // Tests start many services; none of them should find a job running beside it unasked.
   const setting = config.JOBS_ENABLED ?? (config.NODE_ENV === 'test' ? 'none' : 'all');
-  const wanted = setting.split(',').map((s) => s.trim()).filter(Boolean);
+  const wanted = setting
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (wanted.length === 1 && wanted[0] === 'all') return new Set(names);
   if (wanted.length === 1 && wanted[0] === 'none') return new Set();
   for (const name of wanted) {
@@ -110,13 +115,20 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
   const tasks: ScheduledTask[] = [];
   const shutdown = new AbortController();
 
-  async function runLeased(job: Job, opts: { tick?: Date; signal?: AbortSignal }): Promise<RunOutcome> {
+  async function runLeased(
+    job: Job,
+    opts: { tick?: Date; signal?: AbortSignal },
+  ): Promise<RunOutcome> {
     const log = deps.log.child({ job: job.name });
     await ensureJobsDb(nano);
     const taken = await takeLease(nano, job.name, holder, { ttlMs, tick: opts.tick });
     if (!taken.taken) {
       return taken.reason === 'held'
-        ? { ran: false, reason: 'held', detail: `${taken.holder} holds the ${job.name} lease until ${taken.until}` }
+        ? {
+            ran: false,
+            reason: 'held',
+            detail: `${taken.holder} holds the ${job.name} lease until ${taken.until}`,
+          }
         : { ran: false, reason: 'done', detail: `the tick of ${taken.tick} was already taken` };
     }
     const { lease } = taken;
@@ -138,10 +150,16 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     try {
       const result = await job.run({ nano, config, rules, log, signal: AbortSignal.any(signals) });
       outcome = { ran: true, ok: true, result, ms: Date.now() - started.getTime() };
-      log.info({ ...(lease.tick && { tick: lease.tick }), ms: outcome.ms, ...result }, 'job finished');
+      log.info(
+        { ...(lease.tick && { tick: lease.tick }), ms: outcome.ms, ...result },
+        'job finished',
+      );
     } catch (err) {
       outcome = { ran: true, ok: false, error: String(err), ms: Date.now() - started.getTime() };
-      log.error({ ...(lease.tick && { tick: lease.tick }), err: String(err) }, 'job failed; the next run starts from its checkpoints');
+      log.error(
+        { ...(lease.tick && { tick: lease.tick }), err: String(err) },
+        'job failed; the next run starts from its checkpoints',
+      );
     } finally {
       clearInterval(renewer);
     }
@@ -159,11 +177,18 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     return outcome;
   }
 
-  function run(name: string, opts: { tick?: Date; signal?: AbortSignal } = {}): Promise<RunOutcome> {
+  function run(
+    name: string,
+    opts: { tick?: Date; signal?: AbortSignal } = {},
+  ): Promise<RunOutcome> {
     const entry = plan.find((p) => p.job.name === name);
     if (!entry) throw new Error(`no job ${name}; jobs: ${plan.map((p) => p.job.name).join(', ')}`);
     if (running.has(name)) {
-      return Promise.resolve({ ran: false, reason: 'running-here', detail: 'its previous run is still going' });
+      return Promise.resolve({
+        ran: false,
+        reason: 'running-here',
+        detail: 'its previous run is still going',
+      });
     }
     const p = runLeased(entry.job, opts).finally(() => running.delete(name));
     running.set(name, p);
@@ -183,7 +208,11 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
           (ctx) => {
             run(job.name, { tick: ctx.date }).then(
               (o) => {
-                if (!o.ran) deps.log.debug({ job: job.name, tick: ctx.date, reason: o.reason, detail: o.detail }, 'tick skipped');
+                if (!o.ran)
+                  deps.log.debug(
+                    { job: job.name, tick: ctx.date, reason: o.reason, detail: o.detail },
+                    'tick skipped',
+                  );
               },
               (err) => deps.log.error({ job: job.name, err: String(err) }, 'job could not start'),
             );

@@ -45,7 +45,8 @@ export function parseGroups(report: ReportName, groupBy: string | undefined): st
       throw new BadReportQuery(`group_by: ${g} is not one of ${allowed.join(', ')}`);
     }
   }
-  if (new Set(groups).size !== groups.length) throw new BadReportQuery('group_by names a dimension twice');
+  if (new Set(groups).size !== groups.length)
+    throw new BadReportQuery('group_by names a dimension twice');
   return groups;
 }
 
@@ -110,7 +111,9 @@ export async function readReport(
     startkey = next.key;
     startkeyDocid = next.id;
   }
-  const sorted = [...sums.values()].sort((a, b) => compareGroups(a.group, b.group)).map((s) => s.row);
+  const sorted = [...sums.values()]
+    .sort((a, b) => compareGroups(a.group, b.group))
+    .map((s) => s.row);
   return {
     report,
     from: q.from ?? null,

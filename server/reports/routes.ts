@@ -22,7 +22,12 @@ const ROUTES: Array<{ report: ReportName; summary: string; query: TObject; body:
     query: VisitsQuery,
     body: VisitsReport,
   },
-  { report: 'farmers', summary: 'Farmers registered, per district', query: FarmersQuery, body: FarmersReport },
+  {
+    report: 'farmers',
+    summary: 'Farmers registered, per district',
+    query: FarmersQuery,
+    body: FarmersReport,
+  },
   {
     report: 'payments',
     summary: 'Payment requests by provider and status, with amounts',
@@ -36,7 +41,10 @@ export interface ReportRoutesOptions {
 }
 
 /** `GET /reports/{visits,farmers,payments}`: the aggregates, for supervisors and admins. */
-export default async function reportRoutes(app: FastifyInstance, opts: ReportRoutesOptions): Promise<void> {
+export default async function reportRoutes(
+  app: FastifyInstance,
+  opts: ReportRoutesOptions,
+): Promise<void> {
   const agg = app.couch.nano.use(app.config.AGGREGATES_DB);
   app.addHook('onRequest', app.requireUser);
 

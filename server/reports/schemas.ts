@@ -44,7 +44,8 @@ function query<P extends TProperties>(report: ReportName, filters: P) {
       team: Type.Optional(
         Type.String({
           pattern: '^[a-z][a-z0-9-]{0,62}$',
-          description: "only this team's data (one of the supervisor's teams; any team for an admin)",
+          description:
+            "only this team's data (one of the supervisor's teams; any team for an admin)",
         }),
       ),
       ...filters,
@@ -92,7 +93,9 @@ function body(report: ReportName, dims: TProperties, withAmount: boolean): TObje
   return Type.Object(
     {
       report: Type.Literal(report),
-      from: Type.Union([Type.String(), Type.Null()], { description: 'first day included, or null' }),
+      from: Type.Union([Type.String(), Type.Null()], {
+        description: 'first day included, or null',
+      }),
       to: Type.Union([Type.String(), Type.Null()], { description: 'last day included, or null' }),
       group_by: Type.Array(Type.String(), { description: 'the dimensions of each row, in order' }),
       rows: Type.Array(

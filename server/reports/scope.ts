@@ -45,7 +45,11 @@ export async function viewerScope(
  * accounts database, which has no index by team): reports may lag a membership change by that.
  */
 export function cachedMembers(
-  scan: () => AsyncIterable<{ name: string; teams: ReadonlyArray<{ team: string }>; deleting?: unknown }>,
+  scan: () => AsyncIterable<{
+    name: string;
+    teams: ReadonlyArray<{ team: string }>;
+    deleting?: unknown;
+  }>,
   ttlMs: number,
 ): MembersOf {
   let cache: { at: number; byTeam: Promise<Map<string, string[]>> } | null = null;

@@ -90,6 +90,14 @@ export async function buildStore(
     await authenticator.authenticate(req, reply);
   });
 
+  // A route like `/:db/:docid` also matches `/db/_bulk_docs`: the method decides, as in CouchDB.
+  app.addHook('preHandler', async (req, reply) => {
+    const allowed = allowedMethods(req.url);
+    if (allowed && !allowed.split(',').includes(req.method)) {
+      return reply.code(405).header('allow', allowed).send(errors.methodNotAllowed(allowed).toJSON());
+    }
+  });
+
   app.addHook('preHandler', async (req) => {
     usersDbGuard((req.params as { db?: string } | undefined)?.db, req.method, req.url, req.userCtx);
   });

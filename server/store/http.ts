@@ -43,18 +43,45 @@ export const params = {
   },
 };
 
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+const MAX_DEPTH = 1000;
+
+/** How deep arrays and objects nest in JSON text (brackets inside strings do not count). */
+function nestingDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++; // backslash: skip the escaped character
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 91 || c === 123) max = Math.max(max, ++depth);
+    else if (c === 93 || c === 125) depth--;
+  }
+  return max;
+}
+
 /** The request body parsed as JSON (the store reads bodies raw and parses them itself to answer as CouchDB does). */
 export function jsonBody(req: FastifyRequest): unknown {
   const raw = req.body;
   if (raw === undefined || raw === null || (Buffer.isBuffer(raw) && raw.length === 0)) {
     throw errors.badRequest('Request body must be a JSON object');
   }
-  const text = Buffer.isBuffer(raw) ? raw.toString('utf8') : String(raw);
+  let text: string;
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    text = Buffer.isBuffer(raw) ? UTF8.decode(raw) : String(raw);
+    value = JSON.parse(text);
   } catch {
     throw errors.invalidJson();
   }
+  // Deeper documents overflow the stack of whatever walks them next (size checks, storage, the sandbox).
+  if (nestingDepth(text) > MAX_DEPTH) {
+    throw errors.badRequest(`JSON is nested deeper than ${MAX_DEPTH} levels`);
+  }
+  return value;
 }
 
 export function jsonObject(req: FastifyRequest): Record<string, unknown> {

@@ -30,8 +30,10 @@ export function usersDbGuard(
   url: string,
   ctx: UserCtx,
 ): void {
-  if (db !== USERS_DB || isServerAdmin(ctx)) return;
+  if (db !== USERS_DB) return;
   const rest = url.split('?')[0]!.split('/').filter(Boolean).slice(1).map(decodeURIComponent);
-  if (requiresServerAdmin(method, rest)) throw notServerAdmin();
+  // users_db_security_editable = false holds for server admins too (chttpd_db:validate_security_can_be_edited).
   if (rest[0] === '_security' && method === 'PUT') throw securityNotEditable();
+  if (isServerAdmin(ctx)) return;
+  if (requiresServerAdmin(method, rest)) throw notServerAdmin();
 }

@@ -42,7 +42,7 @@ export class Validators {
       this.compiled.set(key, v);
       return v;
     }
-    v = compileValidator(source, ddocId);
+    v = compileOrRefuse(source, ddocId);
     this.compiled.set(key, v);
     if (this.compiled.size > MAX_COMPILED) {
       const oldest = this.compiled.keys().next().value as string;
@@ -64,5 +64,19 @@ export class Validators {
       if (failure) return failure;
     }
     return null;
+  }
+}
+
+/**
+ * A stored function that no longer compiles (written before design documents
+ * were checked, or by an older store) refuses every write with a reason,
+ * rather than failing each one with a 500.
+ */
+function compileOrRefuse(source: string, ddocId: string): Validator {
+  try {
+    return compileValidator(source, ddocId);
+  } catch (err) {
+    const reason = `validate_doc_update in ${ddocId} does not compile: ${err instanceof Error ? err.message : String(err)}`;
+    return { ddocId, run: () => ({ status: 403, error: 'forbidden', reason }), dispose: () => undefined };
   }
 }

@@ -4,6 +4,7 @@ import { errors, toCouchError } from './errors.js';
 import { Validators, type Rejection } from './validators.js';
 import { checkDocShape } from './doc-shape.js';
 import { fillStubs } from './stubs.js';
+import { checkDesignDoc } from './ddoc-check.js';
 import type { SecurityObject } from './security.js';
 
 export type WriteResult =
@@ -66,17 +67,25 @@ export async function writeDocs(
     const userCtx = { db: h.name, name: opts.userCtx.name, roles: opts.userCtx.roles };
     for (const [i, p] of checked.entries()) {
       const id = p.doc._id as string;
+      const old = olds[i] ?? null;
+      if (old === 'conflict') {
+        const e = errors.conflict();
+        results[p.index] = { id, error: e.error, reason: e.reason };
+        continue;
+      }
       try {
-        if (opts.prepare) p.doc = await opts.prepare(p.doc, olds[i] ?? null);
+        if (opts.prepare) p.doc = await opts.prepare(p.doc, old);
       } catch (err) {
         const e = toCouchError(err);
         results[p.index] = { id, error: e.error, reason: e.reason };
         continue;
       }
+      // couch_db:validate_doc_update: design documents answer to admin rights, not to the functions.
+      if (id.startsWith('_design/')) continue;
       const rejection = Validators.run(
         fns,
         withStubs(p.doc),
-        olds[i] ?? null,
+        old,
         userCtx,
         opts.security,
       );
@@ -110,6 +119,14 @@ export async function writeDocs(
     });
   }
   if (results.some((r) => r && 'ok' in r)) h.changed();
+  // Replicated writes name their revision: CouchDB's errors for them carry it.
+  if (!opts.newEdits) {
+    results.forEach((r, i) => {
+      if (r && !('ok' in r) && r.rev === undefined && typeof shaped[i]?._rev === 'string') {
+        results[i] = { id: r.id, rev: shaped[i]!._rev as string, error: r.error, reason: r.reason };
+      }
+    });
+  }
   return results as WriteResult[];
 }
 
@@ -127,37 +144,48 @@ function precheck(
     const e = errors.notDbAdmin();
     return { error: opts.userCtx.name === null ? 'unauthorized' : 'forbidden', reason: e.reason };
   }
+  if (id.startsWith('_design/')) {
+    const problem = checkDesignDoc(doc);
+    if (problem) return problem;
+  }
   if (JSON.stringify(doc).length > opts.maxDocBytes) {
     return { error: 'document_too_large', reason: id };
   }
   return null;
 }
 
-/** The revision each write extends, as CouchDB passes it to validate_doc_update as `oldDoc`. */
-async function previousRevisions(
-  h: Handle,
-  items: Pending[],
-  newEdits: boolean,
-): Promise<(Doc | null)[]> {
-  const wanted = items.map((p) => {
-    const id = p.doc._id as string;
-    if (newEdits) return typeof p.doc._rev === 'string' ? { id, rev: p.doc._rev } : { id };
-    const revs = p.doc._revisions as { start?: number; ids?: string[] } | undefined;
-    const parent = revs?.ids?.[1];
-    return parent && typeof revs?.start === 'number'
-      ? { id, rev: `${revs.start - 1}-${parent}` }
-      : null;
-  });
-  const query = wanted.filter((w): w is { id: string; rev?: string } => w !== null);
-  if (query.length === 0) return items.map(() => null);
-  const res = await h.db.bulkGet({ docs: query as never, revs: false });
-  let k = 0;
-  return wanted.map((w) => {
-    if (!w) return null;
-    const found = res.results[k++]?.docs[0];
-    const doc = found && 'ok' in found ? (found.ok as Doc) : null;
-    return doc && !doc._deleted ? doc : null;
-  });
+type Previous = Doc | null | 'conflict';
+
+/**
+ * The revision each write extends, as CouchDB passes it to validate_doc_update
+ * as `oldDoc`. An interactive edit that names no current leaf (or none, for a
+ * live document) is a conflict, found before validation as in
+ * couch_db:prep_and_validate_update.
+ */
+async function previousRevisions(h: Handle, items: Pending[], newEdits: boolean): Promise<Previous[]> {
+  return Promise.all(
+    items.map(async (p): Promise<Previous> => {
+      const id = p.doc._id as string;
+      if (newEdits) {
+        const leaves = ((await h.db.get(id, { open_revs: 'all' } as never).catch(() => [])) as unknown as Array<{
+          ok?: Doc;
+        }>)
+          .map((l) => l.ok)
+          .filter((d): d is Doc => d !== undefined);
+        if (typeof p.doc._rev !== 'string') {
+          return leaves.some((d) => d._deleted !== true) ? 'conflict' : null;
+        }
+        const leaf = leaves.find((d) => d._rev === p.doc._rev);
+        if (!leaf) return 'conflict';
+        return leaf._deleted === true ? null : leaf;
+      }
+      const revs = p.doc._revisions as { start?: number; ids?: string[] } | undefined;
+      const parent = revs?.ids?.[1];
+      if (!parent || typeof revs?.start !== 'number') return null;
+      const doc = (await h.db.get(id, { rev: `${revs.start - 1}-${parent}` }).catch(() => null)) as Doc | null;
+      return doc && doc._deleted !== true ? doc : null;
+    }),
+  );
 }
 
 /** Validation functions see attachment stubs, as in CouchDB, never the base64 bodies. */

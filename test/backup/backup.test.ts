@@ -56,13 +56,21 @@ async function dump(n: Nano.ServerScope, db: string) {
   return { docs: out, security, doc_count: info.doc_count, doc_del_count: info.doc_del_count };
 }
 
-async function attachment(n: Nano.ServerScope, db: string, id: string, name: string): Promise<Buffer> {
+async function attachment(
+  n: Nano.ServerScope,
+  db: string,
+  id: string,
+  name: string,
+): Promise<Buffer> {
   // nano hands text types back as strings: compare bytes either way.
   const body = (await n.use(db).attachment.get(id, name)) as Buffer | string;
   return Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8');
 }
 
-async function fresh(t: Test, src: TestCouch): Promise<{ couch: TestCouch; nano: Nano.ServerScope }> {
+async function fresh(
+  t: Test,
+  src: TestCouch,
+): Promise<{ couch: TestCouch; nano: Nano.ServerScope }> {
   if (src.embedded) {
     const couch = await testCouch(t);
     return { couch, nano: adminNano(couch) };
@@ -91,9 +99,26 @@ t.test('full and incremental backups restore exactly', async (t) => {
     body: {
       new_edits: false,
       docs: [
-        { _id: 'conflicted', _rev: '2-aaaa', type: 'farmer', side: 'phone 1', _revisions: { start: 2, ids: ['aaaa', 'root'] } },
-        { _id: 'conflicted', _rev: '2-bbbb', type: 'farmer', side: 'phone 2', _revisions: { start: 2, ids: ['bbbb', 'root'] } },
-        { _id: 'conflicted', _rev: '3-cccc', _deleted: true, _revisions: { start: 3, ids: ['cccc', 'dddd', 'root'] } },
+        {
+          _id: 'conflicted',
+          _rev: '2-aaaa',
+          type: 'farmer',
+          side: 'phone 1',
+          _revisions: { start: 2, ids: ['aaaa', 'root'] },
+        },
+        {
+          _id: 'conflicted',
+          _rev: '2-bbbb',
+          type: 'farmer',
+          side: 'phone 2',
+          _revisions: { start: 2, ids: ['bbbb', 'root'] },
+        },
+        {
+          _id: 'conflicted',
+          _rev: '3-cccc',
+          _deleted: true,
+          _revisions: { start: 3, ids: ['cccc', 'dddd', 'root'] },
+        },
       ],
     },
   });
@@ -116,7 +141,10 @@ t.test('full and incremental backups restore exactly', async (t) => {
     db: A,
     path: '_security',
     method: 'PUT',
-    body: { admins: { names: [], roles: [] }, members: { names: ['alice'], roles: ['team:north'] } },
+    body: {
+      admins: { names: [], roles: [] },
+      members: { names: ['alice'], roles: ['team:north'] },
+    },
   });
   for (let i = 0; i < 30; i++) await put(n, B, { _id: `doc-${i}`, type: 'visit', i });
   await put(n, GONE, { _id: 'x', type: 'farmer' });
@@ -139,7 +167,11 @@ t.test('full and incremental backups restore exactly', async (t) => {
   )) {
     lines.push(l);
   }
-  t.equal(lines.find((l) => l.id === 'conflicted')?.leaves.length, 3, 'every leaf of a document is kept');
+  t.equal(
+    lines.find((l) => l.id === 'conflicted')?.leaves.length,
+    3,
+    'every leaf of a document is kept',
+  );
   const atFirst = await dump(n, A);
 
   // More writes: an update, a new document, a deletion, a new conflict, a new attachment,
@@ -155,11 +187,23 @@ t.test('full and incremental backups restore exactly', async (t) => {
     method: 'POST',
     body: {
       new_edits: false,
-      docs: [{ _id: 'edited', _rev: '2-ffff', type: 'farmer', v: 'offline', _revisions: { start: 2, ids: ['ffff', r1.split('-')[1]] } }],
+      docs: [
+        {
+          _id: 'edited',
+          _rev: '2-ffff',
+          type: 'farmer',
+          v: 'offline',
+          _revisions: { start: 2, ids: ['ffff', r1.split('-')[1]] },
+        },
+      ],
     },
   });
   const late = await n.use(A).get('late');
-  await n.use(A).attachment.insert('late', 'scan.bin', PHOTO.subarray(0, 1000), 'application/octet-stream', { rev: late._rev });
+  await n
+    .use(A)
+    .attachment.insert('late', 'scan.bin', PHOTO.subarray(0, 1000), 'application/octet-stream', {
+      rev: late._rev,
+    });
   await n.db.create(C);
   await put(n, C, { _id: 'c1', type: 'farmer' });
   await n.db.destroy(GONE);
@@ -168,22 +212,44 @@ t.test('full and incremental backups restore exactly', async (t) => {
   t.equal(second.kind, 'incremental');
   t.equal(second.parent, first.id);
   t.match(second.databases[A], { mode: 'incremental', written: 4 }, 'only the changed documents');
-  t.match(second.databases[B], { mode: 'incremental', written: 0, files: { data: null } }, 'an unchanged database writes no data');
+  t.match(
+    second.databases[B],
+    { mode: 'incremental', written: 0, files: { data: null } },
+    'an unchanged database writes no data',
+  );
   t.match(second.databases[C], { mode: 'full', written: 1 }, 'a new database is copied whole');
   t.notOk(second.databases[GONE], 'a deleted database is not in the set');
 
   // Restore into an empty store: full, then the increment.
   const dst = await fresh(t, src);
-  const restored = await restore({ nano: dst.nano, from: dir, only: src.embedded ? undefined : [A, B, C] });
+  const restored = await restore({
+    nano: dst.nano,
+    from: dir,
+    only: src.embedded ? undefined : [A, B, C],
+  });
   t.ok(restored[A] && restored[B] && restored[C]);
   t.notOk(restored[GONE], 'the deleted database stays deleted');
   const checks = await verify(dst.nano, second, src.embedded ? undefined : [A, B, C]);
-  t.same(checks.filter((c) => mine(c.db) && !c.ok), [], 'counts, checksums and security match');
+  t.same(
+    checks.filter((c) => mine(c.db) && !c.ok),
+    [],
+    'counts, checksums and security match',
+  );
   for (const db of [A, B, C]) {
-    t.same(await dump(dst.nano, db), await dump(n, db), `${db}: identical documents, revisions, conflicts, deletions, attachments, security`);
+    t.same(
+      await dump(dst.nano, db),
+      await dump(n, db),
+      `${db}: identical documents, revisions, conflicts, deletions, attachments, security`,
+    );
   }
-  t.same(await attachment(dst.nano, A, 'late', 'scan.bin'), PHOTO.subarray(0, 1000), 'attachment bytes');
-  const tree = (await dst.nano.request({ db: A, doc: 'edited', qs: { conflicts: true } })) as { _conflicts?: string[] };
+  t.same(
+    await attachment(dst.nano, A, 'late', 'scan.bin'),
+    PHOTO.subarray(0, 1000),
+    'attachment bytes',
+  );
+  const tree = (await dst.nano.request({ db: A, doc: 'edited', qs: { conflicts: true } })) as {
+    _conflicts?: string[];
+  };
   t.equal(tree._conflicts?.length, 1, 'the conflict is still a conflict');
   if (src.embedded) {
     const all = (await dst.nano.db.list()) as string[];
@@ -202,9 +268,16 @@ t.test('full and incremental backups restore exactly', async (t) => {
   if (src.embedded) {
     const then = await fresh(t, src);
     await restore({ nano: then.nano, from: dir, at: first.id });
-    t.same((await verify(then.nano, first)).filter((c) => mine(c.db) && !c.ok), []);
+    t.same(
+      (await verify(then.nano, first)).filter((c) => mine(c.db) && !c.ok),
+      [],
+    );
     t.same(await dump(then.nano, A), atFirst);
-    t.same(await attachment(then.nano, A, 'photo', 'photo.jpg'), PHOTO, 'binary attachment, byte for byte');
+    t.same(
+      await attachment(then.nano, A, 'photo', 'photo.jpg'),
+      PHOTO,
+      'binary attachment, byte for byte',
+    );
     t.same(await attachment(then.nano, A, 'photo', 'note.txt'), NOTE);
   }
 });
@@ -222,12 +295,19 @@ t.test('crash safety: an unfinished set is ignored, then cleaned up', async (t) 
   await put(n, db, { _id: 'two', type: 'farmer' });
   const stop = new AbortController();
   stop.abort();
-  await t.rejects(backup({ nano: n, source: src.url, out: dir, signal: stop.signal }), /interrupted/);
+  await t.rejects(
+    backup({ nano: n, source: src.url, out: dir, signal: stop.signal }),
+    /interrupted/,
+  );
   // And a set renamed into place whose manifest never got written.
   await mkdir(join(dir, '20990101T000000000Z-incr'));
   await writeFile(join(dir, '20990101T000000000Z-incr', 'junk.ndjson.gz'), 'not gzip');
   const listed = await listSets(dir);
-  t.same(listed.sets.map((s) => s.id), [full.id], 'only complete sets count');
+  t.same(
+    listed.sets.map((s) => s.id),
+    [full.id],
+    'only complete sets count',
+  );
   t.equal(listed.incomplete.length, 2);
 
   const next = await backup({ nano: n, source: src.url, out: dir });

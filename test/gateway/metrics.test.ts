@@ -32,10 +32,10 @@ function measured(base: string, path: string, headers: Record<string, string>) {
 function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
   const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
   for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`)) continue;
-    const inside = line.slice(name.length + 1, line.indexOf('}'));
-    const parts = inside.split(',');
-    if (want.every((w) => parts.includes(w))) return Number(line.slice(line.lastIndexOf(' ') + 1));
+    const m = /^([^{]+)\{(.*)\} (\S+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const parts = (m[2] as string).split(',');
+    if (want.every((w) => parts.includes(w))) return Number(m[3]);
   }
   return undefined;
 }
@@ -62,7 +62,6 @@ t.test('metrics: protected, per route and status, bytes per user and device as o
   t.equal(res.status, 200);
   t.match(res.headers['content-type'], /^text\/plain; version=0\.0\.4/);
   const text = await metrics();
-  console.log(text.split('\n').filter(l => l.startsWith('sawa_http_requests_total') || l.startsWith('sawa_sync')).join('\n'));
   const who = { user: 'metered', device: 'tecno-a1' };
   t.equal(sample(text, 'sawa_wire_bytes_total', { direction: 'in', ...who }), pull.sent, 'bytes in = what the phone sent');
   t.equal(sample(text, 'sawa_wire_bytes_total', { direction: 'out', ...who }), pull.received, 'bytes out = what the phone received');

@@ -47,8 +47,14 @@ t.test('aggregator: exact buckets, incremental, idempotent, crash-safe', async (
     paymentRequest('p1', 'alice', 'mpesa', 25000),
     paymentRequest('p2', 'alice', 'airtel', 10000),
   ]);
-  await w.serverWrite(A, paymentStatus('p1', 'alice', 'mpesa', 'succeeded', '2024-05-01T10:00:00+03:00'));
-  await w.push(alice, N, [farmer('fn1', 'alice', 'Arusha'), visit('vn1', 'alice', 'fn1', D1, 'survey')]);
+  await w.serverWrite(
+    A,
+    paymentStatus('p1', 'alice', 'mpesa', 'succeeded', '2024-05-01T10:00:00+03:00'),
+  );
+  await w.push(alice, N, [
+    farmer('fn1', 'alice', 'Arusha'),
+    visit('vn1', 'alice', 'fn1', D1, 'survey'),
+  ]);
 
   const first = await w.run();
   t.equal(first.failed, 0);
@@ -66,22 +72,32 @@ t.test('aggregator: exact buckets, incremental, idempotent, crash-safe', async (
 
   // Round 2: more changes touch some buckets only.
   const before = await w.buckets();
-  await w.push(alice, A, [visit('v5', 'alice', 'f2', D2, 'survey'), farmer('f9', 'alice', 'Dodoma', D2)]);
-  await w.serverWrite(A, paymentStatus('p2', 'alice', 'airtel', 'failed', '2024-05-02T10:00:00+03:00'));
+  await w.push(alice, A, [
+    visit('v5', 'alice', 'f2', D2, 'survey'),
+    farmer('f9', 'alice', 'Dodoma', D2),
+  ]);
+  await w.serverWrite(
+    A,
+    paymentStatus('p2', 'alice', 'airtel', 'failed', '2024-05-02T10:00:00+03:00'),
+  );
   const second = await w.run();
   t.equal(second.databases, 1, 'only the database that changed is read');
-  t.same(await values(w), {
-    [k('farmers', A, D1, 'Mbeya')]: [1, 0],
-    [k('farmers', A, D1, 'Iringa')]: [1, 0],
-    [k('farmers', A, D2, 'Dodoma')]: [1, 0],
-    [k('visits', A, D1, 'Mbeya', 'training')]: [2, 0],
-    [k('visits', A, D2, 'Iringa', 'survey')]: [2, 0],
-    [k('visits', A, D2, 'Dodoma', 'follow-up')]: [1, 0],
-    [k('payments', A, D1, 'mpesa', 'succeeded')]: [1, 25000],
-    [k('payments', A, D1, 'airtel', 'failed')]: [1, 10000],
-    [k('farmers', N, D1, 'Arusha')]: [1, 0],
-    [k('visits', N, D1, 'Arusha', 'survey')]: [1, 0],
-  }, 'the late farmer moves its visit out of (unknown); the status moves its request');
+  t.same(
+    await values(w),
+    {
+      [k('farmers', A, D1, 'Mbeya')]: [1, 0],
+      [k('farmers', A, D1, 'Iringa')]: [1, 0],
+      [k('farmers', A, D2, 'Dodoma')]: [1, 0],
+      [k('visits', A, D1, 'Mbeya', 'training')]: [2, 0],
+      [k('visits', A, D2, 'Iringa', 'survey')]: [2, 0],
+      [k('visits', A, D2, 'Dodoma', 'follow-up')]: [1, 0],
+      [k('payments', A, D1, 'mpesa', 'succeeded')]: [1, 25000],
+      [k('payments', A, D1, 'airtel', 'failed')]: [1, 10000],
+      [k('farmers', N, D1, 'Arusha')]: [1, 0],
+      [k('visits', N, D1, 'Arusha', 'survey')]: [1, 0],
+    },
+    'the late farmer moves its visit out of (unknown); the status moves its request',
+  );
   const after = await w.buckets();
   const untouched: BucketKey[] = [
     ['farmers', A, D1, 'Mbeya'],
@@ -92,14 +108,21 @@ t.test('aggregator: exact buckets, incremental, idempotent, crash-safe', async (
     ['visits', N, D1, 'Arusha', 'survey'],
   ];
   for (const key of untouched) {
-    t.equal(after.get(bucketId(key))?._rev, before.get(bucketId(key))?._rev, `untouched: ${key.join(' ')}`);
+    t.equal(
+      after.get(bucketId(key))?._rev,
+      before.get(bucketId(key))?._rev,
+      `untouched: ${key.join(' ')}`,
+    );
   }
   t.not(
     after.get(bucketId(['visits', A, D2, 'Iringa', 'survey']))?._rev,
     before.get(bucketId(['visits', A, D2, 'Iringa', 'survey']))?._rev,
     'a touched bucket is rewritten',
   );
-  t.notOk(after.has(bucketId(['visits', A, D2, '(unknown)', 'follow-up'])), 'an emptied bucket is gone');
+  t.notOk(
+    after.has(bucketId(['visits', A, D2, '(unknown)', 'follow-up'])),
+    'an emptied bucket is gone',
+  );
 
   // Re-run: nothing to do, nothing written.
   const third = await w.run();
@@ -149,7 +172,10 @@ t.test('a deleted database leaves the buckets', async (t) => {
   const w = await makeWorld(t);
   const bob = user('bob');
   await w.provision(bob);
-  await w.push(bob, userDbName('bob'), [farmer('f1', 'bob', 'Kilosa'), visit('v1', 'bob', 'f1', D1, 'survey')]);
+  await w.push(bob, userDbName('bob'), [
+    farmer('f1', 'bob', 'Kilosa'),
+    visit('v1', 'bob', 'f1', D1, 'survey'),
+  ]);
   await w.run();
   t.equal((await w.buckets()).size, 2);
   await w.nano.db.destroy(userDbName('bob'));
@@ -172,5 +198,34 @@ t.test('pages of changes: a small batch size gives the same buckets', async (t) 
     [k('farmers', db, D1, 'Moshi')]: [1, 0],
     [k('visits', db, D1, 'Moshi', 'training')]: [11, 0],
     [k('visits', db, D2, 'Moshi', 'training')]: [12, 0],
+  });
+});
+
+t.test('a purged document leaves the buckets', async (t) => {
+  const w = await makeWorld(t);
+  const dee = user('dee');
+  const db = userDbName('dee');
+  await w.provision(dee);
+  await w.push(dee, db, [
+    farmer('f1', 'dee', 'Moshi'),
+    visit('v1', 'dee', 'f1', D1, 'training'),
+    visit('v2', 'dee', 'f1', D1, 'training'),
+  ]);
+  await w.run();
+  const v2 = await w.get(db, 'v2');
+  // Erasure: the document is purged, not only deleted, so no change announces it.
+  await w.nano.request({ db, path: '_purge', method: 'POST', body: { v2: [v2._rev] } });
+  const info = (await w.nano.request({ db })) as { purge_seq: unknown };
+  if (String(info.purge_seq) === '0') {
+    // The embedded store does not advance purge_seq (CouchDB does): stand in for it by
+    // making the aggregator's last-seen value stale.
+    await w.nano
+      .use(AGG_DB)
+      .insert({ kind: 'purge_seen', db, purge_seq: 'before' } as never, `purge_seq:${db}`);
+  }
+  await w.run();
+  t.same(await values(w), {
+    [k('farmers', db, D1, 'Moshi')]: [1, 0],
+    [k('visits', db, D1, 'Moshi', 'training')]: [1, 0],
   });
 });

@@ -54,17 +54,38 @@ t.test('table: headed, aligned, summarised, cut where long', async (t) => {
   const text = formatReport(
     report([
       row({}),
-      row({ db: 'team-north', user: null, team: 'north', doc_id: 'x'.repeat(60), status: 'waiting', reason: null, age_seconds: 60, strategy: 'field-merge' }),
+      row({
+        db: 'team-north',
+        user: null,
+        team: 'north',
+        doc_id: 'x'.repeat(60),
+        status: 'waiting',
+        reason: null,
+        age_seconds: 60,
+        strategy: 'field-merge',
+      }),
     ]),
     'table',
   );
   const lines = text.split('\n');
   t.match(lines[0], 'Conflict report, 2024-05-04T00:00:00.000Z (type farmer)');
-  t.match(lines[2], /^AGE\s+USER \/ TEAM\s+TYPE\s+DOCUMENT\s+BRANCHES\s+STRATEGY\s+STATUS\s+DATABASE$/);
-  t.match(lines[4], /^3d\s+amina\s+farmer\s+farmer-1\s+2\s+manual\s+needs a person: the farmer rule says manual/);
-  t.match(lines[5], /^1m\s+team north\s+farmer\s+x{35}…\s+2\s+field-merge\s+waiting for the reconciler\s+team-north$/);
+  t.match(
+    lines[2],
+    /^AGE\s+USER \/ TEAM\s+TYPE\s+DOCUMENT\s+BRANCHES\s+STRATEGY\s+STATUS\s+DATABASE$/,
+  );
+  t.match(
+    lines[4],
+    /^3d\s+amina\s+farmer\s+farmer-1\s+2\s+manual\s+needs a person: the farmer rule says manual/,
+  );
+  t.match(
+    lines[5],
+    /^1m\s+team north\s+farmer\s+x{35}…\s+2\s+field-merge\s+waiting for the reconciler\s+team-north$/,
+  );
   t.match(text, '2 unresolved conflicts in 2 of 1,000 databases; the oldest is 3d old.');
-  t.match(text, 'NOT READ, so missing from this report (1):\n    userdb-6a756d61: CouchDB request failed: 500');
+  t.match(
+    text,
+    'NOT READ, so missing from this report (1):\n    userdb-6a756d61: CouchDB request failed: 500',
+  );
   t.match(text, 'long cells are cut');
   t.match(formatReport(report([]), 'table'), 'No unresolved conflicts in 1,000 databases.');
 });

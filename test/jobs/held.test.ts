@@ -7,13 +7,23 @@ import { documentSchema, text, COMMON_IMMUTABLE } from '../../sync-rules/common.
 import { farmer as farmerRule } from '../../sync-rules/farmer.js';
 import { syncRules } from '../../sync-rules/index.js';
 import type { SyncRule } from '../../sync-rules/types.js';
-import { archiveDocs, docsWithConflicts, farmer, jobContext, offlineConflict, serverDb, userDb } from './helpers.js';
+import {
+  archiveDocs,
+  docsWithConflicts,
+  farmer,
+  jobContext,
+  offlineConflict,
+  serverDb,
+  userDb,
+} from './helpers.js';
 
 const server = await testCouch(t);
 
 /** The reference rules with farmer conflicts left to people. */
 const manualRules = loadRules(
-  syncRules.map((r) => (r.type === 'farmer' ? { ...r, conflict: { strategy: 'manual' as const } } : r)),
+  syncRules.map((r) =>
+    r.type === 'farmer' ? { ...r, conflict: { strategy: 'manual' as const } } : r,
+  ),
 );
 
 /** A plot is rented or owned, never both: each phone's edit is valid, their merge is not. */
@@ -26,7 +36,10 @@ const plot: SyncRule = {
       properties: { farmer_id: text(200), rented_from: text(200), title_deed: text(100) },
       required: ['farmer_id'],
     }),
-    not: { properties: { rented_from: true, title_deed: true }, required: ['rented_from', 'title_deed'] },
+    not: {
+      properties: { rented_from: true, title_deed: true },
+      required: ['rented_from', 'title_deed'],
+    },
   },
   messages: {},
   immutable: [...COMMON_IMMUTABLE],
@@ -50,14 +63,23 @@ t.test('manual: the conflict is left in place, recorded with why and since when'
   const [doc] = await docsWithConflicts(ctx.nano, db);
   t.equal(doc?._conflicts?.length, 1, 'both branches are still there');
   const [held] = await readHeld(ctx.nano);
-  t.match(held, { db, doc_id: 'farmer-m', doc_type: 'farmer', strategy: 'manual', reason: /manual/ });
+  t.match(held, {
+    db,
+    doc_id: 'farmer-m',
+    doc_type: 'farmer',
+    strategy: 'manual',
+    reason: /manual/,
+  });
   t.equal((await archiveDocs(ctx.nano)).length, 0, 'nothing archived: nothing was replaced');
-  t.ok(ctx.lines.some((l) => l.msg === 'conflict left for a person' && l.doc === 'farmer-m'), 'logged');
+  t.ok(
+    ctx.lines.some((l) => l.msg === 'conflict left for a person' && l.doc === 'farmer-m'),
+    'logged',
+  );
 
   // A person resolves it by hand: the next run sees one branch and drops the record.
-  await serverDb(server, db).bulkDocs(
-    [{ _id: 'farmer-m', _rev: doc?._conflicts?.[0] as string, _deleted: true }] as never,
-  );
+  await serverDb(server, db).bulkDocs([
+    { _id: 'farmer-m', _rev: doc?._conflicts?.[0] as string, _deleted: true },
+  ] as never);
   t.match(await reconcile(ctx), { clean: 1, held: 0 });
   t.same(await readHeld(ctx.nano), [], 'the held record is gone');
 });
@@ -75,7 +97,11 @@ t.test('a change of rule retries the held conflicts', async (t) => {
   t.match(await reconcile(manual), { held: 1 });
   t.match(await reconcile(manual), { held: 0, retried: 0 }, 'same rules: not looked at again');
   const merged = await reconcile(jobContext(server));
-  t.match(merged, { resolved: 1, retried: 1 }, 'farmer is field-merge again: the held conflict is merged');
+  t.match(
+    merged,
+    { resolved: 1, retried: 1 },
+    'farmer is field-merge again: the held conflict is merged',
+  );
   const [doc] = await docsWithConflicts(manual.nano, db);
   t.match(doc, { village: 'Kilosa', name: 'Asha R.' });
   t.notOk(doc?._conflicts);
@@ -105,8 +131,14 @@ t.test('a merge the schema refuses is not forced: left, recorded, logged', async
   const after = await docsWithConflicts(ctx.nano, db);
   t.same(after, before, 'the database is as it was');
   const [held] = await readHeld(ctx.nano);
-  t.match(held, { doc_id: 'plot-1', strategy: 'field-merge', reason: /refused the merged document/ });
-  const [resolution] = (await archiveDocs(ctx.nano)).filter((d) => d.kind === 'resolution');
+  t.match(held, {
+    doc_id: 'plot-1',
+    strategy: 'field-merge',
+    reason: /refused the merged document/,
+  });
+  const [resolution] = (await archiveDocs(ctx.nano)).filter(
+    (d) => d.kind === 'resolution' && d.db === db,
+  );
   t.match(resolution, { status: 'rejected', refused: /refused/ });
   const warned = ctx.lines.find((l) => l.msg === 'conflict left for a person');
   t.match(warned, { level: 40, db, doc: 'plot-1', reason: /refused/ });

@@ -14,7 +14,8 @@ import type { TestCouch } from '../helpers/store.js';
 export const rules = loadSyncRules();
 
 export function adminNano(server: TestCouch): Nano.ServerScope {
-  return createCouch({ url: server.url, admin: server.admin, proxySecret: server.proxySecret }).nano;
+  return createCouch({ url: server.url, admin: server.admin, proxySecret: server.proxySecret })
+    .nano;
 }
 
 /** A silent logger that keeps what was logged, as objects, for assertions. */
@@ -43,7 +44,10 @@ export function jobContext(
 }
 
 /** A provisioned user database (design docs with validate_doc_update, _security), as signup makes it. */
-export async function userDb(nano: Nano.ServerScope, ruleSet: RuleSet = rules): Promise<{ user: string; db: string }> {
+export async function userDb(
+  nano: Nano.ServerScope,
+  ruleSet: RuleSet = rules,
+): Promise<{ user: string; db: string }> {
   const user = `agent-${randomBytes(4).toString('hex')}`;
   await createProvisioner(nano, buildDesignDocs(ruleSet)).userDb(user);
   return { user, db: userDbName(user) };
@@ -82,7 +86,12 @@ export async function offlineConflict(
 }
 
 /** The same document id created on two phones that never saw each other. */
-export async function doubleCreate(server: TestCouch, db: string, docA: Doc, docB: Doc): Promise<{ a: Phone; b: Phone }> {
+export async function doubleCreate(
+  server: TestCouch,
+  db: string,
+  docA: Doc,
+  docB: Doc,
+): Promise<{ a: Phone; b: Phone }> {
   const target = serverDb(server, db);
   const a = phone();
   const b = phone();
@@ -108,9 +117,18 @@ export function farmer(id: string, owner: string, extra: Record<string, unknown>
 }
 
 /** Every document in a database with its `_conflicts`, design documents left out. */
-export async function docsWithConflicts(nano: Nano.ServerScope, db: string): Promise<Array<Doc & { _rev: string; _conflicts?: string[] }>> {
-  const res = await nano.request({ db, path: '_all_docs', qs: { include_docs: true, conflicts: true } });
-  return (res as { rows: Array<{ id: string; doc: Doc & { _rev: string; _conflicts?: string[] } }> }).rows
+export async function docsWithConflicts(
+  nano: Nano.ServerScope,
+  db: string,
+): Promise<Array<Doc & { _rev: string; _conflicts?: string[] }>> {
+  const res = await nano.request({
+    db,
+    path: '_all_docs',
+    qs: { include_docs: true, conflicts: true },
+  });
+  return (
+    res as { rows: Array<{ id: string; doc: Doc & { _rev: string; _conflicts?: string[] } }> }
+  ).rows
     .filter((r) => !r.id.startsWith('_design/'))
     .map((r) => r.doc);
 }

@@ -2,7 +2,14 @@ import t from 'tap';
 import { testCouch } from '../helpers/store.js';
 import { testService } from '../helpers/service.js';
 import { readLease } from '../../server/jobs/lease.js';
-import { adminNano, archiveDocs, docsWithConflicts, farmer, offlineConflict, userDb } from './helpers.js';
+import {
+  adminNano,
+  archiveDocs,
+  docsWithConflicts,
+  farmer,
+  offlineConflict,
+  userDb,
+} from './helpers.js';
 
 const server = await testCouch(t);
 const nano = adminNano(server);
@@ -29,7 +36,10 @@ t.test('two Sawa instances on one store: the reconciler runs once per tick', asy
   const runs = (await readLease(nano, 'reconcile'))?.runs ?? [];
   const ticks = runs.map((r) => r.tick);
   t.equal(new Set(ticks).size, ticks.length, 'no tick ran twice');
-  t.ok(runs.every((r) => r.ok), 'every run succeeded');
+  t.ok(
+    runs.every((r) => r.ok),
+    'every run succeeded',
+  );
   t.equal(
     runs.reduce((n, r) => n + Number(r.result?.resolved ?? 0), 0),
     1,

@@ -18,7 +18,11 @@ function taken(r: Awaited<ReturnType<typeof takeLease>>): Lease {
 
 t.test('one holder at a time; free again once released', async (t) => {
   const a = taken(await takeLease(nano, 'job-a', 'host-a', { ttlMs, now }));
-  t.match(await takeLease(nano, 'job-a', 'host-b', { ttlMs, now }), { taken: false, reason: 'held', holder: 'host-a' });
+  t.match(await takeLease(nano, 'job-a', 'host-b', { ttlMs, now }), {
+    taken: false,
+    reason: 'held',
+    holder: 'host-a',
+  });
   t.equal(await a.renew(), true);
   await a.release({ started_at: 's', finished_at: 'f', ok: true, result: { n: 1 } });
   const doc = await readLease(nano, 'job-a');
@@ -29,42 +33,73 @@ t.test('one holder at a time; free again once released', async (t) => {
 t.test('a holder that dies is replaced once its lease expires', async (t) => {
   taken(await takeLease(nano, 'job-b', 'dead', { ttlMs, now }));
   clock += ttlMs - 1;
-  t.match(await takeLease(nano, 'job-b', 'alive', { ttlMs, now }), { taken: false, reason: 'held' });
+  t.match(await takeLease(nano, 'job-b', 'alive', { ttlMs, now }), {
+    taken: false,
+    reason: 'held',
+  });
   clock += 2;
   const alive = taken(await takeLease(nano, 'job-b', 'alive', { ttlMs, now }));
   t.equal(alive.holder, 'alive');
 });
 
-t.test('a holder that lost its lease learns it on renewal and does not free it on release', async (t) => {
-  const slow = taken(await takeLease(nano, 'job-c', 'slow', { ttlMs, now }));
-  clock += ttlMs + 1;
-  taken(await takeLease(nano, 'job-c', 'fast', { ttlMs, now }));
-  t.equal(await slow.renew(), false);
-  await slow.release({ started_at: 's', finished_at: 'f', ok: true });
-  t.match(await readLease(nano, 'job-c'), { holder: 'fast', runs: [{ holder: 'slow' }] }, 'the run is recorded all the same');
-});
+t.test(
+  'a holder that lost its lease learns it on renewal and does not free it on release',
+  async (t) => {
+    const slow = taken(await takeLease(nano, 'job-c', 'slow', { ttlMs, now }));
+    clock += ttlMs + 1;
+    taken(await takeLease(nano, 'job-c', 'fast', { ttlMs, now }));
+    t.equal(await slow.renew(), false);
+    await slow.release({ started_at: 's', finished_at: 'f', ok: true });
+    t.match(
+      await readLease(nano, 'job-c'),
+      { holder: 'fast', runs: [{ holder: 'slow' }] },
+      'the run is recorded all the same',
+    );
+  },
+);
 
 t.test('a tick is taken once, whoever comes late', async (t) => {
   const tick = new Date('2024-05-01T00:05:00Z');
   const first = taken(await takeLease(nano, 'job-d', 'host-a', { ttlMs, now, tick }));
   await first.release({ started_at: 's', finished_at: 'f', ok: true });
-  t.match(await takeLease(nano, 'job-d', 'host-b', { ttlMs, now, tick }), { taken: false, reason: 'done' });
+  t.match(await takeLease(nano, 'job-d', 'host-b', { ttlMs, now, tick }), {
+    taken: false,
+    reason: 'done',
+  });
   t.match(
-    await takeLease(nano, 'job-d', 'host-b', { ttlMs, now, tick: new Date('2024-05-01T00:04:00Z') }),
+    await takeLease(nano, 'job-d', 'host-b', {
+      ttlMs,
+      now,
+      tick: new Date('2024-05-01T00:04:00Z'),
+    }),
     { taken: false, reason: 'done' },
     'an older tick neither',
   );
   const manual = taken(await takeLease(nano, 'job-d', 'cli', { ttlMs, now }));
   t.equal(manual.tick, null);
-  t.equal((await readLease(nano, 'job-d'))?.tick, tick.toISOString(), 'a run by hand leaves the tick as it was');
+  t.equal(
+    (await readLease(nano, 'job-d'))?.tick,
+    tick.toISOString(),
+    'a run by hand leaves the tick as it was',
+  );
   await manual.release({ started_at: 's', finished_at: 'f', ok: true });
-  t.ok((await takeLease(nano, 'job-d', 'host-b', { ttlMs, now, tick: new Date('2024-05-01T00:06:00Z') })).taken);
+  t.ok(
+    (
+      await takeLease(nano, 'job-d', 'host-b', {
+        ttlMs,
+        now,
+        tick: new Date('2024-05-01T00:06:00Z'),
+      })
+    ).taken,
+  );
 });
 
 t.test('racing takers: exactly one wins', async (t) => {
   const tick = new Date('2024-05-01T00:10:00Z');
   const results = await Promise.all(
-    Array.from({ length: 6 }, (_, i) => takeLease(nano, 'job-e', `host-${i}`, { ttlMs, now, tick })),
+    Array.from({ length: 6 }, (_, i) =>
+      takeLease(nano, 'job-e', `host-${i}`, { ttlMs, now, tick }),
+    ),
   );
   t.equal(results.filter((r) => r.taken).length, 1);
 });

@@ -29,7 +29,9 @@ t.test('field-merge: each phone keeps its own edits; phones get the merge', asyn
   );
   const before = await serverDb(server, db).get('farmer-1', { conflicts: true });
   t.equal(before._conflicts?.length, 1, 'the server holds two branches');
-  const leaves = (await serverDb(server, db).get('farmer-1', { open_revs: 'all' })) as unknown as Array<{ ok: { _rev: string } }>;
+  const leaves = (await serverDb(server, db).get('farmer-1', {
+    open_revs: 'all',
+  })) as unknown as Array<{ ok: { _rev: string } }>;
 
   const first = await reconcile(ctx);
   t.match(first, { resolved: 1, held: 0, failed_databases: 0 });
@@ -58,9 +60,13 @@ t.test('field-merge: each phone keeps its own edits; phones get the merge', asyn
     t.match(r, { db, user, doc_id: 'farmer-1', doc_type: 'farmer', strategy: 'field-merge' });
     t.equal(r._id, `rev:${db}:farmer-1:${r.rev}`);
   }
-  const [resolution] = archived.filter((d) => d.kind === 'resolution');
+  const [resolution] = archived.filter((d) => d.kind === 'resolution' && d.db === db);
   t.match(resolution, { status: 'resolved', strategy: 'field-merge', written_rev: doc?._rev });
-  t.same(resolution?.contested, { updated_at: resolution?.kept }, 'only updated_at was changed on both');
+  t.same(
+    resolution?.contested,
+    { updated_at: resolution?.kept },
+    'only updated_at was changed on both',
+  );
 
   for (const p of [a, b]) {
     await p.replicate.from(serverDb(server, db));
@@ -73,10 +79,18 @@ t.test('field-merge: each phone keeps its own edits; phones get the merge', asyn
 
   const second = await reconcile(ctx);
   t.match(second, { resolved: 0, held: 0, superseded: 0 }, 'a second run resolves nothing');
-  t.equal((await docsWithConflicts(ctx.nano, db))[0]?._rev, doc?._rev, 'and writes nothing to the database');
+  t.equal(
+    (await docsWithConflicts(ctx.nano, db))[0]?._rev,
+    doc?._rev,
+    'and writes nothing to the database',
+  );
   t.equal((await archiveDocs(ctx.nano)).length, archived.length, 'nor to the archive');
   const third = await reconcile(ctx);
-  t.match(third, { databases: 0 }, 'once its own writes are seen, an unchanged database is not read at all');
+  t.match(
+    third,
+    { databases: 0 },
+    'once its own writes are seen, an unchanged database is not read at all',
+  );
 });
 
 t.test('field-merge: a field edited on both phones goes to the newest edit', async (t) => {
@@ -92,47 +106,77 @@ t.test('field-merge: a field edited on both phones goes to the newest edit', asy
   t.match(await reconcile(ctx), { resolved: 1 });
   const [doc] = await docsWithConflicts(ctx.nano, db);
   t.match(doc, { village: 'Gairo', district: 'Gairo' });
-  const [resolution] = (await archiveDocs(ctx.nano)).filter((d) => d.kind === 'resolution' && d.db === db);
+  const [resolution] = (await archiveDocs(ctx.nano)).filter(
+    (d) => d.kind === 'resolution' && d.db === db,
+  );
   t.ok(resolution?.contested.village, 'the overridden change is named in the resolution record');
-  const lost = (await archiveDocs(ctx.nano)).find((d) => d.kind === 'revision' && d.db === db && d.doc.village === 'Kilosa');
+  const lost = (await archiveDocs(ctx.nano)).find(
+    (d) => d.kind === 'revision' && d.db === db && d.doc.village === 'Kilosa',
+  );
   t.ok(lost, 'the losing value is in the archive');
 });
 
-t.test('last-write-wins: the newest updated_at wins even when CouchDB would pick the other', async (t) => {
-  const ctx = jobContext(server);
-  const { db, user } = await userDb(ctx.nano);
-  const base = {
-    _id: 'payment_status-1',
-    type: 'payment_status',
-    owner: user,
-    created_at: '2024-05-01T08:00:00Z',
-    updated_at: '2024-05-01T08:00:00Z',
-    request_id: 'payment_request-1',
-    provider: 'mpesa',
-    status: 'pending',
-  };
-  // Phone A saves twice (generation 3, CouchDB's winner) but earlier; B once, later.
-  await offlineConflict(
-    server,
-    db,
-    base,
-    [
-      { attempts: 1, updated_at: '2024-05-01T09:00:00Z' },
-      { status: 'failed', updated_at: '2024-05-01T09:05:00Z' },
-    ],
-    [{ status: 'succeeded', provider_reference: 'MP123', updated_at: '2024-05-01T10:00:00Z' }],
-  );
-  const before = await serverDb(server, db).get('payment_status-1');
-  t.equal(before.status, 'failed', 'CouchDB alone would show the older edit');
-  t.match(await reconcile(ctx), { resolved: 1 });
-  const [doc] = await docsWithConflicts(ctx.nano, db);
-  t.notOk(doc?._conflicts);
-  t.match(doc, { status: 'succeeded', provider_reference: 'MP123' });
-  t.equal(doc?._rev.split('-')[0], '2', 'the winner is kept as it was: no new revision');
-  const archived = (await archiveDocs(ctx.nano)).filter((d) => d.db === db && d.kind === 'revision');
-  t.equal(archived.length, 1);
-  t.equal(archived[0]?.doc.status, 'failed', 'the loser is archived');
-});
+t.test(
+  'last-write-wins: the newest updated_at wins even when CouchDB would pick the other',
+  async (t) => {
+    const ctx = jobContext(server);
+    const { db, user } = await userDb(ctx.nano);
+    const base = {
+      _id: 'payment_status-1',
+      type: 'payment_status',
+      owner: user,
+      created_at: '2024-05-01T08:00:00Z',
+      updated_at: '2024-05-01T08:00:00Z',
+      request_id: 'payment_request-1',
+      provider: 'mpesa',
+      status: 'pending',
+    };
+    // Phone A saves twice (generation 3, CouchDB's winner) but earlier, with a photo of the
+    // receipt; B once, later.
+    const receipt = Buffer.from('M-Pesa receipt QWE123 TSh 25,000').toString('base64');
+    const { a, b } = await offlineConflict(
+      server,
+      db,
+      base,
+      [
+        { attempts: 1, updated_at: '2024-05-01T09:00:00Z' },
+        {
+          status: 'failed',
+          updated_at: '2024-05-01T09:05:00Z',
+          _attachments: { 'receipt.txt': { content_type: 'text/plain', data: receipt } },
+        },
+      ],
+      [{ status: 'succeeded', provider_reference: 'MP123', updated_at: '2024-05-01T10:00:00Z' }],
+    );
+    const before = await serverDb(server, db).get('payment_status-1');
+    t.equal(before.status, 'failed', 'CouchDB alone would show the older edit');
+    t.match(await reconcile(ctx), { resolved: 1 });
+    const [doc] = await docsWithConflicts(ctx.nano, db);
+    t.notOk(doc?._conflicts);
+    t.match(doc, { status: 'succeeded', provider_reference: 'MP123' });
+    t.equal(doc?._rev.split('-')[0], '2', 'the winner is kept as it was: no new revision');
+    const archived = (await archiveDocs(ctx.nano)).filter(
+      (d) => d.db === db && d.kind === 'revision',
+    );
+    t.equal(archived.length, 1);
+    t.equal(archived[0]?.doc.status, 'failed', 'the loser is archived');
+    const att = await fetch(
+      `${server.url}/sawa-conflicts-archive/${encodeURIComponent(archived[0]?._id)}/receipt.txt`,
+      { headers: { authorization: server.adminAuth } },
+    );
+    t.equal(
+      Buffer.from(await att.arrayBuffer()).toString('base64'),
+      receipt,
+      'with its attachment',
+    );
+    for (const p of [a, b]) {
+      await p.replicate.from(serverDb(server, db));
+      const got = await p.get('payment_status-1', { conflicts: true });
+      t.notOk(got._conflicts, 'the phone has no conflict after pulling');
+      t.match(got, { _rev: doc?._rev, status: 'succeeded' }, 'and shows the newest write');
+    }
+  },
+);
 
 t.test('immutable and append-only: the earliest-created document stays', async (t) => {
   const ctx = jobContext(server);
@@ -146,7 +190,12 @@ t.test('immutable and append-only: the earliest-created document stays', async (
     to: '+255712000002',
     text,
   });
-  await doubleCreate(server, db, sms('2024-05-02T08:00:00Z', 'later'), sms('2024-05-01T08:00:00Z', 'earlier'));
+  await doubleCreate(
+    server,
+    db,
+    sms('2024-05-02T08:00:00Z', 'later'),
+    sms('2024-05-01T08:00:00Z', 'earlier'),
+  );
   const visit = (created_at: string, notes: string) => ({
     _id: 'visit-1',
     type: 'visit',
@@ -158,7 +207,12 @@ t.test('immutable and append-only: the earliest-created document stays', async (
     activity: 'training',
     notes,
   });
-  await doubleCreate(server, db, visit('2024-05-01T07:00:00Z', 'first'), visit('2024-05-01T07:30:00Z', 'second'));
+  await doubleCreate(
+    server,
+    db,
+    visit('2024-05-01T07:00:00Z', 'first'),
+    visit('2024-05-01T07:30:00Z', 'second'),
+  );
   t.match(await reconcile(ctx), { resolved: 2, held: 0 });
   const docs = await docsWithConflicts(ctx.nano, db);
   t.match(
@@ -168,7 +222,9 @@ t.test('immutable and append-only: the earliest-created document stays', async (
       ['visit-1', 'first', undefined],
     ],
   );
-  const archived = (await archiveDocs(ctx.nano)).filter((d) => d.db === db && d.kind === 'revision');
+  const archived = (await archiveDocs(ctx.nano)).filter(
+    (d) => d.db === db && d.kind === 'revision',
+  );
   t.same(archived.map((d) => d.doc.text ?? d.doc.notes).sort(), ['later', 'second']);
 });
 
@@ -189,4 +245,20 @@ t.test('two reconcilers racing on one conflict produce one resolution', async (t
   t.notOk(doc?._conflicts);
   t.match(doc, { village: 'Kilosa', name: 'Asha K.' });
   t.equal(doc?._rev.split('-')[0], '3', 'one merged revision was written');
+});
+
+t.test('a database is read a page at a time', async (t) => {
+  const ctx = jobContext(server);
+  const { db, user } = await userDb(ctx.nano);
+  for (const id of ['farmer-p1', 'farmer-p2', 'farmer-p3', 'farmer-p4', 'farmer-p5']) {
+    await offlineConflict(
+      server,
+      db,
+      farmer(id, user),
+      [{ village: 'Kilosa', updated_at: '2024-05-03T10:00:00+03:00' }],
+      [{ name: 'Asha P.', updated_at: '2024-05-03T11:00:00+03:00' }],
+    );
+  }
+  t.match(await reconcile(ctx, { pageSize: 2 }), { resolved: 5, failed_databases: 0 });
+  t.notOk((await docsWithConflicts(ctx.nano, db)).some((d) => d._conflicts));
 });

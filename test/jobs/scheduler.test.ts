@@ -11,7 +11,11 @@ import { adminNano, memoryLog, rules } from './helpers.js';
 const server = await testCouch(t);
 const nano = adminNano(server);
 
-const noop = (name: string, schedule = '* * * * *'): Job => ({ name, schedule, run: async () => ({}) });
+const noop = (name: string, schedule = '* * * * *'): Job => ({
+  name,
+  schedule,
+  run: async () => ({}),
+});
 
 t.test('configuration: enabled jobs and schedules, every mistake named at start-up', async (t) => {
   const jobs = [noop('reconcile'), noop('aggregate', '*/5 * * * *')];
@@ -21,15 +25,22 @@ t.test('configuration: enabled jobs and schedules, every mistake named at start-
     ['reconcile', '* * * * *', true],
     ['aggregate', '*/5 * * * *', true],
   ]);
-  t.same(plan({ NODE_ENV: 'test' }), [
-    ['reconcile', '* * * * *', false],
-    ['aggregate', '*/5 * * * *', false],
-  ], 'tests schedule nothing unless asked');
+  t.same(
+    plan({ NODE_ENV: 'test' }),
+    [
+      ['reconcile', '* * * * *', false],
+      ['aggregate', '*/5 * * * *', false],
+    ],
+    'tests schedule nothing unless asked',
+  );
   t.same(plan({ JOBS_ENABLED: 'aggregate', JOB_AGGREGATE_SCHEDULE: '0 2 * * *' }), [
     ['reconcile', '* * * * *', false],
     ['aggregate', '0 2 * * *', true],
   ]);
-  t.same(plan({ JOBS_ENABLED: 'none' }).map((p) => p[2]), [false, false]);
+  t.same(
+    plan({ JOBS_ENABLED: 'none' }).map((p) => p[2]),
+    [false, false],
+  );
 
   const problems = (env: Record<string, string>, list = jobs) => {
     try {
@@ -47,7 +58,9 @@ t.test('configuration: enabled jobs and schedules, every mistake named at start-
   t.match(problems({ JOB_AGGREGATE_SCHEDULE: '* * * * *' }, [noop('reconcile')]), [
     /JOB_AGGREGATE_SCHEDULE is set, but there is no job aggregate; jobs: reconcile/,
   ]);
-  t.match(problems({}, [noop('reconcile', 'every minute')]), [/the reconcile job's own schedule is not a cron expression/]);
+  t.match(problems({}, [noop('reconcile', 'every minute')]), [
+    /the reconcile job's own schedule is not a cron expression/,
+  ]);
 });
 
 /** Two schedulers on one store, as two Sawa instances, with a job that records each run. */
@@ -104,7 +117,11 @@ t.test('two instances, a job every second: each tick runs once, runs never overl
 });
 
 t.test('a dead holder blocks the job only until its lease expires', async (t) => {
-  const job: Job = { name: 'after-death', schedule: '* * * * * *', run: async () => ({ ok: true }) };
+  const job: Job = {
+    name: 'after-death',
+    schedule: '* * * * * *',
+    run: async () => ({ ok: true }),
+  };
   await ensureJobsDb(nano);
   const dead = await takeLease(nano, job.name, 'dead-instance', { ttlMs: 2000 });
   t.ok(dead.taken);
@@ -122,7 +139,11 @@ t.test('run by hand: the same lease, and not while it is held', async (t) => {
   t.match(await a.run(job.name), { ran: true, ok: true, result: { done: 1 } });
   await ensureJobsDb(nano);
   await takeLease(nano, job.name, b.holder, { ttlMs: 60_000 });
-  t.match(await a.run(job.name), { ran: false, reason: 'held', detail: /instance-1 holds the by-hand lease until/ });
+  t.match(await a.run(job.name), {
+    ran: false,
+    reason: 'held',
+    detail: /instance-1 holds the by-hand lease until/,
+  });
   await t.rejects(a.run('nope'), /no job nope; jobs: by-hand/);
 });
 

@@ -25,10 +25,17 @@ const PASSWORD = 'correct horse battery';
 async function person(name: string, roles: Role[], teams: string[]) {
   await createUser(
     ctx,
-    { name, password: PASSWORD, roles, teams: teams.map((team) => ({ team, mode: 'write' as const })) },
+    {
+      name,
+      password: PASSWORD,
+      roles,
+      teams: teams.map((team) => ({ team, mode: 'write' as const })),
+    },
     { allowReserved: true },
   );
-  const res = await couch(svc.url, 'POST', '/auth/login', { body: { username: name, password: PASSWORD } });
+  const res = await couch(svc.url, 'POST', '/auth/login', {
+    body: { username: name, password: PASSWORD },
+  });
   if (res.status !== 200) throw new Error(`login ${name}: ${res.status}`);
   return { token: res.body.access_token as string, user: user(name, teams, roles) };
 }
@@ -200,8 +207,14 @@ t.test('OpenAPI documents the routes with their schemas', async (t) => {
   for (const r of ['visits', 'farmers', 'payments']) {
     const op = res.body.paths[`/reports/${r}`]?.get;
     t.ok(op, r);
-    t.ok(op.responses['200'].content['application/json'].schema.properties.rows, `${r} rows schema`);
-    t.ok(op.parameters.some((p: { name: string }) => p.name === 'group_by'), `${r} parameters`);
+    t.ok(
+      op.responses['200'].content['application/json'].schema.properties.rows,
+      `${r} rows schema`,
+    );
+    t.ok(
+      op.parameters.some((p: { name: string }) => p.name === 'group_by'),
+      `${r} parameters`,
+    );
     t.ok(op.responses['304'], `${r} 304 documented`);
   }
 });

@@ -28,7 +28,11 @@ export function adminNano(store: TestCouch): Nano.ServerScope {
   return Nano(url.toString());
 }
 
-export const user = (name: string, teams: string[] = [], roles: SawaUser['roles'] = ['agent']): SawaUser => ({
+export const user = (
+  name: string,
+  teams: string[] = [],
+  roles: SawaUser['roles'] = ['agent'],
+): SawaUser => ({
   name,
   roles,
   teams: teams.map((team) => ({ team, mode: 'write' as const })),
@@ -50,7 +54,13 @@ export function farmer(id: string, owner: string, district: string, day = '2024-
   };
 }
 
-export function visit(id: string, owner: string, farmerId: string, day: string, activity: string): Doc {
+export function visit(
+  id: string,
+  owner: string,
+  farmerId: string,
+  day: string,
+  activity: string,
+): Doc {
   return {
     _id: id,
     type: 'visit',
@@ -63,7 +73,13 @@ export function visit(id: string, owner: string, farmerId: string, day: string, 
   };
 }
 
-export function paymentRequest(id: string, owner: string, provider: string, amount: number, day = '2024-05-01'): Doc {
+export function paymentRequest(
+  id: string,
+  owner: string,
+  provider: string,
+  amount: number,
+  day = '2024-05-01',
+): Doc {
   return {
     _id: id,
     type: 'payment_request',
@@ -78,7 +94,13 @@ export function paymentRequest(id: string, owner: string, provider: string, amou
   };
 }
 
-export function paymentStatus(requestId: string, owner: string, provider: string, status: string, at: string): Doc {
+export function paymentStatus(
+  requestId: string,
+  owner: string,
+  provider: string,
+  status: string,
+  at: string,
+): Doc {
   return {
     _id: `${requestId}:status`,
     type: 'payment_status',
@@ -120,7 +142,11 @@ export async function makeWorld(t: Test, store?: TestCouch): Promise<World> {
     },
     async push(u, db, docs) {
       const local = phone();
-      const headers = proxyAuthHeaders({ name: u.name, roles: couchRoles(u), secret: s.proxySecret });
+      const headers = proxyAuthHeaders({
+        name: u.name,
+        roles: couchRoles(u),
+        secret: s.proxySecret,
+      });
       const target = remote(`${s.url}/${db}`, () => headers);
       const known = await target.allDocs({ keys: docs.map((d) => d._id) });
       // A phone that already holds these documents: take their revisions first, as sync would.
@@ -128,7 +154,8 @@ export async function makeWorld(t: Test, store?: TestCouch): Promise<World> {
         const row = known.rows[i] as { value?: { rev: string; deleted?: boolean } };
         return row.value && !row.value.deleted && !d._rev ? { ...d, _rev: row.value.rev } : d;
       });
-      if (withRevs.some((d) => d._rev)) await local.replicate.from(target, { doc_ids: docs.map((d) => d._id) });
+      if (withRevs.some((d) => d._rev))
+        await local.replicate.from(target, { doc_ids: docs.map((d) => d._id) });
       const res = await local.bulkDocs(withRevs as never);
       const failed = res.filter((r) => 'error' in r && r.error);
       if (failed.length) throw new Error(`phone write failed: ${JSON.stringify(failed)}`);

@@ -72,7 +72,9 @@ export function bucketDoc(key: BucketKey, value: BucketValue): Bucket {
 // From server/jobs/aggregate/ (tsx, tap) or dist/server/jobs/aggregate/ (tsc output).
 const VIEW_DIRS = ['./views/', '../../../../server/jobs/aggregate/views/'];
 
-let designDoc: { _id: string; language: 'javascript'; views: Record<string, object> } | undefined;
+let designDoc:
+  | { _id: string; language: 'javascript'; views: Record<string, { map: string; reduce?: string }> }
+  | undefined;
 
 /** `_design/aggregates`, from views/<view>/map.js and reduce.js (one function per file). */
 export function aggregatesDesignDoc() {
@@ -86,7 +88,10 @@ export function aggregatesDesignDoc() {
   const views: Record<string, { map: string; reduce?: string }> = {};
   for (const view of readdirSync(dir).sort()) {
     const hasReduce = existsSync(join(dir, view, 'reduce.js'));
-    views[view] = { map: read(view, 'map.js'), ...(hasReduce && { reduce: read(view, 'reduce.js') }) };
+    views[view] = {
+      map: read(view, 'map.js'),
+      ...(hasReduce && { reduce: read(view, 'reduce.js') }),
+    };
   }
   designDoc = { _id: `_design/${DDOC}`, language: 'javascript', views };
   return designDoc;

@@ -64,7 +64,10 @@ export async function applyBatch(
   const load = async (ids: Iterable<string>) => {
     const missing = [...ids].filter((id) => !loaded.has(id));
     missing.forEach((id) => loaded.add(id));
-    const docs = await fetchDocs<Contribution>(agg, missing.map((id) => contributionId(db, id)));
+    const docs = await fetchDocs<Contribution>(
+      agg,
+      missing.map((id) => contributionId(db, id)),
+    );
     for (const doc of docs.values()) state.set(doc.doc_id, doc);
   };
   const current = (id: string): Facts | null =>
@@ -75,7 +78,8 @@ export async function applyBatch(
   const affected = new Set<string>([...(pending?.docs ?? []), ...changed.keys()]);
   await load(affected);
   for (const [id, facts] of changed) {
-    for (const t of [...targetsOf(state.get(id)?.facts ?? null), ...targetsOf(facts)]) affected.add(t);
+    for (const t of [...targetsOf(state.get(id)?.facts ?? null), ...targetsOf(facts)])
+      affected.add(t);
   }
   const links: LinkMap = new Map();
   const queried = new Set<string>();
@@ -163,7 +167,12 @@ export async function applyBatch(
   }
 
   // 2. The journal, before anything it describes is written.
-  const journal: Pending = { kind: 'pending', db, docs: [...affected].sort(), buckets: [...touched.values()] };
+  const journal: Pending = {
+    kind: 'pending',
+    db,
+    docs: [...affected].sort(),
+    buckets: [...touched.values()],
+  };
   const [saved] = await bulkWrite(agg, [
     { ...journal, _id: pendingId(db), ...(pending && { _rev: pending._rev }) },
   ]);

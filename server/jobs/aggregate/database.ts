@@ -2,6 +2,7 @@ import type Nano from 'nano';
 import { readCheckpoint, writeCheckpoint } from '../changed-dbs.js';
 import { applyBatch, type BatchDeps } from './batch.js';
 import { readChanges } from './couch-io.js';
+import { sweepPurged } from './purged.js';
 import { factsOf, type Facts } from './rollups.js';
 
 export const JOB_NAME = 'aggregate';
@@ -23,7 +24,12 @@ export interface DatabaseStats {
  * a time from its checkpoint; each page's checkpoint is written only once its buckets are.
  */
 export async function aggregateDatabase(deps: DatabaseDeps, db: string): Promise<DatabaseStats> {
-  const stats: DatabaseStats = { changes: 0, contributions: 0, buckets: 0 };
+  const swept = await sweepPurged(deps, db);
+  const stats: DatabaseStats = {
+    changes: swept.purged,
+    contributions: swept.contributions,
+    buckets: swept.buckets,
+  };
   let since = await readCheckpoint(deps.nano, JOB_NAME, db);
   for (;;) {
     const page = await readChanges(deps.nano, db, since, deps.batchSize);
@@ -49,7 +55,11 @@ export async function aggregateDatabase(deps: DatabaseDeps, db: string): Promise
  * Takes a deleted database's documents out of every bucket (as if each were deleted) and
  * resets its checkpoint, so a database created later under the same name starts afresh.
  */
-export async function dropDatabase(deps: DatabaseDeps, db: string, docIds: string[]): Promise<DatabaseStats> {
+export async function dropDatabase(
+  deps: DatabaseDeps,
+  db: string,
+  docIds: string[],
+): Promise<DatabaseStats> {
   const changed = new Map<string, Facts | null>(docIds.map((id) => [id, null]));
   const done = await applyBatch(deps, db, changed, () =>
     writeCheckpoint(deps.nano, JOB_NAME, db, '0'),

@@ -15,7 +15,8 @@ export type AggregateJobOptions = Pick<AggregateOptions, 'afterContributions'>;
 export function createAggregateJob(opts: AggregateJobOptions = {}): Job {
   return {
     name: JOB_NAME,
-    schedule: '0 * * * * *',
+    // Each minute, half a minute after the reconciler, so the two do not read CouchDB at once.
+    schedule: '30 * * * * *',
     run: (ctx: JobContext) =>
       aggregate({
         nano: ctx.nano,

@@ -77,7 +77,9 @@ export async function aggregate(opts: AggregateOptions): Promise<AggregateResult
   };
   await Promise.all(Array.from({ length: Math.max(1, opts.concurrency) }, worker));
   if (errors.length) {
-    throw new Error(`aggregation failed for ${errors.length} database(s); first: ${String(errors[0])}`);
+    throw new Error(
+      `aggregation failed for ${errors.length} database(s); first: ${String(errors[0])}`,
+    );
   }
   if (opts.signal?.aborted) return result;
   await writeCheckpoint(nano, JOB_NAME, '_db_updates', next);
@@ -91,7 +93,9 @@ export async function aggregate(opts: AggregateOptions): Promise<AggregateResult
 
 /** Databases the aggregates still count that no longer exist (a deleted user, say). */
 async function dropVanished(deps: DatabaseDeps, nano: Nano.ServerScope) {
-  const scopes = (await deps.agg.view(DDOC, 'scopes', { group: true })).rows.map((r) => r.key as string);
+  const scopes = (await deps.agg.view(DDOC, 'scopes', { group: true })).rows.map(
+    (r) => r.key as string,
+  );
   if (scopes.length === 0) return [];
   const live = new Set((await nano.db.list()) as string[]);
   const out = [];

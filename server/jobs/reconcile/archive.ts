@@ -15,11 +15,15 @@ import { replaced, type Plan } from './decide.js';
  */
 export const ARCHIVE_DB = 'sawa-conflicts-archive';
 
-export const archivedRevisionId = (db: string, docId: string, rev: string) => `rev:${db}:${docId}:${rev}`;
+export const archivedRevisionId = (db: string, docId: string, rev: string) =>
+  `rev:${db}:${docId}:${rev}`;
 
 /** One per set of leaves: the same conflict decided twice is the same record. */
 export function resolutionId(db: string, docId: string, leaves: readonly Leaf[]): string {
-  const revs = leaves.map((l) => l.rev).sort().join('\n');
+  const revs = leaves
+    .map((l) => l.rev)
+    .sort()
+    .join('\n');
   return `resolution:${db}:${docId}:${createHash('sha256').update(revs).digest('hex').slice(0, 16)}`;
 }
 
@@ -147,7 +151,9 @@ export async function archive(
   const failed = res.filter((r) => r.error && r.error !== 'conflict');
   if (failed.length) {
     const f = failed[0] as { id: string; error?: string; reason?: string };
-    throw new Error(`archiving ${target.db}/${target.docId} failed: ${f.error} ${f.reason ?? ''} (${f.id})`);
+    throw new Error(
+      `archiving ${target.db}/${target.docId} failed: ${f.error} ${f.reason ?? ''} (${f.id})`,
+    );
   }
   return record;
 }
@@ -161,7 +167,8 @@ export async function finishResolution(
 ): Promise<void> {
   const { _id, ...planned } = record;
   await upsert<Resolution>(nano.use(ARCHIVE_DB), _id, (cur) => {
-    if (cur && cur.status === outcome.status && cur.written_rev === outcome.written_rev) return false;
+    if (cur && cur.status === outcome.status && cur.written_rev === outcome.written_rev)
+      return false;
     const decided_at = cur?.decided_at ?? planned.decided_at;
     return { ...planned, ...outcome, decided_at, finished_at: now.toISOString() };
   });
@@ -179,7 +186,10 @@ async function attachmentsOf(
 ): Promise<Pick<ArchivedRevision, '_attachments'>> {
   if (!leaf.body._attachments) return {};
   const full = await fetchRevision(nano, target.db, target.docId, leaf.rev, { attachments: true });
-  const atts = (full?._attachments ?? {}) as Record<string, { content_type: string; data?: string }>;
+  const atts = (full?._attachments ?? {}) as Record<
+    string,
+    { content_type: string; data?: string }
+  >;
   const out: Record<string, { content_type: string; data: string }> = {};
   for (const [name, a] of Object.entries(atts)) {
     if (typeof a.data === 'string') out[name] = { content_type: a.content_type, data: a.data };

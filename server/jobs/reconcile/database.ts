@@ -8,6 +8,8 @@ export const JOB = 'reconcile';
 interface ChangesPage {
   results: Array<{ id: string; deleted?: boolean; changes: Array<{ rev: string }> }>;
   last_seq: string | number;
+  /** Changes left after this page (CouchDB 2+; a cluster's page can be short before the end). */
+  pending?: number;
 }
 
 /**
@@ -33,7 +35,9 @@ export async function reconcileDatabase(
     const next = String(page.last_seq);
     if (next !== since) await writeCheckpoint(s.nano, JOB, s.db, next);
     since = next;
-    if (page.results.length < opts.pageSize) return 'done';
+    const done =
+      page.pending !== undefined ? page.pending === 0 : page.results.length < opts.pageSize;
+    if (done) return 'done';
     if (opts.signal.aborted) return 'stopped';
   }
 }

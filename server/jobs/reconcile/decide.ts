@@ -24,7 +24,8 @@ export interface Plan {
 }
 
 /** Revisions that `plan` replaces: the losers, and `keep` too when a merge is written over it. */
-export const replaced = (plan: Plan): Leaf[] => (plan.merged ? [plan.keep, ...plan.losers] : plan.losers);
+export const replaced = (plan: Plan): Leaf[] =>
+  plan.merged ? [plan.keep, ...plan.losers] : plan.losers;
 
 export function plan(
   how: TypeStrategy,
@@ -34,12 +35,20 @@ export function plan(
   switch (how.strategy) {
     case 'last-write-wins': {
       const [keep, ...losers] = byTime(live, how.field, 'newest');
-      return { keep: keep as Leaf, losers, reason: `kept the newest ${how.field} (${stamp(keep, how.field)})` };
+      return {
+        keep: keep as Leaf,
+        losers,
+        reason: `kept the newest ${how.field} (${stamp(keep, how.field)})`,
+      };
     }
     case 'immutable':
     case 'append-only': {
       const [keep, ...losers] = byTime(live, how.field, 'earliest');
-      return { keep: keep as Leaf, losers, reason: `kept the earliest ${how.field} (${stamp(keep, how.field)})` };
+      return {
+        keep: keep as Leaf,
+        losers,
+        reason: `kept the earliest ${how.field} (${stamp(keep, how.field)})`,
+      };
     }
     case 'field-merge':
       return fieldMerge(how, live, ancestor ?? null);
@@ -66,7 +75,14 @@ function fieldMerge(
     (fields.length ? `; newest ${how.field} took ${fields.join(', ')}` : '');
   const unchanged = isDeepStrictEqual(body, own(keep.body));
   const merged = unchanged ? undefined : withCouchFields(body, keep);
-  return { keep, merged, losers, ancestor: ancestor?.body ? ancestor.rev : null, contested, reason };
+  return {
+    keep,
+    merged,
+    losers,
+    ancestor: ancestor?.body ? ancestor.rev : null,
+    contested,
+    reason,
+  };
 }
 
 /** The merged fields as a revision of `keep`: its id, and its attachments (not merged). */
@@ -77,14 +93,24 @@ function withCouchFields(body: Body, keep: Leaf): Body {
     Object.fromEntries(
       Object.entries(atts).map(([name, a]) => [
         name,
-        { content_type: a.content_type, digest: a.digest, length: a.length, revpos: a.revpos, stub: true },
+        {
+          content_type: a.content_type,
+          digest: a.digest,
+          length: a.length,
+          revpos: a.revpos,
+          stub: true,
+        },
       ]),
     );
   return { _id: keep.body._id, ...body, ...(stubs && { _attachments: stubs }) };
 }
 
 /** Leaves ranked by a date-time field; unreadable dates rank as oldest, ties in CouchDB's order. */
-export function byTime(leaves: readonly Leaf[], field: string, first: 'newest' | 'earliest'): Leaf[] {
+export function byTime(
+  leaves: readonly Leaf[],
+  field: string,
+  first: 'newest' | 'earliest',
+): Leaf[] {
   const time = (l: Leaf) => {
     const t = Date.parse(String(l.body[field] ?? ''));
     return Number.isNaN(t) ? (first === 'newest' ? -Infinity : Infinity) : t;

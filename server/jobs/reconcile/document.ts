@@ -74,28 +74,45 @@ export async function reconcileDocument(s: DbScope, id: string): Promise<DocOutc
   const record = await archive(s.nano, target, live, plan, s.now());
   await s.hooks.afterArchive?.({ db: s.db, id });
 
-  const finish = (status: 'resolved' | 'superseded' | 'rejected', extra: object = {}) =>
-    finishResolution(s.nano, record, { status, ...extra }, s.now());
   const written = plan.merged ? await write(s, [{ ...plan.merged, _rev: plan.keep.rev }]) : [];
   const writtenRev = written[0]?.rev;
   const deletes = written.every((r) => r.ok) ? await write(s, tombstones(id, plan)) : [];
   const results = [...written, ...deletes];
+  const finish = (status: 'resolved' | 'superseded' | 'rejected', refused?: string) =>
+    finishResolution(
+      s.nano,
+      record,
+      {
+        status,
+        ...(writtenRev ? { written_rev: writtenRev } : {}),
+        ...(refused ? { refused } : {}),
+      },
+      s.now(),
+    );
 
   const refused = results.find((r) => r.error && r.error !== 'conflict');
   if (refused) {
-    const why = `CouchDB refused the ${plan.merged && !writtenRev ? 'merged document' : 'deletion'}: ${refused.reason ?? refused.error}`;
-    await finish('rejected', { refused: why, ...(writtenRev && { written_rev: writtenRev }) });
+    const what = plan.merged && !writtenRev ? 'merged document' : 'deletion';
+    const why = `CouchDB refused the ${what}: ${refused.reason ?? refused.error}`;
+    await finish('rejected', why);
     return hold(why);
   }
   if (results.some((r) => r.error === 'conflict')) {
-    // A phone's edit reached a leaf after we read it: the next run decides again, with it.
-    await finish('superseded', writtenRev ? { written_rev: writtenRev } : {});
-    s.log.info({ db: s.db, doc: id }, 'conflict changed while being resolved; the next run takes it up');
+    // A phone's edit (or another reconciler) reached a leaf after we read it: its change is
+    // later in _changes, so the next run decides again with it.
+    await finish('superseded');
+    s.log.info(
+      { db: s.db, doc: id },
+      'conflict changed while being resolved; the next run takes it up',
+    );
     return 'superseded';
   }
-  await finish('resolved', writtenRev ? { written_rev: writtenRev } : {});
+  await finish('resolved');
   if (await s.isHeld(id)) await releaseHeld(s.nano, s.db, id);
-  s.log.debug({ db: s.db, doc: id, strategy: how.strategy, reason: plan.reason }, 'conflict resolved');
+  s.log.debug(
+    { db: s.db, doc: id, strategy: how.strategy, reason: plan.reason },
+    'conflict resolved',
+  );
   return 'resolved';
 }
 

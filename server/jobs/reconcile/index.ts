@@ -13,7 +13,13 @@ import {
 import type { Job, JobContext, JobResult } from '../types.js';
 import { ensureArchiveDb } from './archive.js';
 import { JOB, reconcileDatabase } from './database.js';
-import { heldIndex, reconcileDocument, type DbScope, type DocOutcome, type ReconcileHooks } from './document.js';
+import {
+  heldIndex,
+  reconcileDocument,
+  type DbScope,
+  type DocOutcome,
+  type ReconcileHooks,
+} from './document.js';
 
 /**
  * The conflict reconciler: in every user and team database that changed since the last run
@@ -37,7 +43,10 @@ export function createReconcileJob(opts: ReconcileOptions = {}): Job {
 
 export const reconcileJob = createReconcileJob();
 
-export async function reconcile(ctx: JobContext, options: ReconcileOptions = {}): Promise<JobResult> {
+export async function reconcile(
+  ctx: JobContext,
+  options: ReconcileOptions = {},
+): Promise<JobResult> {
   const { nano, rules, log, signal } = ctx;
   const opts = { ...DEFAULTS, ...options };
   await ensureJobsDb(nano);

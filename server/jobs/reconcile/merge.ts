@@ -41,12 +41,20 @@ export function own(body: Body): Body {
 
 type Value = { rev: string; value: unknown };
 
-function mergeValue(path: string, ancestor: unknown, values: Value[], contested: Record<string, string>): unknown {
+function mergeValue(
+  path: string,
+  ancestor: unknown,
+  values: Value[],
+  contested: Record<string, string>,
+): unknown {
   const changed = values.filter((v) => !isDeepStrictEqual(v.value, ancestor));
   const newest = changed[0];
   if (!newest) return ancestor;
   if (changed.every((v) => isDeepStrictEqual(v.value, newest.value))) return newest.value;
-  if ((ancestor === undefined || isPlainObject(ancestor)) && changed.every((v) => isPlainObject(v.value))) {
+  if (
+    (ancestor === undefined || isPlainObject(ancestor)) &&
+    changed.every((v) => isPlainObject(v.value))
+  ) {
     return mergeObjects(path, ancestor as Body | undefined, values, contested);
   }
   contested[path] = newest.rev;
@@ -62,7 +70,8 @@ function mergeObjects(
   // Keys in the order the newest branch has them, then any others: every instance builds the
   // same document, so racing reconcilers write the same bytes.
   const keys = new Set<string>();
-  for (const v of values) if (isPlainObject(v.value)) for (const k of Object.keys(v.value)) keys.add(k);
+  for (const v of values)
+    if (isPlainObject(v.value)) for (const k of Object.keys(v.value)) keys.add(k);
   for (const k of Object.keys(ancestor ?? {})) keys.add(k);
   const out: Body = {};
   for (const key of keys) {

@@ -71,6 +71,8 @@ export function statusFor(error: string): number {
       return 412;
     case 'bad_request':
     case 'illegal_docid':
+    case 'invalid_design_doc':
+    case 'compilation_error':
     case 'doc_validation':
       return 400;
     default:

@@ -30,7 +30,9 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
     ok: true,
     userCtx: req.userCtx,
     info: {
-      authentication_handlers: ['proxy', 'cookie', 'default'],
+      authentication_handlers: app.store.opts.proxyAuth
+        ? ['proxy', 'cookie', 'default']
+        : ['cookie', 'default'],
       ...(req.authMethod !== 'none' ? { authenticated: req.authMethod } : {}),
       authentication_db: '_users',
     },

@@ -7,7 +7,7 @@ export default function (doc) {
       scope: doc.scope,
       dims: doc.dims,
       count: doc.count,
-      amount: doc.amount
+      amount: doc.amount,
     });
   }
 }

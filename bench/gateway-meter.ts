@@ -1,0 +1,45 @@
+import { Agent } from 'node:http';
+import type { Socket } from 'node:net';
+import PouchDB from 'pouchdb';
+
+/**
+ * A phone's connection to a server, metered at the socket: every byte the phone sends and
+ * receives (request lines, headers, bodies as sent, chunk framing) and every round trip.
+ */
+export class Meter {
+  private readonly sockets: Socket[] = [];
+  private readonly agent: Agent;
+  requests = 0;
+
+  constructor() {
+    const sockets = this.sockets;
+    this.agent = new (class extends Agent {
+      override createConnection(...args: Parameters<Agent['createConnection']>) {
+        const socket = super.createConnection(...args) as Socket;
+        sockets.push(socket);
+        return socket;
+      }
+    })({ keepAlive: true, maxSockets: 8 });
+  }
+
+  get bytes(): number {
+    return this.sockets.reduce((sum, s) => sum + s.bytesRead + s.bytesWritten, 0);
+  }
+
+  /** A remote database as a stock PouchDB whose requests carry `headers()` and go through the meter. */
+  db(url: string, headers: () => Record<string, string>) {
+    return new PouchDB(url, {
+      skip_setup: true,
+      fetch: (u: string | Request, o: RequestInit = {}) => {
+        this.requests++;
+        const h = new Headers(o.headers);
+        for (const [k, v] of Object.entries(headers())) h.set(k, v);
+        return PouchDB.fetch(u, { ...o, headers: h, agent: this.agent } as RequestInit);
+      },
+    });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}
