@@ -1,6 +1,10 @@
 import { Agent } from 'node:http';
 import type { Socket } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import PouchDB from 'pouchdb';
+
+/** Bodies a lean client gzips before sending: below this gzip saves too little. */
+const GZIP_BODIES_FROM = 1024;
 
 /**
  * A phone's connection to a server, metered at the socket: every byte the phone sends and
@@ -26,15 +30,23 @@ export class Meter {
     return this.sockets.reduce((sum, s) => sum + s.bytesRead + s.bytesWritten, 0);
   }
 
-  /** A remote database as a stock PouchDB whose requests carry `headers()` and go through the meter. */
-  db(url: string, headers: () => Record<string, string>) {
+  /**
+   * A remote database as a stock PouchDB whose requests carry `headers` and go through the
+   * meter. `gzipBodies`: the lean client's fetch wrapper, which gzips what it sends.
+   */
+  db(url: string, headers: Record<string, string>, gzipBodies = false) {
     return new PouchDB(url, {
       skip_setup: true,
       fetch: (u: string | Request, o: RequestInit = {}) => {
         this.requests++;
         const h = new Headers(o.headers);
-        for (const [k, v] of Object.entries(headers())) h.set(k, v);
-        return PouchDB.fetch(u, { ...o, headers: h, agent: this.agent } as RequestInit);
+        for (const [k, v] of Object.entries(headers)) h.set(k, v);
+        let body = o.body;
+        if (gzipBodies && typeof body === 'string' && body.length >= GZIP_BODIES_FROM) {
+          body = gzipSync(body);
+          h.set('content-encoding', 'gzip');
+        }
+        return PouchDB.fetch(u, { ...o, body, headers: h, agent: this.agent } as RequestInit);
       },
     });
   }

@@ -1,16 +1,83 @@
 import { createHash } from 'node:crypto';
 
 /**
- * Field records as phones make them, for the gateway benchmark: ids are random UUIDs (what
- * PouchDB's post() and most mobile apps generate), so they cost what real ids cost on the
- * wire; the content follows the reference sync rules (farmer, visit). Seeded, so every run
- * syncs the same bytes.
+ * Field records as phones make them, for the gateway benchmark; the content follows the
+ * reference sync rules (farmer, visit). Two kinds of ids: random UUIDs (`uuid`, what
+ * PouchDB's post() generates: 16 bytes of entropy no compressor can remove, paid three
+ * times per document by the replication protocol) and time-ordered ones (`ordered`, the
+ * creation time in base 36 and a counter, what we recommend phones use). Seeded, so every
+ * run syncs the same bytes.
  */
+export type IdStyle = 'uuid' | 'ordered';
 
-const FIRST = ['Asha', 'Baraka', 'Chausiku', 'Dalila', 'Elia', 'Faraji', 'Grace', 'Halima', 'Idd', 'Jabiri', 'Khadija', 'Lulu', 'Mussa', 'Neema', 'Omari', 'Pendo', 'Rehema', 'Saidi', 'Tumaini', 'Upendo', 'Winfrida', 'Yusufu', 'Zawadi'];
-const LAST = ['Mwakalinga', 'Kimaro', 'Massawe', 'Mushi', 'Nyerere', 'Komba', 'Mollel', 'Swai', 'Lyimo', 'Mbwambo', 'Shayo', 'Kitwana', 'Mrema', 'Temba'];
-const VILLAGES = ['Mvomero', 'Dakawa', 'Mtibwa', 'Turiani', 'Melela', 'Kilosa', 'Gairo', 'Ifakara', 'Mang\'ula', 'Kidatu', 'Malinyi', 'Mlimba', 'Ulanga', 'Mahenge', 'Kisaki', 'Mikese'];
-const DISTRICTS = ['Mvomero', 'Kilosa', 'Gairo', 'Kilombero', 'Ulanga', 'Morogoro Rural', 'Malinyi'];
+const FIRST = [
+  'Asha',
+  'Baraka',
+  'Chausiku',
+  'Dalila',
+  'Elia',
+  'Faraji',
+  'Grace',
+  'Halima',
+  'Idd',
+  'Jabiri',
+  'Khadija',
+  'Lulu',
+  'Mussa',
+  'Neema',
+  'Omari',
+  'Pendo',
+  'Rehema',
+  'Saidi',
+  'Tumaini',
+  'Upendo',
+  'Winfrida',
+  'Yusufu',
+  'Zawadi',
+];
+const LAST = [
+  'Mwakalinga',
+  'Kimaro',
+  'Massawe',
+  'Mushi',
+  'Nyerere',
+  'Komba',
+  'Mollel',
+  'Swai',
+  'Lyimo',
+  'Mbwambo',
+  'Shayo',
+  'Kitwana',
+  'Mrema',
+  'Temba',
+];
+const VILLAGES = [
+  'Mvomero',
+  'Dakawa',
+  'Mtibwa',
+  'Turiani',
+  'Melela',
+  'Kilosa',
+  'Gairo',
+  'Ifakara',
+  "Mang'ula",
+  'Kidatu',
+  'Malinyi',
+  'Mlimba',
+  'Ulanga',
+  'Mahenge',
+  'Kisaki',
+  'Mikese',
+];
+const DISTRICTS = [
+  'Mvomero',
+  'Kilosa',
+  'Gairo',
+  'Kilombero',
+  'Ulanga',
+  'Morogoro Rural',
+  'Malinyi',
+];
 const ACTIVITIES = ['training', 'input-distribution', 'follow-up', 'survey'];
 const NOTES = [
   'Alishauriwa kupanda mbegu bora na kutumia mbolea kwa wakati.',
@@ -33,10 +100,18 @@ function prng(seed: number) {
   };
 }
 
-export function fieldRecords(n: number, owner: string, seed = 42): Record<string, unknown>[] {
+export function fieldRecords(
+  n: number,
+  owner: string,
+  ids: IdStyle = 'uuid',
+  seed = 42,
+): Record<string, unknown>[] {
   const rnd = prng(seed);
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(rnd() * xs.length)] as T;
-  const uuid = (i: number) => createHash('md5').update(`${seed}:${i}`).digest('hex');
+  const idOf = (i: number, at: Date) =>
+    ids === 'uuid'
+      ? createHash('md5').update(`${seed}:${i}`).digest('hex')
+      : `${at.getTime().toString(36)}-${(i % 1296).toString(36).padStart(2, '0')}`;
   const farmers: string[] = [];
   const out: Record<string, unknown>[] = [];
   const start = Date.UTC(2025, 0, 6, 6);
@@ -45,7 +120,7 @@ export function fieldRecords(n: number, owner: string, seed = 42): Record<string
     const at = new Date(start + i * 7 * 60_000 + Math.floor(rnd() * 300_000));
     const when = at.toISOString().replace(/\.\d+Z$/, '+00:00');
     if (farmers.length === 0 || rnd() < 0.35) {
-      const id = `farmer-${uuid(i)}`;
+      const id = `farmer-${idOf(i, at)}`;
       farmers.push(id);
       out.push({
         _id: id,
@@ -62,7 +137,7 @@ export function fieldRecords(n: number, owner: string, seed = 42): Record<string
       });
     } else {
       const visit: Record<string, unknown> = {
-        _id: `visit-${uuid(i)}`,
+        _id: `visit-${idOf(i, at)}`,
         type: 'visit',
         owner,
         created_at: when,
@@ -70,7 +145,10 @@ export function fieldRecords(n: number, owner: string, seed = 42): Record<string
         farmer_id: pick(farmers),
         visited_at: when,
         activity: pick(ACTIVITIES),
-        location: { lat: -6.1 - Math.round(rnd() * 3e5) / 1e5, lon: 36.5 + Math.round(rnd() * 3e5) / 1e5 },
+        location: {
+          lat: -6.1 - Math.round(rnd() * 3e5) / 1e5,
+          lon: 36.5 + Math.round(rnd() * 3e5) / 1e5,
+        },
       };
       if (rnd() < 0.4) visit.notes = pick(NOTES);
       out.push(visit);

@@ -37,7 +37,10 @@ function start(file: string, env: Record<string, string>): ChildProcess {
 
 async function waitFor(url: string, child: ChildProcess): Promise<void> {
   for (let i = 0; i < 400; i++) {
-    const ok = await fetch(url).then((r) => r.ok, () => false);
+    const ok = await fetch(url).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) return;
     if (child.exitCode !== null) throw new Error(`${url}: process exited with ${child.exitCode}`);
     await new Promise((r) => setTimeout(r, 50));

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import PouchDB, { type Database } from 'pouchdb';
 import MemoryAdapter from 'pouchdb-adapter-memory';
 import { proxyAuthHeaders } from '../server/couch/proxy-auth.js';
-import { fieldRecords } from './gateway-records.js';
+import { fieldRecords, type IdStyle } from './gateway-records.js';
 import { Meter } from './gateway-meter.js';
 import { startStack } from './gateway-stack.js';
 
@@ -12,14 +12,23 @@ PouchDB.plugin(MemoryAdapter);
 
 /**
  * The sync gateway under a field agent's first sync: 10,000 farmer and visit records pulled
- * to a fresh phone, then an incremental sync with nothing new, through the gateway (gzip,
- * as a stock PouchDB on Node asks, and brotli, as a phone that asks for it gets) and
- * directly against the store as the same user (proxy authentication, no compression). The
- * store and the service run in their own processes; the phone is a stock PouchDB here.
+ * to a fresh phone, then an incremental sync with nothing new. Four ways in:
+ *   - direct: a stock PouchDB against the store as the same user (proxy authentication),
+ *     no compression, default batches of 100: the baseline for `gateway`;
+ *   - gateway: the same PouchDB through the gateway with DESIGN.md's fetch wrapper (Bearer
+ *     only; node-fetch asks for gzip);
+ *   - direct 500: as direct with `batch_size: 500`, the baseline for `gateway lean`;
+ *   - gateway lean: the client we recommend in docs/gateway.md: batches of 500, asks for
+ *     brotli, gzips request bodies (PouchDB's `_bulk_get` requests list every id and rev).
+ * Two record sets: random UUID ids and time-ordered ids (see gateway-records.ts). The store
+ * and the service run in their own processes; the phone is this process.
  */
 
+export type Path = 'direct' | 'gateway' | 'direct 500' | 'gateway lean';
+
 export interface SyncFigure {
-  path: 'direct' | 'gateway gzip' | 'gateway br';
+  ids: IdStyle;
+  path: Path;
   sync: 'first' | 'incremental';
   docs: number;
   ms: number;
@@ -27,72 +36,70 @@ export interface SyncFigure {
   /** Bytes on the wire, both ways, headers included, counted at the phone's sockets. */
   wireBytes: number;
   bytesPerDoc: number;
-  /** wireBytes over the raw JSON of the records synced. */
+  /** wireBytes over the raw JSON of the records synced (first sync). */
   shareOfRaw: number;
   roundTrips: number;
 }
 
 export interface GatewayBench {
   records: number;
-  /** JSON of the records as the phone stores them (`_id`, `_rev` and fields). */
-  rawJsonBytes: number;
+  /** JSON of the records as the phone stores them (`_id`, `_rev` and fields), per id style. */
+  rawJsonBytes: Record<IdStyle, number>;
   figures: SyncFigure[];
-  targets: { firstSyncShare: number; timeRatio: number; incrementalBytes: number };
 }
 
-const USER = 'agent-bench';
 const SEED_BATCH = 1000;
+const ID_STYLES: IdStyle[] = ['uuid', 'ordered'];
 
 export async function run(opts: { records?: number } = {}): Promise<GatewayBench> {
   const n = opts.records ?? 10_000;
   const dir = await mkdtemp(join(tmpdir(), 'sawa-bench-gateway-'));
-  // The rate limit is the gateway's, but a first sync of 10,000 records at full LAN speed is
-  // not what it is tuned for; lifted so the figure is the proxy's cost.
-  const stack = await startStack(dir, { SYNC_RATE_LIMIT_PER_MIN: '100000' });
+  // The rate limit is the gateway's, but a first sync of 10,000 records at LAN speed is not
+  // what it is tuned for; lifted so the figure is the proxy's cost.
+  const stack = await startStack(dir, { SYNC_RATE_LIMIT_PER_MIN: '1000000' });
+  const figures: SyncFigure[] = [];
+  const rawJsonBytes = {} as Record<IdStyle, number>;
   try {
-    const signup = await fetch(`${stack.service}/auth/signup`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: USER, password: 'bench-password-123' }),
-    });
-    if (signup.status !== 201) throw new Error(`signup: ${signup.status} ${await signup.text()}`);
-    const auth = (await signup.json()) as { access_token: string; dbs: { user: string } };
-    const db = auth.dbs.user;
-    await seed(stack.store, stack.adminAuth, db, fieldRecords(n, USER));
-
-    const bearer = { authorization: `Bearer ${auth.access_token}` };
-    const asUser = proxyAuthHeaders({ name: USER, roles: ['agent'], secret: stack.proxySecret });
-    const paths: { path: SyncFigure['path']; url: string; headers: Record<string, string> }[] = [
-      { path: 'direct', url: `${stack.store}/${db}`, headers: asUser },
-      { path: 'gateway gzip', url: `${stack.service}/sync/${db}`, headers: bearer },
-      { path: 'gateway br', url: `${stack.service}/sync/${db}`, headers: { ...bearer, 'accept-encoding': 'br, gzip' } },
-    ];
-
-    // Warm the store's caches once so neither path pays for a cold LevelDB.
-    await syncTwice(paths[0]!.url, paths[0]!.headers);
-    const figures: SyncFigure[] = [];
-    let rawJsonBytes = 0;
-    for (const p of paths) {
-      const { first, incremental, phone } = await syncTwice(p.url, p.headers);
-      if (!rawJsonBytes) rawJsonBytes = await rawJson(phone);
-      figures.push(figure(p.path, 'first', first, rawJsonBytes), figure(p.path, 'incremental', incremental, rawJsonBytes));
+    for (const ids of ID_STYLES) {
+      const user = `agent-${ids}`;
+      const auth = await signup(stack.service, user);
+      await seed(stack.store, stack.adminAuth, auth.db, fieldRecords(n, user, ids));
+      const bearer = { authorization: `Bearer ${auth.token}` };
+      const asUser = proxyAuthHeaders({ name: user, roles: ['agent'], secret: stack.proxySecret });
+      const direct = `${stack.store}/${auth.db}`;
+      const gateway = `${stack.service}/sync/${auth.db}`;
+      const lean = { ...bearer, 'accept-encoding': 'br, gzip' };
+      const ways: Way[] = [
+        { path: 'direct', url: direct, headers: asUser, gzip: false, batch: 100 },
+        { path: 'gateway', url: gateway, headers: bearer, gzip: false, batch: 100 },
+        { path: 'direct 500', url: direct, headers: asUser, gzip: false, batch: 500 },
+        { path: 'gateway lean', url: gateway, headers: lean, gzip: true, batch: 500 },
+      ];
+      // Warm the store's caches once so no path pays for a cold LevelDB.
+      await syncTwice(ways[0] as Way);
+      for (const w of ways) {
+        const { first, incremental, phone } = await syncTwice(w);
+        rawJsonBytes[ids] ??= await rawJson(phone);
+        figures.push(
+          figure(ids, w.path, 'first', first, rawJsonBytes[ids]),
+          figure(ids, w.path, 'incremental', incremental, rawJsonBytes[ids]),
+        );
+      }
     }
-    const by = (path: SyncFigure['path'], sync: SyncFigure['sync']) =>
-      figures.find((f) => f.path === path && f.sync === sync) as SyncFigure;
-    return {
-      records: n,
-      rawJsonBytes,
-      figures,
-      targets: {
-        firstSyncShare: by('gateway gzip', 'first').shareOfRaw,
-        timeRatio: by('gateway gzip', 'first').ms / by('direct', 'first').ms,
-        incrementalBytes: by('gateway gzip', 'incremental').wireBytes,
-      },
-    };
+    return { records: n, rawJsonBytes, figures };
   } finally {
     await stack.stop();
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+interface Way {
+  path: Path;
+  url: string;
+  headers: Record<string, string>;
+  /** gzip request bodies */
+  gzip: boolean;
+  batch: number;
 }
 
 interface Measured {
@@ -102,17 +109,21 @@ interface Measured {
   requests: number;
 }
 
-/** A fresh phone's first pull, then a pull with nothing new, each on a fresh connection. */
-async function syncTwice(url: string, headers: Record<string, string>) {
-  const phone = new PouchDB(`bench-phone-${Math.random().toString(36).slice(2)}`, { adapter: 'memory' });
+/** A fresh phone's first pull, then a pull with nothing new, each on fresh connections. */
+async function syncTwice(w: Way) {
+  const phone = new PouchDB(`bench-phone-${Math.random().toString(36).slice(2)}`, {
+    adapter: 'memory',
+  });
   const once = async (): Promise<Measured> => {
     const meter = new Meter();
-    const remote = meter.db(url, () => headers);
     const t0 = performance.now();
-    const result = await phone.replicate.from(remote);
+    const result = await phone.replicate.from(meter.db(w.url, w.headers, w.gzip), {
+      batch_size: w.batch,
+    });
     const ms = performance.now() - t0;
     meter.close();
-    if (!result.ok || result.doc_write_failures) throw new Error(`sync failed: ${JSON.stringify(result.errors)}`);
+    if (!result.ok || result.doc_write_failures)
+      throw new Error(`sync failed: ${JSON.stringify(result.errors)}`);
     return { docs: result.docs_written, ms, bytes: meter.bytes, requests: meter.requests };
   };
   const first = await once();
@@ -120,8 +131,15 @@ async function syncTwice(url: string, headers: Record<string, string>) {
   return { first, incremental, phone };
 }
 
-function figure(path: SyncFigure['path'], sync: SyncFigure['sync'], m: Measured, raw: number): SyncFigure {
+function figure(
+  ids: IdStyle,
+  path: Path,
+  sync: SyncFigure['sync'],
+  m: Measured,
+  raw: number,
+): SyncFigure {
   return {
+    ids,
     path,
     sync,
     docs: m.docs,
@@ -134,6 +152,17 @@ function figure(path: SyncFigure['path'], sync: SyncFigure['sync'], m: Measured,
   };
 }
 
+async function signup(service: string, username: string): Promise<{ token: string; db: string }> {
+  const res = await fetch(`${service}/auth/signup`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password: 'bench-password-123' }),
+  });
+  if (res.status !== 201) throw new Error(`signup: ${res.status} ${await res.text()}`);
+  const body = (await res.json()) as { access_token: string; dbs: { user: string } };
+  return { token: body.access_token, db: body.dbs.user };
+}
+
 async function seed(store: string, adminAuth: string, db: string, docs: Record<string, unknown>[]) {
   for (let i = 0; i < docs.length; i += SEED_BATCH) {
     const res = await fetch(`${store}/${db}/_bulk_docs`, {
@@ -143,7 +172,8 @@ async function seed(store: string, adminAuth: string, db: string, docs: Record<s
     });
     const out = (await res.json()) as { error?: string }[];
     const failed = out.filter((r) => r.error);
-    if (res.status !== 201 || failed.length) throw new Error(`seed: ${res.status} ${JSON.stringify(failed[0])}`);
+    if (res.status !== 201 || failed.length)
+      throw new Error(`seed: ${res.status} ${JSON.stringify(failed[0])}`);
   }
 }
 
@@ -157,22 +187,34 @@ async function rawJson(phone: Database): Promise<number> {
 
 export function report(b: GatewayBench): string {
   const kb = (x: number) => (x / 1024).toFixed(1);
-  const rows = b.figures.map(
-    (f) =>
-      `| ${f.path} | ${f.sync} | ${f.docs} | ${f.ms} | ${f.docsPerSec} | ${kb(f.wireBytes)} | ${f.bytesPerDoc || '—'} | ${f.sync === 'first' ? (f.shareOfRaw * 100).toFixed(1) + ' %' : '—'} | ${f.roundTrips} |`,
-  );
-  const t = b.targets;
-  return [
-    `${b.records} records, ${kb(b.rawJsonBytes)} KiB of raw JSON (${Math.round(b.rawJsonBytes / b.records)} bytes each)`,
+  const get = (ids: IdStyle, path: Path, sync: SyncFigure['sync']) =>
+    b.figures.find((f) => f.ids === ids && f.path === path && f.sync === sync) as SyncFigure;
+  const lines = [
+    `${b.records} records; raw JSON ${ID_STYLES.map((s) => `${s} ids ${kb(b.rawJsonBytes[s])} KiB (${Math.round(b.rawJsonBytes[s] / b.records)} B/record)`).join(', ')}`,
     '',
-    '| path | sync | docs | ms | docs/s | wire KiB | bytes/doc | of raw JSON | round trips |',
-    '|---|---|---|---|---|---|---|---|---|',
-    ...rows,
+    '| ids | path | sync | docs | ms | docs/s | wire KiB | bytes/doc | of raw JSON | round trips |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+    ...b.figures.map(
+      (f) =>
+        `| ${f.ids} | ${f.path} | ${f.sync} | ${f.docs} | ${f.ms} | ${f.docsPerSec} | ${kb(f.wireBytes)} | ${f.bytesPerDoc || '—'} | ${f.sync === 'first' ? (f.shareOfRaw * 100).toFixed(1) + ' %' : '—'} | ${f.roundTrips} |`,
+    ),
     '',
-    `- first sync on the wire (gzip): ${(t.firstSyncShare * 100).toFixed(1)} % of raw JSON (target ≤ 40 %)`,
-    `- gateway time / direct time: ${t.timeRatio.toFixed(2)}× (target ≤ 1.25×)`,
-    `- incremental sync with nothing new: ${t.incrementalBytes} bytes (target < 2048)`,
-  ].join('\n');
+    'Targets (first sync ≤ 40 % of raw JSON on the wire; gateway time ≤ 1.25× direct; incremental < 2 KB):',
+  ];
+  for (const ids of ID_STYLES) {
+    for (const [path, base] of [
+      ['gateway', 'direct'],
+      ['gateway lean', 'direct 500'],
+    ] as const) {
+      const first = get(ids, path, 'first');
+      lines.push(
+        `- ${ids} ids, ${path}: ${(first.shareOfRaw * 100).toFixed(1)} % of raw, ` +
+          `${(first.ms / get(ids, base, 'first').ms).toFixed(2)}× ${base} time, ` +
+          `incremental ${get(ids, path, 'incremental').wireBytes} B`,
+      );
+    }
+  }
+  return lines.join('\n');
 }
 
 // `npx tsx bench/gateway.ts` runs it alone.

@@ -1,11 +1,38 @@
 import * as store from './store.js';
+import * as reconcile from './reconcile.js';
+import * as aggregate from './aggregate.js';
 
-/** `npm run bench`: every benchmark in turn, results as Markdown tables on stdout. */
+/**
+ * `npm run bench [name…]`: every benchmark in turn (or the named ones), results
+ * as Markdown on stdout. Run it twice and compare: this machine is shared and noisy.
+ */
+const benches: Record<string, { title: string; go: () => Promise<string> }> = {
+  store: {
+    title: 'Embedded store vs in-process PouchDB (LevelDB)',
+    go: async () => store.report(await store.run()),
+  },
+  reconcile: {
+    title: 'Conflict reconciler: 1,000 user databases, 10 changed',
+    go: async () => reconcile.report(await reconcile.run()),
+  },
+  aggregate: {
+    title: 'Aggregator: 1,000 user databases, 10 changed',
+    go: async () => aggregate.report(await aggregate.run()),
+  },
+};
+
 async function main(): Promise<void> {
-  const only = process.argv[2];
-  if (!only || only === 'store') {
-    process.stdout.write('## Embedded store vs in-process PouchDB (LevelDB)\n\n');
-    process.stdout.write(store.report(await store.run()) + '\n\n');
+  const wanted = process.argv.slice(2);
+  const unknown = wanted.filter((w) => !(w in benches));
+  if (unknown.length > 0) {
+    process.stderr.write(
+      `unknown benchmark ${unknown.join(', ')}; known: ${Object.keys(benches).join(', ')}\n`,
+    );
+    process.exit(2);
+  }
+  for (const [name, bench] of Object.entries(benches)) {
+    if (wanted.length > 0 && !wanted.includes(name)) continue;
+    process.stdout.write(`## ${bench.title}\n\n${await bench.go()}\n\n`);
   }
 }
 

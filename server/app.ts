@@ -8,6 +8,8 @@ import gatewayPlugin from './gateway/index.js';
 import reportsPlugin from './reports/index.js';
 import jobsPlugin from './jobs/plugin.js';
 import healthRoutes from './routes/health.js';
+import designDocsPlugin from './migrations/plugin.js';
+import rulesPlugin from './rules/plugin.js';
 import type { Config } from './config.js';
 
 export interface AppOptions {
@@ -56,7 +58,8 @@ export default async function app(fastify: FastifyInstance, opts: AppOptions): P
   });
   await fastify.register(swaggerUi, { routePrefix: '/docs' });
   await fastify.register(couchPlugin, { conn: opts.couch });
-  await fastify.register(import('./migrations/plugin.js'));
+  await fastify.register(rulesPlugin);
+  await fastify.register(designDocsPlugin);
   await fastify.register(accountsPlugin, opts.accounts ?? {});
   await fastify.register(metricsPlugin);
   await fastify.register(gatewayPlugin);

@@ -153,10 +153,16 @@ export const ConfigSchema = Type.Object({
       'life of a job lease, seconds: renewed every third of it while the job runs; a dead holder is replaced after it',
   }),
   JOB_RECONCILE_SCHEDULE: Type.Optional(
-    Type.String({ minLength: 1, description: 'cron expression of the conflict reconciler (default every minute)' }),
+    Type.String({
+      minLength: 1,
+      description: 'cron expression of the conflict reconciler (default every minute)',
+    }),
   ),
   JOB_AGGREGATE_SCHEDULE: Type.Optional(
-    Type.String({ minLength: 1, description: 'cron expression of the aggregator (default: its own)' }),
+    Type.String({
+      minLength: 1,
+      description: 'cron expression of the aggregator (default: its own)',
+    }),
   ),
   METRICS_TOKEN: Type.Optional(
     Type.String({

@@ -1,7 +1,6 @@
 import fp from 'fastify-plugin';
 import jwt from '@fastify/jwt';
 import type { FastifyInstance } from 'fastify';
-import { buildDesignDocs, loadSyncRules } from '../rules/index.js';
 import { makeRequireAdmin, makeRequireUser } from './authenticate.js';
 import type { AccessClaims } from './context.js';
 import { accountsErrorHandler } from './error-handler.js';
@@ -47,7 +46,7 @@ async function accountsPlugin(app: FastifyInstance, opts: AccountsPluginOptions)
     {
       nano: app.couch.nano,
       config,
-      ddocs: buildDesignDocs(loadSyncRules()),
+      ddocs: app.syncRules.designDocs,
       scrypt: opts.scrypt ?? DEFAULT_SCRYPT_COST,
       log: app.log,
       signAccessToken: (claims: AccessClaims) => app.jwt.sign(claims),
@@ -77,4 +76,4 @@ async function accountsPlugin(app: FastifyInstance, opts: AccountsPluginOptions)
   });
 }
 
-export default fp(accountsPlugin, { name: 'accounts', dependencies: ['couch'] });
+export default fp(accountsPlugin, { name: 'accounts', dependencies: ['couch', 'sync-rules'] });

@@ -4,6 +4,7 @@ import { cleanCouchError, couchStatus } from '../errors.js';
 import type { DocLine, Leaf } from './dump.js';
 import { chainTo, listSets, type Manifest } from './manifest.js';
 import { readGzipLines } from './ndjson.js';
+import { canonicalJson } from './verify.js';
 
 export interface RestoreOptions {
   nano: Nano.ServerScope;
@@ -107,13 +108,27 @@ async function restoreDatabase(
   }
   for (const leaf of designs) await writer.add(leaf);
   await writer.flush();
-  const security = chain.at(-1)!.databases[db]!.security;
+  await restoreSecurity(nano, db, chain.at(-1)!.databases[db]!.security);
+  return { docs: ids.size, leaves: writer.count(), existed };
+}
+
+/**
+ * Sets `_security` unless it already is what the backup says. CouchDB refuses any edit of
+ * `_users`' security by default (users_db_security_editable = false), so an equal one must
+ * not be written; a different one there is an error for the operator to see.
+ */
+async function restoreSecurity(
+  nano: Nano.ServerScope,
+  db: string,
+  security: Record<string, unknown>,
+) {
   try {
+    const current = await nano.request({ db, path: '_security' });
+    if (canonicalJson(current) === canonicalJson(security)) return;
     await nano.request({ db, path: '_security', method: 'PUT', body: security });
   } catch (err) {
     throw cleanCouchError(err);
   }
-  return { docs: ids.size, leaves: writer.count(), existed };
 }
 
 function batchWriter(nano: Nano.ServerScope, db: string) {

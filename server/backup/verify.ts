@@ -45,17 +45,19 @@ export async function verify(
       problems.push(`leaf revisions ${live.leaves}, backup ${want.leaves}`);
     if (live.checksum !== want.checksum)
       problems.push(`checksum ${live.checksum}, backup ${want.checksum}`);
-    if (canonical(security) !== canonical(want.security)) problems.push('_security differs');
+    if (canonicalJson(security) !== canonicalJson(want.security))
+      problems.push('_security differs');
     checks.push({ db, ok: problems.length === 0, problems });
   }
   return checks;
 }
 
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+/** JSON with object keys sorted, so two equal objects compare equal as text. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value && typeof value === 'object') {
     const keys = Object.keys(value as object).sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`).join(',')}}`;
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
   }
   return JSON.stringify(value);
 }

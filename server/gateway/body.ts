@@ -70,7 +70,8 @@ export function limiter(limit: number): Transform {
 
 /** The JSON object in a buffered body, or a CouchDB-shaped 400. */
 export function jsonBody(body: unknown): Record<string, unknown> {
-  if (!Buffer.isBuffer(body) || body.length === 0) throw syncErrors.badBody('a JSON body is required');
+  if (!Buffer.isBuffer(body) || body.length === 0)
+    throw syncErrors.badBody('a JSON body is required');
   let parsed: unknown;
   try {
     parsed = JSON.parse(body.toString('utf8'));

@@ -43,7 +43,11 @@ export async function bulkDocs(
     }
   }
   const { endpoint } = call;
-  const ctx = { checker: gw.checker, userCtx: couchUserCtx(req.sawaUser, endpoint.db), kind: dbKind(endpoint.db) };
+  const ctx = {
+    checker: gw.checker,
+    userCtx: couchUserCtx(req.sawaUser, endpoint.db),
+    kind: dbKind(endpoint.db),
+  };
   const verdicts = await judgeWrites(docs as Doc[], newEdits, ctx, baseLoader(call));
   const refused = verdicts.filter((v) => v !== null).length;
   if (refused > 0) gw.metrics.writeRejections.inc({ db_kind: ctx.kind }, refused);

@@ -44,7 +44,11 @@ export interface UpstreamCall {
 export function upstreamCall(gw: Gateway, req: FastifyRequest, reply: FastifyReply): UpstreamCall {
   const endpoint = req.syncEndpoint as Endpoint;
   const user = req.sawaUser;
-  const proxy = proxyAuthHeaders({ name: user.name, roles: couchRoles(user), secret: gw.proxySecret });
+  const proxy = proxyAuthHeaders({
+    name: user.name,
+    roles: couchRoles(user),
+    secret: gw.proxySecret,
+  });
   const abort = new AbortController();
   reply.raw.once('close', () => {
     if (!reply.raw.writableFinished) abort.abort();
@@ -61,7 +65,12 @@ export function upstreamCall(gw: Gateway, req: FastifyRequest, reply: FastifyRep
         }
         const length = req.headers['content-length'];
         // A streamed upload keeps its length unless we decoded it (then it goes chunked).
-        if (opts.body && !Buffer.isBuffer(opts.body) && length && !req.headers['content-encoding']) {
+        if (
+          opts.body &&
+          !Buffer.isBuffer(opts.body) &&
+          length &&
+          !req.headers['content-encoding']
+        ) {
           headers['content-length'] = length;
         }
       } else headers.accept = 'application/json';
@@ -83,7 +92,10 @@ export function upstreamCall(gw: Gateway, req: FastifyRequest, reply: FastifyRep
         // secret or CouchDB's proxy settings are wrong. Passing 401 on would send every phone
         // into a refresh-and-retry loop.
         res.body.resume();
-        req.log.error({ db: endpoint.db }, 'CouchDB refused proxy authentication: check COUCHDB_PROXY_SECRET');
+        req.log.error(
+          { db: endpoint.db },
+          'CouchDB refused proxy authentication: check COUCHDB_PROXY_SECRET',
+        );
         throw syncErrors.upstreamRefusedGateway();
       }
       return res;

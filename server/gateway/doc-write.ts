@@ -37,12 +37,20 @@ export async function docWrite(
     const rev = query.get('rev') ?? ifMatch;
     doc = { _id: id, ...(rev ? { _rev: rev } : {}), _deleted: true };
   }
-  const ctx = { checker: gw.checker, userCtx: couchUserCtx(req.sawaUser, endpoint.db), kind: dbKind(endpoint.db) };
+  const ctx = {
+    checker: gw.checker,
+    userCtx: couchUserCtx(req.sawaUser, endpoint.db),
+    kind: dbKind(endpoint.db),
+  };
   const [verdict] = await judgeWrites([doc], newEdits, ctx, baseLoader(call));
   if (verdict) {
     gw.metrics.writeRejections.inc({ db_kind: ctx.kind });
     throw new SyncError(verdict.status, verdict.error, verdict.reason, 'SAWA_SYNC_RULES');
   }
   const body = req.method === 'PUT' ? (req.body as Buffer) : undefined;
-  return relay(req, reply, await call.send({ body, clientHeaders: true, query: rawQuery(req.raw.url) }));
+  return relay(
+    req,
+    reply,
+    await call.send({ body, clientHeaders: true, query: rawQuery(req.raw.url) }),
+  );
 }

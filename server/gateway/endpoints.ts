@@ -40,13 +40,14 @@ const READ = ['GET', 'HEAD'] as const;
 const DOC_METHODS = ['GET', 'HEAD', 'PUT', 'DELETE'] as const;
 
 /** Single-segment database endpoints: which methods each takes. */
-const DB_ENDPOINTS: Record<string, { kind: EndpointKind; methods: readonly string[]; need: Need }> = {
-  _changes: { kind: 'changes', methods: ['GET', 'POST'], need: 'read' },
-  _revs_diff: { kind: 'revs_diff', methods: ['POST'], need: 'read' },
-  _bulk_get: { kind: 'bulk_get', methods: ['POST'], need: 'read' },
-  _all_docs: { kind: 'all_docs', methods: ['GET', 'POST'], need: 'read' },
-  _bulk_docs: { kind: 'bulk_docs', methods: ['POST'], need: 'write' },
-};
+const DB_ENDPOINTS: Record<string, { kind: EndpointKind; methods: readonly string[]; need: Need }> =
+  {
+    _changes: { kind: 'changes', methods: ['GET', 'POST'], need: 'read' },
+    _revs_diff: { kind: 'revs_diff', methods: ['POST'], need: 'read' },
+    _bulk_get: { kind: 'bulk_get', methods: ['POST'], need: 'read' },
+    _all_docs: { kind: 'all_docs', methods: ['GET', 'POST'], need: 'read' },
+    _bulk_docs: { kind: 'bulk_docs', methods: ['POST'], need: 'write' },
+  };
 
 /** CouchDB endpoints that exist but change a database in ways only Sawa itself may. */
 const ADMIN_ONLY = new Set([
@@ -62,10 +63,11 @@ const enc = encodeURIComponent;
 
 export function classify(method: string, path: SyncPath): Endpoint | SyncError {
   const [db, ...rest] = path.segments;
-  if (db === undefined) return syncErrors.notSyncEndpoint('/sync/ without a database');
+  if (db === undefined) return syncErrors.noDatabase();
   if (db.startsWith('_')) return syncErrors.notOffered('A server endpoint or system database');
   const base = `/${enc(db)}`;
-  if (path.trailingSlash && rest.length > 0) return syncErrors.notSyncEndpoint('A path ending in /');
+  if (path.trailingSlash && rest.length > 0)
+    return syncErrors.notSyncEndpoint('A path ending in /');
 
   const make = (kind: EndpointKind, need: Need, route: string, extra: Partial<Endpoint> = {}) => ({
     kind,
@@ -110,7 +112,8 @@ export function classify(method: string, path: SyncPath): Endpoint | SyncError {
   if (first === '_design') {
     // Design docs replicate down (PouchDB reads them); views, shows and writes stay server-side.
     if (more.length !== 1) return syncErrors.notSyncEndpoint('Views and design-document paths');
-    if (method !== 'GET' && method !== 'HEAD') return syncErrors.notOffered('Writing design documents');
+    if (method !== 'GET' && method !== 'HEAD')
+      return syncErrors.notOffered('Writing design documents');
     const name = more[0] as string;
     return make('doc', 'read', '/_design/{ddoc}', {
       docId: `_design/${name}`,

@@ -26,6 +26,9 @@ export const syncErrors = {
   badBody: (why: string) => new SyncError(400, 'bad_request', why, 'SAWA_SYNC_BAD_BODY'),
   notSyncEndpoint: (what: string) =>
     new SyncError(404, 'not_found', `${what} is not a sync endpoint`, 'SAWA_SYNC_NOT_FOUND'),
+  // PouchDB asks `GET /sync/` at the start of every replication (its id() looks for a server
+  // uuid): the shortest answer CouchDB would give, since every sync pays for it.
+  noDatabase: () => new SyncError(404, 'not_found', 'missing', 'SAWA_SYNC_NO_DB'),
   methodNotAllowed: (allowed: readonly string[]) =>
     new SyncError(
       405,
@@ -35,9 +38,19 @@ export const syncErrors = {
       { allow: allowed.join(', ') },
     ),
   notOffered: (what: string) =>
-    new SyncError(403, 'forbidden', `${what} is not offered to sync clients`, 'SAWA_SYNC_NOT_OFFERED'),
+    new SyncError(
+      403,
+      'forbidden',
+      `${what} is not offered to sync clients`,
+      'SAWA_SYNC_NOT_OFFERED',
+    ),
   noAccess: () =>
-    new SyncError(403, 'forbidden', 'You are not allowed to access this db.', 'SAWA_SYNC_NO_ACCESS'),
+    new SyncError(
+      403,
+      'forbidden',
+      'You are not allowed to access this db.',
+      'SAWA_SYNC_NO_ACCESS',
+    ),
   readOnly: () =>
     new SyncError(
       403,
@@ -78,7 +91,12 @@ export const syncErrors = {
       { 'retry-after': '10' },
     ),
   upstreamTimeout: () =>
-    new SyncError(504, 'timeout', 'the database did not answer in time; retry later', 'SAWA_SYNC_UPSTREAM_TIMEOUT'),
+    new SyncError(
+      504,
+      'timeout',
+      'the database did not answer in time; retry later',
+      'SAWA_SYNC_UPSTREAM_TIMEOUT',
+    ),
   upstreamRefusedGateway: () =>
     new SyncError(
       502,
@@ -87,9 +105,19 @@ export const syncErrors = {
       'SAWA_SYNC_UPSTREAM_AUTH',
     ),
   upstreamBadAnswer: () =>
-    new SyncError(502, 'bad_gateway', 'the database gave an unexpected answer', 'SAWA_SYNC_UPSTREAM_BAD'),
+    new SyncError(
+      502,
+      'bad_gateway',
+      'the database gave an unexpected answer',
+      'SAWA_SYNC_UPSTREAM_BAD',
+    ),
   internal: () =>
-    new SyncError(500, 'internal_server_error', 'the gateway failed; retry later', 'SAWA_SYNC_INTERNAL'),
+    new SyncError(
+      500,
+      'internal_server_error',
+      'the gateway failed; retry later',
+      'SAWA_SYNC_INTERNAL',
+    ),
 };
 
 const BY_STATUS: Record<number, string> = {

@@ -42,10 +42,18 @@ async function gatewayPlugin(app: FastifyInstance): Promise<void> {
       (req) => req.method === 'PUT' && req.syncEndpoint?.kind === 'attachment',
     );
     scope.setErrorHandler((err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
+      if (req.raw.socket?.destroyed) {
+        // The phone left (its upstream call was aborted): nobody to answer, nothing wrong.
+        req.log.debug({ cause: err.code ?? err.name }, 'sync client went away');
+        return reply;
+      }
       const e = toSyncError(err, gw.bodyLimit);
       if (e.statusCode >= 500) {
         // Never the body, never headers: both can hold personal data or tokens.
-        req.log.error({ code: e.code, cause: err.code ?? err.name, message: err.message }, 'sync request failed');
+        req.log.error(
+          { code: e.code, cause: err.code ?? err.name, message: err.message },
+          'sync request failed',
+        );
       }
       for (const [name, value] of Object.entries(e.headers)) reply.header(name, value);
       return reply.code(e.statusCode).type('application/json').send(e.body);

@@ -39,7 +39,8 @@ export function parseSyncPath(rawUrl: string): SyncPath | SyncError {
     } catch {
       return syncErrors.badPath('malformed percent-encoding in the path');
     }
-    if (segment === '.' || segment === '..') return syncErrors.badPath('dot segments are not allowed');
+    if (segment === '.' || segment === '..')
+      return syncErrors.badPath('dot segments are not allowed');
     if (segment.includes('\0')) return syncErrors.badPath('NUL in the path');
     segments.push(segment);
   }

@@ -10,7 +10,10 @@ import { syncErrors } from './errors.js';
  * per request. The counters live in this process; several gateway instances need a shared
  * store (@fastify/rate-limit's redis option) to enforce one limit.
  */
-export async function registerSyncRateLimit(app: FastifyInstance, perMinute: number): Promise<void> {
+export async function registerSyncRateLimit(
+  app: FastifyInstance,
+  perMinute: number,
+): Promise<void> {
   await app.register(rateLimit, {
     global: true,
     hook: 'onRequest',

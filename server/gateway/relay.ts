@@ -1,5 +1,13 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { compressed, isCompressible, MIN_COMPRESS_BYTES, negotiate } from './compress.js';
+import { readBody } from './body.js';
+import {
+  compressed,
+  compressSync,
+  isCompressible,
+  MIN_COMPRESS_BYTES,
+  negotiate,
+  type Encoding,
+} from './compress.js';
 import type { UpstreamResponse } from './upstream.js';
 
 /**
@@ -10,12 +18,23 @@ import type { UpstreamResponse } from './upstream.js';
 const PASS_HEADERS = ['content-type', 'etag', 'content-length', 'content-range', 'accept-ranges'];
 
 /**
- * Streams CouchDB's answer to the phone: status, the useful headers, the body compressed
- * by Accept-Encoding when it is compressible and not tiny. Nothing is buffered; when the
- * phone disconnects Fastify destroys the stream we hand it, and that destroys the upstream
- * response and its socket.
+ * Answers of known length up to this size are read whole and compressed in one go, so they
+ * go out with a Content-Length instead of chunked framing (and only when compressing saves
+ * bytes). Longer or open-ended answers — feeds, CouchDB's chunked `_bulk_get` — stream.
  */
-export function relay(req: FastifyRequest, reply: FastifyReply, res: UpstreamResponse): FastifyReply {
+const WHOLE_BELOW_BYTES = 64 * 1024;
+
+/**
+ * Sends CouchDB's answer to the phone: status, the useful headers, the body compressed by
+ * Accept-Encoding when it is compressible and not tiny. Large and open-ended bodies are
+ * never held in memory; when the phone disconnects Fastify destroys the stream we hand it,
+ * and that destroys the upstream response and its socket.
+ */
+export async function relay(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  res: UpstreamResponse,
+): Promise<FastifyReply> {
   reply.code(res.status);
   for (const name of PASS_HEADERS) {
     const value = res.headers[name];
@@ -25,11 +44,11 @@ export function relay(req: FastifyRequest, reply: FastifyReply, res: UpstreamRes
     res.body.resume();
     return reply.send();
   }
-  const length = Number(res.headers['content-length']);
-  const encoding =
-    isCompressible(res.headers['content-type']) && !(length < MIN_COMPRESS_BYTES)
-      ? negotiate(req.headers['accept-encoding'])
-      : null;
+  const encoding = isCompressible(res.headers['content-type'])
+    ? negotiate(req.headers['accept-encoding'])
+    : null;
+  const length = Number(res.headers['content-length'] ?? NaN);
+  if (length <= WHOLE_BELOW_BYTES) return sendWhole(reply, res, encoding);
   if (!encoding) return reply.send(res.body);
   reply.removeHeader('content-length');
   reply.header('content-encoding', encoding);
@@ -38,4 +57,21 @@ export function relay(req: FastifyRequest, reply: FastifyReply, res: UpstreamRes
       req.log.debug({ err: err.message }, 'sync stream ended early'),
     ),
   );
+}
+
+async function sendWhole(
+  reply: FastifyReply,
+  res: UpstreamResponse,
+  encoding: Encoding | null,
+): Promise<FastifyReply> {
+  const body = await readBody(res.body, WHOLE_BELOW_BYTES);
+  if (encoding && body.length >= MIN_COMPRESS_BYTES) {
+    const packed = compressSync(body, encoding);
+    // The header costs ~25 bytes; below that saving the plain body is cheaper.
+    if (packed.length + 25 < body.length) {
+      reply.header('content-encoding', encoding);
+      return reply.header('content-length', packed.length).send(packed);
+    }
+  }
+  return reply.header('content-length', body.length).send(body);
 }

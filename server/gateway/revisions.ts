@@ -50,7 +50,8 @@ export function baseLoader(call: UpstreamCall): LoadBases {
     for (const result of (await bulkGet(call, refs, false)).results ?? []) {
       for (const entry of result.docs ?? []) {
         const doc = entry.ok;
-        if (doc && typeof doc._id === 'string') found.set(`${doc._id}\u0000${String(doc._rev)}`, doc);
+        if (doc && typeof doc._id === 'string')
+          found.set(`${doc._id}\u0000${String(doc._rev)}`, doc);
       }
     }
     for (const i of pending) {
@@ -62,7 +63,11 @@ export function baseLoader(call: UpstreamCall): LoadBases {
   };
 }
 
-async function bulkGet(call: UpstreamCall, docs: { id: string; rev?: string }[], revs: boolean): Promise<Answer> {
+async function bulkGet(
+  call: UpstreamCall,
+  docs: { id: string; rev?: string }[],
+  revs: boolean,
+): Promise<Answer> {
   const res = await call.send({
     method: 'POST',
     path: `${call.endpoint.dbPath}/_bulk_get`,

@@ -38,7 +38,8 @@ export interface JudgeContext {
 export function baseQuery(doc: Doc, newEdits: boolean): BaseQuery | null {
   const id = doc._id;
   if (typeof id !== 'string') return null;
-  if (newEdits) return typeof doc._rev === 'string' ? { id, ancestors: [doc._rev], exact: true } : null;
+  if (newEdits)
+    return typeof doc._rev === 'string' ? { id, ancestors: [doc._rev], exact: true } : null;
   const revs = doc._revisions as { start?: unknown; ids?: unknown } | undefined;
   if (!revs || typeof revs.start !== 'number' || !Array.isArray(revs.ids)) return null;
   const start = revs.start;

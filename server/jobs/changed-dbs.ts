@@ -1,6 +1,8 @@
 import type Nano from 'nano';
 import { upsert, getDoc } from '../couch/upsert.js';
 import { JOBS_DB } from './types.js';
+import { ensureDb, ensureSecurity } from '../provisioning/steps.js';
+import { adminOnlySecurity } from '../provisioning/security.js';
 
 interface Checkpoint {
   since: string;
@@ -9,13 +11,10 @@ interface Checkpoint {
 
 const checkpointId = (job: string, scope: string) => `checkpoint:${job}:${scope}`;
 
-/** Creates the jobs database if needed; safe to call on every run. */
+/** Creates the jobs database, server admins only, unless it exists; safe to call on every run. */
 export async function ensureJobsDb(nano: Nano.ServerScope): Promise<void> {
-  try {
-    await nano.db.create(JOBS_DB);
-  } catch (err) {
-    if ((err as { statusCode?: number }).statusCode !== 412) throw err;
-  }
+  await ensureDb(nano, JOBS_DB);
+  await ensureSecurity(nano, JOBS_DB, adminOnlySecurity());
 }
 
 export async function readCheckpoint(

@@ -84,7 +84,7 @@ export async function takeLease(
     if (tick && cur?.tick && cur.tick >= tick) return false;
     return {
       ...blank(job),
-      ...strip(cur),
+      ...cur,
       holder,
       tick: tick ?? cur?.tick ?? null,
       acquired_at: new Date(now()).toISOString(),
@@ -117,7 +117,7 @@ export async function takeLease(
           cur?.holder === holder
             ? {
                 ...blank(job),
-                ...strip(cur),
+                ...cur,
                 expires_at: new Date(now() + opts.ttlMs).toISOString(),
               }
             : false,
@@ -128,7 +128,7 @@ export async function takeLease(
       async release(run) {
         const record: RunRecord = { tick: tick ?? null, holder, ...run };
         await upsert<LeaseDoc>(db, leaseId(job), (cur) => {
-          const base = { ...blank(job), ...strip(cur) };
+          const base = { ...blank(job), ...cur };
           const mine = base.holder === holder;
           return {
             ...base,
@@ -157,12 +157,6 @@ function blank(job: string): LeaseDoc {
     expires_at: null,
     runs: [],
   };
-}
-
-function strip(doc: Stored<LeaseDoc> | null): Partial<LeaseDoc> {
-  if (!doc) return {};
-  const { _id: _i, _rev: _r, ...rest } = doc;
-  return rest;
 }
 
 /** The lease document as it stands (for tests, the CLI and ops), or null. */

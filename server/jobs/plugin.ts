@@ -1,6 +1,5 @@
 import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';
-import { loadSyncRules } from '../rules/index.js';
 import { jobs as registry } from './registry.js';
 import { createScheduler, type Scheduler } from './scheduler.js';
 import type { Job } from './types.js';
@@ -32,7 +31,7 @@ async function jobsPlugin(app: FastifyInstance, opts: JobsPluginOptions): Promis
   const scheduler = createScheduler({
     nano: app.couch.nano,
     config: app.config,
-    rules: loadSyncRules(),
+    rules: app.syncRules.ruleSet,
     log: app.log,
     jobs: opts.jobs ?? registry,
   });
@@ -41,4 +40,4 @@ async function jobsPlugin(app: FastifyInstance, opts: JobsPluginOptions): Promis
   app.addHook('onClose', async () => scheduler.stop());
 }
 
-export default fp(jobsPlugin, { name: 'jobs', dependencies: ['couch'] });
+export default fp(jobsPlugin, { name: 'jobs', dependencies: ['couch', 'sync-rules'] });

@@ -57,7 +57,11 @@ async function metricsPlugin(app: FastifyInstance): Promise<void> {
   app.addHook('onRequest', async (req, reply) => {
     const stop = latency.startTimer();
     onWireBytes(req.raw, reply.raw, (bytesIn, bytesOut) => {
-      const labels = { route: routeOf(req), method: req.method, status: String(reply.raw.statusCode) };
+      const labels = {
+        route: routeOf(req),
+        method: req.method,
+        status: String(reply.raw.statusCode),
+      };
       requests.inc(labels);
       stop(labels);
       const who = budget.labels(userOf(req), deviceLabel(req.headers['x-sawa-device']));
@@ -77,7 +81,9 @@ async function metricsPlugin(app: FastifyInstance): Promise<void> {
           'METRICS_TOKEN configured the endpoint is off (404).',
         tags: ['operations'],
         security: [{ bearer: [] }],
-        response: { 200: { description: 'Prometheus text exposition format 0.0.4', type: 'string' } },
+        response: {
+          200: { description: 'Prometheus text exposition format 0.0.4', type: 'string' },
+        },
       },
     },
     async (_req, reply) => {

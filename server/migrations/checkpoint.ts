@@ -1,8 +1,6 @@
 import type Nano from 'nano';
 import { getDoc, upsert } from '../couch/upsert.js';
 import { JOBS_DB } from '../jobs/types.js';
-import { adminOnlySecurity } from '../provisioning/security.js';
-import { ensureDb, ensureSecurity } from '../provisioning/steps.js';
 
 /**
  * The record of the last rollout, one document in Sawa's jobs database. It lets a restart skip
@@ -34,11 +32,7 @@ export interface RolloutRecord {
   failures: Array<{ db: string; error: string }>;
 }
 
-/** Creates the jobs database, server admins only, unless it exists. */
-export async function ensureJobsDb(nano: Nano.ServerScope): Promise<void> {
-  await ensureDb(nano, JOBS_DB);
-  await ensureSecurity(nano, JOBS_DB, adminOnlySecurity());
-}
+export { ensureJobsDb } from '../jobs/changed-dbs.js';
 
 export async function readRollout(nano: Nano.ServerScope): Promise<RolloutRecord | null> {
   return getDoc<RolloutRecord>(nano.use(JOBS_DB), ROLLOUT_ID);

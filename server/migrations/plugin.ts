@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';
-import { buildDesignDocs, loadSyncRules } from '../rules/index.js';
+import { fleetDesignDocs, rolloutTarget } from './fleet.js';
 import { rollOutDesignDocs, type RolloutResult } from './rollout.js';
 
 /**
@@ -26,7 +26,7 @@ export type DesignDocsState =
 export interface DesignDocsStatus {
   readonly state: DesignDocsState;
   /** Short hash of what this build rolls out. */
-  readonly target: string | null;
+  readonly target: string;
   readonly result: RolloutResult | null;
   /** The last error that stopped a whole attempt (CouchDB unreachable, …). */
   readonly error: string | null;
@@ -50,12 +50,12 @@ async function designDocsPlugin(
   app: FastifyInstance,
   opts: DesignDocsPluginOptions,
 ): Promise<void> {
-  const built = buildDesignDocs(loadSyncRules());
+  const built = app.syncRules.designDocs;
   const abort = new AbortController();
   let running: Promise<void> = Promise.resolve();
   const status = {
     state: 'pending' as DesignDocsState,
-    target: null as string | null,
+    target: rolloutTarget(fleetDesignDocs(built)).slice(0, 12),
     result: null as RolloutResult | null,
     error: null as string | null,
     settled: () => running,
@@ -77,7 +77,6 @@ async function designDocsPlugin(
     });
     const { scanned, updated, unchanged, failed, total, resumedAfter, skipped } = result;
     status.result = result;
-    status.target = result.target.slice(0, 12);
     status.error = null;
     status.state = result.aborted ? 'stopped' : failed.length ? 'incomplete' : 'current';
     const summary = {
@@ -127,4 +126,4 @@ async function designDocsPlugin(
   });
 }
 
-export default fp(designDocsPlugin, { name: 'design-docs', dependencies: ['couch'] });
+export default fp(designDocsPlugin, { name: 'design-docs', dependencies: ['couch', 'sync-rules'] });

@@ -2,6 +2,19 @@ import type { FastifyInstance } from 'fastify';
 
 /** Liveness and readiness for load balancers and orchestrators. */
 export default async function healthRoutes(app: FastifyInstance): Promise<void> {
+  app.addSchema({
+    $id: 'readiness',
+    type: 'object',
+    properties: {
+      status: { type: 'string', enum: ['ready', 'unavailable'] },
+      couchdb: { type: 'string', enum: ['up', 'unreachable'] },
+      design_docs: {
+        type: 'string',
+        description:
+          'fleet-wide design-doc rollout: pending, running, current, incomplete, stopped',
+      },
+    },
+  });
   app.get(
     '/health',
     {
@@ -23,22 +36,24 @@ export default async function healthRoutes(app: FastifyInstance): Promise<void> 
         summary: 'CouchDB is reachable: ready to serve',
         tags: ['operations'],
         response: {
-          200: {
-            type: 'object',
-            properties: { status: { type: 'string' }, couchdb: { type: 'string' } },
-          },
-          503: {
-            type: 'object',
-            properties: { status: { type: 'string' }, couchdb: { type: 'string' } },
-          },
+          200: { $ref: 'readiness#' },
+          503: { $ref: 'readiness#' },
         },
       },
     },
     async (_req, reply) => {
       const up = await app.couch.up();
-      return reply
-        .code(up ? 200 : 503)
-        .send({ status: up ? 'ready' : 'unavailable', couchdb: up ? 'up' : 'unreachable' });
+      // Users' own databases get current design docs at every login (provisioning), so a
+      // fleet-wide rollout still running does not make the service unsafe: it is reported,
+      // not waited for; a large fleet would otherwise keep a new instance out of service.
+      const designDocs = app.hasDecorator('designDocsStatus')
+        ? app.designDocsStatus.state
+        : 'unknown';
+      return reply.code(up ? 200 : 503).send({
+        status: up ? 'ready' : 'unavailable',
+        couchdb: up ? 'up' : 'unreachable',
+        design_docs: designDocs,
+      });
     },
   );
 }

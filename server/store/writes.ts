@@ -98,23 +98,18 @@ export async function writeDocs(
     const written = await h.db.bulkDocs(toWrite.map((p) => p.doc) as never, {
       new_edits: opts.newEdits,
     });
-    written.forEach((r, i) => {
-      const p = toWrite[i] as Pending;
+    // With new_edits=false PouchDB lists only the failures, by id: everything else was written.
+    const failures = opts.newEdits ? [] : (written as Array<Record<string, unknown>>);
+    toWrite.forEach((p, i) => {
       const id = p.doc._id as string;
-      const res = r as {
-        ok?: boolean;
-        rev?: string;
-        error?: unknown;
-        name?: string;
-        status?: number;
-        message?: string;
-        reason?: string;
-      };
-      if (res.error || res.status) {
-        const e = toCouchError(res);
+      const r = opts.newEdits
+        ? (written[i] as Record<string, unknown> | undefined)
+        : failures.find((f) => f.id === id && (f.rev === undefined || f.rev === p.doc._rev));
+      if (r && (r.error || r.status)) {
+        const e = toCouchError(r);
         results[p.index] = { id, error: e.error, reason: e.reason };
       } else {
-        results[p.index] = { ok: true, id, rev: (res.rev ?? p.doc._rev) as string };
+        results[p.index] = { ok: true, id, rev: ((r?.rev as string | undefined) ?? p.doc._rev) as string };
       }
     });
   }

@@ -28,7 +28,10 @@ const barakaBefore = await couch(gw.store.url, 'GET', `/${B}`, { auth: gw.store.
 
 function refusal(t: Test, res: RawAnswer, status: number, what: string) {
   t.equal(res.status, status, `${what} → ${status}`);
-  t.ok(res.json && typeof res.json.error === 'string' && typeof res.json.reason === 'string', `${what}: CouchDB-shaped`);
+  t.ok(
+    res.json && typeof res.json.error === 'string' && typeof res.json.reason === 'string',
+    `${what}: CouchDB-shaped`,
+  );
 }
 
 t.test("another user's database, by every endpoint", async (t) => {
@@ -54,20 +57,36 @@ t.test("another user's database, by every endpoint", async (t) => {
   for (const [method, path, payload] of attempts) {
     const res = await raw(gw.url, method, path, payload ? json : asAmina, payload);
     t.equal(res.status, 403, `${method} ${path}`);
-    if (method !== 'HEAD') t.same(res.json, { error: 'forbidden', reason: 'You are not allowed to access this db.' });
+    if (method !== 'HEAD')
+      t.same(res.json, { error: 'forbidden', reason: 'You are not allowed to access this db.' });
   }
 });
 
 t.test('names in other cases, encoded slashes, dot segments, double slashes', async (t) => {
   const upper = A.replace('userdb-', 'USERDB-');
   refusal(t, await raw(gw.url, 'GET', `/sync/${upper}/`, asAmina), 403, 'USERDB- in upper case');
-  refusal(t, await raw(gw.url, 'GET', `/sync/${A.toUpperCase()}/_changes`, asAmina), 403, 'upper-case hex');
-  refusal(t, await raw(gw.url, 'GET', `/sync/${A}%2F..%2F${B}/_changes`, asAmina), 403, 'encoded slashes');
+  refusal(
+    t,
+    await raw(gw.url, 'GET', `/sync/${A.toUpperCase()}/_changes`, asAmina),
+    403,
+    'upper-case hex',
+  );
+  refusal(
+    t,
+    await raw(gw.url, 'GET', `/sync/${A}%2F..%2F${B}/_changes`, asAmina),
+    403,
+    'encoded slashes',
+  );
   refusal(t, await raw(gw.url, 'GET', `/sync/${A}%2f${B}/`, asAmina), 403, 'lower-case %2f');
   refusal(t, await raw(gw.url, 'GET', `/sync/${A}/../${B}/_changes`, asAmina), 400, '..');
   refusal(t, await raw(gw.url, 'GET', `/sync/${A}/%2e%2e/${B}/_changes`, asAmina), 400, '%2e%2e');
   refusal(t, await raw(gw.url, 'GET', `/sync//${B}/`, asAmina), 400, 'double slash before the db');
-  refusal(t, await raw(gw.url, 'GET', `/sync/${A}//${B}`, asAmina), 400, 'double slash after the db');
+  refusal(
+    t,
+    await raw(gw.url, 'GET', `/sync/${A}//${B}`, asAmina),
+    400,
+    'double slash after the db',
+  );
   refusal(t, await raw(gw.url, 'GET', '/sync/', asAmina), 404, '/sync/ alone');
   refusal(t, await raw(gw.url, 'GET', '/sync', asAmina), 404, '/sync alone');
   // Fastify's router refuses a malformed escape before any route runs (its own 400 shape).
@@ -100,18 +119,49 @@ t.test('what an agent does not need, on their own database', async (t) => {
   refusal(t, await raw(gw.url, 'PUT', `/sync/${A}`, asAmina), 403, 'create database');
   refusal(t, await raw(gw.url, 'DELETE', `/sync/${A}`, asAmina), 403, 'delete database');
   refusal(t, await raw(gw.url, 'GET', `/sync/${A}/_security`, asAmina), 403, 'read _security');
-  refusal(t, await raw(gw.url, 'PUT', `/sync/${A}/_security`, json, '{"members":{"names":[]}}'), 403, 'open _security');
+  refusal(
+    t,
+    await raw(gw.url, 'PUT', `/sync/${A}/_security`, json, '{"members":{"names":[]}}'),
+    403,
+    'open _security',
+  );
   refusal(t, await raw(gw.url, 'POST', `/sync/${A}/_purge`, json, '{"x":["1-a"]}'), 403, '_purge');
   refusal(t, await raw(gw.url, 'POST', `/sync/${A}/_compact`, json, '{}'), 403, '_compact');
   refusal(t, await raw(gw.url, 'POST', `/sync/${A}/_find`, json, '{"selector":{}}'), 404, '_find');
-  refusal(t, await raw(gw.url, 'GET', `/sync/${A}/_design/sawa/_view/conflicts`, asAmina), 404, 'a view');
-  refusal(t, await raw(gw.url, 'PUT', `/sync/${A}/_design/mine`, json, '{"views":{}}'), 403, 'design doc write');
+  refusal(
+    t,
+    await raw(gw.url, 'GET', `/sync/${A}/_design/sawa/_view/conflicts`, asAmina),
+    404,
+    'a view',
+  );
+  refusal(
+    t,
+    await raw(gw.url, 'PUT', `/sync/${A}/_design/mine`, json, '{"views":{}}'),
+    403,
+    'design doc write',
+  );
   refusal(t, await raw(gw.url, 'PATCH', `/sync/${A}/farmer-1`, json, '{}'), 405, 'PATCH');
   refusal(t, await raw(gw.url, 'GET', `/sync/${A}/_bulk_docs`, asAmina), 405, 'GET _bulk_docs');
-  const ddoc = await raw(gw.url, 'POST', `/sync/${A}/_bulk_docs`, json, '{"docs":[{"_id":"_design/mine","views":{}}]}');
+  const ddoc = await raw(
+    gw.url,
+    'POST',
+    `/sync/${A}/_bulk_docs`,
+    json,
+    '{"docs":[{"_id":"_design/mine","views":{}}]}',
+  );
   t.equal(ddoc.status, 201, 'a design doc in _bulk_docs is refused per document');
-  t.match(ddoc.json, [{ id: '_design/mine', error: 'forbidden', reason: 'only server admins may change design documents' }]);
-  t.equal((await raw(gw.url, 'GET', `/sync/${A}/_design/sawa`, asAmina)).status, 200, 'reading a design doc is fine');
+  t.match(ddoc.json, [
+    {
+      id: '_design/mine',
+      error: 'forbidden',
+      reason: 'only server admins may change design documents',
+    },
+  ]);
+  t.equal(
+    (await raw(gw.url, 'GET', `/sync/${A}/_design/sawa`, asAmina)).status,
+    200,
+    'reading a design doc is fine',
+  );
 });
 
 t.test('made-up proxy headers from a client change nothing', async (t) => {
@@ -122,15 +172,25 @@ t.test('made-up proxy headers from a client change nothing', async (t) => {
     'x-auth-couchdb-token': createHmac('sha256', 'guess').update('baraka').digest('hex'),
   };
   refusal(t, await raw(gw.url, 'GET', `/sync/${B}/_all_docs`, forged), 403, "baraka's database");
-  const put = await raw(gw.url, 'PUT', `/sync/${A}/farmer-9`, { ...forged, 'content-type': 'application/json' },
-    JSON.stringify(farmer('baraka', 'farmer-9')));
+  const put = await raw(
+    gw.url,
+    'PUT',
+    `/sync/${A}/farmer-9`,
+    { ...forged, 'content-type': 'application/json' },
+    JSON.stringify(farmer('baraka', 'farmer-9')),
+  );
   t.equal(put.status, 403, 'still amina to the rules');
   t.match(put.json.reason, /must be the writing user \(amina\)/);
 });
 
 t.test('team databases: members by mode, nobody else', async (t) => {
   refusal(t, await raw(gw.url, 'GET', `/sync/${TEAM}/`, asAmina), 403, 'not a member');
-  refusal(t, await raw(gw.url, 'GET', '/sync/team-gairo/', bearer(writer.access_token)), 403, 'another team');
+  refusal(
+    t,
+    await raw(gw.url, 'GET', '/sync/team-gairo/', bearer(writer.access_token)),
+    403,
+    'another team',
+  );
   const r = new Session(gw.url, reader);
   const w = new Session(gw.url, writer);
   const writerPhone = phone();
@@ -145,13 +205,58 @@ t.test('team databases: members by mode, nobody else', async (t) => {
   t.equal((push as { status: number }).status, 403, 'a read-only member cannot push');
   const readOnly = bearer(reader.access_token);
   const json = { ...readOnly, 'content-type': 'application/json' };
-  refusal(t, await raw(gw.url, 'POST', `/sync/${TEAM}/_bulk_docs`, json, '{"docs":[]}'), 403, 'reader _bulk_docs');
-  refusal(t, await raw(gw.url, 'PUT', `/sync/${TEAM}/farmer-r`, json, JSON.stringify(farmer('msaidizi', 'farmer-r'))), 403, 'reader PUT');
-  refusal(t, await raw(gw.url, 'DELETE', `/sync/${TEAM}/farmer-t?rev=1-x`, readOnly), 403, 'reader DELETE');
-  refusal(t, await raw(gw.url, 'PUT', `/sync/${TEAM}/farmer-t/a.txt?rev=1-x`, { ...readOnly, 'content-type': 'text/plain' }, 'hi'), 403, 'reader attachment');
-  t.equal((await raw(gw.url, 'POST', `/sync/${TEAM}/_revs_diff`, json, '{"farmer-t":["9-x"]}')).status, 200, 'reader _revs_diff');
-  t.equal((await raw(gw.url, 'POST', `/sync/${TEAM}/_bulk_get`, json, '{"docs":[{"id":"farmer-t"}]}')).status, 200, 'reader _bulk_get');
-  t.equal((await raw(gw.url, 'PUT', `/sync/${TEAM}/_local/reader-cp`, json, '{"last_seq":"1"}')).status, 201, 'reader checkpoint');
+  refusal(
+    t,
+    await raw(gw.url, 'POST', `/sync/${TEAM}/_bulk_docs`, json, '{"docs":[]}'),
+    403,
+    'reader _bulk_docs',
+  );
+  refusal(
+    t,
+    await raw(
+      gw.url,
+      'PUT',
+      `/sync/${TEAM}/farmer-r`,
+      json,
+      JSON.stringify(farmer('msaidizi', 'farmer-r')),
+    ),
+    403,
+    'reader PUT',
+  );
+  refusal(
+    t,
+    await raw(gw.url, 'DELETE', `/sync/${TEAM}/farmer-t?rev=1-x`, readOnly),
+    403,
+    'reader DELETE',
+  );
+  refusal(
+    t,
+    await raw(
+      gw.url,
+      'PUT',
+      `/sync/${TEAM}/farmer-t/a.txt?rev=1-x`,
+      { ...readOnly, 'content-type': 'text/plain' },
+      'hi',
+    ),
+    403,
+    'reader attachment',
+  );
+  t.equal(
+    (await raw(gw.url, 'POST', `/sync/${TEAM}/_revs_diff`, json, '{"farmer-t":["9-x"]}')).status,
+    200,
+    'reader _revs_diff',
+  );
+  t.equal(
+    (await raw(gw.url, 'POST', `/sync/${TEAM}/_bulk_get`, json, '{"docs":[{"id":"farmer-t"}]}'))
+      .status,
+    200,
+    'reader _bulk_get',
+  );
+  t.equal(
+    (await raw(gw.url, 'PUT', `/sync/${TEAM}/_local/reader-cp`, json, '{"last_seq":"1"}')).status,
+    201,
+    'reader checkpoint',
+  );
 });
 
 t.test('tokens: missing, junk, forged, unsigned, alg none, expired, revoked → 401', async (t) => {
@@ -159,18 +264,29 @@ t.test('tokens: missing, junk, forged, unsigned, alg none, expired, revoked → 
   const [header, payload] = amina.access_token.split('.') as [string, string];
   const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
   const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
-  const sign = (h: string, p: string, key: string) => createHmac('sha256', key).update(`${h}.${p}`).digest('base64url');
+  const sign = (h: string, p: string, key: string) =>
+    createHmac('sha256', key).update(`${h}.${p}`).digest('base64url');
   const other = b64({ ...claims, sub: 'baraka' });
   const cases: [string, Record<string, string>][] = [
     ['no token', {}],
-    ['not bearer', { authorization: `Basic ${Buffer.from(`amina:${PASSWORD}`).toString('base64')}` }],
+    [
+      'not bearer',
+      { authorization: `Basic ${Buffer.from(`amina:${PASSWORD}`).toString('base64')}` },
+    ],
     ['junk', bearer('not-a-jwt')],
-    ['forged signature', bearer(`${header}.${other}.${sign(header, other, 'wrong-secret-wrong-secret-wrong-secret')}`)],
-    ['claims swapped under the old signature', bearer(`${header}.${other}.${amina.access_token.split('.')[2]}`)],
+    [
+      'forged signature',
+      bearer(`${header}.${other}.${sign(header, other, 'wrong-secret-wrong-secret-wrong-secret')}`),
+    ],
+    [
+      'claims swapped under the old signature',
+      bearer(`${header}.${other}.${amina.access_token.split('.')[2]}`),
+    ],
     ['unsigned', bearer(`${header}.${other}.`)],
     ['alg none', bearer(`${b64({ alg: 'none', typ: 'JWT' })}.${other}.`)],
   ];
-  for (const [what, headers] of cases) refusal(t, await raw(gw.url, 'GET', path, headers), 401, what);
+  for (const [what, headers] of cases)
+    refusal(t, await raw(gw.url, 'GET', path, headers), 401, what);
 
   const realNow = Date.now;
   Date.now = () => realNow() + (amina.expires_in + 5) * 1000;
@@ -186,9 +302,16 @@ t.test('tokens: missing, junk, forged, unsigned, alg none, expired, revoked → 
   const before = await raw(gw.url, 'GET', `/sync/${victim.dbs.user}/`, bearer(victim.access_token));
   t.equal(before.status, 200);
   const ops = await gw.login('ops');
-  const off = await gw.call('POST', '/admin/users/zuhura/disable', { auth: `Bearer ${ops.access_token}` });
+  const off = await gw.call('POST', '/admin/users/zuhura/disable', {
+    auth: `Bearer ${ops.access_token}`,
+  });
   t.equal(off.status, 200, 'an admin disables zuhura');
-  refusal(t, await raw(gw.url, 'GET', `/sync/${victim.dbs.user}/`, bearer(victim.access_token)), 401, 'revoked (disabled user)');
+  refusal(
+    t,
+    await raw(gw.url, 'GET', `/sync/${victim.dbs.user}/`, bearer(victim.access_token)),
+    401,
+    'revoked (disabled user)',
+  );
 });
 
 t.test("after all that, baraka's database is untouched", async (t) => {

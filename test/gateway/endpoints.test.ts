@@ -28,7 +28,10 @@ function allowed(t: Test, method: string, url: string, want: Partial<Endpoint>) 
 t.test('the replication endpoints, with the right each needs', async (t) => {
   allowed(t, 'GET', `/sync/${DB}/`, { kind: 'db', need: 'read', upstreamPath: `/${DB}` });
   allowed(t, 'HEAD', `/sync/${DB}`, { kind: 'db', need: 'read' });
-  allowed(t, 'GET', `/sync/${DB}/_changes?feed=longpoll&since=0`, { kind: 'changes', need: 'read' });
+  allowed(t, 'GET', `/sync/${DB}/_changes?feed=longpoll&since=0`, {
+    kind: 'changes',
+    need: 'read',
+  });
   allowed(t, 'POST', `/sync/${DB}/_changes`, { kind: 'changes', need: 'read' });
   allowed(t, 'POST', `/sync/${DB}/_revs_diff`, { kind: 'revs_diff', need: 'read' });
   allowed(t, 'POST', `/sync/${DB}/_bulk_get?revs=true`, { kind: 'bulk_get', need: 'read' });
@@ -41,10 +44,18 @@ t.test('the replication endpoints, with the right each needs', async (t) => {
     upstreamPath: `/${DB}/_local/abc%2Fdef`,
   });
   allowed(t, 'DELETE', `/sync/${DB}/_local/x`, { kind: 'local', need: 'read' });
-  allowed(t, 'GET', `/sync/${DB}/farmer%2F1`, { kind: 'doc', docId: 'farmer/1', upstreamPath: `/${DB}/farmer%2F1` });
+  allowed(t, 'GET', `/sync/${DB}/farmer%2F1`, {
+    kind: 'doc',
+    docId: 'farmer/1',
+    upstreamPath: `/${DB}/farmer%2F1`,
+  });
   allowed(t, 'PUT', `/sync/${DB}/farmer-1`, { kind: 'doc', need: 'write' });
   allowed(t, 'DELETE', `/sync/${DB}/farmer-1`, { kind: 'doc', need: 'write' });
-  allowed(t, 'GET', `/sync/${DB}/_design/sawa`, { kind: 'doc', need: 'read', docId: '_design/sawa' });
+  allowed(t, 'GET', `/sync/${DB}/_design/sawa`, {
+    kind: 'doc',
+    need: 'read',
+    docId: '_design/sawa',
+  });
   allowed(t, 'GET', `/sync/${DB}/visit-1/photos/a%20b.jpg`, {
     kind: 'attachment',
     need: 'read',
@@ -53,13 +64,25 @@ t.test('the replication endpoints, with the right each needs', async (t) => {
     upstreamPath: `/${DB}/visit-1/photos/a%20b.jpg`,
   });
   allowed(t, 'PUT', `/sync/${DB}/visit-1/photo.jpg`, { kind: 'attachment', need: 'write' });
-  allowed(t, 'GET', `/sync/team-kilosa/_changes`, { kind: 'changes', db: 'team-kilosa', route: '/sync/{db}/_changes' });
+  allowed(t, 'GET', `/sync/team-kilosa/_changes`, {
+    kind: 'changes',
+    db: 'team-kilosa',
+    route: '/sync/{db}/_changes',
+  });
 });
 
 t.test('everything else is refused, CouchDB-shaped', async (t) => {
   refused(t, 'GET', '/sync', 404);
   refused(t, 'GET', '/sync/', 404);
-  for (const system of ['_all_dbs', '_users', '_replicator', '_global_changes', '_session', '_up', '_uuids']) {
+  for (const system of [
+    '_all_dbs',
+    '_users',
+    '_replicator',
+    '_global_changes',
+    '_session',
+    '_up',
+    '_uuids',
+  ]) {
     refused(t, 'GET', `/sync/${system}`, 403);
     refused(t, 'GET', `/sync/${system}/_changes`, 403);
   }
@@ -74,7 +97,15 @@ t.test('everything else is refused, CouchDB-shaped', async (t) => {
   refused(t, 'DELETE', `/sync/${DB}/_design/sawa`, 403);
   refused(t, 'GET', `/sync/${DB}/_design/sawa/_view/conflicts`, 404);
   refused(t, 'GET', `/sync/${DB}/_design/sawa/validate.js`, 404);
-  for (const other of ['_find', '_index', '_explain', '_design_docs', '_local_docs', '_missing_revs', '_shards']) {
+  for (const other of [
+    '_find',
+    '_index',
+    '_explain',
+    '_design_docs',
+    '_local_docs',
+    '_missing_revs',
+    '_shards',
+  ]) {
     refused(t, 'POST', `/sync/${DB}/${other}`, 404);
   }
   refused(t, 'GET', `/sync/${DB}/_bulk_docs`, 405);

@@ -61,14 +61,20 @@ export async function gateway(
     login: (name, password = PASSWORD) => auth('/auth/login', name, password),
     async member(name, roles, teams) {
       if (!adminToken) {
-        await createUser(accounts.ctx, { name: 'ops', password: PASSWORD, roles: ['admin'], teams: [] });
+        await createUser(accounts.ctx, {
+          name: 'ops',
+          password: PASSWORD,
+          roles: ['admin'],
+          teams: [],
+        });
         adminToken = (await auth('/auth/login', 'ops', PASSWORD)).access_token;
       }
       const made = await call('POST', '/admin/users', {
         auth: `Bearer ${adminToken}`,
         body: { username: name, password: PASSWORD, roles, teams },
       });
-      if (made.status !== 201) throw new Error(`admin create ${name}: ${made.status} ${JSON.stringify(made.body)}`);
+      if (made.status !== 201)
+        throw new Error(`admin create ${name}: ${made.status} ${JSON.stringify(made.body)}`);
       return auth('/auth/login', name, PASSWORD);
     },
   };
@@ -116,7 +122,9 @@ export class Session {
   };
 
   async refresh(): Promise<void> {
-    const res = await couch(this.base, 'POST', '/auth/refresh', { body: { refresh_token: this.refreshToken } });
+    const res = await couch(this.base, 'POST', '/auth/refresh', {
+      body: { refresh_token: this.refreshToken },
+    });
     if (res.status !== 200) throw new Error(`refresh: ${res.status} ${JSON.stringify(res.body)}`);
     this.refreshes++;
     this.token = res.body.access_token;

@@ -14,16 +14,23 @@ const store = await testCouch(t);
 function measured(base: string, path: string, headers: Record<string, string>) {
   const url = new URL(base);
   return new Promise<{ status: number; sent: number; received: number }>((resolve, reject) => {
-    const req = http.request({ host: url.hostname, port: url.port, path, headers, agent: false }, (res) => {
-      res.resume();
-      res.on('end', () => {
-        const socket = req.socket as import('node:net').Socket;
-        socket.once('close', () =>
-          resolve({ status: res.statusCode ?? 0, sent: socket.bytesWritten, received: socket.bytesRead }),
-        );
-        socket.destroy();
-      });
-    });
+    const req = http.request(
+      { host: url.hostname, port: url.port, path, headers, agent: false },
+      (res) => {
+        res.resume();
+        res.on('end', () => {
+          const socket = req.socket as import('node:net').Socket;
+          socket.once('close', () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              sent: socket.bytesWritten,
+              received: socket.bytesRead,
+            }),
+          );
+          socket.destroy();
+        });
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -45,57 +52,123 @@ t.test('/metrics is off without METRICS_TOKEN', async (t) => {
   t.equal((await raw(gw.url, 'GET', '/metrics')).status, 404);
 });
 
-t.test('metrics: protected, per route and status, bytes per user and device as on the wire', async (t) => {
-  const gw = await gateway(t, { store, env: { METRICS_TOKEN: TOKEN } });
-  const metrics = async () => (await raw(gw.url, 'GET', '/metrics', { authorization: `Bearer ${TOKEN}` })).body.toString();
-  t.equal((await raw(gw.url, 'GET', '/metrics')).status, 401, 'no token');
-  t.equal((await raw(gw.url, 'GET', '/metrics', { authorization: 'Bearer wrong-token-wrong-token' })).status, 401, 'wrong token');
-  const amina = await gw.signup('metered');
-  const db = amina.dbs.user;
-  const H = { authorization: `Bearer ${amina.access_token}`, 'accept-encoding': 'gzip' };
+t.test(
+  'metrics: protected, per route and status, bytes per user and device as on the wire',
+  async (t) => {
+    const gw = await gateway(t, { store, env: { METRICS_TOKEN: TOKEN } });
+    const metrics = async () =>
+      (await raw(gw.url, 'GET', '/metrics', { authorization: `Bearer ${TOKEN}` })).body.toString();
+    t.equal((await raw(gw.url, 'GET', '/metrics')).status, 401, 'no token');
+    t.equal(
+      (await raw(gw.url, 'GET', '/metrics', { authorization: 'Bearer wrong-token-wrong-token' }))
+        .status,
+      401,
+      'wrong token',
+    );
+    const amina = await gw.signup('metered');
+    const db = amina.dbs.user;
+    const H = { authorization: `Bearer ${amina.access_token}`, 'accept-encoding': 'gzip' };
 
-  const pull = await measured(gw.url, `/sync/${db}/_changes?since=0`, { ...H, 'x-sawa-device': 'tecno-a1' });
-  t.equal(pull.status, 200);
-  await measured(gw.url, `/sync/${db}/_all_docs`, { ...H, 'x-sawa-device': 'bad device!' });
+    const pull = await measured(gw.url, `/sync/${db}/_changes?since=0`, {
+      ...H,
+      'x-sawa-device': 'tecno-a1',
+    });
+    t.equal(pull.status, 200);
+    await measured(gw.url, `/sync/${db}/_all_docs`, { ...H, 'x-sawa-device': 'bad device!' });
 
-  const res = await raw(gw.url, 'GET', '/metrics', { authorization: `Bearer ${TOKEN}` });
-  t.equal(res.status, 200);
-  t.match(res.headers['content-type'], /^text\/plain; version=0\.0\.4/);
-  const text = await metrics();
-  const who = { user: 'metered', device: 'tecno-a1' };
-  t.equal(sample(text, 'sawa_wire_bytes_total', { direction: 'in', ...who }), pull.sent, 'bytes in = what the phone sent');
-  t.equal(sample(text, 'sawa_wire_bytes_total', { direction: 'out', ...who }), pull.received, 'bytes out = what the phone received');
-  t.ok(sample(text, 'sawa_wire_bytes_total', { direction: 'out', user: 'metered', device: 'unknown' }), 'odd device → unknown');
-  t.ok(sample(text, 'sawa_wire_bytes_total', { direction: 'in', user: '_anonymous', device: 'unknown' }), 'signup traffic is anonymous');
-  t.equal(sample(text, 'sawa_http_requests_total', { route: '/sync/{db}/_changes', method: 'GET', status: '200' }), 1);
-  t.equal(sample(text, 'sawa_http_requests_total', { route: '/auth/signup', method: 'POST', status: '201' }), 1);
-  t.ok(sample(text, 'sawa_http_request_duration_seconds_count', { route: '/sync/{db}/_all_docs', method: 'GET', status: '200' }));
-  t.match(text, /^process_cpu_user_seconds_total \d/m, 'default process metrics');
-  t.notMatch(text, new RegExp(db), 'no database names (or document ids) in labels');
+    const res = await raw(gw.url, 'GET', '/metrics', { authorization: `Bearer ${TOKEN}` });
+    t.equal(res.status, 200);
+    t.match(res.headers['content-type'], /^text\/plain; version=0\.0\.4/);
+    const text = await metrics();
+    const who = { user: 'metered', device: 'tecno-a1' };
+    t.equal(
+      sample(text, 'sawa_wire_bytes_total', { direction: 'in', ...who }),
+      pull.sent,
+      'bytes in = what the phone sent',
+    );
+    t.equal(
+      sample(text, 'sawa_wire_bytes_total', { direction: 'out', ...who }),
+      pull.received,
+      'bytes out = what the phone received',
+    );
+    t.ok(
+      sample(text, 'sawa_wire_bytes_total', {
+        direction: 'out',
+        user: 'metered',
+        device: 'unknown',
+      }),
+      'odd device → unknown',
+    );
+    t.ok(
+      sample(text, 'sawa_wire_bytes_total', {
+        direction: 'in',
+        user: '_anonymous',
+        device: 'unknown',
+      }),
+      'signup traffic is anonymous',
+    );
+    t.equal(
+      sample(text, 'sawa_http_requests_total', {
+        route: '/sync/{db}/_changes',
+        method: 'GET',
+        status: '200',
+      }),
+      1,
+    );
+    t.equal(
+      sample(text, 'sawa_http_requests_total', {
+        route: '/auth/signup',
+        method: 'POST',
+        status: '201',
+      }),
+      1,
+    );
+    t.ok(
+      sample(text, 'sawa_http_request_duration_seconds_count', {
+        route: '/sync/{db}/_all_docs',
+        method: 'GET',
+        status: '200',
+      }),
+    );
+    t.match(text, /^process_cpu_user_seconds_total \d/m, 'default process metrics');
+    t.notMatch(text, new RegExp(db), 'no database names (or document ids) in labels');
 
-  // Refusals by the rules are counted.
-  const session = new Session(gw.url, amina);
-  const p = phone();
-  await p.bulkDocs([farmer('metered', 'ok-1'), farmer('metered', 'bad-1', { phone: '07' })]);
-  await p.replicate.to(session.db(db));
-  t.equal(sample(await metrics(), 'sawa_sync_write_rejections_total', { db_kind: 'private' }), 1);
-});
+    // Refusals by the rules are counted.
+    const session = new Session(gw.url, amina);
+    const p = phone();
+    await p.bulkDocs([farmer('metered', 'ok-1'), farmer('metered', 'bad-1', { phone: '07' })]);
+    await p.replicate.to(session.db(db));
+    t.equal(sample(await metrics(), 'sawa_sync_write_rejections_total', { db_kind: 'private' }), 1);
+  },
+);
 
 t.test('METRICS_USER_SERIES bounds the (user, device) series', async (t) => {
   const gw = await gateway(t, { store, env: { METRICS_TOKEN: TOKEN, METRICS_USER_SERIES: '1' } });
   const a = await gw.signup('series-a');
   const b = await gw.signup('series-b');
-  await raw(gw.url, 'GET', `/sync/${a.dbs.user}/`, { authorization: `Bearer ${a.access_token}`, 'x-sawa-device': 'p1' });
-  await raw(gw.url, 'GET', `/sync/${b.dbs.user}/`, { authorization: `Bearer ${b.access_token}`, 'x-sawa-device': 'p2' });
-  const text = (await raw(gw.url, 'GET', '/metrics', { authorization: `Bearer ${TOKEN}` })).body.toString();
+  await raw(gw.url, 'GET', `/sync/${a.dbs.user}/`, {
+    authorization: `Bearer ${a.access_token}`,
+    'x-sawa-device': 'p1',
+  });
+  await raw(gw.url, 'GET', `/sync/${b.dbs.user}/`, {
+    authorization: `Bearer ${b.access_token}`,
+    'x-sawa-device': 'p2',
+  });
+  const text = (
+    await raw(gw.url, 'GET', '/metrics', { authorization: `Bearer ${TOKEN}` })
+  ).body.toString();
   t.notMatch(text, /user="series-b"/, 'the pair over budget has no series of its own');
-  t.ok(sample(text, 'sawa_wire_bytes_total', { direction: 'out', user: '_other', device: '_other' }), 'it is counted under _other');
+  t.ok(
+    sample(text, 'sawa_wire_bytes_total', { direction: 'out', user: '_other', device: '_other' }),
+    'it is counted under _other',
+  );
 });
 
 t.test('a pull and a push are recorded for the "last synced" list', async (t) => {
   const gw = await gateway(t, { store });
   const auth = await gw.signup('synced');
-  const me = async () => (await gw.call('GET', '/me', { auth: `Bearer ${auth.access_token}` })).body;
+  const me = async () =>
+    (await gw.call('GET', '/me', { auth: `Bearer ${auth.access_token}` })).body;
   t.match(await me(), { last_pull_at: null, last_push_at: null });
   const session = new Session(gw.url, auth);
   const p = phone();
@@ -123,6 +196,8 @@ t.test('per-user rate limit: 429, CouchDB-shaped, Retry-After; others unaffected
   t.equal(limited.json.error, 'too_many_requests');
   t.match(limited.json.reason, /limited to 5 requests a minute/);
   t.ok(Number(limited.headers['retry-after']) > 0, 'Retry-After');
-  const other = await raw(gw.url, 'GET', `/sync/${b.dbs.user}/`, { authorization: `Bearer ${b.access_token}` });
+  const other = await raw(gw.url, 'GET', `/sync/${b.dbs.user}/`, {
+    authorization: `Bearer ${b.access_token}`,
+  });
   t.equal(other.status, 200, 'another user is not limited');
 });

@@ -19,7 +19,10 @@ t.test('signup, first sync, offline edits on two phones: the conflict is everywh
   t.ok(first.ok, 'first sync of a fresh database');
   t.equal(first.doc_write_failures, 0);
 
-  await phoneA.bulkDocs([farmer('amina', 'farmer-1'), farmer('amina', 'farmer-2', { village: 'Gairo' })]);
+  await phoneA.bulkDocs([
+    farmer('amina', 'farmer-1'),
+    farmer('amina', 'farmer-2', { village: 'Gairo' }),
+  ]);
   const push = await phoneA.replicate.to(a.db(db));
   t.equal(push.docs_written, 2);
   t.equal(push.doc_write_failures, 0);
@@ -47,59 +50,69 @@ t.test('signup, first sync, offline edits on two phones: the conflict is everywh
   t.equal(docA._rev, docB._rev, 'both phones pick the same winner');
   t.equal(docA._rev, server._rev, '…the one the server picked');
   // 404s are the replicator's first look for its checkpoints; nothing else may fail.
-  t.same(a.statuses.filter((s) => s >= 400 && s !== 404), [], 'phone A saw no other error');
-});
-
-t.test('a write the sync rules refuse is reported by the replicator, the rest goes through', async (t) => {
-  const gw = await gateway(t);
-  const auth = await gw.signup('baraka');
-  const session = new Session(gw.url, auth);
-  const p = phone();
-  await p.bulkDocs([
-    farmer('baraka', 'farmer-ok'),
-    farmer('baraka', 'farmer-bad-phone', { phone: '0712345678' }),
-    farmer('somebody-else', 'farmer-not-mine'),
-    { _id: 'cow-1', type: 'cow', owner: 'baraka' },
-  ]);
-  const denied: { id: string; reason: string }[] = [];
-  const rep = p.replicate.to(session.db(auth.dbs.user));
-  rep.on('denied', (err: unknown) => denied.push(err as { id: string; reason: string }));
-  const result = await rep;
-  t.equal(result.docs_written, 1);
-  t.equal(result.doc_write_failures, 3);
   t.same(
-    denied.map((d) => d.id).sort(),
-    ['cow-1', 'farmer-bad-phone', 'farmer-not-mine'],
-    'a denied event for each refused document',
+    a.statuses.filter((s) => s >= 400 && s !== 404),
+    [],
+    'phone A saw no other error',
   );
-  const reasons = Object.fromEntries(denied.map((d) => [d.id, d.reason]));
-  t.match(reasons['farmer-bad-phone'], /farmer\.phone must be an E\.164 number/);
-  t.match(reasons['farmer-not-mine'], /farmer\.owner must be the writing user \(baraka\)/);
-  t.match(reasons['cow-1'], /unknown document type "cow"/);
-  const remote = session.db(auth.dbs.user);
-  t.ok(await remote.get('farmer-ok'), 'the good document is on the server');
-  const missing = await remote.get('farmer-bad-phone').catch((err: { status: number }) => err);
-  t.equal(missing.status, 404, 'the refused one is not');
 });
 
-t.test('several offline edits push as one replicated write, judged against the server revision', async (t) => {
-  const gw = await gateway(t);
-  const auth = await gw.signup('chiku');
-  const session = new Session(gw.url, auth);
-  const p = phone();
-  await p.put(farmer('chiku', 'farmer-1'));
-  await p.replicate.to(session.db(auth.dbs.user));
-  for (const village of ['Kilosa', 'Gairo', 'Ifakara']) {
-    const doc = await p.get('farmer-1');
-    await p.put({ ...doc, village });
-  }
-  const result = await p.replicate.to(session.db(auth.dbs.user));
-  t.equal(result.doc_write_failures, 0, 'generation 4 on top of generation 1 is an update');
-  t.equal(result.docs_written, 1);
-  const server = await session.db(auth.dbs.user).get('farmer-1');
-  t.equal(server.village, 'Ifakara');
-  t.match(server._rev, /^4-/);
-});
+t.test(
+  'a write the sync rules refuse is reported by the replicator, the rest goes through',
+  async (t) => {
+    const gw = await gateway(t);
+    const auth = await gw.signup('baraka');
+    const session = new Session(gw.url, auth);
+    const p = phone();
+    await p.bulkDocs([
+      farmer('baraka', 'farmer-ok'),
+      farmer('baraka', 'farmer-bad-phone', { phone: '0712345678' }),
+      farmer('somebody-else', 'farmer-not-mine'),
+      { _id: 'cow-1', type: 'cow', owner: 'baraka' },
+    ]);
+    const denied: { id: string; reason: string }[] = [];
+    const rep = p.replicate.to(session.db(auth.dbs.user));
+    rep.on('denied', (err: unknown) => denied.push(err as { id: string; reason: string }));
+    const result = await rep;
+    t.equal(result.docs_written, 1);
+    t.equal(result.doc_write_failures, 3);
+    t.same(
+      denied.map((d) => d.id).sort(),
+      ['cow-1', 'farmer-bad-phone', 'farmer-not-mine'],
+      'a denied event for each refused document',
+    );
+    const reasons = Object.fromEntries(denied.map((d) => [d.id, d.reason]));
+    t.match(reasons['farmer-bad-phone'], /farmer\.phone must be an E\.164 number/);
+    t.match(reasons['farmer-not-mine'], /farmer\.owner must be the writing user \(baraka\)/);
+    t.match(reasons['cow-1'], /unknown document type "cow"/);
+    const remote = session.db(auth.dbs.user);
+    t.ok(await remote.get('farmer-ok'), 'the good document is on the server');
+    const missing = await remote.get('farmer-bad-phone').catch((err: { status: number }) => err);
+    t.equal(missing.status, 404, 'the refused one is not');
+  },
+);
+
+t.test(
+  'several offline edits push as one replicated write, judged against the server revision',
+  async (t) => {
+    const gw = await gateway(t);
+    const auth = await gw.signup('chiku');
+    const session = new Session(gw.url, auth);
+    const p = phone();
+    await p.put(farmer('chiku', 'farmer-1'));
+    await p.replicate.to(session.db(auth.dbs.user));
+    for (const village of ['Kilosa', 'Gairo', 'Ifakara']) {
+      const doc = await p.get('farmer-1');
+      await p.put({ ...doc, village });
+    }
+    const result = await p.replicate.to(session.db(auth.dbs.user));
+    t.equal(result.doc_write_failures, 0, 'generation 4 on top of generation 1 is an update');
+    t.equal(result.docs_written, 1);
+    const server = await session.db(auth.dbs.user).get('farmer-1');
+    t.equal(server.village, 'Ifakara');
+    t.match(server._rev, /^4-/);
+  },
+);
 
 // CouchDB validates a replicated write against the nearest ancestor it has on disk
 // (couch_db:make_first_doc_on_disk); the embedded store still passes only the parent, which it
@@ -108,75 +121,89 @@ const STORE_PARENT_ONLY = process.env.COUCHDB_URL
   ? false
   : 'embedded store: replicated writes are validated against the parent revision only';
 
-t.test('a supervisor edits an agent\'s farmer in the team database several times offline', { todo: STORE_PARENT_ONLY }, async (t) => {
-  const gw = await gateway(t);
-  const agent = await gw.member('asha', ['agent'], [{ team: 'kilosa', mode: 'write' }]);
-  const sup = await gw.member('sefu', ['supervisor'], [{ team: 'kilosa', mode: 'write' }]);
-  const team = 'team-kilosa';
-  t.same(sup.dbs.shared, [team]);
-  const agentPhone = phone();
-  await agentPhone.put(farmer('asha', 'farmer-1'));
-  t.equal((await agentPhone.replicate.to(new Session(gw.url, agent).db(team))).docs_written, 1);
-  const supSession = new Session(gw.url, sup);
-  const supPhone = phone();
-  await supPhone.replicate.from(supSession.db(team));
-  for (const village of ['Kilosa', 'Gairo']) {
-    const doc = await supPhone.get('farmer-1');
-    await supPhone.put({ ...doc, village });
-  }
-  const denied: { reason: string }[] = [];
-  const rep = supPhone.replicate.to(supSession.db(team));
-  rep.on('denied', (err: unknown) => denied.push(err as { reason: string }));
-  const result = await rep;
-  t.same(denied, []);
-  // With only the parent (generation 2, never on the server) as base, this would be judged
-  // a create by sefu of asha's farmer, and refused.
-  t.equal(result.doc_write_failures, 0, 'an update by an anyOwner role, not a create');
-  t.equal((await supSession.db(team).get('farmer-1')).village, 'Gairo');
-});
-
-t.test('an update the rules refuse (owner change) is judged against the revision it builds on', async (t) => {
-  const gw = await gateway(t);
-  const auth = await gw.signup('chausiku');
-  const session = new Session(gw.url, auth);
-  const p = phone();
-  await p.put(farmer('chausiku', 'farmer-1'));
-  await p.replicate.to(session.db(auth.dbs.user));
-  const doc = await p.get('farmer-1');
-  await p.put({ ...doc, owner: 'someone-else' }); // editing on the phone: PouchDB does not check
-  const again = await p.get('farmer-1');
-  await p.put({ ...again, name: 'Asha M.' });
-  const denied: { reason: string }[] = [];
-  const rep = p.replicate.to(session.db(auth.dbs.user));
-  rep.on('denied', (err: unknown) => denied.push(err as { reason: string }));
-  const result = await rep;
-  t.equal(result.doc_write_failures, 1);
-  t.match(denied[0]?.reason, /owner cannot change/, 'judged against the server revision it builds on');
-});
-
-t.test('a token that expires mid-replication is refreshed and the replication resumes', async (t) => {
-  const gw = await gateway(t);
-  const auth = await gw.signup('dalila');
-  const session = new Session(gw.url, auth);
-  const p = phone();
-  await p.bulkDocs(Array.from({ length: 250 }, (_, i) => farmer('dalila', `farmer-${i}`)));
-  // Move the service's clock past the token's lifetime after a few requests: a real expiry,
-  // seen by the real token check, in the middle of the push.
-  const realNow = Date.now;
-  t.teardown(() => {
-    Date.now = realNow;
-  });
-  session.beforeRequest = (n) => {
-    if (n === 4) {
-      const skew = (auth.expires_in + 60) * 1000;
-      Date.now = () => realNow() + skew;
+t.test(
+  "a supervisor edits an agent's farmer in the team database several times offline",
+  { todo: STORE_PARENT_ONLY },
+  async (t) => {
+    const gw = await gateway(t);
+    const agent = await gw.member('asha', ['agent'], [{ team: 'kilosa', mode: 'write' }]);
+    const sup = await gw.member('sefu', ['supervisor'], [{ team: 'kilosa', mode: 'write' }]);
+    const team = 'team-kilosa';
+    t.same(sup.dbs.shared, [team]);
+    const agentPhone = phone();
+    await agentPhone.put(farmer('asha', 'farmer-1'));
+    t.equal((await agentPhone.replicate.to(new Session(gw.url, agent).db(team))).docs_written, 1);
+    const supSession = new Session(gw.url, sup);
+    const supPhone = phone();
+    await supPhone.replicate.from(supSession.db(team));
+    for (const village of ['Kilosa', 'Gairo']) {
+      const doc = await supPhone.get('farmer-1');
+      await supPhone.put({ ...doc, village });
     }
-  };
-  const result = await p.replicate.to(session.db(auth.dbs.user), { batch_size: 50 });
-  t.equal(result.docs_written, 250, 'every document arrived');
-  t.equal(result.doc_write_failures, 0);
-  t.ok(session.statuses.includes(401), 'the gateway refused the expired token');
-  t.equal(session.refreshes, 1, 'the client refreshed once');
-  const info = await session.db(auth.dbs.user).info();
-  t.equal(info.doc_count, 251, '250 farmers and the sawa design document');
-});
+    const denied: { reason: string }[] = [];
+    const rep = supPhone.replicate.to(supSession.db(team));
+    rep.on('denied', (err: unknown) => denied.push(err as { reason: string }));
+    const result = await rep;
+    t.same(denied, []);
+    // With only the parent (generation 2, never on the server) as base, this would be judged
+    // a create by sefu of asha's farmer, and refused.
+    t.equal(result.doc_write_failures, 0, 'an update by an anyOwner role, not a create');
+    t.equal((await supSession.db(team).get('farmer-1')).village, 'Gairo');
+  },
+);
+
+t.test(
+  'an update the rules refuse (owner change) is judged against the revision it builds on',
+  async (t) => {
+    const gw = await gateway(t);
+    const auth = await gw.signup('chausiku');
+    const session = new Session(gw.url, auth);
+    const p = phone();
+    await p.put(farmer('chausiku', 'farmer-1'));
+    await p.replicate.to(session.db(auth.dbs.user));
+    const doc = await p.get('farmer-1');
+    await p.put({ ...doc, owner: 'someone-else' }); // editing on the phone: PouchDB does not check
+    const again = await p.get('farmer-1');
+    await p.put({ ...again, name: 'Asha M.' });
+    const denied: { reason: string }[] = [];
+    const rep = p.replicate.to(session.db(auth.dbs.user));
+    rep.on('denied', (err: unknown) => denied.push(err as { reason: string }));
+    const result = await rep;
+    t.equal(result.doc_write_failures, 1);
+    t.match(
+      denied[0]?.reason,
+      /owner cannot change/,
+      'judged against the server revision it builds on',
+    );
+  },
+);
+
+t.test(
+  'a token that expires mid-replication is refreshed and the replication resumes',
+  async (t) => {
+    const gw = await gateway(t);
+    const auth = await gw.signup('dalila');
+    const session = new Session(gw.url, auth);
+    const p = phone();
+    await p.bulkDocs(Array.from({ length: 250 }, (_, i) => farmer('dalila', `farmer-${i}`)));
+    // Move the service's clock past the token's lifetime after a few requests: a real expiry,
+    // seen by the real token check, in the middle of the push.
+    const realNow = Date.now;
+    t.teardown(() => {
+      Date.now = realNow;
+    });
+    session.beforeRequest = (n) => {
+      if (n === 4) {
+        const skew = (auth.expires_in + 60) * 1000;
+        Date.now = () => realNow() + skew;
+      }
+    };
+    const result = await p.replicate.to(session.db(auth.dbs.user), { batch_size: 50 });
+    t.equal(result.docs_written, 250, 'every document arrived');
+    t.equal(result.doc_write_failures, 0);
+    t.ok(session.statuses.includes(401), 'the gateway refused the expired token');
+    t.equal(session.refreshes, 1, 'the client refreshed once');
+    const info = await session.db(auth.dbs.user).info();
+    t.equal(info.doc_count, 251, '250 farmers and the sawa design document');
+  },
+);

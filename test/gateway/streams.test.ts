@@ -57,18 +57,27 @@ for (const [feed, encoding] of [
   ['continuous', 'identity'],
   ['longpoll', 'gzip'],
 ] as const) {
-  t.test(`a phone that leaves a ${feed} feed (${encoding}) closes the upstream request`, async (t) => {
-    const carried = upstream.connectionFor(new RegExp(`^GET /${DB}/_changes\\?feed=${feed}`));
-    const { req, res } = await open(`/sync/${DB}/_changes?feed=${feed}&since=now&heartbeat=1000`, {
-      'accept-encoding': encoding,
-    });
-    t.equal(res.statusCode, 200);
-    await within(readUntil(encoding === 'gzip' ? res.pipe(zlib.createGunzip()) : res, '\n'), 'a first heartbeat');
-    const conn = await carried;
-    req.destroy();
-    await within(conn.closed, 'the upstream connection closing');
-    t.pass('the upstream connection closed');
-  });
+  t.test(
+    `a phone that leaves a ${feed} feed (${encoding}) closes the upstream request`,
+    async (t) => {
+      const carried = upstream.connectionFor(new RegExp(`^GET /${DB}/_changes\\?feed=${feed}`));
+      const { req, res } = await open(
+        `/sync/${DB}/_changes?feed=${feed}&since=now&heartbeat=1000`,
+        {
+          'accept-encoding': encoding,
+        },
+      );
+      t.equal(res.statusCode, 200);
+      await within(
+        readUntil(encoding === 'gzip' ? res.pipe(zlib.createGunzip()) : res, '\n'),
+        'a first heartbeat',
+      );
+      const conn = await carried;
+      req.destroy();
+      await within(conn.closed, 'the upstream connection closing');
+      t.pass('the upstream connection closed');
+    },
+  );
 }
 
 for (const [encoding, inflate] of [
@@ -113,7 +122,15 @@ t.test('a longpoll answers when a change arrives, compressed', async (t) => {
     village: 'Kilosa',
     district: 'Morogoro',
   };
-  t.equal((await gw.call('POST', `/sync/${DB}/_bulk_docs`, { auth: `Bearer ${auth.access_token}`, body: { docs: [farmer] } })).status, 201);
+  t.equal(
+    (
+      await gw.call('POST', `/sync/${DB}/_bulk_docs`, {
+        auth: `Bearer ${auth.access_token}`,
+        body: { docs: [farmer] },
+      })
+    ).status,
+    201,
+  );
   const seen = await done;
   t.match(JSON.parse(seen.trim()), { results: [{ id: 'farmer-1' }] });
 });

@@ -18,7 +18,10 @@ t.test('proxy authentication headers', async (t) => {
     'x-auth-couchdb-roles': 'agent,team:kilosa',
     'x-auth-couchdb-token': proxyToken('zawadi+255', secret),
   });
-  t.throws(() => proxyAuthHeaders({ name: 'a', roles: ['x,_admin'], secret }), 'a comma would forge a role');
+  t.throws(
+    () => proxyAuthHeaders({ name: 'a', roles: ['x,_admin'], secret }),
+    'a comma would forge a role',
+  );
 });
 
 t.test('CouchDB roles of a user', async (t) => {
@@ -55,7 +58,8 @@ t.test('a compressed stream flushes when its source pauses (heartbeats get throu
     const inflate = encoding === 'br' ? zlib.createBrotliDecompress() : zlib.createGunzip();
     out.pipe(inflate);
     const seen: string[] = [];
-    const next = () => new Promise<string>((resolve) => inflate.once('data', (d: Buffer) => resolve(d.toString())));
+    const next = () =>
+      new Promise<string>((resolve) => inflate.once('data', (d: Buffer) => resolve(d.toString())));
     const first = next();
     source.write('{"results":[\n');
     seen.push(await first);
@@ -76,7 +80,10 @@ t.test('a destroyed compressed stream destroys its source', async (t) => {
 });
 
 t.test('_changes heartbeats are kept between 1 s and 60 s', async (t) => {
-  t.equal(changesQuery('since=0&feed=longpoll&heartbeat=10000'), 'since=0&feed=longpoll&heartbeat=10000');
+  t.equal(
+    changesQuery('since=0&feed=longpoll&heartbeat=10000'),
+    'since=0&feed=longpoll&heartbeat=10000',
+  );
   t.equal(changesQuery('feed=continuous&heartbeat=1'), 'feed=continuous&heartbeat=1000');
   t.equal(changesQuery('heartbeat=600000&since=5-abc'), 'heartbeat=60000&since=5-abc');
   t.equal(changesQuery('heartbeat=true'), 'heartbeat=true');

@@ -13,7 +13,9 @@ const auth = await gw.signup('amina');
 const DB = auth.dbs.user;
 const H = { authorization: `Bearer ${auth.access_token}` };
 const JSONH = { ...H, 'content-type': 'application/json' };
-const docs = Array.from({ length: 60 }, (_, i) => farmer('amina', `farmer-${i}`, { notes: undefined }));
+const docs = Array.from({ length: 60 }, (_, i) =>
+  farmer('amina', `farmer-${i}`, { notes: undefined }),
+);
 await raw(gw.url, 'POST', `/sync/${DB}/_bulk_docs`, JSONH, JSON.stringify({ docs }));
 
 t.test('answers are compressed by Accept-Encoding: br, gzip, or not at all', async (t) => {
@@ -31,17 +33,35 @@ t.test('answers are compressed by Accept-Encoding: br, gzip, or not at all', asy
     t.notOk(res.headers['content-length'], 'streamed, so no length');
     const body = decode(res.body);
     t.same(JSON.parse(body.toString()), plain.json, 'the same answer');
-    t.ok(res.body.length < plain.body.length / 3, `${encoding}: ${res.body.length} bytes for ${plain.body.length}`);
+    t.ok(
+      res.body.length < plain.body.length / 3,
+      `${encoding}: ${res.body.length} bytes for ${plain.body.length}`,
+    );
   }
-  const tiny = await raw(gw.url, 'GET', `/sync/${DB}/_local/none`, { ...H, 'accept-encoding': 'gzip' });
+  const tiny = await raw(gw.url, 'GET', `/sync/${DB}/_local/none`, {
+    ...H,
+    'accept-encoding': 'gzip',
+  });
   t.equal(tiny.status, 404);
   t.notOk(tiny.headers['content-encoding'], 'a tiny answer is not worth compressing');
 });
 
-t.test('the answer leaves CouchDB\'s internal headers behind', async (t) => {
-  const res = await raw(gw.url, 'PUT', `/sync/${DB}/farmer-new`, JSONH, JSON.stringify(farmer('amina', 'farmer-new')));
+t.test("the answer leaves CouchDB's internal headers behind", async (t) => {
+  const res = await raw(
+    gw.url,
+    'PUT',
+    `/sync/${DB}/farmer-new`,
+    JSONH,
+    JSON.stringify(farmer('amina', 'farmer-new')),
+  );
   t.equal(res.status, 201);
-  for (const h of ['server', 'x-couch-request-id', 'x-couchdb-body-time', 'location', 'cache-control']) {
+  for (const h of [
+    'server',
+    'x-couch-request-id',
+    'x-couchdb-body-time',
+    'location',
+    'cache-control',
+  ]) {
     t.notOk(res.headers[h], `no ${h}`);
   }
   t.ok(res.headers.etag, 'ETag kept');
@@ -50,7 +70,13 @@ t.test('the answer leaves CouchDB\'s internal headers behind', async (t) => {
 t.test('gzip request bodies are accepted', async (t) => {
   const more = Array.from({ length: 20 }, (_, i) => farmer('amina', `gz-${i}`));
   const body = zlib.gzipSync(JSON.stringify({ docs: more }));
-  const res = await raw(gw.url, 'POST', `/sync/${DB}/_bulk_docs`, { ...JSONH, 'content-encoding': 'gzip' }, body);
+  const res = await raw(
+    gw.url,
+    'POST',
+    `/sync/${DB}/_bulk_docs`,
+    { ...JSONH, 'content-encoding': 'gzip' },
+    body,
+  );
   t.equal(res.status, 201);
   t.equal(res.json.filter((r: { ok?: boolean }) => r.ok).length, 20);
   const diff = await raw(
@@ -75,7 +101,10 @@ t.test('gzip request bodies are accepted', async (t) => {
   };
   const p = phone();
   await p.bulkDocs(Array.from({ length: 80 }, (_, i) => farmer('amina', `pushed-${i}`)));
-  const remote = new PouchDB(`${gw.url}/sync/${DB}`, { skip_setup: true, fetch: gzipFetch as never });
+  const remote = new PouchDB(`${gw.url}/sync/${DB}`, {
+    skip_setup: true,
+    fetch: gzipFetch as never,
+  });
   const push = await p.replicate.to(remote);
   t.equal(push.docs_written, 80);
   t.equal(push.doc_write_failures, 0);
@@ -85,19 +114,40 @@ t.test('413 for bodies over SYNC_MAX_REQUEST_BYTES, declared, chunked or inflate
   const big = JSON.stringify({ docs: [farmer('amina', 'big', { notes: 'x'.repeat(LIMIT) })] });
   const declared = await raw(gw.url, 'POST', `/sync/${DB}/_bulk_docs`, JSONH, big);
   t.equal(declared.status, 413);
-  t.same(declared.json, { error: 'too_large', reason: `the request body is larger than ${LIMIT} bytes (after decoding)` });
+  t.same(declared.json, {
+    error: 'too_large',
+    reason: `the request body is larger than ${LIMIT} bytes (after decoding)`,
+  });
 
-  const chunked = await raw(gw.url, 'POST', `/sync/${DB}/_bulk_docs`, { ...JSONH, 'transfer-encoding': 'chunked' }, big);
+  const chunked = await raw(
+    gw.url,
+    'POST',
+    `/sync/${DB}/_bulk_docs`,
+    { ...JSONH, 'transfer-encoding': 'chunked' },
+    big,
+  );
   t.equal(chunked.status, 413, 'no Content-Length: counted as it comes');
 
   // 50 MB of zeros in ~50 KB of gzip: refused once the inflated size passes the limit.
   const bomb = zlib.gzipSync(Buffer.alloc(50 * 1024 * 1024), { level: 9 });
   t.ok(bomb.length < LIMIT, `the bomb itself (${bomb.length} bytes) is under the limit`);
-  const res = await raw(gw.url, 'POST', `/sync/${DB}/_bulk_docs`, { ...JSONH, 'content-encoding': 'gzip' }, bomb);
+  const res = await raw(
+    gw.url,
+    'POST',
+    `/sync/${DB}/_bulk_docs`,
+    { ...JSONH, 'content-encoding': 'gzip' },
+    bomb,
+  );
   t.equal(res.status, 413, 'gzip bomb');
   t.equal(res.json?.error, 'too_large');
 
-  const upload = await raw(gw.url, 'PUT', `/sync/${DB}/farmer-0/big.bin?rev=1-x`, { ...H, 'content-type': 'application/octet-stream' }, Buffer.alloc(LIMIT + 1));
+  const upload = await raw(
+    gw.url,
+    'PUT',
+    `/sync/${DB}/farmer-0/big.bin?rev=1-x`,
+    { ...H, 'content-type': 'application/octet-stream' },
+    Buffer.alloc(LIMIT + 1),
+  );
   t.equal(upload.status, 413, 'an attachment upload too');
 });
 
@@ -129,7 +179,10 @@ t.test('bad input is a 4xx, never a 500', async (t) => {
   ];
   for (const [method, path, headers, body] of cases) {
     const res = await raw(gw.url, method, `/sync/${DB}/${path}`, headers, body);
-    t.ok(res.status >= 400 && res.status < 500, `${method} ${path} ${String(body ?? '').slice(0, 40)} → ${res.status}`);
+    t.ok(
+      res.status >= 400 && res.status < 500,
+      `${method} ${path} ${String(body ?? '').slice(0, 40)} → ${res.status}`,
+    );
     t.ok(typeof res.json?.error === 'string', 'CouchDB-shaped');
   }
   // Odd documents inside a good batch are per-document errors, as in CouchDB.
@@ -140,6 +193,10 @@ t.test('bad input is a 4xx, never a 500', async (t) => {
   ]) {
     const res = await raw(gw.url, 'POST', `/sync/${DB}/_bulk_docs`, JSONH, body);
     t.equal(res.status, 201, body);
-    t.ok(Array.isArray(res.json) && res.json.every((r: { error?: string }) => typeof r.error === 'string'), 'refused per document');
+    t.ok(
+      Array.isArray(res.json) &&
+        res.json.every((r: { error?: string }) => typeof r.error === 'string'),
+      'refused per document',
+    );
   }
 });

@@ -1,17 +1,29 @@
 import t from 'tap';
 import { createWriteChecker, loadSyncRules } from '../../server/rules/index.js';
 import { mergeResults } from '../../server/gateway/merge.js';
-import { baseQuery, judgeWrites, type BaseQuery, type Doc } from '../../server/gateway/write-check.js';
+import {
+  baseQuery,
+  judgeWrites,
+  type BaseQuery,
+  type Doc,
+} from '../../server/gateway/write-check.js';
 import { farmer } from './helper.js';
 
 const checker = createWriteChecker(loadSyncRules());
-const ctx = { checker, userCtx: { name: 'amina', roles: ['agent'], db: 'userdb-616d696e61' }, kind: 'private' as const };
+const ctx = {
+  checker,
+  userCtx: { name: 'amina', roles: ['agent'], db: 'userdb-616d696e61' },
+  kind: 'private' as const,
+};
 
 t.test('the base revision of a write', async (t) => {
   t.same(baseQuery({ _id: 'a', _rev: '2-x' }, true), { id: 'a', ancestors: ['2-x'], exact: true });
   t.equal(baseQuery({ _id: 'a' }, true), null, 'interactive create');
   t.same(
-    baseQuery({ _id: 'a', _rev: '4-d', _revisions: { start: 4, ids: ['d', 'c', 'b', 'a'] } }, false),
+    baseQuery(
+      { _id: 'a', _rev: '4-d', _revisions: { start: 4, ids: ['d', 'c', 'b', 'a'] } },
+      false,
+    ),
     { id: 'a', ancestors: ['3-c', '2-b', '1-a'], exact: false },
     'replicated: every ancestor, nearest first',
   );
@@ -29,14 +41,23 @@ t.test('judged in one batch, in order, _local documents skipped', async (t) => {
   };
   const docs: Doc[] = [
     farmer('amina', 'f0'),
-    { ...farmer('amina', 'f1'), owner: 'baraka', _rev: '2-b', _revisions: { start: 2, ids: ['b', 'a'] } },
+    {
+      ...farmer('amina', 'f1'),
+      owner: 'baraka',
+      _rev: '2-b',
+      _revisions: { start: 2, ids: ['b', 'a'] },
+    },
     { _id: '_local/checkpoint', last_seq: '5' },
     { ...farmer('amina', 'f2'), phone: 'nope' },
     { _id: '_design/evil', validate_doc_update: 'function(){}' },
   ];
   const verdicts = await judgeWrites(docs, false, ctx, load);
   t.equal(asked.length, 1, 'one read for the whole batch');
-  t.same(asked[0]?.map((q) => q.id), ['f1'], 'only writes with a history need their base');
+  t.same(
+    asked[0]?.map((q) => q.id),
+    ['f1'],
+    'only writes with a history need their base',
+  );
   t.equal(verdicts[0], null);
   t.match(verdicts[1], { status: 403, error: 'forbidden', reason: 'owner cannot change' });
   t.equal(verdicts[2], null, '_local is not validated');
@@ -67,7 +88,9 @@ t.test('results merged back into request order', async (t) => {
     'interactive: one entry per document',
   );
   t.same(
-    mergeResults(docs, verdicts, false, [{ id: 'c', rev: '1-c', error: 'forbidden', reason: 'vdu' }]),
+    mergeResults(docs, verdicts, false, [
+      { id: 'c', rev: '1-c', error: 'forbidden', reason: 'vdu' },
+    ]),
     [
       { id: 'b', rev: '1-b', error: 'forbidden', reason: 'no' },
       { id: 'c', rev: '1-c', error: 'forbidden', reason: 'vdu' },

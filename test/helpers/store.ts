@@ -2,8 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Test } from 'tap';
-import { loadConfig } from '../../server/config.js';
-import { startStore } from '../../server/store/start.js';
+import { randomBytes } from 'node:crypto';
+import { spawnStore } from './store-process.js';
 import type { StoreOptions } from '../../server/store/context.js';
 
 export interface TestCouch {
@@ -46,25 +46,36 @@ export async function testCouch(
     };
   }
   const dataDir = await mkdtemp(join(tmpdir(), 'sawa-store-'));
-  const config = loadConfig({
-    DATA_DIR: dataDir,
-    COUCHDB_USER: 'admin',
-    COUCHDB_PASSWORD: 'test-admin-password',
-    ...env,
-  });
+  const admin = { name: 'admin', password: 'test-admin-password' };
+  const base = { admin, embedded: true, adminAuth: basicAuth(admin.name, admin.password), dataDir };
+  if (Object.keys(overrides).length === 0) {
+    // Its own process, as `npm run store`: the test process never loads the store's sources.
+    const proxySecret = randomBytes(24).toString('base64url');
+    const proc = await spawnStore({
+      DATA_DIR: dataDir,
+      COUCHDB_USER: admin.name,
+      COUCHDB_PASSWORD: admin.password,
+      COUCHDB_PROXY_SECRET: proxySecret,
+      ...env,
+    });
+    t.teardown(async () => {
+      await proc.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    });
+    return { ...base, url: proc.url, proxySecret };
+  }
+  // Settings configuration cannot carry (e.g. proxy authentication off): in this process.
+  const [{ loadConfig }, { startStore }] = await Promise.all([
+    import('../../server/config.js'),
+    import('../../server/store/start.js'),
+  ]);
+  const config = loadConfig({ DATA_DIR: dataDir, COUCHDB_USER: admin.name, COUCHDB_PASSWORD: admin.password, ...env });
   const store = await startStore(config, { port: 0, overrides });
   t.teardown(async () => {
     await store.app.close();
     await rm(dataDir, { recursive: true, force: true });
   });
-  return {
-    url: store.url,
-    admin: store.admin,
-    proxySecret: store.proxySecret,
-    embedded: true,
-    adminAuth: basicAuth(store.admin.name, store.admin.password),
-    dataDir,
-  };
+  return { ...base, url: store.url, proxySecret: store.proxySecret };
 }
 
 export function basicAuth(name: string, password: string): string {

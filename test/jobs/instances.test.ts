@@ -26,7 +26,7 @@ t.test('two Sawa instances on one store: the reconciler runs once per tick', asy
   const env = { JOBS_ENABLED: 'reconcile', JOB_RECONCILE_SCHEDULE: '* * * * * *' };
   const instances = [await testService(t, server, env), await testService(t, server, env)];
 
-  const end = Date.now() + 20_000;
+  const end = Date.now() + 40_000;
   while (((await readLease(nano, 'reconcile'))?.runs.length ?? 0) < 4) {
     if (Date.now() > end) throw new Error('the reconciler did not run four times');
     await new Promise((r) => setTimeout(r, 100));

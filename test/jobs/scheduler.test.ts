@@ -75,7 +75,7 @@ async function twoInstances(t: Test, job: Job) {
   return { schedulers: made, logs };
 }
 
-async function until(what: () => Promise<boolean>, ms = 15_000): Promise<void> {
+async function until(what: () => Promise<boolean>, ms = 40_000): Promise<void> {
   const end = Date.now() + ms;
   while (!(await what())) {
     if (Date.now() > end) throw new Error('timed out waiting');

@@ -158,3 +158,49 @@ t.test('empty and large binary attachments round-trip', async (t) => {
   const doc = await admin('GET', `/${db}/bin-1`);
   t.equal(doc.body._attachments['big.bin'].length, big.length);
 });
+
+t.test('multipart/related PUT, as CouchDB replicates a document with attachments', async (t) => {
+  const { gzipSync } = await import('node:zlib');
+  const photo = randomBytes(3000);
+  const note = Buffer.from('maelezo ya ziara');
+  const doc = {
+    _id: 'mp-1',
+    _rev: `2-${'b'.repeat(32)}`,
+    _revisions: { start: 2, ids: ['b'.repeat(32), 'a'.repeat(32)] },
+    visit: 'Kilosa',
+    _attachments: {
+      'photo.jpg': { content_type: 'image/jpeg', follows: true, length: photo.length, revpos: 2 },
+      'note.txt': { content_type: 'text/plain', follows: true, encoding: 'gzip', encoded_length: 0, length: note.length, revpos: 1 },
+    },
+  };
+  const boundary = 'sawa-mp-boundary';
+  const body = Buffer.concat([
+    Buffer.from(`--${boundary}\r\nContent-Type: application/json\r\n\r\n${JSON.stringify(doc)}\r\n`),
+    Buffer.from(`--${boundary}\r\nContent-Disposition: attachment; filename="photo.jpg"\r\nContent-Type: image/jpeg\r\n\r\n`),
+    photo,
+    Buffer.from(`\r\n--${boundary}\r\nContent-Disposition: attachment; filename="note.txt"\r\nContent-Encoding: gzip\r\n\r\n`),
+    gzipSync(note),
+    Buffer.from(`\r\n--${boundary}--`),
+  ]);
+  const res = await raw('PUT', `/${db}/mp-1?new_edits=false`, body, { 'content-type': `multipart/related; boundary="${boundary}"` });
+  t.equal(res.status, 201, res.bytes.toString());
+  const stored = await admin('GET', `/${db}/mp-1?revs=true`);
+  t.equal(stored.body._rev, doc._rev, 'the replicated revision, as given');
+  t.same(stored.body._revisions, doc._revisions);
+  t.equal(stored.body.visit, 'Kilosa');
+  t.ok((await raw('GET', `/${db}/mp-1/photo.jpg`)).bytes.equals(photo), 'the binary part');
+  t.ok((await raw('GET', `/${db}/mp-1/note.txt`)).bytes.equals(note), 'the gzip part, decoded');
+
+  const ordered = Buffer.concat([
+    Buffer.from(`--${boundary}\r\nContent-Type: application/json\r\n\r\n${JSON.stringify({ v: 1, _attachments: { 'x.bin': { content_type: 'application/octet-stream', follows: true } } })}\r\n`),
+    Buffer.from(`--${boundary}\r\n\r\n`),
+    Buffer.from('XYZ'),
+    Buffer.from(`\r\n--${boundary}--\r\n`),
+  ]);
+  const plain = await raw('PUT', `/${db}/mp-2`, ordered, { 'content-type': `multipart/related; boundary=${boundary}` });
+  t.equal(plain.status, 201, 'parts without filenames follow in order');
+  t.equal((await raw('GET', `/${db}/mp-2/x.bin`)).bytes.toString(), 'XYZ');
+  const truncated = await raw('PUT', `/${db}/mp-3`, ordered.subarray(0, 80), { 'content-type': `multipart/related; boundary=${boundary}` });
+  t.equal(truncated.status, 400, 'a truncated body is refused');
+  t.equal((await admin('GET', `/${db}/mp-3`)).status, 404);
+});

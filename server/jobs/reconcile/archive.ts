@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type Nano from 'nano';
 import { upsert } from '../../couch/upsert.js';
-import { cleanCouchError, couchStatus } from '../../errors.js';
+import { cleanCouchError } from '../../errors.js';
 import { fetchRevision, type Body, type Leaf } from '../../conflicts/leaves.js';
 import { teamFromDbName, userFromDbName } from '../../provisioning/names.js';
 import { replaced, type Plan } from './decide.js';
@@ -84,15 +84,6 @@ export interface Target {
   strategy: string;
 }
 
-/** Creates the archive database if needed; safe to call on every run. */
-export async function ensureArchiveDb(nano: Nano.ServerScope): Promise<void> {
-  try {
-    await nano.db.create(ARCHIVE_DB);
-  } catch (err) {
-    if (couchStatus(err) !== 412) throw cleanCouchError(err);
-  }
-}
-
 /**
  * Writes the replaced revisions and the planned resolution in one `_bulk_docs`. A document
  * already there is a previous attempt's (same id, same content): fine. Anything else throws,
@@ -143,14 +134,16 @@ export async function archive(
     status: 'planned',
     decided_at: now.toISOString(),
   };
-  const res = (await nano.use(ARCHIVE_DB).bulk({ docs: [...revisions, record] })) as Array<{
-    id: string;
-    error?: string;
-    reason?: string;
-  }>;
-  const failed = res.filter((r) => r.error && r.error !== 'conflict');
-  if (failed.length) {
-    const f = failed[0] as { id: string; error?: string; reason?: string };
+  type Row = { id: string; error?: string; reason?: string };
+  const res = (await nano
+    .use(ARCHIVE_DB)
+    .bulk({ docs: [...revisions, record] })
+    .catch((err: unknown) => {
+      // nano's error carries the request body: personal data stays out of logs.
+      throw cleanCouchError(err);
+    })) as Row[];
+  const f = res.find((r) => r.error && r.error !== 'conflict');
+  if (f) {
     throw new Error(
       `archiving ${target.db}/${target.docId} failed: ${f.error} ${f.reason ?? ''} (${f.id})`,
     );

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readHeld } from '../../conflicts/held.js';
 import { strategyFor } from '../../conflicts/strategy.js';
 import { runBounded } from '../../provisioning/repair.js';
+import { ensureDb } from '../../provisioning/steps.js';
 import type { RuleSet } from '../../rules/index.js';
 import {
   changedDatabases,
@@ -11,7 +12,7 @@ import {
   writeCheckpoint,
 } from '../changed-dbs.js';
 import type { Job, JobContext, JobResult } from '../types.js';
-import { ensureArchiveDb } from './archive.js';
+import { ARCHIVE_DB } from './archive.js';
 import { JOB, reconcileDatabase } from './database.js';
 import {
   heldIndex,
@@ -60,7 +61,7 @@ export async function reconcile(
     db,
     hooks: opts,
     now: opts.now,
-    archiveReady: () => (archiveReady ??= ensureArchiveDb(nano)),
+    archiveReady: () => (archiveReady ??= ensureDb(nano, ARCHIVE_DB).then(() => undefined)),
     isHeld: heldIndex(nano, db),
   });
 

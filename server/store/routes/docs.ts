@@ -5,6 +5,7 @@ import { checkRev, requestRev } from '../revs.js';
 import { readDoc, sendOpenRevs } from './doc-read.js';
 import { requireMember } from '../access.js';
 import type { Doc } from '../writes.js';
+import { docFromMultipart } from '../multipart.js';
 import { dbName, docUrl, sendWriteResult, writeOne } from './common.js';
 import { canReadUserDoc, isUserDoc } from '../users-read.js';
 import { USERS_DB, filterUserDocRead } from '../auth/users-db.js';
@@ -60,7 +61,11 @@ export default async function docRoutes(app: FastifyInstance): Promise<void> {
     const id = docId(req);
     const rec = registry.record(name);
     if (!isUserDoc(name, id)) requireMember(req, rec);
-    const doc = jsonObject(req);
+    const type = String(req.headers['content-type'] ?? '');
+    // CouchDB's replicator sends documents with attachments as multipart/related.
+    const doc = type.toLowerCase().startsWith('multipart/related')
+      ? docFromMultipart(Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), type)
+      : jsonObject(req);
     if (doc._id !== undefined && doc._id !== id) {
       throw errors.badRequest('Document id must match the id in the URL');
     }

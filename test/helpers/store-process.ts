@@ -1,0 +1,76 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface StoreProcess {
+  url: string;
+  child: ChildProcess;
+  /** Resolves with the exit code (or the signal's name) once the process has ended. */
+  exited: Promise<number | string | null>;
+  /** SIGTERM (a clean stop) or SIGKILL (a crash), then waits for the end. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
+
+/**
+ * `npm run store` as a child process (`node --import tsx server/store/main.ts`),
+ * on a free loopback port, resolved once it answers `GET /_up`. Used where
+ * the store must be a process of its own: crash tests, and every store test
+ * (the test process then does not load the store's sources at all).
+ */
+export async function spawnStore(env: Record<string, string>): Promise<StoreProcess> {
+  const port = env.STORE_PORT ?? String(await freePort());
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/store/main.ts'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', NODE_ENV: 'test', ...env, STORE_PORT: port },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  live.add(child);
+  const exited = new Promise<number | string | null>((resolve) =>
+    child.once('exit', (code, signal) => {
+      live.delete(child);
+      resolve(code ?? signal);
+    }),
+  );
+  let output = '';
+  child.stderr!.on('data', (d: Buffer) => {
+    output = (output + d.toString()).slice(-4000);
+  });
+  const url = `http://127.0.0.1:${port}`;
+  let ended = false;
+  void exited.then(() => (ended = true));
+  for (const started = Date.now(); ; ) {
+    if (ended) throw new Error(`the store exited before answering:\n${output}`);
+    if (Date.now() - started > 60_000) throw new Error(`the store did not answer in 60 s:\n${output}`);
+    const up = await fetch(`${url}/_up`).then((r) => r.ok, () => false);
+    if (up) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    url,
+    child,
+    exited,
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      await exited;
+    },
+  };
+}
+
+/** A loopback port nothing listens on right now. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
