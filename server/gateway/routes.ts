@@ -44,6 +44,10 @@ const schema = {
   description: ALLOWED,
   tags: ['sync'],
   security: [{ bearer: [] }],
+  params: {
+    type: 'object',
+    properties: { '*': { type: 'string', description: '`{db}/…`: one of the paths in the table' } },
+  },
   headers: {
     type: 'object',
     properties: {

@@ -10,24 +10,20 @@ export function metricsAuth(token: string | undefined) {
   const expected = token ? digest(token) : null;
   return async function checkMetricsToken(req: FastifyRequest, reply: FastifyReply) {
     if (!expected)
-      return reply
-        .code(404)
-        .send({
-          statusCode: 404,
-          error: 'Not Found',
-          message: 'metrics are off: set METRICS_TOKEN',
-        });
+      return reply.code(404).send({
+        statusCode: 404,
+        error: 'Not Found',
+        message: 'metrics are off: set METRICS_TOKEN',
+      });
     const m = /^Bearer +(\S+)\s*$/i.exec(req.headers.authorization ?? '');
     // Hashing first gives equal lengths, so the comparison leaks nothing about the token.
     if (!m || !timingSafeEqual(digest(m[1] as string), expected)) {
       reply.header('www-authenticate', 'Bearer realm="metrics"');
-      return reply
-        .code(401)
-        .send({
-          statusCode: 401,
-          error: 'Unauthorized',
-          message: 'a valid metrics token is required',
-        });
+      return reply.code(401).send({
+        statusCode: 401,
+        error: 'Unauthorized',
+        message: 'a valid metrics token is required',
+      });
     }
   };
 }

@@ -94,7 +94,10 @@ export async function buildStore(
   app.addHook('preHandler', async (req, reply) => {
     const allowed = allowedMethods(req.url);
     if (allowed && !allowed.split(',').includes(req.method)) {
-      return reply.code(405).header('allow', allowed).send(errors.methodNotAllowed(allowed).toJSON());
+      return reply
+        .code(405)
+        .header('allow', allowed)
+        .send(errors.methodNotAllowed(allowed).toJSON());
     }
   });
 

@@ -5,7 +5,8 @@ import type { Db } from './pouch.js';
 import { openRevs, type Leaf } from './routes/doc-read.js';
 
 type Doc = Record<string, unknown>;
-type Entry = { ok: Doc } | { error: { id: string | null; rev: string | null; error: string; reason: string } };
+type Entry =
+  { ok: Doc } | { error: { id: string | null; rev: string | null; error: string; reason: string } };
 
 export interface BulkGetOptions {
   revs: boolean;
@@ -34,7 +35,10 @@ export async function bulkGet(db: Db, wanted: unknown[], o: BulkGetOptions) {
       const entry = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
       const { id, rev, atts_since: attsSince } = entry;
       if (id === undefined || id === null) {
-        return { id: null, docs: [failed(null, null, new CouchError(400, 'bad_request', 'document id missed'))] };
+        return {
+          id: null,
+          docs: [failed(null, null, new CouchError(400, 'bad_request', 'document id missed'))],
+        };
       }
       try {
         checkDocId(id);
@@ -57,9 +61,17 @@ export async function bulkGet(db: Db, wanted: unknown[], o: BulkGetOptions) {
         ...(Array.isArray(attsSince) ? { attsSince: attsSince as string[] } : {}),
       });
       if (leaves.length === 0) {
-        return { id, docs: [failed(id, rev ?? 'undefined', new CouchError(404, 'not_found', 'missing'))] };
+        return {
+          id,
+          docs: [failed(id, rev ?? 'undefined', new CouchError(404, 'not_found', 'missing'))],
+        };
       }
-      return { id, docs: leaves.map((l: Leaf) => (l.ok ? { ok: l.ok } : failed(id, l.missing, new CouchError(404, 'not_found', 'missing')))) };
+      return {
+        id,
+        docs: leaves.map((l: Leaf) =>
+          l.ok ? { ok: l.ok } : failed(id, l.missing, new CouchError(404, 'not_found', 'missing')),
+        ),
+      };
     }),
   );
 }

@@ -33,9 +33,13 @@ export function checkDesignDoc(doc: Doc): DesignProblem | null {
     const id = String(doc._id);
     for (const [name, view] of Object.entries((doc.views ?? {}) as Record<string, Doc>)) {
       if (name === 'lib') continue;
-      compile('map', name, () => compileMap(view.map as string, `${id}/views/${name}`, { sandbox }));
+      compile('map', name, () =>
+        compileMap(view.map as string, `${id}/views/${name}`, { sandbox }),
+      );
       if (typeof view.reduce === 'string') {
-        compile('reduce', name, () => compileReduce(view.reduce as string, `${id}/views/${name}/reduce`, { sandbox }));
+        compile('reduce', name, () =>
+          compileReduce(view.reduce as string, `${id}/views/${name}/reduce`, { sandbox }),
+        );
       }
     }
     for (const [name, source] of Object.entries((doc.filters ?? {}) as Record<string, string>)) {
@@ -43,7 +47,9 @@ export function checkDesignDoc(doc: Doc): DesignProblem | null {
     }
     if (typeof doc.validate_doc_update === 'string') {
       const source = doc.validate_doc_update;
-      compile('validate_doc_update', 'validate_doc_update', () => compileValidator(source, id, { sandbox }));
+      compile('validate_doc_update', 'validate_doc_update', () =>
+        compileValidator(source, id, { sandbox }),
+      );
     }
     return null;
   } catch (err) {

@@ -25,7 +25,10 @@ export function checkDocShape(doc: unknown, newEdits: boolean): Doc {
   if (d._deleted !== undefined && typeof d._deleted !== 'boolean') {
     throw invalid('Bad special document member: _deleted');
   }
-  if (d._attachments !== undefined && (typeof d._attachments !== 'object' || d._attachments === null || Array.isArray(d._attachments))) {
+  if (
+    d._attachments !== undefined &&
+    (typeof d._attachments !== 'object' || d._attachments === null || Array.isArray(d._attachments))
+  ) {
     throw invalid('Bad special document member: _attachments');
   }
   for (const key of Object.keys(d)) {
@@ -39,7 +42,9 @@ export function checkDocShape(doc: unknown, newEdits: boolean): Doc {
     const revs = out._revisions as { start: number; ids: string[] } | undefined;
     if (revs && revs.ids.length > 0) out._rev = `${revs.start}-${revs.ids[0]}`;
     else if (!(typeof out._id === 'string' && out._id.startsWith('_local/'))) {
-      throw errors.badRequest('When `new_edits: false`, the document needs `_rev` or `_revisions` specified');
+      throw errors.badRequest(
+        'When `new_edits: false`, the document needs `_rev` or `_revisions` specified',
+      );
     }
   }
   return out;
@@ -47,7 +52,8 @@ export function checkDocShape(doc: unknown, newEdits: boolean): Doc {
 
 export function checkDocId(id: unknown): string {
   if (typeof id !== 'string') throw errors.illegalDocId('Document id must be a string');
-  if (id === '_design/' || id === '_local/') throw errors.illegalDocId(`Illegal document id \`${id}\``);
+  if (id === '_design/' || id === '_local/')
+    throw errors.illegalDocId(`Illegal document id \`${id}\``);
   if (id.startsWith('_') && !id.startsWith('_design/') && !id.startsWith('_local/')) {
     throw errors.illegalDocId('Only reserved document ids may start with underscore.');
   }
@@ -61,6 +67,7 @@ function checkRevisions(revs: unknown): void {
   const { start, ids } = revs as { start?: unknown; ids?: unknown };
   if (!Number.isInteger(start)) throw invalid("_revisions.start isn't an integer.");
   if (!Array.isArray(ids)) throw invalid("_revisions.ids isn't a array.");
-  if (ids.some((x) => typeof x !== 'string')) throw invalid('RevId isn\'t a string');
-  if (ids.length > (start as number)) throw invalid('_revisions.start is smaller than the number of ids');
+  if (ids.some((x) => typeof x !== 'string')) throw invalid("RevId isn't a string");
+  if (ids.length > (start as number))
+    throw invalid('_revisions.start is smaller than the number of ids');
 }

@@ -28,7 +28,9 @@ export async function localDocs(db: Db, path: string, q: LocalDocsQuery) {
   const level = rawLevel(path);
   if (!level) throw new Error(`no LevelDB open at ${path}`);
   const docs = q.keys ? await byKeys(db, q.keys) : await scan(level, q);
-  const page = q.keys ? docs : docs.slice(q.skip, q.limit === undefined ? undefined : q.skip + q.limit);
+  const page = q.keys
+    ? docs
+    : docs.slice(q.skip, q.limit === undefined ? undefined : q.skip + q.limit);
   const rows = page.map((d, i) => {
     if (!d) return { key: q.keys?.[i], error: 'not_found' };
     return { id: d._id, key: d._id, value: { rev: d._rev }, ...(q.include_docs ? { doc: d } : {}) };
@@ -73,7 +75,9 @@ async function scan(level: RawLevel, q: LocalDocsQuery): Promise<Doc[]> {
   try {
     while (out.length < wanted) {
       const value = await new Promise<string | undefined>((resolve, reject) =>
-        it.next((err, _k, v) => (err ? reject(err) : resolve(v === undefined ? undefined : String(v)))),
+        it.next((err, _k, v) =>
+          err ? reject(err) : resolve(v === undefined ? undefined : String(v)),
+        ),
       );
       if (value === undefined) break;
       out.push(JSON.parse(value) as Doc);

@@ -31,7 +31,8 @@ export function parseMultipart(body: Buffer, contentType: string): Part[] {
     const headers: Record<string, string> = {};
     for (const line of head.split('\r\n')) {
       const colon = line.indexOf(':');
-      if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+      if (colon > 0)
+        headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
     }
     parts.push({ headers, body: split === -1 ? part : part.subarray(split + 4) });
     at = next + 2;
@@ -68,8 +69,16 @@ export function docFromMultipart(body: Buffer, contentType: string): Doc {
   }
   for (const name of following) {
     const data = byName.get(name) ?? inOrder.shift();
-    if (data === undefined) throw errors.badRequest(`attachment ${name} is missing from the multipart body`);
-    const { follows: _f, encoding, encoded_length: _e, digest: _d, length: _l, ...meta } = atts[name] as Att;
+    if (data === undefined)
+      throw errors.badRequest(`attachment ${name} is missing from the multipart body`);
+    const {
+      follows: _f,
+      encoding,
+      encoded_length: _e,
+      digest: _d,
+      length: _l,
+      ...meta
+    } = atts[name] as Att;
     const bytes = encoding === 'gzip' ? gunzipSync(data) : data;
     atts[name] = { ...meta, data: bytes.toString('base64') };
   }

@@ -58,9 +58,11 @@ async function leavesOf(db: Db, id: string): Promise<Leaf[]> {
 async function purgeableLeaves(db: Db, request: Record<string, string[]>): Promise<number> {
   let count = 0;
   for (const [id, revs] of Object.entries(request)) {
-    const leaves = ((await db.get(id, { open_revs: 'all' } as never).catch(() => [])) as unknown as Array<{
-      ok?: Leaf;
-    }>).map((l) => l.ok?._rev);
+    const leaves = (
+      (await db.get(id, { open_revs: 'all' } as never).catch(() => [])) as unknown as Array<{
+        ok?: Leaf;
+      }>
+    ).map((l) => l.ok?._rev);
     count += revs.filter((r) => leaves.includes(r)).length;
   }
   return count;

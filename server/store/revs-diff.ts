@@ -13,13 +13,14 @@ export async function revsDiff(db: Db, request: Record<string, string[]>): Promi
   for (const id of Object.keys(diff)) if (diff[id]!.missing.length === 0) delete diff[id];
   if (ids.length === 0) return diff;
   const known = await db.allDocs({ keys: ids });
-  const existing = known.rows
-    .filter((r) => !('error' in r))
-    .map((r) => r.key);
+  const existing = known.rows.filter((r) => !('error' in r)).map((r) => r.key);
   await Promise.all(
     existing.map(async (id) => {
       const entry = diff[id]!;
-      const leaves = (await db.get(id, { open_revs: 'all', revs: true } as never)) as unknown as Array<{
+      const leaves = (await db.get(id, {
+        open_revs: 'all',
+        revs: true,
+      } as never)) as unknown as Array<{
         ok?: { _rev: string; _revisions?: { start: number; ids: string[] } };
       }>;
       const newest = Math.max(...entry.missing.map((r) => Number(r.split('-')[0])));

@@ -25,7 +25,9 @@ export function requestRev(req: FastifyRequest, bodyRev?: unknown): string | und
   }
   const explicit = query ?? etag;
   if (bodyRev !== undefined && explicit !== undefined && bodyRev !== explicit) {
-    throw errors.badRequest('Document rev from request body and query string have different values');
+    throw errors.badRequest(
+      'Document rev from request body and query string have different values',
+    );
   }
   return explicit ?? (bodyRev as string | undefined);
 }

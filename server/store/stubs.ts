@@ -17,7 +17,9 @@ export interface StubFailure {
 export async function fillStubs(db: Db, doc: Doc): Promise<StubFailure | null> {
   const atts = doc._attachments as Record<string, Att> | undefined;
   if (!atts) return null;
-  const bare = Object.entries(atts).filter(([, a]) => a?.stub === true && typeof a.digest !== 'string');
+  const bare = Object.entries(atts).filter(
+    ([, a]) => a?.stub === true && typeof a.digest !== 'string',
+  );
   if (bare.length === 0) return null;
   const id = String(doc._id);
   const previous =
@@ -27,7 +29,8 @@ export async function fillStubs(db: Db, doc: Doc): Promise<StubFailure | null> {
   const known = (previous?._attachments ?? {}) as Record<string, Att>;
   for (const [name] of bare) {
     const old = known[name];
-    if (!old) return { error: 'missing_stub', reason: `Invalid attachment stub in ${id} for ${name}` };
+    if (!old)
+      return { error: 'missing_stub', reason: `Invalid attachment stub in ${id} for ${name}` };
     atts[name] = { ...old, stub: true };
   }
   return null;

@@ -77,6 +77,10 @@ function compileOrRefuse(source: string, ddocId: string): Validator {
     return compileValidator(source, ddocId);
   } catch (err) {
     const reason = `validate_doc_update in ${ddocId} does not compile: ${err instanceof Error ? err.message : String(err)}`;
-    return { ddocId, run: () => ({ status: 403, error: 'forbidden', reason }), dispose: () => undefined };
+    return {
+      ddocId,
+      run: () => ({ status: 403, error: 'forbidden', reason }),
+      dispose: () => undefined,
+    };
   }
 }

@@ -82,13 +82,7 @@ export async function writeDocs(
       }
       // couch_db:validate_doc_update: design documents answer to admin rights, not to the functions.
       if (id.startsWith('_design/')) continue;
-      const rejection = Validators.run(
-        fns,
-        withStubs(p.doc),
-        old,
-        userCtx,
-        opts.security,
-      );
+      const rejection = Validators.run(fns, withStubs(p.doc), old, userCtx, opts.security);
       if (rejection) results[p.index] = { id, ...rejectionFields(rejection) };
     }
   }
@@ -109,7 +103,11 @@ export async function writeDocs(
         const e = toCouchError(r);
         results[p.index] = { id, error: e.error, reason: e.reason };
       } else {
-        results[p.index] = { ok: true, id, rev: ((r?.rev as string | undefined) ?? p.doc._rev) as string };
+        results[p.index] = {
+          ok: true,
+          id,
+          rev: ((r?.rev as string | undefined) ?? p.doc._rev) as string,
+        };
       }
     });
   }
@@ -157,14 +155,20 @@ type Previous = Doc | null | 'conflict';
  * live document) is a conflict, found before validation as in
  * couch_db:prep_and_validate_update.
  */
-async function previousRevisions(h: Handle, items: Pending[], newEdits: boolean): Promise<Previous[]> {
+async function previousRevisions(
+  h: Handle,
+  items: Pending[],
+  newEdits: boolean,
+): Promise<Previous[]> {
   return Promise.all(
     items.map(async (p): Promise<Previous> => {
       const id = p.doc._id as string;
       if (newEdits) {
-        const leaves = ((await h.db.get(id, { open_revs: 'all' } as never).catch(() => [])) as unknown as Array<{
-          ok?: Doc;
-        }>)
+        const leaves = (
+          (await h.db.get(id, { open_revs: 'all' } as never).catch(() => [])) as unknown as Array<{
+            ok?: Doc;
+          }>
+        )
           .map((l) => l.ok)
           .filter((d): d is Doc => d !== undefined);
         if (typeof p.doc._rev !== 'string') {
@@ -177,7 +181,9 @@ async function previousRevisions(h: Handle, items: Pending[], newEdits: boolean)
       const revs = p.doc._revisions as { start?: number; ids?: string[] } | undefined;
       const parent = revs?.ids?.[1];
       if (!parent || typeof revs?.start !== 'number') return null;
-      const doc = (await h.db.get(id, { rev: `${revs.start - 1}-${parent}` }).catch(() => null)) as Doc | null;
+      const doc = (await h.db
+        .get(id, { rev: `${revs.start - 1}-${parent}` })
+        .catch(() => null)) as Doc | null;
       return doc && doc._deleted !== true ? doc : null;
     }),
   );

@@ -110,6 +110,37 @@ t.test('gzip request bodies are accepted', async (t) => {
   t.equal(push.doc_write_failures, 0);
 });
 
+t.test('attachments stream through both ways', async (t) => {
+  const photo = Buffer.alloc(LIMIT - 1024);
+  for (let i = 0; i < photo.length; i++) photo[i] = (i * 7919) % 251;
+  const doc = await raw(gw.url, 'GET', `/sync/${DB}/farmer-1`, H);
+  const put = await raw(
+    gw.url,
+    'PUT',
+    `/sync/${DB}/farmer-1/photo.jpg?rev=${doc.json._rev}`,
+    { ...H, 'content-type': 'image/jpeg' },
+    photo,
+  );
+  t.equal(put.status, 201, 'uploaded (CouchDB judged the write as the user)');
+  const got = await raw(gw.url, 'GET', `/sync/${DB}/farmer-1/photo.jpg`, {
+    ...H,
+    'accept-encoding': 'gzip, br',
+  });
+  t.equal(got.status, 200);
+  t.notOk(got.headers['content-encoding'], 'a JPEG is not compressed again');
+  t.ok(got.body.equals(photo), 'the same bytes come back');
+  const gz = await raw(
+    gw.url,
+    'PUT',
+    `/sync/${DB}/farmer-1/notes.txt?rev=${put.json.rev}`,
+    { ...H, 'content-type': 'text/plain', 'content-encoding': 'gzip' },
+    zlib.gzipSync('habari za shamba'),
+  );
+  t.equal(gz.status, 201, 'a gzip-encoded upload is decoded on the way');
+  const text = await raw(gw.url, 'GET', `/sync/${DB}/farmer-1/notes.txt`, H);
+  t.equal(text.body.toString(), 'habari za shamba');
+});
+
 t.test('413 for bodies over SYNC_MAX_REQUEST_BYTES, declared, chunked or inflated', async (t) => {
   const big = JSON.stringify({ docs: [farmer('amina', 'big', { notes: 'x'.repeat(LIMIT) })] });
   const declared = await raw(gw.url, 'POST', `/sync/${DB}/_bulk_docs`, JSONH, big);
@@ -149,6 +180,14 @@ t.test('413 for bodies over SYNC_MAX_REQUEST_BYTES, declared, chunked or inflate
     Buffer.alloc(LIMIT + 1),
   );
   t.equal(upload.status, 413, 'an attachment upload too');
+  const streamed = await raw(
+    gw.url,
+    'PUT',
+    `/sync/${DB}/farmer-0/big.bin?rev=1-x`,
+    { ...H, 'content-type': 'application/octet-stream', 'transfer-encoding': 'chunked' },
+    Buffer.alloc(LIMIT * 2),
+  );
+  t.equal(streamed.status, 413, 'a chunked upload is cut at the limit while it streams');
 });
 
 t.test('bad input is a 4xx, never a 500', async (t) => {

@@ -14,10 +14,15 @@ export async function createDb(
 ): Promise<string> {
   const name = unique(prefix);
   const res = await couch(server.url, 'PUT', `/${name}`, { auth: server.adminAuth });
-  if (res.status !== 201) throw new Error(`creating ${name}: ${res.status} ${JSON.stringify(res.body)}`);
+  if (res.status !== 201)
+    throw new Error(`creating ${name}: ${res.status} ${JSON.stringify(res.body)}`);
   if (security) {
-    const sec = await couch(server.url, 'PUT', `/${name}/_security`, { auth: server.adminAuth, body: security });
-    if (sec.status !== 200) throw new Error(`securing ${name}: ${sec.status} ${JSON.stringify(sec.body)}`);
+    const sec = await couch(server.url, 'PUT', `/${name}/_security`, {
+      auth: server.adminAuth,
+      body: security,
+    });
+    if (sec.status !== 200)
+      throw new Error(`securing ${name}: ${sec.status} ${JSON.stringify(sec.body)}`);
   }
   return name;
 }
@@ -29,14 +34,19 @@ export interface TestUser {
 }
 
 /** A `_users` account created by the server admin; its name is made unique. */
-export async function createUser(server: TestCouch, prefix: string, roles: string[] = []): Promise<TestUser> {
+export async function createUser(
+  server: TestCouch,
+  prefix: string,
+  roles: string[] = [],
+): Promise<TestUser> {
   const name = unique(prefix);
   const password = `pw-${randomBytes(6).toString('hex')}`;
   const res = await couch(server.url, 'PUT', `/_users/org.couchdb.user:${name}`, {
     auth: server.adminAuth,
     body: { _id: `org.couchdb.user:${name}`, name, password, roles, type: 'user' },
   });
-  if (res.status !== 201) throw new Error(`creating user ${name}: ${res.status} ${JSON.stringify(res.body)}`);
+  if (res.status !== 201)
+    throw new Error(`creating user ${name}: ${res.status} ${JSON.stringify(res.body)}`);
   return { name, password, auth: basicAuth(name, password) };
 }
 
@@ -47,7 +57,10 @@ export function client(server: TestCouch, auth?: string) {
 }
 
 /** Reads a streamed response until it ends; for feeds that close on their own. */
-export async function readAll(url: string, init: RequestInit = {}): Promise<{ status: number; text: string; headers: Headers }> {
+export async function readAll(
+  url: string,
+  init: RequestInit = {},
+): Promise<{ status: number; text: string; headers: Headers }> {
   const res = await fetch(url, init);
   return { status: res.status, text: await res.text(), headers: res.headers };
 }

@@ -28,7 +28,13 @@ export async function spawnStore(env: Record<string, string>): Promise<StoreProc
   const port = env.STORE_PORT ?? String(await freePort());
   const child = spawn(process.execPath, ['--import', 'tsx', 'server/store/main.ts'], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', NODE_ENV: 'test', ...env, STORE_PORT: port },
+    env: {
+      PATH: process.env.PATH ?? '',
+      LOG_LEVEL: 'warn',
+      NODE_ENV: 'test',
+      ...env,
+      STORE_PORT: port,
+    },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   live.add(child);
@@ -45,10 +51,14 @@ export async function spawnStore(env: Record<string, string>): Promise<StoreProc
   const url = `http://127.0.0.1:${port}`;
   let ended = false;
   void exited.then(() => (ended = true));
-  for (const started = Date.now(); ; ) {
+  for (const started = Date.now(); ;) {
     if (ended) throw new Error(`the store exited before answering:\n${output}`);
-    if (Date.now() - started > 60_000) throw new Error(`the store did not answer in 60 s:\n${output}`);
-    const up = await fetch(`${url}/_up`).then((r) => r.ok, () => false);
+    if (Date.now() - started > 60_000)
+      throw new Error(`the store did not answer in 60 s:\n${output}`);
+    const up = await fetch(`${url}/_up`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (up) break;
     await new Promise((r) => setTimeout(r, 50));
   }

@@ -69,7 +69,12 @@ export async function testCouch(
     import('../../server/config.js'),
     import('../../server/store/start.js'),
   ]);
-  const config = loadConfig({ DATA_DIR: dataDir, COUCHDB_USER: admin.name, COUCHDB_PASSWORD: admin.password, ...env });
+  const config = loadConfig({
+    DATA_DIR: dataDir,
+    COUCHDB_USER: admin.name,
+    COUCHDB_PASSWORD: admin.password,
+    ...env,
+  });
   const store = await startStore(config, { port: 0, overrides });
   t.teardown(async () => {
     await store.app.close();

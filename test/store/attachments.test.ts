@@ -8,7 +8,12 @@ const admin = client(server, server.adminAuth);
 const db = await createDb(server, 'atts');
 const md5 = (b: Buffer) => createHash('md5').update(b).digest('base64');
 
-async function raw(method: string, path: string, body?: Buffer | string, headers: Record<string, string> = {}) {
+async function raw(
+  method: string,
+  path: string,
+  body?: Buffer | string,
+  headers: Record<string, string> = {},
+) {
   const res = await fetch(server.url + path, {
     method,
     headers: { authorization: server.adminAuth, ...headers },
@@ -20,7 +25,9 @@ async function raw(method: string, path: string, body?: Buffer | string, headers
 t.test('inline base64 attachments come back as stubs with digest, length and revpos', async (t) => {
   const text = Buffer.from('Shamba la mahindi, ekari 2');
   const put = await admin('PUT', `/${db}/inline-1`, {
-    body: { _attachments: { 'note.txt': { content_type: 'text/plain', data: text.toString('base64') } } },
+    body: {
+      _attachments: { 'note.txt': { content_type: 'text/plain', data: text.toString('base64') } },
+    },
   });
   t.equal(put.status, 201);
   const doc = await admin('GET', `/${db}/inline-1`);
@@ -37,7 +44,9 @@ t.test('inline base64 attachments come back as stubs with digest, length and rev
   t.notOk(att.stub);
   t.equal(att.digest, `md5-${md5(text)}`);
   const bad = await admin('PUT', `/${db}/inline-bad`, {
-    body: { _attachments: { 'x.bin': { content_type: 'application/octet-stream', data: 'not base64!!' } } },
+    body: {
+      _attachments: { 'x.bin': { content_type: 'application/octet-stream', data: 'not base64!!' } },
+    },
   });
   t.equal(bad.status, 400, 'invalid base64 is refused');
   t.equal((await admin('GET', `/${db}/inline-bad`)).status, 404);
@@ -56,16 +65,22 @@ t.test('standalone attachments: PUT, GET with headers, 304, HEAD, DELETE', async
   t.equal(got.headers.get('content-type'), 'image/jpeg');
   t.equal(got.headers.get('etag'), `"${md5(bytes)}"`);
   t.equal(got.headers.get('content-md5'), md5(bytes));
-  const cached = await raw('GET', `/${db}/photo-1/farm.jpg`, undefined, { 'if-none-match': `"${md5(bytes)}"` });
+  const cached = await raw('GET', `/${db}/photo-1/farm.jpg`, undefined, {
+    'if-none-match': `"${md5(bytes)}"`,
+  });
   t.equal(cached.status, 304);
   const head = await raw('HEAD', `/${db}/photo-1/farm.jpg`);
   t.equal(head.status, 200);
   t.equal(head.bytes.length, 0);
   t.equal(head.headers.get('content-length'), String(bytes.length));
 
-  const noRev = await raw('PUT', `/${db}/photo-1/second.txt`, 'hello', { 'content-type': 'text/plain' });
+  const noRev = await raw('PUT', `/${db}/photo-1/second.txt`, 'hello', {
+    'content-type': 'text/plain',
+  });
   t.equal(noRev.status, 409, 'an existing document needs its rev');
-  const second = await raw('PUT', `/${db}/photo-1/second.txt?rev=${created.rev}`, 'hello', { 'content-type': 'text/plain' });
+  const second = await raw('PUT', `/${db}/photo-1/second.txt?rev=${created.rev}`, 'hello', {
+    'content-type': 'text/plain',
+  });
   t.equal(second.status, 201);
   const rev2 = JSON.parse(second.bytes.toString()).rev;
   const doc = await admin('GET', `/${db}/photo-1`);
@@ -84,27 +99,41 @@ t.test('standalone attachments: PUT, GET with headers, 304, HEAD, DELETE', async
   const gone = await admin('GET', `/${db}/photo-1/second.txt`);
   t.equal(gone.status, 404);
   t.same(gone.body, { error: 'not_found', reason: 'Document is missing attachment' });
-  t.ok((await raw('GET', `/${db}/photo-1/farm.jpg`)).bytes.equals(bytes), 'the other attachment stays');
+  t.ok(
+    (await raw('GET', `/${db}/photo-1/farm.jpg`)).bytes.equals(bytes),
+    'the other attachment stays',
+  );
   const delMissing = await admin('DELETE', `/${db}/photo-1/never.txt?rev=${del.body.rev}`);
   t.equal(delMissing.status, 404);
   t.equal((await admin('GET', `/${db}/no-such-doc/file.txt`)).status, 404);
 });
 
 t.test('attachment names may hold slashes but may not start with _', async (t) => {
-  const put = await raw('PUT', `/${db}/paths-1/dir/sub/file.txt`, 'deep', { 'content-type': 'text/plain' });
+  const put = await raw('PUT', `/${db}/paths-1/dir/sub/file.txt`, 'deep', {
+    'content-type': 'text/plain',
+  });
   t.equal(put.status, 201);
   const doc = await admin('GET', `/${db}/paths-1`);
   t.ok(doc.body._attachments['dir/sub/file.txt'], 'the name keeps its slashes');
   t.equal((await raw('GET', `/${db}/paths-1/dir/sub/file.txt`)).bytes.toString(), 'deep');
-  const under = await raw('PUT', `/${db}/paths-2/_hidden.txt`, 'x', { 'content-type': 'text/plain' });
+  const under = await raw('PUT', `/${db}/paths-2/_hidden.txt`, 'x', {
+    'content-type': 'text/plain',
+  });
   t.equal(under.status, 400);
-  const inline = await admin('PUT', `/${db}/paths-3`, { body: { _attachments: { _bad: { content_type: 'text/plain', data: 'eA==' } } } });
+  const inline = await admin('PUT', `/${db}/paths-3`, {
+    body: { _attachments: { _bad: { content_type: 'text/plain', data: 'eA==' } } },
+  });
   t.equal(inline.status, 400);
 });
 
 t.test('stubs keep attachments across updates; leaving _attachments out drops them', async (t) => {
   const put = await admin('PUT', `/${db}/stub-1`, {
-    body: { v: 1, _attachments: { 'a.txt': { content_type: 'text/plain', data: Buffer.from('A').toString('base64') } } },
+    body: {
+      v: 1,
+      _attachments: {
+        'a.txt': { content_type: 'text/plain', data: Buffer.from('A').toString('base64') },
+      },
+    },
   });
   const kept = await admin('PUT', `/${db}/stub-1`, {
     body: { _rev: put.body.rev, v: 2, _attachments: { 'a.txt': { stub: true } } },
@@ -118,14 +147,23 @@ t.test('stubs keep attachments across updates; leaving _attachments out drops th
   t.equal(missingStub.body.error, 'missing_stub');
   const dropped = await admin('PUT', `/${db}/stub-1`, { body: { _rev: kept.body.rev, v: 4 } });
   t.equal(dropped.status, 201);
-  t.notOk((await admin('GET', `/${db}/stub-1`)).body._attachments, 'no _attachments: no attachments');
+  t.notOk(
+    (await admin('GET', `/${db}/stub-1`)).body._attachments,
+    'no _attachments: no attachments',
+  );
 });
 
 t.test('atts_since sends only attachments newer than revisions the client has', async (t) => {
   const r1 = await admin('PUT', `/${db}/since-1`, {
-    body: { _attachments: { 'old.txt': { content_type: 'text/plain', data: Buffer.from('old').toString('base64') } } },
+    body: {
+      _attachments: {
+        'old.txt': { content_type: 'text/plain', data: Buffer.from('old').toString('base64') },
+      },
+    },
   });
-  const r2 = await raw('PUT', `/${db}/since-1/new.txt?rev=${r1.body.rev}`, 'new', { 'content-type': 'text/plain' });
+  const r2 = await raw('PUT', `/${db}/since-1/new.txt?rev=${r1.body.rev}`, 'new', {
+    'content-type': 'text/plain',
+  });
   t.equal(r2.status, 201);
   const q = encodeURIComponent(JSON.stringify([r1.body.rev]));
   const res = await admin('GET', `/${db}/since-1?atts_since=${q}`);
@@ -139,7 +177,9 @@ t.test('atts_since sends only attachments newer than revisions the client has', 
 });
 
 t.test('design documents carry attachments too', async (t) => {
-  const put = await raw('PUT', `/${db}/_design/site/index.html`, '<p>hi</p>', { 'content-type': 'text/html' });
+  const put = await raw('PUT', `/${db}/_design/site/index.html`, '<p>hi</p>', {
+    'content-type': 'text/html',
+  });
   t.equal(put.status, 201);
   const got = await raw('GET', `/${db}/_design/site/index.html`);
   t.equal(got.bytes.toString(), '<p>hi</p>');
@@ -147,12 +187,16 @@ t.test('design documents carry attachments too', async (t) => {
 });
 
 t.test('empty and large binary attachments round-trip', async (t) => {
-  const empty = await raw('PUT', `/${db}/bin-1/empty.bin`, Buffer.alloc(0), { 'content-type': 'application/octet-stream' });
+  const empty = await raw('PUT', `/${db}/bin-1/empty.bin`, Buffer.alloc(0), {
+    'content-type': 'application/octet-stream',
+  });
   t.equal(empty.status, 201);
   t.equal((await raw('GET', `/${db}/bin-1/empty.bin`)).bytes.length, 0);
   const big = randomBytes(1024 * 1024);
   const rev = JSON.parse(empty.bytes.toString()).rev;
-  const put = await raw('PUT', `/${db}/bin-1/big.bin?rev=${rev}`, big, { 'content-type': 'application/octet-stream' });
+  const put = await raw('PUT', `/${db}/bin-1/big.bin?rev=${rev}`, big, {
+    'content-type': 'application/octet-stream',
+  });
   t.equal(put.status, 201);
   t.ok((await raw('GET', `/${db}/bin-1/big.bin`)).bytes.equals(big));
   const doc = await admin('GET', `/${db}/bin-1`);
@@ -170,19 +214,34 @@ t.test('multipart/related PUT, as CouchDB replicates a document with attachments
     visit: 'Kilosa',
     _attachments: {
       'photo.jpg': { content_type: 'image/jpeg', follows: true, length: photo.length, revpos: 2 },
-      'note.txt': { content_type: 'text/plain', follows: true, encoding: 'gzip', encoded_length: 0, length: note.length, revpos: 1 },
+      'note.txt': {
+        content_type: 'text/plain',
+        follows: true,
+        encoding: 'gzip',
+        encoded_length: 0,
+        length: note.length,
+        revpos: 1,
+      },
     },
   };
   const boundary = 'sawa-mp-boundary';
   const body = Buffer.concat([
-    Buffer.from(`--${boundary}\r\nContent-Type: application/json\r\n\r\n${JSON.stringify(doc)}\r\n`),
-    Buffer.from(`--${boundary}\r\nContent-Disposition: attachment; filename="photo.jpg"\r\nContent-Type: image/jpeg\r\n\r\n`),
+    Buffer.from(
+      `--${boundary}\r\nContent-Type: application/json\r\n\r\n${JSON.stringify(doc)}\r\n`,
+    ),
+    Buffer.from(
+      `--${boundary}\r\nContent-Disposition: attachment; filename="photo.jpg"\r\nContent-Type: image/jpeg\r\n\r\n`,
+    ),
     photo,
-    Buffer.from(`\r\n--${boundary}\r\nContent-Disposition: attachment; filename="note.txt"\r\nContent-Encoding: gzip\r\n\r\n`),
+    Buffer.from(
+      `\r\n--${boundary}\r\nContent-Disposition: attachment; filename="note.txt"\r\nContent-Encoding: gzip\r\n\r\n`,
+    ),
     gzipSync(note),
     Buffer.from(`\r\n--${boundary}--`),
   ]);
-  const res = await raw('PUT', `/${db}/mp-1?new_edits=false`, body, { 'content-type': `multipart/related; boundary="${boundary}"` });
+  const res = await raw('PUT', `/${db}/mp-1?new_edits=false`, body, {
+    'content-type': `multipart/related; boundary="${boundary}"`,
+  });
   t.equal(res.status, 201, res.bytes.toString());
   const stored = await admin('GET', `/${db}/mp-1?revs=true`);
   t.equal(stored.body._rev, doc._rev, 'the replicated revision, as given');
@@ -192,15 +251,21 @@ t.test('multipart/related PUT, as CouchDB replicates a document with attachments
   t.ok((await raw('GET', `/${db}/mp-1/note.txt`)).bytes.equals(note), 'the gzip part, decoded');
 
   const ordered = Buffer.concat([
-    Buffer.from(`--${boundary}\r\nContent-Type: application/json\r\n\r\n${JSON.stringify({ v: 1, _attachments: { 'x.bin': { content_type: 'application/octet-stream', follows: true } } })}\r\n`),
+    Buffer.from(
+      `--${boundary}\r\nContent-Type: application/json\r\n\r\n${JSON.stringify({ v: 1, _attachments: { 'x.bin': { content_type: 'application/octet-stream', follows: true } } })}\r\n`,
+    ),
     Buffer.from(`--${boundary}\r\n\r\n`),
     Buffer.from('XYZ'),
     Buffer.from(`\r\n--${boundary}--\r\n`),
   ]);
-  const plain = await raw('PUT', `/${db}/mp-2`, ordered, { 'content-type': `multipart/related; boundary=${boundary}` });
+  const plain = await raw('PUT', `/${db}/mp-2`, ordered, {
+    'content-type': `multipart/related; boundary=${boundary}`,
+  });
   t.equal(plain.status, 201, 'parts without filenames follow in order');
   t.equal((await raw('GET', `/${db}/mp-2/x.bin`)).bytes.toString(), 'XYZ');
-  const truncated = await raw('PUT', `/${db}/mp-3`, ordered.subarray(0, 80), { 'content-type': `multipart/related; boundary=${boundary}` });
+  const truncated = await raw('PUT', `/${db}/mp-3`, ordered.subarray(0, 80), {
+    'content-type': `multipart/related; boundary=${boundary}`,
+  });
   t.equal(truncated.status, 400, 'a truncated body is refused');
   t.equal((await admin('GET', `/${db}/mp-3`)).status, 404);
 });

@@ -3,12 +3,20 @@ import { testCouch, couch } from '../helpers/store.js';
 import { client, createDb } from '../helpers/fixtures.js';
 
 /** Bad requests get CouchDB-shaped errors with the right status: never a 500, a crash, or half a write. */
-const server = await testCouch(t, { STORE_MAX_REQUEST_BYTES: String(256 * 1024), STORE_MAX_DOCUMENT_BYTES: String(128 * 1024) });
+const server = await testCouch(t, {
+  STORE_MAX_REQUEST_BYTES: String(256 * 1024),
+  STORE_MAX_DOCUMENT_BYTES: String(128 * 1024),
+});
 const admin = client(server, server.adminAuth);
 const db = await createDb(server, 'bad');
 const json = { 'content-type': 'application/json' };
 
-function couchShaped(t: Test, res: { status: number; body: any }, status: number | number[], what: string) {
+function couchShaped(
+  t: Test,
+  res: { status: number; body: any },
+  status: number | number[],
+  what: string,
+) {
   const wanted = Array.isArray(status) ? status : [status];
   t.ok(wanted.includes(res.status), `${what}: status ${res.status} (${JSON.stringify(res.body)})`);
   t.type(res.body?.error, 'string', `${what}: error`);
@@ -48,49 +56,85 @@ t.test('malformed JSON is a 400 everywhere', async (t) => {
 
 t.test('bodies of the wrong JSON type', async (t) => {
   for (const body of ['[]', '"text"', '42', 'null', 'true']) {
-    couchShaped(t, await admin('PUT', `/${db}/doc`, { body, headers: json }), 400, `PUT doc ${body}`);
-    couchShaped(t, await admin('POST', `/${db}/_bulk_docs`, { body, headers: json }), 400, `_bulk_docs ${body}`);
-    couchShaped(t, await admin('POST', `/${db}/_find`, { body, headers: json }), 400, `_find ${body}`);
+    couchShaped(
+      t,
+      await admin('PUT', `/${db}/doc`, { body, headers: json }),
+      400,
+      `PUT doc ${body}`,
+    );
+    couchShaped(
+      t,
+      await admin('POST', `/${db}/_bulk_docs`, { body, headers: json }),
+      400,
+      `_bulk_docs ${body}`,
+    );
+    couchShaped(
+      t,
+      await admin('POST', `/${db}/_find`, { body, headers: json }),
+      400,
+      `_find ${body}`,
+    );
   }
   couchShaped(t, await admin('PUT', `/${db}/doc`, { body: '', headers: json }), 400, 'empty body');
 });
 
 t.test('the wrong content type is a 415 on JSON endpoints', async (t) => {
-  for (const path of [`/${db}`, `/${db}/_bulk_docs`, `/${db}/_bulk_get`, `/${db}/_revs_diff`, `/${db}/_find`, `/${db}/_all_docs`, `/${db}/_compact`]) {
-    for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x']) {
+  for (const path of [
+    `/${db}`,
+    `/${db}/_bulk_docs`,
+    `/${db}/_bulk_get`,
+    `/${db}/_revs_diff`,
+    `/${db}/_find`,
+    `/${db}/_all_docs`,
+    `/${db}/_compact`,
+  ]) {
+    for (const type of [
+      'text/plain',
+      'application/x-www-form-urlencoded',
+      'multipart/form-data; boundary=x',
+    ]) {
       const res = await admin('POST', path, { body: '{}', headers: { 'content-type': type } });
       couchShaped(t, res, 415, `POST ${path} as ${type}`);
       t.equal(res.body.error, 'bad_content_type');
     }
   }
-  const charset = await admin('POST', `/${db}`, { body: '{"ok":1}', headers: { 'content-type': 'application/json; charset=utf-8' } });
+  const charset = await admin('POST', `/${db}`, {
+    body: '{"ok":1}',
+    headers: { 'content-type': 'application/json; charset=utf-8' },
+  });
   t.equal(charset.status, 201, 'a charset parameter is fine');
 });
 
-t.test('oversized requests are 413 too_large; oversized documents 413 document_too_large', async (t) => {
-  if (!server.embedded) {
-    t.comment('limits are configuration of the embedded store');
-    return;
-  }
-  const big = await admin('PUT', `/${db}/huge`, { body: { blob: 'x'.repeat(300 * 1024) } });
-  couchShaped(t, big, 413, 'request over the limit');
-  t.equal(big.body.error, 'too_large');
-  const doc = await admin('PUT', `/${db}/bigdoc`, { body: { blob: 'x'.repeat(150 * 1024) } });
-  couchShaped(t, doc, 413, 'document over the limit');
-  t.equal(doc.body.error, 'document_too_large');
-  const att = await fetch(`${server.url}/${db}/att-doc/big.bin`, {
-    method: 'PUT',
-    headers: { authorization: server.adminAuth, 'content-type': 'application/octet-stream' },
-    body: new Uint8Array(300 * 1024),
-  });
-  t.equal(att.status, 413, 'an oversized attachment');
-  const bulk = await admin('POST', `/${db}/_bulk_docs`, { body: { docs: [{ _id: 'small' }, { _id: 'large', blob: 'y'.repeat(150 * 1024) }] } });
-  t.equal(bulk.status, 201);
-  t.match(bulk.body[0], { ok: true });
-  t.equal(bulk.body[1].error, 'document_too_large', 'per document in _bulk_docs');
-  for (const id of ['huge', 'bigdoc', 'att-doc', 'large']) t.equal((await admin('GET', `/${db}/${id}`)).status, 404, `${id} not written`);
-  t.equal((await admin('GET', '/_up')).status, 200, 'still serving');
-});
+t.test(
+  'oversized requests are 413 too_large; oversized documents 413 document_too_large',
+  async (t) => {
+    if (!server.embedded) {
+      t.comment('limits are configuration of the embedded store');
+      return;
+    }
+    const big = await admin('PUT', `/${db}/huge`, { body: { blob: 'x'.repeat(300 * 1024) } });
+    couchShaped(t, big, 413, 'request over the limit');
+    t.equal(big.body.error, 'too_large');
+    const doc = await admin('PUT', `/${db}/bigdoc`, { body: { blob: 'x'.repeat(150 * 1024) } });
+    couchShaped(t, doc, 413, 'document over the limit');
+    t.equal(doc.body.error, 'document_too_large');
+    const att = await fetch(`${server.url}/${db}/att-doc/big.bin`, {
+      method: 'PUT',
+      headers: { authorization: server.adminAuth, 'content-type': 'application/octet-stream' },
+      body: new Uint8Array(300 * 1024),
+    });
+    t.equal(att.status, 413, 'an oversized attachment');
+    const bulk = await admin('POST', `/${db}/_bulk_docs`, {
+      body: { docs: [{ _id: 'small' }, { _id: 'large', blob: 'y'.repeat(150 * 1024) }] },
+    });
+    t.equal(bulk.status, 201);
+    t.match(bulk.body[0], { ok: true });
+    t.equal(bulk.body[1].error, 'document_too_large', 'per document in _bulk_docs');
+    for (const id of ['huge', 'bigdoc', 'att-doc', 'large'])
+      t.equal((await admin('GET', `/${db}/${id}`)).status, 404, `${id} not written`);
+    t.equal((await admin('GET', '/_up')).status, 200, 'still serving');
+  },
+);
 
 t.test('bad query parameters', async (t) => {
   const cases: Array<[string, number]> = [
@@ -115,9 +159,19 @@ t.test('bad query parameters', async (t) => {
 });
 
 t.test('unknown paths and methods', async (t) => {
-  couchShaped(t, await admin('GET', `/${db}/_nonsense_endpoint`), [400, 404], 'unknown database endpoint');
+  couchShaped(
+    t,
+    await admin('GET', `/${db}/_nonsense_endpoint`),
+    [400, 404],
+    'unknown database endpoint',
+  );
   couchShaped(t, await admin('GET', '/_nonsense_endpoint'), [400, 404], 'unknown server endpoint');
-  couchShaped(t, await admin('GET', `/${db}/a/b/c/d/e`), 404, 'deep attachment path on a missing document');
+  couchShaped(
+    t,
+    await admin('GET', `/${db}/a/b/c/d/e`),
+    404,
+    'deep attachment path on a missing document',
+  );
   couchShaped(t, await admin('PATCH', `/${db}`), 405, 'PATCH on a database');
   couchShaped(t, await admin('GET', `/${db}/_bulk_docs`), 405, 'GET on _bulk_docs');
   couchShaped(t, await admin('DELETE', '/_all_dbs'), 405, 'DELETE on _all_dbs');
@@ -126,23 +180,47 @@ t.test('unknown paths and methods', async (t) => {
 
 t.test('weird database names are refused, never used as paths', async (t) => {
   // Whole `..` segments never reach a server (clients resolve them), so only encoded forms are sent.
-  for (const name of ['..%2Fetc', '..%2F..%2Fetc', 'a%2F..%2Fb', 'a%2F..', '%00', 'a%00b', 'Ω', 'db%20name', 'a.b', '-a', '$a', 'a\\b', 'a'.repeat(300)]) {
+  for (const name of [
+    '..%2Fetc',
+    '..%2F..%2Fetc',
+    'a%2F..%2Fb',
+    'a%2F..',
+    '%00',
+    'a%00b',
+    'Ω',
+    'db%20name',
+    'a.b',
+    '-a',
+    '$a',
+    'a\\b',
+    'a'.repeat(300),
+  ]) {
     const res = await admin('PUT', `/${name}`);
     couchShaped(t, res, [400, 404], `PUT /${name}`);
   }
   const list = await admin('GET', '/_all_dbs');
-  t.notOk(list.body.some((n: string) => n.includes('.') || n.includes('\u0000')), 'none was created');
+  t.notOk(
+    list.body.some((n: string) => n.includes('.') || n.includes('\u0000')),
+    'none was created',
+  );
   couchShaped(t, await admin('GET', '/no-such-db'), 404, 'missing database');
   couchShaped(t, await admin('GET', '/no-such-db/_all_docs'), 404, 'missing database endpoint');
 });
 
 t.test('bad credentials and cookies', async (t) => {
-  for (const auth of ['Basic !!!notbase64', 'Basic ' + Buffer.from('nocolon').toString('base64'), 'Bearer abc', 'Basic']) {
+  for (const auth of [
+    'Basic !!!notbase64',
+    'Basic ' + Buffer.from('nocolon').toString('base64'),
+    'Bearer abc',
+    'Basic',
+  ]) {
     const res = await couch(server.url, 'GET', `/${db}`, { auth });
     t.ok([400, 401].includes(res.status), `${auth}: ${res.status}`);
     t.type(res.body?.error, 'string');
   }
-  const cookie = await couch(server.url, 'GET', '/_session', { headers: { cookie: 'AuthSession=%%%not-a-cookie' } });
+  const cookie = await couch(server.url, 'GET', '/_session', {
+    headers: { cookie: 'AuthSession=%%%not-a-cookie' },
+  });
   t.ok([200, 400].includes(cookie.status), `malformed cookie: ${cookie.status}`);
   t.type(cookie.body, 'object');
 });
@@ -152,11 +230,20 @@ t.test('awkward documents', async (t) => {
   const deep = await admin('PUT', `/${db}/deep`, { body: `{"nested":${nested}}`, headers: json });
   couchShaped(t, deep, 400, 'JSON nested 100,000 deep');
   const fine = '['.repeat(200) + '1' + ']'.repeat(200);
-  t.equal((await admin('PUT', `/${db}/nested-ok`, { body: `{"n":${fine}}`, headers: json })).status, 201, '200 deep is fine');
-  const unicode = await admin('PUT', `/${db}/unicode`, { body: { text: 'Habari 👋🏾 \u2028 \u0000', key: '\ud83d' } });
+  t.equal(
+    (await admin('PUT', `/${db}/nested-ok`, { body: `{"n":${fine}}`, headers: json })).status,
+    201,
+    '200 deep is fine',
+  );
+  const unicode = await admin('PUT', `/${db}/unicode`, {
+    body: { text: 'Habari 👋🏾 \u2028 \u0000', key: '\ud83d' },
+  });
   t.equal(unicode.status, 201);
   t.equal((await admin('GET', `/${db}/unicode`)).body.text, 'Habari 👋🏾 \u2028 \u0000');
-  const numbers = await admin('PUT', `/${db}/numbers`, { body: '{"big": 1e308, "small": -0, "int": 9007199254740993}', headers: json });
+  const numbers = await admin('PUT', `/${db}/numbers`, {
+    body: '{"big": 1e308, "small": -0, "int": 9007199254740993}',
+    headers: json,
+  });
   t.equal(numbers.status, 201);
   const manyKeys = Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`k${i}`, i]));
   t.equal((await admin('PUT', `/${db}/wide`, { body: manyKeys })).status, 201);

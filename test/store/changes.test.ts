@@ -6,22 +6,33 @@ const server = await testCouch(t);
 const admin = client(server, server.adminAuth);
 const q = (v: unknown) => encodeURIComponent(JSON.stringify(v));
 const H = (n: number) => n.toString(16).padStart(32, '0');
-const ids = (res: { body: { results: Array<{ id: string }> } }) => res.body.results.map((r) => r.id);
+const ids = (res: { body: { results: Array<{ id: string }> } }) =>
+  res.body.results.map((r) => r.id);
 const auth = { authorization: server.adminAuth };
 
 /** A database with a known history: a, b, c written; b deleted; a conflicted; a _local doc; a design doc with a filter and a view. */
 async function seeded() {
   const db = await createDb(server, 'changes');
   await admin('POST', `/${db}/_bulk_docs`, {
-    body: { docs: [{ _id: 'a', type: 'farmer', n: 1 }, { _id: 'b', type: 'visit', n: 2 }, { _id: 'c', type: 'farmer', n: 3 }] },
+    body: {
+      docs: [
+        { _id: 'a', type: 'farmer', n: 1 },
+        { _id: 'b', type: 'visit', n: 2 },
+        { _id: 'c', type: 'farmer', n: 3 },
+      ],
+    },
   });
   const b = await admin('GET', `/${db}/b`);
   await admin('DELETE', `/${db}/b?rev=${b.body._rev}`);
-  await admin('POST', `/${db}/_bulk_docs`, { body: { new_edits: false, docs: [{ _id: 'a', _rev: `1-${H(1)}`, type: 'farmer', n: 9 }] } });
+  await admin('POST', `/${db}/_bulk_docs`, {
+    body: { new_edits: false, docs: [{ _id: 'a', _rev: `1-${H(1)}`, type: 'farmer', n: 9 }] },
+  });
   await admin('PUT', `/${db}/_local/cp`, { body: { seq: 1 } });
   await admin('PUT', `/${db}/_design/app`, {
     body: {
-      filters: { farmers: 'function (doc, req) { return doc.type === (req.query.type || "farmer"); }' },
+      filters: {
+        farmers: 'function (doc, req) { return doc.type === (req.query.type || "farmer"); }',
+      },
       views: { big: { map: 'function (doc) { if (doc.n > 2) emit(doc._id, null); }' } },
     },
   });
@@ -51,7 +62,10 @@ t.test('normal feed: one row per document, last_seq, pending, no _local docs', a
 t.test('since, limit, descending, since=now', async (t) => {
   const db = await seeded();
   const all = await admin('GET', `/${db}/_changes`);
-  const after = await admin('GET', `/${db}/_changes?since=${encodeURIComponent(all.body.results[1].seq)}`);
+  const after = await admin(
+    'GET',
+    `/${db}/_changes?since=${encodeURIComponent(all.body.results[1].seq)}`,
+  );
   t.same(ids(after), ['a', '_design/app']);
   const limited = await admin('GET', `/${db}/_changes?limit=2`);
   t.same(ids(limited), ['c', 'b']);
@@ -83,13 +97,20 @@ t.test('include_docs and conflicts', async (t) => {
 
 t.test('filters: _doc_ids, _selector, _design, design functions, _view', async (t) => {
   const db = await seeded();
-  const byIds = await admin('GET', `/${db}/_changes?filter=_doc_ids&doc_ids=${q(['c', 'a', 'zzz'])}`);
+  const byIds = await admin(
+    'GET',
+    `/${db}/_changes?filter=_doc_ids&doc_ids=${q(['c', 'a', 'zzz'])}`,
+  );
   t.same(ids(byIds).sort(), ['a', 'c']);
-  const byIdsPost = await admin('POST', `/${db}/_changes?filter=_doc_ids`, { body: { doc_ids: ['b'] } });
+  const byIdsPost = await admin('POST', `/${db}/_changes?filter=_doc_ids`, {
+    body: { doc_ids: ['b'] },
+  });
   t.same(ids(byIdsPost), ['b']);
   const noIds = await admin('GET', `/${db}/_changes?filter=_doc_ids`);
   t.equal(noIds.status, 400);
-  const bySelector = await admin('POST', `/${db}/_changes?filter=_selector`, { body: { selector: { type: 'farmer' } } });
+  const bySelector = await admin('POST', `/${db}/_changes?filter=_selector`, {
+    body: { selector: { type: 'farmer' } },
+  });
   t.same(ids(bySelector).sort(), ['a', 'c']);
   const noSelector = await admin('POST', `/${db}/_changes?filter=_selector`, { body: {} });
   t.equal(noSelector.status, 400);
@@ -112,7 +133,10 @@ t.test('filters: _doc_ids, _selector, _design, design functions, _view', async (
 t.test('longpoll: waits for the next change, or answers empty at the timeout', async (t) => {
   const db = await seeded();
   const now = await admin('GET', `/${db}/_changes?since=now`);
-  const waiting = admin('GET', `/${db}/_changes?feed=longpoll&since=${encodeURIComponent(now.body.last_seq)}&timeout=10000`);
+  const waiting = admin(
+    'GET',
+    `/${db}/_changes?feed=longpoll&since=${encodeURIComponent(now.body.last_seq)}&timeout=10000`,
+  );
   await new Promise((r) => setTimeout(r, 100));
   await admin('PUT', `/${db}/late`, { body: { n: 4 } });
   const res = await waiting;
@@ -125,7 +149,10 @@ t.test('longpoll: waits for the next change, or answers empty at the timeout', a
   t.type(quiet.body.last_seq, 'string');
   const immediate = await admin('GET', `/${db}/_changes?feed=longpoll&since=0`);
   t.equal(immediate.body.results.length, 5, 'changes already there: answered at once');
-  const filtered = admin('GET', `/${db}/_changes?feed=longpoll&since=now&filter=_doc_ids&doc_ids=${q(['wanted'])}&timeout=10000`);
+  const filtered = admin(
+    'GET',
+    `/${db}/_changes?feed=longpoll&since=now&filter=_doc_ids&doc_ids=${q(['wanted'])}&timeout=10000`,
+  );
   await new Promise((r) => setTimeout(r, 100));
   await admin('PUT', `/${db}/unwanted`, { body: {} });
   await admin('PUT', `/${db}/wanted`, { body: {} });
@@ -134,12 +161,22 @@ t.test('longpoll: waits for the next change, or answers empty at the timeout', a
 
 t.test('continuous: one JSON line per change, then last_seq at the timeout', async (t) => {
   const db = await seeded();
-  const res = await readAll(`${server.url}/${db}/_changes?feed=continuous&timeout=200`, { headers: auth });
+  const res = await readAll(`${server.url}/${db}/_changes?feed=continuous&timeout=200`, {
+    headers: auth,
+  });
   t.equal(res.status, 200);
-  const lines = res.text.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l));
-  t.same(lines.slice(0, -1).map((l: { id: string }) => l.id), ['c', 'b', 'a', '_design/app']);
+  const lines = res.text
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l));
+  t.same(
+    lines.slice(0, -1).map((l: { id: string }) => l.id),
+    ['c', 'b', 'a', '_design/app'],
+  );
   t.type(lines[lines.length - 1].last_seq, 'string');
-  const live = readAll(`${server.url}/${db}/_changes?feed=live&since=now&timeout=10000&limit=1`, { headers: auth });
+  const live = readAll(`${server.url}/${db}/_changes?feed=live&since=now&timeout=10000&limit=1`, {
+    headers: auth,
+  });
   await new Promise((r) => setTimeout(r, 100));
   await admin('PUT', `/${db}/streamed`, { body: {} });
   const got = await live;
@@ -149,7 +186,9 @@ t.test('continuous: one JSON line per change, then last_seq at the timeout', asy
 
 t.test('eventsource: data and JSON id lines', async (t) => {
   const db = await seeded();
-  const res = await readAll(`${server.url}/${db}/_changes?feed=eventsource&timeout=200&limit=2`, { headers: auth });
+  const res = await readAll(`${server.url}/${db}/_changes?feed=eventsource&timeout=200&limit=2`, {
+    headers: auth,
+  });
   t.equal(res.status, 200);
   t.match(res.headers.get('content-type'), /^text\/event-stream/);
   const events = res.text.split('\n\n').filter((e) => e.startsWith('data: '));
@@ -171,7 +210,10 @@ t.test('eventsource: data and JSON id lines', async (t) => {
 t.test('heartbeat keeps a quiet feed alive with newlines', async (t) => {
   const db = await seeded();
   const ctl = new AbortController();
-  const res = await fetch(`${server.url}/${db}/_changes?feed=continuous&since=now&heartbeat=50`, { headers: auth, signal: ctl.signal });
+  const res = await fetch(`${server.url}/${db}/_changes?feed=continuous&since=now&heartbeat=50`, {
+    headers: auth,
+    signal: ctl.signal,
+  });
   const reader = res.body!.getReader();
   let text = '';
   while (!text.includes('\n')) {
@@ -188,10 +230,16 @@ t.test('heartbeat keeps a quiet feed alive with newlines', async (t) => {
 
 t.test('POST _changes: JSON only, an empty body is fine; unknown feeds are refused', async (t) => {
   const db = await seeded();
-  const empty = await admin('POST', `/${db}/_changes`, { body: '', headers: { 'content-type': 'application/json' } });
+  const empty = await admin('POST', `/${db}/_changes`, {
+    body: '',
+    headers: { 'content-type': 'application/json' },
+  });
   t.equal(empty.status, 200);
   t.equal(empty.body.results.length, 4);
-  const text = await admin('POST', `/${db}/_changes`, { body: '{}', headers: { 'content-type': 'text/plain' } });
+  const text = await admin('POST', `/${db}/_changes`, {
+    body: '{}',
+    headers: { 'content-type': 'text/plain' },
+  });
   t.equal(text.status, 415);
   const feed = await admin('GET', `/${db}/_changes?feed=carrier-pigeon`);
   t.equal(feed.status, 400);
@@ -204,7 +252,10 @@ t.test('seq_interval leaves most seqs out but keeps last_seq', async (t) => {
   t.equal(res.status, 200);
   t.equal(res.body.results.length, 4);
   t.type(res.body.last_seq, 'string');
-  t.ok(res.body.results.some((r: { seq: unknown }) => r.seq === null), 'some rows carry no seq');
+  t.ok(
+    res.body.results.some((r: { seq: unknown }) => r.seq === null),
+    'some rows carry no seq',
+  );
   t.type(res.body.results[3].seq, 'string', 'the last row does');
   const bad = await admin('GET', `/${db}/_changes?seq_interval=0`);
   t.equal(bad.status, 400);
@@ -212,7 +263,9 @@ t.test('seq_interval leaves most seqs out but keeps last_seq', async (t) => {
 
 t.test('a deleted database ends its feeds', async (t) => {
   const db = await seeded();
-  const waiting = readAll(`${server.url}/${db}/_changes?feed=continuous&since=now&timeout=60000`, { headers: auth });
+  const waiting = readAll(`${server.url}/${db}/_changes?feed=continuous&since=now&timeout=60000`, {
+    headers: auth,
+  });
   await new Promise((r) => setTimeout(r, 100));
   await admin('DELETE', `/${db}`);
   const res = await waiting;

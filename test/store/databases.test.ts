@@ -21,7 +21,15 @@ t.test('create: 201 with Location, then 412 file_exists', async (t) => {
 });
 
 t.test('database names follow CouchDB rules', async (t) => {
-  for (const bad of ['Upper', '_private', '1starts-with-digit', 'has space', 'dot.dot', 'bang!', 'a'.repeat(239)]) {
+  for (const bad of [
+    'Upper',
+    '_private',
+    '1starts-with-digit',
+    'has space',
+    'dot.dot',
+    'bang!',
+    'a'.repeat(239),
+  ]) {
     const res = await admin('PUT', `/${encodeURIComponent(bad)}`);
     t.equal(res.status, 400, bad);
     t.equal(res.body.error, 'illegal_database_name', bad);
@@ -39,13 +47,19 @@ t.test('database names follow CouchDB rules', async (t) => {
 
 t.test('only server admins create and delete databases', async (t) => {
   const name = unique('guarded');
-  for (const [who, call] of [['anonymous', anon], ['named user', named]] as const) {
+  for (const [who, call] of [
+    ['anonymous', anon],
+    ['named user', named],
+  ] as const) {
     const res = await call('PUT', `/${name}`);
     t.equal(res.status, 401, `${who} cannot create`);
     t.equal(res.body.error, 'unauthorized');
   }
   await admin('PUT', `/${name}`);
-  for (const [who, call] of [['anonymous', anon], ['named user', named]] as const) {
+  for (const [who, call] of [
+    ['anonymous', anon],
+    ['named user', named],
+  ] as const) {
     const res = await call('DELETE', `/${name}`);
     t.equal(res.status, 401, `${who} cannot delete`);
   }
@@ -99,10 +113,16 @@ t.test('info: the documented fields, with counts that follow writes', async (t) 
 
 t.test('HEAD on a database answers headers only', async (t) => {
   const name = await createDb(server, 'head');
-  const res = await fetch(`${server.url}/${name}`, { method: 'HEAD', headers: { authorization: server.adminAuth } });
+  const res = await fetch(`${server.url}/${name}`, {
+    method: 'HEAD',
+    headers: { authorization: server.adminAuth },
+  });
   t.equal(res.status, 200);
   t.equal(await res.text(), '');
-  const missing = await fetch(`${server.url}/${unique('nope')}`, { method: 'HEAD', headers: { authorization: server.adminAuth } });
+  const missing = await fetch(`${server.url}/${unique('nope')}`, {
+    method: 'HEAD',
+    headers: { authorization: server.adminAuth },
+  });
   t.equal(missing.status, 404);
 });
 
@@ -114,7 +134,9 @@ t.test('a new database is for admins only until its _security says otherwise', a
   t.same(sec.body.admins?.roles, ['_admin']);
   t.equal((await anon('GET', `/${name}`)).status, 401);
   t.equal((await named('GET', `/${name}`)).status, 403);
-  const open = await admin('PUT', `/${name}/_security`, { body: { admins: { names: [], roles: [] }, members: { names: [], roles: [] } } });
+  const open = await admin('PUT', `/${name}/_security`, {
+    body: { admins: { names: [], roles: [] }, members: { names: [], roles: [] } },
+  });
   t.equal(open.status, 200);
   t.same(open.body, { ok: true });
   t.equal((await anon('GET', `/${name}`)).status, 200, 'empty members: a public database');
@@ -123,7 +145,13 @@ t.test('a new database is for admins only until its _security says otherwise', a
 
 t.test('_security: malformed objects are refused', async (t) => {
   const name = await createDb(server, 'secshape');
-  for (const body of [[], 'text', { members: { names: 'bob' } }, { admins: { roles: [1] } }, { members: [] }]) {
+  for (const body of [
+    [],
+    'text',
+    { members: { names: 'bob' } },
+    { admins: { roles: [1] } },
+    { members: [] },
+  ]) {
     const res = await admin('PUT', `/${name}/_security`, { body });
     t.equal(res.status, 400, JSON.stringify(body));
     t.type(res.body.error, 'string');
@@ -136,15 +164,23 @@ t.test('_compact and _view_cleanup answer 202; they need JSON', async (t) => {
   const name = await createDb(server, 'compact');
   for (let i = 0; i < 5; i++) {
     const cur = await admin('GET', `/${name}/d`);
-    await admin('PUT', `/${name}/d`, { body: { i, ...(cur.status === 200 ? { _rev: cur.body._rev } : {}) } });
+    await admin('PUT', `/${name}/d`, {
+      body: { i, ...(cur.status === 200 ? { _rev: cur.body._rev } : {}) },
+    });
   }
-  const res = await admin('POST', `/${name}/_compact`, { headers: { 'content-type': 'application/json' } });
+  const res = await admin('POST', `/${name}/_compact`, {
+    headers: { 'content-type': 'application/json' },
+  });
   t.equal(res.status, 202);
   t.same(res.body, { ok: true });
-  const wrongType = await admin('POST', `/${name}/_compact`, { headers: { 'content-type': 'text/plain' } });
+  const wrongType = await admin('POST', `/${name}/_compact`, {
+    headers: { 'content-type': 'text/plain' },
+  });
   t.equal(wrongType.status, 415);
   t.equal(wrongType.body.error, 'bad_content_type');
-  const cleanup = await admin('POST', `/${name}/_view_cleanup`, { headers: { 'content-type': 'application/json' } });
+  const cleanup = await admin('POST', `/${name}/_view_cleanup`, {
+    headers: { 'content-type': 'application/json' },
+  });
   t.equal(cleanup.status, 202);
   t.equal((await admin('GET', `/${name}/d`)).body.i, 4, 'the document survives compaction');
 });
@@ -157,7 +193,9 @@ t.test('_revs_limit and _ensure_full_commit', async (t) => {
   t.same((await admin('PUT', `/${name}/_revs_limit`, { body: '500' })).body, { ok: true });
   const bad = await admin('PUT', `/${name}/_revs_limit`, { body: '"many"' });
   t.equal(bad.status, 400);
-  const commit = await admin('POST', `/${name}/_ensure_full_commit`, { headers: { 'content-type': 'application/json' } });
+  const commit = await admin('POST', `/${name}/_ensure_full_commit`, {
+    headers: { 'content-type': 'application/json' },
+  });
   t.equal(commit.status, 201);
   t.equal(commit.body.ok, true);
   t.type(commit.body.instance_start_time, 'string');

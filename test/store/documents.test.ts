@@ -16,13 +16,19 @@ t.test('PUT creates with 201, ETag and Location; a stale or missing rev is a 409
   const noRev = await admin('PUT', `/${db}/farmer-1`, { body: { name: 'Asha B' } });
   t.equal(noRev.status, 409);
   t.same(noRev.body, { error: 'conflict', reason: 'Document update conflict.' });
-  const updated = await admin('PUT', `/${db}/farmer-1`, { body: { _rev: res.body.rev, name: 'Asha B' } });
+  const updated = await admin('PUT', `/${db}/farmer-1`, {
+    body: { _rev: res.body.rev, name: 'Asha B' },
+  });
   t.equal(updated.status, 201);
   t.match(updated.body.rev, /^2-/);
-  const stale = await admin('PUT', `/${db}/farmer-1`, { body: { _rev: res.body.rev, name: 'late' } });
+  const stale = await admin('PUT', `/${db}/farmer-1`, {
+    body: { _rev: res.body.rev, name: 'late' },
+  });
   t.equal(stale.status, 409);
   t.equal(stale.body.error, 'conflict');
-  const viaQuery = await admin('PUT', `/${db}/farmer-1?rev=${updated.body.rev}`, { body: { name: 'Asha C' } });
+  const viaQuery = await admin('PUT', `/${db}/farmer-1?rev=${updated.body.rev}`, {
+    body: { name: 'Asha C' },
+  });
   t.equal(viaQuery.status, 201, '?rev= works like _rev');
   const viaIfMatch = await admin('PUT', `/${db}/farmer-1`, {
     body: { name: 'Asha D' },
@@ -44,15 +50,23 @@ t.test('GET: body, ETag, If-None-Match, rev, revs, revs_info', async (t) => {
   t.equal(got.status, 200);
   t.same(got.body, { _id: 'visit-1', _rev: r3.body.rev, step: 3 });
   t.equal(got.headers.get('etag'), `"${r3.body.rev}"`);
-  const cached = await admin('GET', `/${db}/visit-1`, { headers: { 'if-none-match': `"${r3.body.rev}"` } });
+  const cached = await admin('GET', `/${db}/visit-1`, {
+    headers: { 'if-none-match': `"${r3.body.rev}"` },
+  });
   t.equal(cached.status, 304);
   const old = await admin('GET', `/${db}/visit-1?rev=${r1.body.rev}`);
   t.equal(old.body.step, 1, 'an older revision by ?rev=');
   const revs = await admin('GET', `/${db}/visit-1?revs=true`);
   t.equal(revs.body._revisions.start, 3);
-  t.same(revs.body._revisions.ids, [r3.body.rev, r2.body.rev, r1.body.rev].map((r: string) => r.split('-')[1]));
+  t.same(
+    revs.body._revisions.ids,
+    [r3.body.rev, r2.body.rev, r1.body.rev].map((r: string) => r.split('-')[1]),
+  );
   const info = await admin('GET', `/${db}/visit-1?revs_info=true`);
-  t.same(info.body._revs_info.map((r: { rev: string }) => r.rev), [r3.body.rev, r2.body.rev, r1.body.rev]);
+  t.same(
+    info.body._revs_info.map((r: { rev: string }) => r.rev),
+    [r3.body.rev, r2.body.rev, r1.body.rev],
+  );
   t.equal(info.body._revs_info[0].status, 'available');
   const missingRev = await admin('GET', `/${db}/visit-1?rev=9-${'0'.repeat(32)}`);
   t.equal(missingRev.status, 404);
@@ -67,11 +81,17 @@ t.test('GET: body, ETag, If-None-Match, rev, revs, revs_info', async (t) => {
 
 t.test('HEAD answers the ETag without a body', async (t) => {
   const put = await admin('PUT', `/${db}/head-1`, { body: { a: 1 } });
-  const res = await fetch(`${server.url}/${db}/head-1`, { method: 'HEAD', headers: { authorization: server.adminAuth } });
+  const res = await fetch(`${server.url}/${db}/head-1`, {
+    method: 'HEAD',
+    headers: { authorization: server.adminAuth },
+  });
   t.equal(res.status, 200);
   t.equal(res.headers.get('etag'), `"${put.body.rev}"`);
   t.equal(await res.text(), '');
-  const missing = await fetch(`${server.url}/${db}/head-none`, { method: 'HEAD', headers: { authorization: server.adminAuth } });
+  const missing = await fetch(`${server.url}/${db}/head-none`, {
+    method: 'HEAD',
+    headers: { authorization: server.adminAuth },
+  });
   t.equal(missing.status, 404);
 });
 
@@ -84,7 +104,9 @@ t.test('POST /db: generated ids, Location, batch=ok', async (t) => {
   t.equal(withId.body.id, 'posted-1');
   const dup = await admin('POST', `/${db}`, { body: { _id: 'posted-1' } });
   t.equal(dup.status, 409);
-  const batch = await admin('POST', `/${db}?batch=ok`, { body: { _id: 'batched-1', kind: 'batch' } });
+  const batch = await admin('POST', `/${db}?batch=ok`, {
+    body: { _id: 'batched-1', kind: 'batch' },
+  });
   t.equal(batch.status, 202);
   t.equal(batch.body.ok, true);
   t.equal(batch.body.id, 'batched-1');
@@ -118,7 +140,9 @@ t.test('DELETE: 200, tombstone, 404 "deleted", re-creation', async (t) => {
   const missingNoRev = await admin('DELETE', `/${db}/no-such-doc`);
   t.equal(missingNoRev.status, 404);
   const viaBody = await admin('PUT', `/${db}/del-2`, { body: { a: 1 } });
-  const delBody = await admin('PUT', `/${db}/del-2`, { body: { _rev: viaBody.body.rev, _deleted: true } });
+  const delBody = await admin('PUT', `/${db}/del-2`, {
+    body: { _rev: viaBody.body.rev, _deleted: true },
+  });
   t.equal(delBody.status, 201, 'PUT with _deleted deletes too');
   t.equal((await admin('GET', `/${db}/del-2`)).status, 404);
 });
@@ -130,12 +154,17 @@ t.test('document ids: reserved prefixes, slashes, unicode', async (t) => {
   t.match(bad.body.reason, /Only reserved document ids may start with underscore/);
   const postBad = await admin('POST', `/${db}`, { body: { _id: '_alsobad' } });
   t.equal(postBad.status, 400);
-  const slashed = await admin('PUT', `/${db}/${encodeURIComponent('farm/plot 7')}`, { body: { plot: 7 } });
+  const slashed = await admin('PUT', `/${db}/${encodeURIComponent('farm/plot 7')}`, {
+    body: { plot: 7 },
+  });
   t.equal(slashed.status, 201);
   t.equal(slashed.body.id, 'farm/plot 7');
   t.equal((await admin('GET', `/${db}/${encodeURIComponent('farm/plot 7')}`)).body.plot, 7);
   const swahili = 'mkulima-Zawadi-Mwangâ-✓';
-  t.equal((await admin('PUT', `/${db}/${encodeURIComponent(swahili)}`, { body: { ok: 1 } })).status, 201);
+  t.equal(
+    (await admin('PUT', `/${db}/${encodeURIComponent(swahili)}`, { body: { ok: 1 } })).status,
+    201,
+  );
   t.equal((await admin('GET', `/${db}/${encodeURIComponent(swahili)}`)).body._id, swahili);
   const idMismatch = await admin('PUT', `/${db}/one`, { body: { _id: 'two' } });
   t.equal(idMismatch.status, 400, 'the URL id wins or the write is refused');
@@ -157,7 +186,12 @@ t.test('conflicts, deleted_conflicts, open_revs and latest', async (t) => {
       docs: [
         { _id: 'conf-1', _rev: '2-aaaa', v: 'a', _revisions: { start: 2, ids: ['aaaa', gen] } },
         { _id: 'conf-1', _rev: '2-bbbb', v: 'b', _revisions: { start: 2, ids: ['bbbb', gen] } },
-        { _id: 'conf-1', _rev: '2-0000', _deleted: true, _revisions: { start: 2, ids: ['0000', gen] } },
+        {
+          _id: 'conf-1',
+          _rev: '2-0000',
+          _deleted: true,
+          _revisions: { start: 2, ids: ['0000', gen] },
+        },
       ],
     },
   });
@@ -167,15 +201,26 @@ t.test('conflicts, deleted_conflicts, open_revs and latest', async (t) => {
   t.same(doc.body._conflicts, ['2-aaaa']);
   t.same(doc.body._deleted_conflicts, ['2-0000']);
   const meta = await admin('GET', `/${db}/conf-1?meta=true`);
-  t.ok(meta.body._revs_info && meta.body._conflicts && meta.body._deleted_conflicts, 'meta=true is all three');
+  t.ok(
+    meta.body._revs_info && meta.body._conflicts && meta.body._deleted_conflicts,
+    'meta=true is all three',
+  );
   const all = await admin('GET', `/${db}/conf-1?open_revs=all`);
   t.equal(all.status, 200);
-  t.same(all.body.map((r: { ok: { _rev: string } }) => r.ok._rev).sort(), ['2-0000', '2-aaaa', '2-bbbb']);
+  t.same(all.body.map((r: { ok: { _rev: string } }) => r.ok._rev).sort(), [
+    '2-0000',
+    '2-aaaa',
+    '2-bbbb',
+  ]);
   const some = await admin('GET', `/${db}/conf-1?open_revs=${q(['2-aaaa', '3-zzzz'])}&revs=true`);
   t.same(some.body[0].ok._revisions, { start: 2, ids: ['aaaa', gen] });
   t.same(some.body[1], { missing: '3-zzzz' });
   const latest = await admin('GET', `/${db}/conf-1?open_revs=${q([base.body.rev])}&latest=true`);
-  t.same(latest.body.map((r: { ok: { _rev: string } }) => r.ok._rev).sort(), ['2-0000', '2-aaaa', '2-bbbb'], 'latest follows every branch to its leaf');
+  t.same(
+    latest.body.map((r: { ok: { _rev: string } }) => r.ok._rev).sort(),
+    ['2-0000', '2-aaaa', '2-bbbb'],
+    'latest follows every branch to its leaf',
+  );
   const bad = await admin('GET', `/${db}/conf-1?open_revs=notjson`);
   t.equal(bad.status, 400);
   const none = await admin('GET', `/${db}/never-there?open_revs=all`);
@@ -194,7 +239,10 @@ t.test('open_revs as multipart/mixed when the client asks for it', async (t) => 
   const text = await res.text();
   t.ok(text.includes(`--${boundary}`));
   t.ok(text.trimEnd().endsWith(`--${boundary}--`), 'closed by the final boundary');
-  const json = text.split(`--${boundary}`).map((p) => p.split('\r\n\r\n')[1]?.trim()).filter((b): b is string => !!b && b.startsWith('{'));
+  const json = text
+    .split(`--${boundary}`)
+    .map((p) => p.split('\r\n\r\n')[1]?.trim())
+    .filter((b): b is string => !!b && b.startsWith('{'));
   t.equal(json.length, 1);
   t.equal(JSON.parse(json[0] as string).v, 1);
   const asJson = await fetch(`${server.url}/${db}/mp-1?open_revs=all`, {
@@ -216,21 +264,32 @@ t.test('_local documents: plain storage, never listed, never in _changes', async
   t.equal(viaEncoded.body.seq, 6, '_local%2Fid reaches the same document');
   await admin('PUT', `/${local}/normal`, { body: {} });
   const all = await admin('GET', `/${local}/_all_docs`);
-  t.same(all.body.rows.map((r: { id: string }) => r.id), ['normal']);
+  t.same(
+    all.body.rows.map((r: { id: string }) => r.id),
+    ['normal'],
+  );
   const changes = await admin('GET', `/${local}/_changes`);
-  t.same(changes.body.results.map((r: { id: string }) => r.id), ['normal']);
+  t.same(
+    changes.body.results.map((r: { id: string }) => r.id),
+    ['normal'],
+  );
   t.equal((await admin('GET', `/${local}`)).body.doc_count, 1);
   const del = await admin('DELETE', `/${local}/_local/checkpoint?rev=0-2`);
   t.equal(del.status, 200);
   t.equal((await admin('GET', `/${local}/_local/checkpoint`)).status, 404);
   const bare = await admin('GET', `/${local}/_local`);
   t.equal(bare.status, 400, '/db/_local alone is no document');
-  const att = await admin('PUT', `/${local}/_local/x/file.txt`, { body: 'hi', headers: { 'content-type': 'text/plain' } });
+  const att = await admin('PUT', `/${local}/_local/x/file.txt`, {
+    body: 'hi',
+    headers: { 'content-type': 'text/plain' },
+  });
   t.equal(att.status, 400, '_local documents take no attachments');
 });
 
 t.test('design documents are stored and read like documents', async (t) => {
-  const res = await admin('PUT', `/${db}/_design/app`, { body: { language: 'javascript', views: { all: { map: 'function (doc) { emit(doc._id) }' } } } });
+  const res = await admin('PUT', `/${db}/_design/app`, {
+    body: { language: 'javascript', views: { all: { map: 'function (doc) { emit(doc._id) }' } } },
+  });
   t.equal(res.status, 201);
   t.equal(res.body.id, '_design/app');
   const got = await admin('GET', `/${db}/_design/app`);
@@ -249,7 +308,9 @@ t.test('COPY duplicates a document to the Destination id', async (t) => {
   t.equal((await admin('GET', `/${db}/copy-dst`)).body.crop, 'maize');
   const again = await admin('COPY', `/${db}/copy-src`, { headers: { destination: 'copy-dst' } });
   t.equal(again.status, 409, 'copying over an existing document needs its rev');
-  const over = await admin('COPY', `/${db}/copy-src?rev=${src.body.rev}`, { headers: { destination: `copy-dst?rev=${res.body.rev}` } });
+  const over = await admin('COPY', `/${db}/copy-src?rev=${src.body.rev}`, {
+    headers: { destination: `copy-dst?rev=${res.body.rev}` },
+  });
   t.equal(over.status, 201);
   t.match(over.body.rev, /^2-/);
   const noDest = await admin('COPY', `/${db}/copy-src`);

@@ -25,7 +25,11 @@ if (!secret) {
     t.equal(who.status, 200);
     t.same(who.body.userCtx, { name, roles: ['field', 'kilosa'] });
     t.equal(who.body.info.authenticated, 'proxy');
-    t.equal((await couch(server.url, 'GET', `/${db}`, { headers })).status, 200, 'the role opens the database');
+    t.equal(
+      (await couch(server.url, 'GET', `/${db}`, { headers })).status,
+      200,
+      'the role opens the database',
+    );
     const write = await couch(server.url, 'PUT', `/${db}/by-proxy`, { headers, body: { a: 1 } });
     t.equal(write.status, 201);
     const noRoles = { ...proxyAuthHeaders({ name, roles: [], secret }) };
@@ -52,7 +56,11 @@ if (!secret) {
     t.equal((await couch(server.url, 'GET', '/_all_dbs', { headers })).status, 401);
     t.equal((await couch(server.url, 'GET', `/${db}`, { headers })).status, 401);
     const forName = { ...headers, 'X-Auth-CouchDB-Token': proxyToken('someone-else', secret) };
-    t.same((await couch(server.url, 'GET', '/_session', { headers: forName })).body.userCtx.name, null, "another name's token");
+    t.same(
+      (await couch(server.url, 'GET', '/_session', { headers: forName })).body.userCtx.name,
+      null,
+      "another name's token",
+    );
   });
 
   t.test('a missing token counts for nothing', async (t) => {
@@ -75,5 +83,9 @@ t.test('with proxy authentication off, even signed headers are ignored', async (
   t.same(who.body.userCtx, { name: null, roles: [] });
   t.notOk(who.body.info.authentication_handlers.includes('proxy'), 'proxy is not offered');
   t.equal((await couch(closed.url, 'GET', '/_all_dbs', { headers })).status, 401);
-  t.equal((await couch(closed.url, 'GET', '/_all_dbs', { auth: closed.adminAuth })).status, 200, 'Basic still works');
+  t.equal(
+    (await couch(closed.url, 'GET', '/_all_dbs', { auth: closed.adminAuth })).status,
+    200,
+    'Basic still works',
+  );
 });

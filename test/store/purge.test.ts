@@ -13,7 +13,9 @@ t.test('purging a document forgets it entirely', async (t) => {
   const keep = await admin('PUT', `/${db}/keep`, { body: { v: 1 } });
   const secret = await admin('PUT', `/${db}/secret`, { body: { phone: '+255700000001' } });
   const before = await admin('GET', `/${db}`);
-  const res = await admin('POST', `/${db}/_purge`, { body: { secret: [secret.body.rev], nothing: [`1-${H(1)}`] } });
+  const res = await admin('POST', `/${db}/_purge`, {
+    body: { secret: [secret.body.rev], nothing: [`1-${H(1)}`] },
+  });
   t.equal(res.status, 201);
   t.same(res.body, { purge_seq: null, purged: { secret: [secret.body.rev], nothing: [] } });
   const gone = await admin('GET', `/${db}/secret`);
@@ -23,16 +25,35 @@ t.test('purging a document forgets it entirely', async (t) => {
   const info = await admin('GET', `/${db}`);
   t.equal(info.body.doc_count, 1);
   t.equal(info.body.doc_del_count, 0);
-  t.ok(seqNum(info.body.update_seq) >= seqNum(before.body.update_seq), 'update_seq never goes backwards');
+  t.ok(
+    seqNum(info.body.update_seq) >= seqNum(before.body.update_seq),
+    'update_seq never goes backwards',
+  );
   const changes = await admin('GET', `/${db}/_changes`);
-  t.same(changes.body.results.map((r: { id: string }) => r.id), ['keep']);
+  t.same(
+    changes.body.results.map((r: { id: string }) => r.id),
+    ['keep'],
+  );
   const all = await admin('GET', `/${db}/_all_docs`);
-  t.same(all.body.rows.map((r: { id: string }) => r.id), ['keep']);
-  t.equal((await admin('GET', `/${db}/keep`)).body._rev, keep.body.rev, 'other documents are untouched');
+  t.same(
+    all.body.rows.map((r: { id: string }) => r.id),
+    ['keep'],
+  );
+  t.equal(
+    (await admin('GET', `/${db}/keep`)).body._rev,
+    keep.body.rev,
+    'other documents are untouched',
+  );
   const next = await admin('PUT', `/${db}/after`, { body: {} });
   t.equal(next.status, 201, 'the database takes writes after a purge');
-  const later = await admin('GET', `/${db}/_changes?since=${encodeURIComponent(changes.body.last_seq)}`);
-  t.same(later.body.results.map((r: { id: string }) => r.id), ['after']);
+  const later = await admin(
+    'GET',
+    `/${db}/_changes?since=${encodeURIComponent(changes.body.last_seq)}`,
+  );
+  t.same(
+    later.body.results.map((r: { id: string }) => r.id),
+    ['after'],
+  );
 });
 
 t.test('purging one conflicting leaf leaves the other as the only revision', async (t) => {
@@ -60,11 +81,17 @@ t.test('purging one conflicting leaf leaves the other as the only revision', asy
 t.test('attachments and _local documents survive a purge of something else', async (t) => {
   const db = await createDb(server, 'purge-keep');
   const bytes = Buffer.from('picha ya shamba');
-  await admin('PUT', `/${db}/photo`, { body: { _attachments: { 'a.jpg': { content_type: 'image/jpeg', data: bytes.toString('base64') } } } });
+  await admin('PUT', `/${db}/photo`, {
+    body: {
+      _attachments: { 'a.jpg': { content_type: 'image/jpeg', data: bytes.toString('base64') } },
+    },
+  });
   await admin('PUT', `/${db}/_local/checkpoint`, { body: { seq: 42 } });
   const victim = await admin('PUT', `/${db}/victim`, { body: {} });
   await admin('POST', `/${db}/_purge`, { body: { victim: [victim.body.rev] } });
-  const att = await fetch(`${server.url}/${db}/photo/a.jpg`, { headers: { authorization: server.adminAuth } });
+  const att = await fetch(`${server.url}/${db}/photo/a.jpg`, {
+    headers: { authorization: server.adminAuth },
+  });
   t.ok(Buffer.from(await att.arrayBuffer()).equals(bytes));
   const local = await admin('GET', `/${db}/_local/checkpoint`);
   t.equal(local.status, 200);
@@ -83,29 +110,49 @@ t.test('replication after a purge: a second pull does not bring the document bac
   const b = phone();
   const pull = await b.replicate.from(server_);
   t.equal(pull.doc_write_failures, 0);
-  t.same((await b.allDocs()).rows.map((r) => r.id), ['x']);
+  t.same(
+    (await b.allDocs()).rows.map((r) => r.id),
+    ['x'],
+  );
   const again = await a.replicate.to(server_);
-  t.equal(again.doc_write_failures, 0, 'a phone that still has it can push it again without errors');
+  t.equal(
+    again.doc_write_failures,
+    0,
+    'a phone that still has it can push it again without errors',
+  );
 });
 
-t.test('a purge ends open feeds on the database rather than leaving them on the old files', async (t) => {
-  const db = await createDb(server, 'purge-feed');
-  const doc = await admin('PUT', `/${db}/d`, { body: {} });
-  const feed = readAll(`${server.url}/${db}/_changes?feed=continuous&since=now&timeout=60000`, {
-    headers: { authorization: server.adminAuth },
-  });
-  await new Promise((r) => setTimeout(r, 100));
-  await admin('POST', `/${db}/_purge`, { body: { d: [doc.body.rev] } });
-  const res = await feed;
-  t.equal(res.status, 200);
-});
+t.test(
+  'a purge ends open feeds on the database rather than leaving them on the old files',
+  async (t) => {
+    const db = await createDb(server, 'purge-feed');
+    const doc = await admin('PUT', `/${db}/d`, { body: {} });
+    const feed = readAll(`${server.url}/${db}/_changes?feed=continuous&since=now&timeout=60000`, {
+      headers: { authorization: server.adminAuth },
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    await admin('POST', `/${db}/_purge`, { body: { d: [doc.body.rev] } });
+    const res = await feed;
+    t.equal(res.status, 200);
+  },
+);
 
 t.test('purge requests are checked', async (t) => {
   const db = await createDb(server, 'purge-bad');
   t.equal((await admin('POST', `/${db}/_purge`, { body: { x: 'not-a-list' } })).status, 400);
   t.equal((await admin('POST', `/${db}/_purge`, { body: { x: ['nonsense'] } })).status, 400);
   t.equal((await admin('POST', `/${db}/_purge`, { body: [] })).status, 400);
-  const tooMany = Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`d${i}`, [`1-${H(i)}`]]));
+  const tooMany = Object.fromEntries(
+    Array.from({ length: 101 }, (_, i) => [`d${i}`, [`1-${H(i)}`]]),
+  );
   t.equal((await admin('POST', `/${db}/_purge`, { body: tooMany })).status, 400);
-  t.equal((await admin('POST', `/${db}/_purge`, { body: '{}', headers: { 'content-type': 'text/plain' } })).status, 415);
+  t.equal(
+    (
+      await admin('POST', `/${db}/_purge`, {
+        body: '{}',
+        headers: { 'content-type': 'text/plain' },
+      })
+    ).status,
+    415,
+  );
 });

@@ -50,13 +50,22 @@ t.test('GET /_all_dbs: server admins only, with key ranges', async (t) => {
   t.ok(all.body.includes(a) && all.body.includes(b));
   t.ok(all.body.includes('_users'));
   t.same([...all.body].sort(), all.body, 'sorted');
-  const range = await admin('GET', `/_all_dbs?startkey=${encodeURIComponent(JSON.stringify(a))}&endkey=${encodeURIComponent(JSON.stringify(b))}`);
+  const range = await admin(
+    'GET',
+    `/_all_dbs?startkey=${encodeURIComponent(JSON.stringify(a))}&endkey=${encodeURIComponent(JSON.stringify(b))}`,
+  );
   t.same(range.body, [a, b].sort());
-  const limited = await admin('GET', `/_all_dbs?startkey=${encodeURIComponent(JSON.stringify(a))}&limit=1`);
+  const limited = await admin(
+    'GET',
+    `/_all_dbs?startkey=${encodeURIComponent(JSON.stringify(a))}&limit=1`,
+  );
   t.same(limited.body, [a]);
   const desc = await admin('GET', '/_all_dbs?descending=true');
   t.same(desc.body, [...all.body].reverse());
-  for (const [who, call] of [['anonymous', anon], ['a named user', named]] as const) {
+  for (const [who, call] of [
+    ['anonymous', anon],
+    ['a named user', named],
+  ] as const) {
     const res = await call('GET', '/_all_dbs');
     t.equal(res.status, 401, who);
     t.equal(res.body.error, 'unauthorized', who);
@@ -72,7 +81,10 @@ t.test('GET /_db_updates: created, updated and deleted databases (normal feed)',
   t.equal((await admin('PUT', `/${name}/doc`, { body: { a: 1 } })).status, 201);
   const events = async () => {
     for (let i = 0; i < 50; i++) {
-      const res = await admin('GET', `/_db_updates?since=${encodeURIComponent(start.body.last_seq)}`);
+      const res = await admin(
+        'GET',
+        `/_db_updates?since=${encodeURIComponent(start.body.last_seq)}`,
+      );
       const mine = res.body.results.filter((r: { db_name: string }) => r.db_name === name);
       if (mine.length > 0) return { res, mine };
       await new Promise((r) => setTimeout(r, 20));
@@ -85,7 +97,10 @@ t.test('GET /_db_updates: created, updated and deleted databases (normal feed)',
   t.equal((await admin('DELETE', `/${name}`)).status, 200);
   let last: { type?: string } = {};
   for (let i = 0; i < 50 && last.type !== 'deleted'; i++) {
-    const again = await admin('GET', `/_db_updates?since=${encodeURIComponent(start.body.last_seq)}`);
+    const again = await admin(
+      'GET',
+      `/_db_updates?since=${encodeURIComponent(start.body.last_seq)}`,
+    );
     last = again.body.results.filter((r: { db_name: string }) => r.db_name === name).pop() ?? {};
     if (last.type !== 'deleted') await new Promise((r) => setTimeout(r, 20));
   }
@@ -95,14 +110,23 @@ t.test('GET /_db_updates: created, updated and deleted databases (normal feed)',
 t.test('GET /_db_updates?feed=longpoll waits for the next event', async (t) => {
   const now = await admin('GET', '/_db_updates?since=now');
   const name = unique('dbup-lp');
-  const waiting = admin('GET', `/_db_updates?feed=longpoll&timeout=10000&since=${encodeURIComponent(now.body.last_seq)}`);
+  const waiting = admin(
+    'GET',
+    `/_db_updates?feed=longpoll&timeout=10000&since=${encodeURIComponent(now.body.last_seq)}`,
+  );
   await new Promise((r) => setTimeout(r, 100));
   await admin('PUT', `/${name}`);
   const res = await waiting;
   t.equal(res.status, 200);
-  t.ok(res.body.results.some((r: { db_name: string }) => r.db_name === name), 'the new database is announced');
+  t.ok(
+    res.body.results.some((r: { db_name: string }) => r.db_name === name),
+    'the new database is announced',
+  );
   t.type(res.body.last_seq, 'string');
-  const quiet = await admin('GET', `/_db_updates?feed=longpoll&timeout=200&since=${encodeURIComponent(res.body.last_seq)}`);
+  const quiet = await admin(
+    'GET',
+    `/_db_updates?feed=longpoll&timeout=200&since=${encodeURIComponent(res.body.last_seq)}`,
+  );
   t.equal(quiet.status, 200);
   t.same(quiet.body.results, [], 'nothing new: an empty answer after the timeout');
 });
@@ -118,7 +142,9 @@ t.test('responses are JSON with CouchDB headers', async (t) => {
   const res = await fetch(server.url + '/_up');
   t.equal(res.headers.get('cache-control'), 'must-revalidate');
   t.match(res.headers.get('content-type'), /^application\/json/);
-  const missing = await couch(server.url, 'GET', '/_nonexistent_endpoint', { auth: server.adminAuth });
+  const missing = await couch(server.url, 'GET', '/_nonexistent_endpoint', {
+    auth: server.adminAuth,
+  });
   t.ok(missing.status === 400 || missing.status === 404, `status ${missing.status}`);
   t.type(missing.body.error, 'string');
   t.type(missing.body.reason, 'string');

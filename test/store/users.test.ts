@@ -7,63 +7,93 @@ const admin = client(server, server.adminAuth);
 const anon = client(server);
 const userPath = (name: string) => `/_users/${encodeURIComponent(`org.couchdb.user:${name}`)}`;
 const signup = (name: string, password: string, extra: Record<string, unknown> = {}) =>
-  anon('PUT', userPath(name), { body: { _id: `org.couchdb.user:${name}`, name, password, roles: [], type: 'user', ...extra } });
+  anon('PUT', userPath(name), {
+    body: { _id: `org.couchdb.user:${name}`, name, password, roles: [], type: 'user', ...extra },
+  });
 
-t.test('anonymous signup; the password is hashed on write and never stored or returned', async (t) => {
-  const name = unique('signup');
-  const res = await signup(name, 'mahindi-2024');
-  t.equal(res.status, 201);
-  t.match(res.body, { ok: true, id: `org.couchdb.user:${name}`, rev: /^1-/ });
-  const stored = await admin('GET', userPath(name));
-  t.equal(stored.status, 200);
-  t.notOk('password' in stored.body, 'no plain password');
-  t.equal(stored.body.password_scheme, 'pbkdf2');
-  t.match(stored.body.derived_key, /^[0-9a-f]{40,}$/);
-  t.match(stored.body.salt, /^[0-9a-f]+$/);
-  t.type(stored.body.iterations, 'number');
-  t.notMatch(JSON.stringify(stored.body), /mahindi-2024/);
-  const changes = await admin('GET', `/_users/_changes?include_docs=true&filter=_doc_ids&doc_ids=${encodeURIComponent(JSON.stringify([`org.couchdb.user:${name}`]))}`);
-  t.notMatch(JSON.stringify(changes.body), /mahindi-2024/, 'not in _changes either');
-  const all = await admin('GET', `/_users/_all_docs?include_docs=true&key=${encodeURIComponent(JSON.stringify(`org.couchdb.user:${name}`))}`);
-  t.notMatch(JSON.stringify(all.body), /mahindi-2024/, 'nor in _all_docs');
-  const dup = await signup(name, 'other');
-  t.equal(dup.status, 409, 'a taken name conflicts');
-});
+t.test(
+  'anonymous signup; the password is hashed on write and never stored or returned',
+  async (t) => {
+    const name = unique('signup');
+    const res = await signup(name, 'mahindi-2024');
+    t.equal(res.status, 201);
+    t.match(res.body, { ok: true, id: `org.couchdb.user:${name}`, rev: /^1-/ });
+    const stored = await admin('GET', userPath(name));
+    t.equal(stored.status, 200);
+    t.notOk('password' in stored.body, 'no plain password');
+    t.equal(stored.body.password_scheme, 'pbkdf2');
+    t.match(stored.body.derived_key, /^[0-9a-f]{40,}$/);
+    t.match(stored.body.salt, /^[0-9a-f]+$/);
+    t.type(stored.body.iterations, 'number');
+    t.notMatch(JSON.stringify(stored.body), /mahindi-2024/);
+    const changes = await admin(
+      'GET',
+      `/_users/_changes?include_docs=true&filter=_doc_ids&doc_ids=${encodeURIComponent(JSON.stringify([`org.couchdb.user:${name}`]))}`,
+    );
+    t.notMatch(JSON.stringify(changes.body), /mahindi-2024/, 'not in _changes either');
+    const all = await admin(
+      'GET',
+      `/_users/_all_docs?include_docs=true&key=${encodeURIComponent(JSON.stringify(`org.couchdb.user:${name}`))}`,
+    );
+    t.notMatch(JSON.stringify(all.body), /mahindi-2024/, 'nor in _all_docs');
+    const dup = await signup(name, 'other');
+    t.equal(dup.status, 409, 'a taken name conflicts');
+  },
+);
 
 t.test('the user then logs in with Basic and with a cookie', async (t) => {
   const name = unique('login');
   await signup(name, 'pamba-77');
-  const session = await couch(server.url, 'GET', '/_session', { auth: basicAuth(name, 'pamba-77') });
+  const session = await couch(server.url, 'GET', '/_session', {
+    auth: basicAuth(name, 'pamba-77'),
+  });
   t.equal(session.status, 200);
   t.same(session.body.userCtx, { name, roles: [] });
   const wrong = await couch(server.url, 'GET', '/_session', { auth: basicAuth(name, 'pamba-78') });
   t.equal(wrong.status, 401);
-  const login = await couch(server.url, 'POST', '/_session', { body: { name, password: 'pamba-77' } });
+  const login = await couch(server.url, 'POST', '/_session', {
+    body: { name, password: 'pamba-77' },
+  });
   t.equal(login.status, 200);
   const cookie = /AuthSession=([^;]*)/.exec(login.headers.get('set-cookie') ?? '')?.[1];
-  const who = await couch(server.url, 'GET', '/_session', { headers: { cookie: `AuthSession=${cookie}` } });
+  const who = await couch(server.url, 'GET', '/_session', {
+    headers: { cookie: `AuthSession=${cookie}` },
+  });
   t.equal(who.body.userCtx.name, name);
 });
 
-t.test("the _auth rules: id/name, type, roles, no underscores", async (t) => {
+t.test('the _auth rules: id/name, type, roles, no underscores', async (t) => {
   const name = unique('rules');
-  const mismatch = await anon('PUT', userPath(name), { body: { name: `${name}-other`, password: 'x', roles: [], type: 'user' } });
+  const mismatch = await anon('PUT', userPath(name), {
+    body: { name: `${name}-other`, password: 'x', roles: [], type: 'user' },
+  });
   t.equal(mismatch.status, 403);
-  t.same(mismatch.body, { error: 'forbidden', reason: 'Doc ID must be of the form org.couchdb.user:name' });
+  t.same(mismatch.body, {
+    error: 'forbidden',
+    reason: 'Doc ID must be of the form org.couchdb.user:name',
+  });
   const type = await signup(name, 'x', { type: 'admin' });
   t.equal(type.status, 403);
   t.equal(type.body.reason, 'doc.type must be user');
   const roles = await signup(name, 'x', { roles: ['supervisor'] });
   t.equal(roles.status, 403);
   t.equal(roles.body.reason, 'Only _admin may set roles');
-  const system = await admin('PUT', userPath(name), { body: { name, password: 'x', roles: ['_admin'], type: 'user' } });
+  const system = await admin('PUT', userPath(name), {
+    body: { name, password: 'x', roles: ['_admin'], type: 'user' },
+  });
   t.equal(system.status, 403, 'not even a server admin can give a system role');
   t.equal(system.body.reason, 'No system roles (starting with underscore) in users db.');
   const under = unique('_under');
   t.equal((await signup(under, 'x')).status, 403);
-  t.equal((await anon('PUT', userPath(name), { body: { name, password: 'x', type: 'user' } })).status, 403, 'roles must exist');
+  t.equal(
+    (await anon('PUT', userPath(name), { body: { name, password: 'x', type: 'user' } })).status,
+    403,
+    'roles must exist',
+  );
   t.equal((await admin('GET', userPath(name))).status, 404, 'nothing was written');
-  const byAdmin = await admin('PUT', userPath(name), { body: { name, password: 'x', roles: ['supervisor'], type: 'user' } });
+  const byAdmin = await admin('PUT', userPath(name), {
+    body: { name, password: 'x', roles: ['supervisor'], type: 'user' },
+  });
   t.equal(byAdmin.status, 201, 'a server admin may set roles');
 });
 
@@ -78,17 +108,40 @@ t.test('users read and edit only their own document, and cannot change their rol
   const theirs = await asA('GET', userPath(b));
   t.equal(theirs.status, 404, "another user's document is not visible");
   const anonRead = await anon('GET', userPath(a));
-  t.ok(anonRead.status === 401 || anonRead.status === 404, `anonymous read refused (${anonRead.status})`);
-  const editOther = await asA('PUT', userPath(b), { body: { _rev: (await admin('GET', userPath(b))).body._rev, name: b, roles: [], type: 'user', password: 'taken-over' } });
+  t.ok(
+    anonRead.status === 401 || anonRead.status === 404,
+    `anonymous read refused (${anonRead.status})`,
+  );
+  const editOther = await asA('PUT', userPath(b), {
+    body: {
+      _rev: (await admin('GET', userPath(b))).body._rev,
+      name: b,
+      roles: [],
+      type: 'user',
+      password: 'taken-over',
+    },
+  });
   t.equal(editOther.status, 404);
   const promote = await asA('PUT', userPath(a), { body: { ...mine.body, roles: ['supervisor'] } });
   t.equal(promote.status, 403);
   t.equal(promote.body.reason, 'Only _admin may edit roles');
   const rename = await asA('PUT', userPath(a), { body: { ...mine.body, password: 'new-pw-a' } });
   t.equal(rename.status, 201, 'a user may change their own password');
-  t.equal((await couch(server.url, 'GET', '/_session', { auth: basicAuth(a, 'new-pw-a') })).body.userCtx.name, a);
-  t.equal((await couch(server.url, 'GET', '/_session', { auth: basicAuth(a, 'pw-a') })).status, 401, 'the old password no longer works');
-  t.equal((await couch(server.url, 'GET', '/_session', { auth: basicAuth(b, 'pw-b') })).status, 200, "b's password is untouched");
+  t.equal(
+    (await couch(server.url, 'GET', '/_session', { auth: basicAuth(a, 'new-pw-a') })).body.userCtx
+      .name,
+    a,
+  );
+  t.equal(
+    (await couch(server.url, 'GET', '/_session', { auth: basicAuth(a, 'pw-a') })).status,
+    401,
+    'the old password no longer works',
+  );
+  t.equal(
+    (await couch(server.url, 'GET', '/_session', { auth: basicAuth(b, 'pw-b') })).status,
+    200,
+    "b's password is untouched",
+  );
 });
 
 t.test('_users listings and its security object are for server admins', async (t) => {
@@ -98,7 +151,9 @@ t.test('_users listings and its security object are for server admins', async (t
   t.equal((await as('GET', '/_users/_all_docs')).status, 401);
   t.equal((await as('GET', '/_users/_changes')).status, 401);
   t.equal((await admin('GET', '/_users/_all_docs')).status, 200);
-  const sec = await admin('PUT', '/_users/_security', { body: { members: { names: [], roles: [] } } });
+  const sec = await admin('PUT', '/_users/_security', {
+    body: { members: { names: [], roles: [] } },
+  });
   t.equal(sec.status, 403);
   t.equal(sec.body.error, 'forbidden');
 });
@@ -110,12 +165,21 @@ t.test('a user can delete their own account', async (t) => {
   const doc = await as('GET', userPath(name));
   const del = await as('DELETE', `${userPath(name)}?rev=${doc.body._rev}`);
   t.equal(del.status, 200);
-  t.equal((await couch(server.url, 'GET', '/_session', { auth: basicAuth(name, 'pw') })).status, 401, 'the account is gone');
+  t.equal(
+    (await couch(server.url, 'GET', '/_session', { auth: basicAuth(name, 'pw') })).status,
+    401,
+    'the account is gone',
+  );
 });
 
 t.test('a role given by an admin opens databases to that role', async (t) => {
   const name = unique('role-user');
-  await admin('PUT', userPath(name), { body: { name, password: 'pw', roles: ['agronomist'], type: 'user' } });
-  const db = await createDb(server, 'byrole', { admins: { names: [], roles: [] }, members: { names: [], roles: ['agronomist'] } });
+  await admin('PUT', userPath(name), {
+    body: { name, password: 'pw', roles: ['agronomist'], type: 'user' },
+  });
+  const db = await createDb(server, 'byrole', {
+    admins: { names: [], roles: [] },
+    members: { names: [], roles: ['agronomist'] },
+  });
   t.equal((await couch(server.url, 'GET', `/${db}`, { auth: basicAuth(name, 'pw') })).status, 200);
 });

@@ -23,7 +23,9 @@ const VALIDATE = `function (newDoc, oldDoc, userCtx, secObj) {
 
 async function validatedDb(security?: Record<string, unknown>) {
   const db = await createDb(server, 'vdu', security);
-  const res = await admin('PUT', `/${db}/_design/rules`, { body: { validate_doc_update: VALIDATE } });
+  const res = await admin('PUT', `/${db}/_design/rules`, {
+    body: { validate_doc_update: VALIDATE },
+  });
   if (res.status !== 201) throw new Error(JSON.stringify(res.body));
   return db;
 }
@@ -46,30 +48,42 @@ t.test('forbidden is 403 and unauthorized is 401 on PUT, POST and DELETE', async
   t.equal((await admin('GET', `/${db}/x`)).status, 404, 'nothing half-written');
 });
 
-t.test('the function sees newDoc, oldDoc, userCtx {db, name, roles} and the security object', async (t) => {
-  const sec = { admins: { names: [], roles: [] }, members: { names: [], roles: ['field'] } };
-  const db = await validatedDb(sec);
-  const agent = await createUser(server, 'vdu-agent', ['field']);
-  const asAgent = client(server, agent.auth);
-  const first = await asAgent('PUT', `/${db}/doc`, { body: { v: 1 } });
-  t.equal(first.status, 201);
-  const res = await asAgent('PUT', `/${db}/doc`, { body: { _rev: first.body.rev, echo: true } });
-  t.equal(res.status, 403);
-  const seen = JSON.parse(res.body.reason);
-  t.equal(seen.old, first.body.rev, 'oldDoc is the revision being replaced');
-  t.equal(seen.oldV, 1);
-  t.same(seen.user, { db, name: agent.name, roles: ['field'] });
-  t.same(seen.sec, sec);
-  const created = await asAgent('PUT', `/${db}/fresh`, { body: { echo: true } });
-  t.equal(JSON.parse(created.body.reason).old, null, 'oldDoc is null for a new document');
-  const delEcho = await admin('PUT', `/${db}/doc`, { body: { _rev: first.body.rev, _deleted: true, echo: true } });
-  t.equal(JSON.parse(delEcho.body.reason).deleted, true);
-});
+t.test(
+  'the function sees newDoc, oldDoc, userCtx {db, name, roles} and the security object',
+  async (t) => {
+    const sec = { admins: { names: [], roles: [] }, members: { names: [], roles: ['field'] } };
+    const db = await validatedDb(sec);
+    const agent = await createUser(server, 'vdu-agent', ['field']);
+    const asAgent = client(server, agent.auth);
+    const first = await asAgent('PUT', `/${db}/doc`, { body: { v: 1 } });
+    t.equal(first.status, 201);
+    const res = await asAgent('PUT', `/${db}/doc`, { body: { _rev: first.body.rev, echo: true } });
+    t.equal(res.status, 403);
+    const seen = JSON.parse(res.body.reason);
+    t.equal(seen.old, first.body.rev, 'oldDoc is the revision being replaced');
+    t.equal(seen.oldV, 1);
+    t.same(seen.user, { db, name: agent.name, roles: ['field'] });
+    t.same(seen.sec, sec);
+    const created = await asAgent('PUT', `/${db}/fresh`, { body: { echo: true } });
+    t.equal(JSON.parse(created.body.reason).old, null, 'oldDoc is null for a new document');
+    const delEcho = await admin('PUT', `/${db}/doc`, {
+      body: { _rev: first.body.rev, _deleted: true, echo: true },
+    });
+    t.equal(JSON.parse(delEcho.body.reason).deleted, true);
+  },
+);
 
 t.test('_bulk_docs: per-document forbidden, the rest written', async (t) => {
   const db = await validatedDb();
   const res = await admin('POST', `/${db}/_bulk_docs`, {
-    body: { docs: [{ _id: 'ok-1' }, { _id: 'bad-1', bad: true }, { _id: 'login-1', needs_login: true }, { _id: 'ok-2' }] },
+    body: {
+      docs: [
+        { _id: 'ok-1' },
+        { _id: 'bad-1', bad: true },
+        { _id: 'login-1', needs_login: true },
+        { _id: 'ok-2' },
+      ],
+    },
   });
   t.equal(res.status, 201);
   t.match(res.body[0], { ok: true, id: 'ok-1' });
@@ -91,14 +105,23 @@ t.test('new_edits=false is validated too, with oldDoc the replicated parent', as
     },
   });
   t.equal(res.status, 201);
-  t.same(res.body, [{ id: 'r-bad', rev: `1-${H(2)}`, error: 'forbidden', reason: 'bad documents are not allowed' }]);
+  t.same(res.body, [
+    { id: 'r-bad', rev: `1-${H(2)}`, error: 'forbidden', reason: 'bad documents are not allowed' },
+  ]);
   t.equal((await admin('GET', `/${db}/r-ok`)).status, 200);
   t.equal((await admin('GET', `/${db}/r-bad`)).status, 404);
   const child = await admin('POST', `/${db}/_bulk_docs`, {
-    body: { new_edits: false, docs: [{ _id: 'r-ok', _rev: `2-${H(3)}`, echo: true, _revisions: { start: 2, ids: [H(3), H(1)] } }] },
+    body: {
+      new_edits: false,
+      docs: [
+        { _id: 'r-ok', _rev: `2-${H(3)}`, echo: true, _revisions: { start: 2, ids: [H(3), H(1)] } },
+      ],
+    },
   });
   t.equal(JSON.parse(child.body[0].reason).old, `1-${H(1)}`);
-  const put = await admin('PUT', `/${db}/r-put?new_edits=false`, { body: { _rev: `1-${H(4)}`, bad: true } });
+  const put = await admin('PUT', `/${db}/r-put?new_edits=false`, {
+    body: { _rev: `1-${H(4)}`, bad: true },
+  });
   t.equal(put.status, 403, 'PUT ?new_edits=false is validated');
 });
 
@@ -123,42 +146,78 @@ t.test('_local documents and design documents are not validated', async (t) => {
 t.test('replication reports refused documents and writes the rest', async (t) => {
   const db = await validatedDb();
   const a = phone();
-  await a.bulkDocs([{ _id: 'p-ok', v: 1 }, { _id: 'p-bad', bad: true }]);
-  const res = await a.replicate.to(remote(`${server.url}/${db}`, () => ({ authorization: server.adminAuth })));
+  await a.bulkDocs([
+    { _id: 'p-ok', v: 1 },
+    { _id: 'p-bad', bad: true },
+  ]);
+  const res = await a.replicate.to(
+    remote(`${server.url}/${db}`, () => ({ authorization: server.adminAuth })),
+  );
   t.equal(res.docs_written, 1);
   t.equal(res.doc_write_failures, 1);
 });
 
 t.test('design documents that do not compile are refused when written', async (t) => {
   const db = await createDb(server, 'ddoc-bad');
-  const vdu = await admin('PUT', `/${db}/_design/broken`, { body: { validate_doc_update: 'function (newDoc { nope' } });
+  const vdu = await admin('PUT', `/${db}/_design/broken`, {
+    body: { validate_doc_update: 'function (newDoc { nope' },
+  });
   t.equal(vdu.status, 400);
   t.equal(vdu.body.error, 'compilation_error');
-  const map = await admin('PUT', `/${db}/_design/broken`, { body: { views: { v: { map: 'not a function' } } } });
+  const map = await admin('PUT', `/${db}/_design/broken`, {
+    body: { views: { v: { map: 'not a function' } } },
+  });
   t.equal(map.status, 400);
   const shape = await admin('PUT', `/${db}/_design/broken`, { body: { views: { v: { map: 5 } } } });
   t.equal(shape.status, 400);
   t.equal(shape.body.error, 'invalid_design_doc');
-  const reduce = await admin('PUT', `/${db}/_design/broken`, { body: { views: { v: { map: 'function (d) {}', reduce: '_median' } } } });
+  const reduce = await admin('PUT', `/${db}/_design/broken`, {
+    body: { views: { v: { map: 'function (d) {}', reduce: '_median' } } },
+  });
   t.equal(reduce.status, 400);
-  t.equal((await admin('PUT', `/${db}/plain`, { body: {} })).status, 201, 'the database still takes writes');
+  t.equal(
+    (await admin('PUT', `/${db}/plain`, { body: {} })).status,
+    201,
+    'the database still takes writes',
+  );
 });
 
-t.test('an endless validate function refuses the write with a reason; the store keeps serving', async (t) => {
-  const db = await createDb(server, 'vdu-loop');
-  await admin('PUT', `/${db}/_design/loop`, { body: { validate_doc_update: 'function (newDoc) { while (true) {} }' } });
-  const res = await admin('PUT', `/${db}/doc`, { body: { v: 1 } });
-  t.equal(res.status, 403);
-  t.match(res.body.reason, /time limit/);
-  t.equal((await admin('GET', `/${db}/doc`)).status, 404, 'not written');
-  t.equal((await admin('GET', '/_up')).status, 200, 'the store still answers');
-  const hog = await createDb(server, 'vdu-mem');
-  await admin('PUT', `/${hog}/_design/hog`, {
-    body: { validate_doc_update: 'function (newDoc) { var a = []; while (true) { a.push(new Array(100000).join("x")); } }' },
-  });
-  const big = await admin('PUT', `/${hog}/doc`, { body: {} });
-  t.equal(big.status, 403);
-  t.match(big.body.reason, /memory|time/);
-  t.equal((await admin('PUT', `/${db}/_design/loop?rev=${(await admin('GET', `/${db}/_design/loop`)).body._rev}`, { body: {} })).status, 201);
-  t.equal((await admin('PUT', `/${db}/doc`, { body: { v: 2 } })).status, 201, 'writes go through once the function is gone');
-});
+t.test(
+  'an endless validate function refuses the write with a reason; the store keeps serving',
+  async (t) => {
+    const db = await createDb(server, 'vdu-loop');
+    await admin('PUT', `/${db}/_design/loop`, {
+      body: { validate_doc_update: 'function (newDoc) { while (true) {} }' },
+    });
+    const res = await admin('PUT', `/${db}/doc`, { body: { v: 1 } });
+    t.equal(res.status, 403);
+    t.match(res.body.reason, /time limit/);
+    t.equal((await admin('GET', `/${db}/doc`)).status, 404, 'not written');
+    t.equal((await admin('GET', '/_up')).status, 200, 'the store still answers');
+    const hog = await createDb(server, 'vdu-mem');
+    await admin('PUT', `/${hog}/_design/hog`, {
+      body: {
+        validate_doc_update:
+          'function (newDoc) { var a = []; while (true) { a.push(new Array(100000).join("x")); } }',
+      },
+    });
+    const big = await admin('PUT', `/${hog}/doc`, { body: {} });
+    t.equal(big.status, 403);
+    t.match(big.body.reason, /memory|time/);
+    t.equal(
+      (
+        await admin(
+          'PUT',
+          `/${db}/_design/loop?rev=${(await admin('GET', `/${db}/_design/loop`)).body._rev}`,
+          { body: {} },
+        )
+      ).status,
+      201,
+    );
+    t.equal(
+      (await admin('PUT', `/${db}/doc`, { body: { v: 2 } })).status,
+      201,
+      'writes go through once the function is gone',
+    );
+  },
+);

@@ -14,8 +14,14 @@ await admin('PUT', `/${db}/_design/stats`, {
         map: 'function (doc) { if (doc.type === "sale") emit([doc.district, doc.crop], doc.kg); }',
         reduce: '_sum',
       },
-      count: { map: 'function (doc) { if (doc.type === "sale") emit(doc.district, null); }', reduce: '_count' },
-      stats: { map: 'function (doc) { if (doc.type === "sale") emit(doc.crop, doc.kg); }', reduce: '_stats' },
+      count: {
+        map: 'function (doc) { if (doc.type === "sale") emit(doc.district, null); }',
+        reduce: '_count',
+      },
+      stats: {
+        map: 'function (doc) { if (doc.type === "sale") emit(doc.crop, doc.kg); }',
+        reduce: '_stats',
+      },
       custom: {
         map: 'function (doc) { if (doc.type === "sale") emit(doc.crop, doc.kg); }',
         reduce: 'function (keys, values, rereduce) { return Math.max.apply(null, values); }',
@@ -36,29 +42,51 @@ await admin('POST', `/${db}/_bulk_docs`, {
   body: { docs: sales.map((s, i) => ({ _id: `sale-${i}`, type: 'sale', ...s })) },
 });
 await admin('PUT', `/${db}/other`, { body: { type: 'farmer', nested: { value: 'x' } } });
-const view = (name: string, query = '') => admin('GET', `/${db}/_design/stats/_view/${name}${query}`);
+const view = (name: string, query = '') =>
+  admin('GET', `/${db}/_design/stats/_view/${name}${query}`);
 
 t.test('map rows: total_rows, offset, id/key/value, sorted by key', async (t) => {
   const res = await view('plain');
   t.equal(res.status, 200);
   t.equal(res.body.total_rows, 5);
   t.equal(res.body.offset, 0);
-  t.same(res.body.rows.map((r: { key: number }) => r.key), [5, 7, 10, 20, 30]);
+  t.same(
+    res.body.rows.map((r: { key: number }) => r.key),
+    [5, 7, 10, 20, 30],
+  );
   t.match(res.body.rows[0], { id: 'sale-2', key: 5, value: 'rice' });
   const range = await view('plain', `?startkey=7&endkey=20`);
-  t.same(range.body.rows.map((r: { key: number }) => r.key), [7, 10, 20]);
+  t.same(
+    range.body.rows.map((r: { key: number }) => r.key),
+    [7, 10, 20],
+  );
   const exclusive = await view('plain', `?startkey=7&endkey=20&inclusive_end=false`);
-  t.same(exclusive.body.rows.map((r: { key: number }) => r.key), [7, 10]);
+  t.same(
+    exclusive.body.rows.map((r: { key: number }) => r.key),
+    [7, 10],
+  );
   const desc = await view('plain', `?descending=true&limit=2&skip=1`);
-  t.same(desc.body.rows.map((r: { key: number }) => r.key), [20, 10]);
+  t.same(
+    desc.body.rows.map((r: { key: number }) => r.key),
+    [20, 10],
+  );
   t.equal(desc.body.offset, 1);
   const key = await view('plain', `?key=20&include_docs=true`);
   t.equal(key.body.rows.length, 1);
   t.equal(key.body.rows[0].doc.district, 'Gairo');
-  const keys = await admin('POST', `/${db}/_design/stats/_view/plain`, { body: { keys: [30, 99, 5] } });
-  t.same(keys.body.rows.map((r: { key: number }) => r.key), [30, 5], 'keys in the order asked, missing ones left out');
+  const keys = await admin('POST', `/${db}/_design/stats/_view/plain`, {
+    body: { keys: [30, 99, 5] },
+  });
+  t.same(
+    keys.body.rows.map((r: { key: number }) => r.key),
+    [30, 5],
+    'keys in the order asked, missing ones left out',
+  );
   const getKeys = await view('plain', `?keys=${q([10, 7])}`);
-  t.same(getKeys.body.rows.map((r: { key: number }) => r.key), [10, 7]);
+  t.same(
+    getKeys.body.rows.map((r: { key: number }) => r.key),
+    [10, 7],
+  );
   const seq = await view('plain', `?update_seq=true&limit=1`);
   t.type(seq.body.update_seq, 'string');
 });
@@ -78,7 +106,10 @@ t.test('built-in reduces: _sum, _count, _stats; group and group_level', async (t
     { key: ['Gairo'], value: 27 },
     { key: ['Kilosa'], value: 45 },
   ]);
-  const ranged = await view('by_district', `?group_level=1&startkey=${q(['Kilosa'])}&endkey=${q(['Kilosa', {}])}`);
+  const ranged = await view(
+    'by_district',
+    `?group_level=1&startkey=${q(['Kilosa'])}&endkey=${q(['Kilosa', {}])}`,
+  );
   t.same(ranged.body.rows, [{ key: ['Kilosa'], value: 45 }]);
   const count = await view('count', '?group=true');
   t.same(count.body.rows, [
@@ -86,7 +117,9 @@ t.test('built-in reduces: _sum, _count, _stats; group and group_level', async (t
     { key: 'Kilosa', value: 3 },
   ]);
   const stats = await view('stats', `?key=${q('maize')}`);
-  t.same(stats.body.rows, [{ key: null, value: { sum: 60, count: 3, min: 10, max: 30, sumsqr: 1400 } }]);
+  t.same(stats.body.rows, [
+    { key: null, value: { sum: 60, count: 3, min: 10, max: 30, sumsqr: 1400 } },
+  ]);
   const custom = await view('custom', '?group=true');
   t.same(custom.body.rows, [
     { key: 'beans', value: 7 },
@@ -95,13 +128,17 @@ t.test('built-in reduces: _sum, _count, _stats; group and group_level', async (t
   ]);
   const unreduced = await view('by_district', '?reduce=false&limit=1');
   t.match(unreduced.body.rows[0], { id: String, key: ['Gairo', 'beans'], value: 7 });
-  const groupedKeys = await admin('POST', `/${db}/_design/stats/_view/count?group=true`, { body: { keys: ['Kilosa'] } });
+  const groupedKeys = await admin('POST', `/${db}/_design/stats/_view/count?group=true`, {
+    body: { keys: ['Kilosa'] },
+  });
   t.same(groupedKeys.body.rows, [{ key: 'Kilosa', value: 3 }]);
 });
 
 t.test('views follow writes', async (t) => {
   const before = (await view('count')).body.rows[0].value;
-  const put = await admin('PUT', `/${db}/sale-new`, { body: { type: 'sale', district: 'Mvomero', crop: 'maize', kg: 1 } });
+  const put = await admin('PUT', `/${db}/sale-new`, {
+    body: { type: 'sale', district: 'Mvomero', crop: 'maize', kg: 1 },
+  });
   t.equal((await view('count')).body.rows[0].value, before + 1);
   await admin('DELETE', `/${db}/sale-new?rev=${put.body.rev}`);
   t.equal((await view('count')).body.rows[0].value, before);
@@ -110,11 +147,16 @@ t.test('views follow writes', async (t) => {
 t.test('a map function that throws on one document skips that document', async (t) => {
   const res = await view('fragile');
   t.equal(res.status, 200);
-  t.same(res.body.rows.map((r: { id: string }) => r.id), ['other']);
+  t.same(
+    res.body.rows.map((r: { id: string }) => r.id),
+    ['other'],
+  );
 });
 
 t.test('query errors', async (t) => {
-  const multiKeyReduce = await admin('POST', `/${db}/_design/stats/_view/count`, { body: { keys: ['Kilosa'] } });
+  const multiKeyReduce = await admin('POST', `/${db}/_design/stats/_view/count`, {
+    body: { keys: ['Kilosa'] },
+  });
   t.equal(multiKeyReduce.status, 400, 'keys on a reduce view need group=true');
   t.equal(multiKeyReduce.body.error, 'query_parse_error');
   const groupNoReduce = await view('plain', '?group=true');
@@ -134,7 +176,9 @@ t.test('query errors', async (t) => {
 
 t.test('design functions run sandboxed: a runaway map leaves the store serving', async (t) => {
   const spin = await createDb(server, 'spin');
-  await admin('PUT', `/${spin}/_design/bad`, { body: { views: { loop: { map: 'function (doc) { while (true) {} }' } } } });
+  await admin('PUT', `/${spin}/_design/bad`, {
+    body: { views: { loop: { map: 'function (doc) { while (true) {} }' } } },
+  });
   await admin('PUT', `/${spin}/doc`, { body: {} });
   const res = await admin('GET', `/${spin}/_design/bad/_view/loop`);
   t.ok(res.status === 200 || res.status >= 400, `answered ${res.status}`);

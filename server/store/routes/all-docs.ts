@@ -58,7 +58,11 @@ export default async function allDocsRoutes(app: FastifyInstance): Promise<void>
     ['_design_docs', 'design'],
     ['_local_docs', 'local'],
   ] as const) {
-    app.route({ method: ['GET', 'HEAD', 'POST'], url: `/:db/${path}`, handler: (req) => list(req, ns) });
+    app.route({
+      method: ['GET', 'HEAD', 'POST'],
+      url: `/:db/${path}`,
+      handler: (req) => list(req, ns),
+    });
   }
 }
 

@@ -52,7 +52,8 @@ export default async function bulkRoutes(app: FastifyInstance): Promise<void> {
     const name = dbName(req);
     requireMember(req, registry.record(name));
     for (const key of ['open_revs', 'new_edits', 'w', 'rev', 'atts_since']) {
-      if (params.has(req, key)) throw errors.badRequest(`"${key}" query parameter is not acceptable`);
+      if (params.has(req, key))
+        throw errors.badRequest(`"${key}" query parameter is not acceptable`);
     }
     requireJsonType(req);
     const body = jsonObject(req);

@@ -34,7 +34,9 @@ async function changes(app: FastifyInstance, req: FastifyRequest, reply: Fastify
   // `live` is CouchDB's sugar for continuous.
   const feed = (asked === 'live' ? 'continuous' : asked) as Feed;
   if (!['normal', 'longpoll', 'continuous', 'eventsource'].includes(feed)) {
-    throw errors.badRequest('Supported `feed` types: normal, continuous, live, longpoll, eventsource');
+    throw errors.badRequest(
+      'Supported `feed` types: normal, continuous, live, longpoll, eventsource',
+    );
   }
   if (req.method === 'POST') requireJsonType(req);
   const body =
@@ -245,9 +247,12 @@ function heartbeatMs(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   if (value === 'true') return DEFAULT_TIMEOUT_MS;
   if (!/^-?\d+$/.test(value)) {
-    throw errors.badRequest('Invalid heartbeat value. Expecting a positive integer value (in milliseconds).');
+    throw errors.badRequest(
+      'Invalid heartbeat value. Expecting a positive integer value (in milliseconds).',
+    );
   }
   const ms = Number(value);
-  if (ms <= 0) throw errors.badRequest('The heartbeat value should be a positive integer (in milliseconds).');
+  if (ms <= 0)
+    throw errors.badRequest('The heartbeat value should be a positive integer (in milliseconds).');
   return ms;
 }

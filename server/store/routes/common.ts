@@ -8,9 +8,10 @@ import { usersPrepare } from '../users.js';
 export const dbName = (req: FastifyRequest) => (req.params as { db: string }).db;
 
 export function docUrl(req: FastifyRequest, db: string, id: string): string {
-  const path = id.startsWith('_design/') || id.startsWith('_local/')
-    ? id.replace(/^(_\w+\/)(.*)$/, (_m, p: string, rest: string) => p + encodeURIComponent(rest))
-    : encodeURIComponent(id);
+  const path =
+    id.startsWith('_design/') || id.startsWith('_local/')
+      ? id.replace(/^(_\w+\/)(.*)$/, (_m, p: string, rest: string) => p + encodeURIComponent(rest))
+      : encodeURIComponent(id);
   return absoluteUrl(req, `/${encodeURIComponent(db)}/${path}`);
 }
 

@@ -132,7 +132,8 @@ export default async function dbRoutes(app: FastifyInstance): Promise<void> {
   app.put('/:db/_revs_limit', async (req) => {
     requireDbAdmin(req, registry.record(dbName(req)));
     const limit = jsonBody(req);
-    if (!Number.isSafeInteger(limit) || (limit as number) <= 0) throw errors.badRequest('Rev limit has to be an integer');
+    if (!Number.isSafeInteger(limit) || (limit as number) <= 0)
+      throw errors.badRequest('Rev limit has to be an integer');
     return { ok: true };
   });
 

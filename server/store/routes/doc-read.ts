@@ -31,7 +31,8 @@ export async function readDoc(req: FastifyRequest, db: Db, id: string): Promise<
   if (rev !== undefined && !latest) opts.rev = checkRev(rev);
   const attsSince = params.json(req, 'atts_since');
   if (attsSince !== undefined) {
-    if (!Array.isArray(attsSince)) throw errors.badRequest('atts_since must be a JSON array of revisions');
+    if (!Array.isArray(attsSince))
+      throw errors.badRequest('atts_since must be a JSON array of revisions');
     attsSince.forEach(checkRev);
     opts.revs = true;
     opts.attachments = true;
@@ -81,7 +82,8 @@ function parseOpenRevs(value: string): 'all' | string[] {
   } catch {
     throw errors.badRequest('open_revs must be "all" or a JSON array of revisions');
   }
-  if (!Array.isArray(revs)) throw errors.badRequest('open_revs must be "all" or a JSON array of revisions');
+  if (!Array.isArray(revs))
+    throw errors.badRequest('open_revs must be "all" or a JSON array of revisions');
   return revs.map(checkRev);
 }
 
@@ -98,7 +100,12 @@ export interface OpenRevsOptions {
  * descending from a named revision, as couch_key_tree:get_key_leafs. A
  * document that does not exist has no leaves: `[]` for `all`.
  */
-export async function openRevs(db: Db, id: string, wanted: 'all' | string[], o: OpenRevsOptions): Promise<Leaf[]> {
+export async function openRevs(
+  db: Db,
+  id: string,
+  wanted: 'all' | string[],
+  o: OpenRevsOptions,
+): Promise<Leaf[]> {
   const needRevs = o.revs || o.latest || o.attsSince !== undefined;
   const attachments = o.attachments || o.attsSince !== undefined;
   const get = (revs: 'all' | string[]) =>
@@ -131,7 +138,13 @@ export async function openRevs(db: Db, id: string, wanted: 'all' | string[], o: 
  * `open_revs` on a document: a JSON array or, when the client asks for it as
  * CouchDB's replicator does, `multipart/mixed`.
  */
-export async function sendOpenRevs(req: FastifyRequest, reply: FastifyReply, db: Db, id: string, value: string) {
+export async function sendOpenRevs(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  db: Db,
+  id: string,
+  value: string,
+) {
   const wanted = parseOpenRevs(value);
   const result = await openRevs(db, id, wanted, {
     revs: flag(req, 'revs'),
@@ -147,5 +160,7 @@ export async function sendOpenRevs(req: FastifyRequest, reply: FastifyReply, db:
     const type = r.ok ? 'application/json' : 'application/json; error="true"';
     return `--${boundary}\r\nContent-Type: ${type}\r\n\r\n${JSON.stringify(body)}\r\n`;
   });
-  return reply.type(`multipart/mixed; boundary="${boundary}"`).send(parts.join('') + `--${boundary}--`);
+  return reply
+    .type(`multipart/mixed; boundary="${boundary}"`)
+    .send(parts.join('') + `--${boundary}--`);
 }

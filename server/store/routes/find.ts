@@ -14,24 +14,35 @@ function mangoError(err: unknown): CouchError {
   const op = /unknown operator "([^"]+)"/.exec(e.reason);
   if (op) return new CouchError(400, 'invalid_operator', `Invalid operator: ${op[1]}`);
   if (/Cannot sort on field/.test(e.reason)) {
-    return new CouchError(400, 'no_usable_index', 'No index exists for this sort, try indexing by the sort fields.');
+    return new CouchError(
+      400,
+      'no_usable_index',
+      'No index exists for this sort, try indexing by the sort fields.',
+    );
   }
   return e.status >= 500 ? errors.badRequest(e.reason) : e;
 }
 
-const missingKey = (key: string) => new CouchError(400, 'missing_required_key', `Missing required key: ${key}`);
+const missingKey = (key: string) =>
+  new CouchError(400, 'missing_required_key', `Missing required key: ${key}`);
 
 /** `bookmark`: an opaque position for the next page, here the number of rows already read. */
 const bookmarkFor = (skip: number) => Buffer.from(JSON.stringify({ skip })).toString('base64url');
 function skipFrom(bookmark: unknown): number {
   if (bookmark === undefined || bookmark === 'nil') return 0;
   try {
-    const { skip } = JSON.parse(Buffer.from(String(bookmark), 'base64url').toString()) as { skip?: unknown };
+    const { skip } = JSON.parse(Buffer.from(String(bookmark), 'base64url').toString()) as {
+      skip?: unknown;
+    };
     if (Number.isSafeInteger(skip) && (skip as number) >= 0) return skip as number;
   } catch {
     // fall through
   }
-  throw new CouchError(400, 'invalid_bookmark', `Invalid bookmark value: ${JSON.stringify(bookmark)}`);
+  throw new CouchError(
+    400,
+    'invalid_bookmark',
+    `Invalid bookmark value: ${JSON.stringify(bookmark)}`,
+  );
 }
 
 /** Mango: `_find`, `_explain` and `_index`, served by pouchdb-find. */
@@ -47,13 +58,21 @@ export default async function findRoutes(app: FastifyInstance): Promise<void> {
   /** The `_find` request as pouchdb-find takes it, checked as mango_opts checks it. */
   function findRequest(body: Record<string, unknown>) {
     if (body.selector === undefined) throw missingKey('selector');
-    if (typeof body.selector !== 'object' || body.selector === null || Array.isArray(body.selector)) {
+    if (
+      typeof body.selector !== 'object' ||
+      body.selector === null ||
+      Array.isArray(body.selector)
+    ) {
       throw new CouchError(400, 'invalid_selector_json', 'Selector must be a JSON object');
     }
     for (const key of ['limit', 'skip'] as const) {
       const v = body[key];
       if (v !== undefined && !(Number.isSafeInteger(v) && (v as number) >= 0)) {
-        throw new CouchError(400, 'invalid_value', `Invalid value for ${key}: ${JSON.stringify(v)}`);
+        throw new CouchError(
+          400,
+          'invalid_value',
+          `Invalid value for ${key}: ${JSON.stringify(v)}`,
+        );
       }
     }
     const { bookmark, execution_stats: _s, ...rest } = body;
@@ -68,7 +87,10 @@ export default async function findRoutes(app: FastifyInstance): Promise<void> {
     const body = jsonObject(req);
     const request = findRequest(body);
     const started = process.hrtime.bigint();
-    const res = (await call(name, (db) => db.find(request as never))) as { docs: unknown[]; warning?: string };
+    const res = (await call(name, (db) => db.find(request as never))) as {
+      docs: unknown[];
+      warning?: string;
+    };
     const out: Record<string, unknown> = {
       docs: res.docs,
       bookmark: res.docs.length > 0 ? bookmarkFor(request.skip + res.docs.length) : 'nil',
@@ -89,7 +111,9 @@ export default async function findRoutes(app: FastifyInstance): Promise<void> {
     requireJsonType(req);
     const request = findRequest(jsonObject(req));
     const plan = (await call(name, (db) =>
-      (db as unknown as { explain: (b: unknown) => Promise<Record<string, unknown>> }).explain(request),
+      (db as unknown as { explain: (b: unknown) => Promise<Record<string, unknown>> }).explain(
+        request,
+      ),
     )) as Record<string, unknown>;
     // pouchdb-find names the database by its path on disk; CouchDB by its name.
     return { ...plan, dbname: name };
@@ -124,7 +148,11 @@ export default async function findRoutes(app: FastifyInstance): Promise<void> {
     const id = ddoc.startsWith('_design/') ? ddoc : `_design/${ddoc}`;
     await call(name, async (db) => {
       const { indexes } = await db.getIndexes();
-      if (!indexes.some((i: { ddoc: string | null; name: string }) => i.ddoc === id && i.name === index)) {
+      if (
+        !indexes.some(
+          (i: { ddoc: string | null; name: string }) => i.ddoc === id && i.name === index,
+        )
+      ) {
         throw errors.missing();
       }
       return db.deleteIndex({ ddoc: id, name: index } as never);

@@ -54,7 +54,8 @@ function checkArgs(q: Record<string, unknown>, hasReduce: boolean): void {
     return;
   }
   if (q.include_docs === true) fail('`include_docs` is invalid for reduce');
-  if (Array.isArray(q.keys) && !grouping) fail('Multi-key fetches for reduce views must use `group=true`');
+  if (Array.isArray(q.keys) && !grouping)
+    fail('Multi-key fetches for reduce views must use `group=true`');
 }
 
 /** `GET|POST /db/_design/d/_view/v`: sandboxed map/reduce with CouchDB's query parameters. */
