@@ -1,6 +1,7 @@
 import * as store from './store.js';
 import * as reconcile from './reconcile.js';
 import * as aggregate from './aggregate.js';
+import * as gateway from './gateway.js';
 
 /**
  * `npm run bench [name…]`: every benchmark in turn (or the named ones), results
@@ -10,6 +11,10 @@ const benches: Record<string, { title: string; go: () => Promise<string> }> = {
   store: {
     title: 'Embedded store vs in-process PouchDB (LevelDB)',
     go: async () => store.report(await store.run()),
+  },
+  gateway: {
+    title: 'Sync gateway vs direct: first sync of 10,000 records and an incremental sync',
+    go: async () => gateway.report(await gateway.run()),
   },
   reconcile: {
     title: 'Conflict reconciler: 1,000 user databases, 10 changed',

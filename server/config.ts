@@ -197,7 +197,8 @@ export const ConfigSchema = Type.Object({
     minimum: 0,
     maximum: 86400,
     default: 60,
-    description: 'Cache-Control max-age of GET /reports/… answers; after it a client revalidates (304)',
+    description:
+      'Cache-Control max-age of GET /reports/… answers; after it a client revalidates (304)',
   }),
 });
 

@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin';
 import compress from '@fastify/compress';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { createWriteChecker, loadSyncRules } from '../rules/index.js';
+import { createWriteChecker } from '../rules/index.js';
 import { registerBodyParser } from './body.js';
 import type { Gateway } from './context.js';
 import { toSyncError } from './errors.js';
@@ -18,7 +18,7 @@ async function gatewayPlugin(app: FastifyInstance): Promise<void> {
   const { config } = app;
   const gw: Gateway = {
     upstream: createUpstream(app.couch.conn.url),
-    checker: createWriteChecker(loadSyncRules()),
+    checker: createWriteChecker(app.syncRules.ruleSet),
     proxySecret: app.couch.conn.proxySecret,
     bodyLimit: config.SYNC_MAX_REQUEST_BYTES,
     accounts: app.accounts,
@@ -64,5 +64,5 @@ async function gatewayPlugin(app: FastifyInstance): Promise<void> {
 
 export default fp(gatewayPlugin, {
   name: 'sawa-gateway',
-  dependencies: ['couch', 'accounts', 'sawa-metrics'],
+  dependencies: ['couch', 'sync-rules', 'accounts', 'sawa-metrics'],
 });

@@ -32,7 +32,7 @@ export async function dbInfo(h: Handle, dataDir: string) {
     db_name: h.name,
     update_seq: formatSeq(seq, h.record.seq_offset),
     sizes: { file, external: file, active: file },
-    purge_seq: 0,
+    purge_seq: formatSeq(h.record.purge_seq ?? 0, 0),
     doc_del_count: await deletedCount(h, seq),
     doc_count: info.doc_count,
     disk_format_version: 8,

@@ -18,6 +18,8 @@ export interface DbRecord {
   created_at: string;
   /** Added to PouchDB's sequence numbers so that a purge rebuild never makes a sequence go backwards. */
   seq_offset: number;
+  /** How many purges the database has had: CouchDB's `purge_seq`, which jobs watch to notice erasures. */
+  purge_seq?: number;
   security: SecurityObject;
 }
 
@@ -163,7 +165,12 @@ export class Registry {
       try {
         const { seqOffset } = await fn(old, fresh, rec);
         await fresh.close();
-        await this.saveRecord({ ...rec, dir, seq_offset: seqOffset });
+        await this.saveRecord({
+          ...rec,
+          dir,
+          seq_offset: seqOffset,
+          purge_seq: (rec.purge_seq ?? 0) + 1,
+        });
       } catch (err) {
         await fresh.destroy().catch(() => undefined);
         await old.close().catch(() => undefined);

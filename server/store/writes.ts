@@ -73,6 +73,8 @@ export async function writeDocs(
         results[p.index] = { id, error: e.error, reason: e.reason };
         continue;
       }
+      // A replicated revision the database already has is not validated again (CouchDB skips it too).
+      if (old === 'exists') continue;
       try {
         if (opts.prepare) p.doc = await opts.prepare(p.doc, old);
       } catch (err) {
@@ -147,7 +149,7 @@ function precheck(
   return null;
 }
 
-type Previous = Doc | null | 'conflict';
+type Previous = Doc | null | 'conflict' | 'exists';
 
 /**
  * The revision each write extends, as CouchDB passes it to validate_doc_update
@@ -178,15 +180,37 @@ async function previousRevisions(
         if (!leaf) return 'conflict';
         return leaf._deleted === true ? null : leaf;
       }
-      const revs = p.doc._revisions as { start?: number; ids?: string[] } | undefined;
-      const parent = revs?.ids?.[1];
-      if (!parent || typeof revs?.start !== 'number') return null;
-      const doc = (await h.db
-        .get(id, { rev: `${revs.start - 1}-${parent}` })
-        .catch(() => null)) as Doc | null;
-      return doc && doc._deleted !== true ? doc : null;
+      return nearestOnDisk(h, id, p.doc);
     }),
   );
+}
+
+/**
+ * For a replicated revision, `oldDoc` is the nearest ancestor whose body the
+ * database still has (couch_db's make_first_doc_on_disk), not just the parent:
+ * a phone that edited a document three times offline sends one revision whose
+ * parent the server never saw.
+ */
+async function nearestOnDisk(h: Handle, id: string, doc: Doc): Promise<Previous> {
+  const revs = doc._revisions as { start?: number; ids?: string[] } | undefined;
+  if (!revs?.ids || typeof revs.start !== 'number') return null;
+  const leaves = (await h.db
+    .get(id, { open_revs: 'all', revs: true } as never)
+    .catch(() => [])) as unknown as Array<{ ok?: Doc }>;
+  const known = new Set<string>();
+  for (const l of leaves) {
+    const path = l.ok?._revisions as { start: number; ids: string[] } | undefined;
+    path?.ids.forEach((hash, i) => known.add(`${path.start - i}-${hash}`));
+  }
+  if (known.size === 0) return null;
+  if (known.has(doc._rev as string)) return 'exists';
+  for (let i = 1; i < revs.ids.length; i++) {
+    const rev = `${revs.start - i}-${revs.ids[i]}`;
+    if (!known.has(rev)) continue;
+    const body = (await h.db.get(id, { rev }).catch(() => null)) as Doc | null;
+    if (body) return body._deleted === true ? null : body;
+  }
+  return null;
 }
 
 /** Validation functions see attachment stubs, as in CouchDB, never the base64 bodies. */

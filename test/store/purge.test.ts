@@ -29,6 +29,10 @@ t.test('purging a document forgets it entirely', async (t) => {
     seqNum(info.body.update_seq) >= seqNum(before.body.update_seq),
     'update_seq never goes backwards',
   );
+  t.ok(
+    seqNum(info.body.purge_seq) > seqNum(before.body.purge_seq),
+    'purge_seq moves, so jobs can notice the erasure',
+  );
   const changes = await admin('GET', `/${db}/_changes`);
   t.same(
     changes.body.results.map((r: { id: string }) => r.id),

@@ -123,8 +123,14 @@ export async function openRevs(
       if (below.length === 0) result.push({ missing: rev });
       for (const l of below) if (!result.includes(l)) result.push(l);
     }
-  } else {
+  } else if (wanted === 'all') {
     result = await get(wanted);
+  } else {
+    // PouchDB reads the named revisions concurrently and lists them as they come;
+    // CouchDB answers in request order.
+    const got = await get(wanted);
+    const revOf = (l: Leaf) => (l.ok ? (l.ok._rev as string) : (l.missing as string));
+    result = wanted.map((rev) => got.find((l) => revOf(l) === rev) ?? { missing: rev });
   }
   for (const l of result) {
     if (!l.ok) continue;
