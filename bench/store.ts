@@ -63,24 +63,29 @@ export async function run(): Promise<Figure[]> {
 
     const phone = new PouchDB(`phone-${Date.now()}`, { adapter: 'memory' });
     await phone.bulkDocs(docs.map((d) => ({ ...d })));
-    const pushStore = await timed(async () =>
-      phone.replicate.to(await remoteDb('push'), { batch_size: 100 }),
-    );
-    const pushLocal = await timed(() => phone.replicate.to(local('push'), { batch_size: 100 }));
-    figures.push(figure('push 10k (PouchDB phone)', N, pushStore, pushLocal));
-
-    const pullStore = await timed(async () =>
-      new PouchDB(`pull-a-${Date.now()}`, { adapter: 'memory' }).replicate.from(
-        await remoteDb('push'),
-        { batch_size: 100 },
-      ),
-    );
-    const pullLocal = await timed(() =>
-      new PouchDB(`pull-b-${Date.now()}`, { adapter: 'memory' }).replicate.from(local('push'), {
-        batch_size: 100,
-      }),
-    );
-    figures.push(figure('pull 10k (PouchDB phone)', N, pullStore, pullLocal));
+    // PouchDB's default batch of 100, and 500 as a client on a slow link would choose.
+    for (const batch of [100, 500]) {
+      const pushStore = await timed(async () =>
+        phone.replicate.to(await remoteDb(`push-${batch}`), { batch_size: batch }),
+      );
+      const pushLocal = await timed(() =>
+        phone.replicate.to(local(`push-${batch}`), { batch_size: batch }),
+      );
+      figures.push(figure(`push 10k, batches of ${batch}`, N, pushStore, pushLocal));
+      const pullStore = await timed(async () =>
+        new PouchDB(`pull-a-${batch}-${Date.now()}`, { adapter: 'memory' }).replicate.from(
+          await remoteDb(`push-${batch}`),
+          { batch_size: batch },
+        ),
+      );
+      const pullLocal = await timed(() =>
+        new PouchDB(`pull-b-${batch}-${Date.now()}`, { adapter: 'memory' }).replicate.from(
+          local(`push-${batch}`),
+          { batch_size: batch },
+        ),
+      );
+      figures.push(figure(`pull 10k, batches of ${batch}`, N, pullStore, pullLocal));
+    }
   } finally {
     await store.stop();
     agent.destroy();
