@@ -17,6 +17,17 @@ export interface AppOptions {
   couch: CouchConnection;
 }
 
+/** `/sync/userdb-6a75…/farmer-12?rev=…` → `/sync/userdb-…/…`: the path's shape without user names, ids or query. */
+export function scrubUrl(url: string): string {
+  const path = url.split('?')[0] as string;
+  if (path.startsWith('/admin/users/'))
+    return path.replace(/^\/admin\/users\/[^/]+/, '/admin/users/…');
+  const m = /^\/sync\/([^/]+)(\/(_[a-z_]+))?/.exec(path);
+  if (!m) return path;
+  const db = (m[1] as string).replace(/^(userdb|team)-.*/, '$1-…');
+  return `/sync/${db}${m[3] ? `/${m[3]}` : path.length > m[0].length ? '/…' : ''}`;
+}
+
 /** Fastify options shared by the server and the tests, so both validate and log alike. */
 export function serverOptions(config: Config): FastifyServerOptions {
   return {
@@ -33,6 +44,14 @@ export function serverOptions(config: Config): FastifyServerOptions {
           '*.access_token',
         ],
         censor: '[redacted]',
+      },
+      serializers: {
+        // Sync URLs carry the hex of the user name (often a phone number) and document ids:
+        // personal data under the PDPA, so the log keeps only the kind of request.
+        req: (req: { method: string; url: string }) => ({
+          method: req.method,
+          url: scrubUrl(req.url),
+        }),
       },
     },
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1024 },
