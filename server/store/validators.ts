@@ -19,8 +19,29 @@ const MAX_COMPILED = 500;
  */
 export class Validators {
   private readonly compiled = new Map<string, Validator>();
+  /** Per database directory (a purge rebuild gets a new one): its validators, read once. */
+  private readonly perDb = new Map<string, Promise<Validator[]>>();
 
-  async forDb(_name: string, db: Db): Promise<Validator[]> {
+  /** The validators of the database in `dir`; its design documents are read only after they change. */
+  forDb(dir: string, db: Db): Promise<Validator[]> {
+    let found = this.perDb.get(dir);
+    if (!found) {
+      found = this.read(db);
+      // A failed read is not remembered: the next write tries again.
+      found.catch(() => this.perDb.delete(dir));
+      if (this.perDb.size >= MAX_COMPILED)
+        this.perDb.delete(this.perDb.keys().next().value as string);
+      this.perDb.set(dir, found);
+    }
+    return found;
+  }
+
+  /** A design document of the database in `dir` was written: read them again next time. */
+  changed(dir: string): void {
+    this.perDb.delete(dir);
+  }
+
+  private async read(db: Db): Promise<Validator[]> {
     const res = await db.allDocs({ startkey: '_design/', endkey: '_design0', include_docs: true });
     const validators: Validator[] = [];
     for (const row of res.rows as Array<{ doc?: Record<string, unknown> }>) {
@@ -29,9 +50,6 @@ export class Validators {
     }
     return validators;
   }
-
-  /** Kept for callers that drop a database; compiled functions are shared, so nothing is per database. */
-  forget(_name: string): void {}
 
   private compile(ddocId: string, source: string): Validator {
     const key = `${ddocId}\u0000${source}`;

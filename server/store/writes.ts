@@ -61,7 +61,7 @@ export async function writeDocs(
   const checked = pending.filter(
     (p) => results[p.index] === undefined && !(p.doc._id as string).startsWith('_local/'),
   );
-  const fns = await validators.forDb(h.name, h.db);
+  const fns = checked.length > 0 ? await validators.forDb(h.record.dir, h.db) : [];
   if (checked.length > 0 && (fns.length > 0 || opts.prepare)) {
     const olds = await previousRevisions(h, checked, opts.newEdits);
     const userCtx = { db: h.name, name: opts.userCtx.name, roles: opts.userCtx.roles };
@@ -114,6 +114,9 @@ export async function writeDocs(
     });
   }
   if (results.some((r) => r && 'ok' in r)) h.changed();
+  // Every design document reaches the database through here, so this keeps the validator cache true.
+  if (toWrite.some((p) => (p.doc._id as string).startsWith('_design/')))
+    validators.changed(h.record.dir);
   // Replicated writes name their revision: CouchDB's errors for them carry it.
   if (!opts.newEdits) {
     results.forEach((r, i) => {

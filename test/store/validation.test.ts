@@ -221,3 +221,44 @@ t.test(
     );
   },
 );
+
+t.test(
+  'a changed, added or deleted design document changes what is validated at once',
+  async (t) => {
+    const db = await createDb(server, 'vdu-change');
+    const refuse = (field: string) =>
+      `function (newDoc) { if (newDoc.${field}) throw({ forbidden: '${field} refused' }); }`;
+    const put = (id: string, body: Record<string, unknown>) =>
+      admin('PUT', `/${db}/${id}`, { body });
+    t.equal((await put('a1', { x: 1 })).status, 201, 'no validator yet');
+    const first = await put('_design/one', { validate_doc_update: refuse('x') });
+    t.equal(first.status, 201);
+    t.equal((await put('a2', { x: 1 })).status, 403, 'a new design doc applies to the next write');
+    const second = await put('_design/one', {
+      _rev: first.body.rev,
+      validate_doc_update: refuse('y'),
+    });
+    t.equal(second.status, 201);
+    t.equal((await put('a3', { x: 1 })).status, 201, 'the old rule is gone');
+    t.equal((await put('a4', { y: 1 })).status, 403, 'the changed rule applies');
+    // A design document arriving by replication counts too.
+    const replicated = await admin('POST', `/${db}/_bulk_docs`, {
+      body: {
+        new_edits: false,
+        docs: [
+          {
+            _id: '_design/two',
+            _rev: `1-${H(7)}`,
+            validate_doc_update: refuse('z'),
+            _revisions: { start: 1, ids: [H(7)] },
+          },
+        ],
+      },
+    });
+    t.equal(replicated.status, 201);
+    t.equal((await put('a5', { z: 1 })).status, 403, 'a replicated design doc applies');
+    const removed = await admin('DELETE', `/${db}/_design/one?rev=${second.body.rev}`);
+    t.equal(removed.status, 200);
+    t.equal((await put('a6', { y: 1 })).status, 201, 'a deleted design doc no longer applies');
+  },
+);

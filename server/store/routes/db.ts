@@ -15,7 +15,7 @@ import { dbName, docUrl, sendWriteResult, writeOne } from './common.js';
 
 /** Database-level endpoints: create, delete, info, `_security`, maintenance, POST of a new document. */
 export default async function dbRoutes(app: FastifyInstance): Promise<void> {
-  const { registry, validators } = app.store;
+  const { registry } = app.store;
 
   app.put('/:db', async (req, reply) => {
     requireServerAdmin(req);
@@ -39,7 +39,6 @@ export default async function dbRoutes(app: FastifyInstance): Promise<void> {
       );
     }
     registry.record(dbName(req));
-    validators.forget(dbName(req));
     await registry.delete(dbName(req));
     return { ok: true };
   });
@@ -153,7 +152,6 @@ export default async function dbRoutes(app: FastifyInstance): Promise<void> {
     }
     if (revCount > 1000) throw errors.badRequest('Exceeded maximum number of revisions.');
     const purged = await purge(registry, name, body as Record<string, string[]>);
-    validators.forget(name);
     return reply.code(201).send({ purge_seq: null, purged });
   });
 }
