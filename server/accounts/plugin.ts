@@ -23,13 +23,6 @@ export interface AccountsPluginOptions {
   syncWriteIntervalMs?: number;
 }
 
-declare module '../app.js' {
-  interface AppOptions {
-    /** Options of the accounts plugin; production passes none. */
-    accounts?: AccountsPluginOptions;
-  }
-}
-
 /**
  * Accounts: signup, login, tokens, users and teams, and the provisioning of their databases.
  * Decorates `accounts`, `requireUser`, `requireAdmin` and `request.sawaUser` for the rest of

@@ -68,5 +68,5 @@ export async function changedDatabases(
   return { names: [...names].sort(), next: String(res.last_seq) };
 }
 
-/** True for the databases Sawa provisions for people: `userdb-…` and `team-…`. */
-export const isUserOrTeamDb = (db: string) => db.startsWith('userdb-') || db.startsWith('team-');
+// The name rule lives in provisioning/names.ts; re-exported for the jobs that filter by it.
+export { isUserOrTeamDb } from '../provisioning/names.js';

@@ -13,13 +13,6 @@ export interface ReportsPluginOptions {
   membersOf?: MembersOf;
 }
 
-declare module '../app.js' {
-  interface AppOptions {
-    /** Options of the reports plugin; production passes none. */
-    reports?: ReportsPluginOptions;
-  }
-}
-
 /**
  * The report routes (`/reports/…`) over the aggregator's buckets. Their compression and
  * error handling live in an encapsulated context, so they apply to /reports only.

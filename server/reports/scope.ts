@@ -1,5 +1,5 @@
 import { reportRight } from '../access.js';
-import type { SawaUser } from '../accounts/types.js';
+import type { SawaUser } from '../user.js';
 import { teamDbName, userDbName } from '../provisioning/names.js';
 import { ReportsForbidden, ReportTeamForbidden } from './errors.js';
 
