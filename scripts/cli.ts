@@ -49,8 +49,10 @@ export function run(main: () => Promise<number>): void {
         return;
       }
       const e = err as { stack?: string; code?: unknown; message?: string };
-      // Sawa's own errors (codes SAWA_…) carry a message meant for people.
-      const ours = typeof e?.code === 'string' && e.code.startsWith('SAWA_');
+      // Sawa's own errors (codes SAWA_…) carry a message meant for people; SAWA_INTERNAL is
+      // a bug, whose stack helps whoever reports it.
+      const ours =
+        typeof e?.code === 'string' && e.code.startsWith('SAWA_') && e.code !== 'SAWA_INTERNAL';
       process.stderr.write(`error: ${ours ? e.message : (e?.stack ?? String(err))}\n`);
       process.exitCode = EXIT.failed;
     },

@@ -11,6 +11,7 @@ import healthRoutes from './routes/health.js';
 import designDocsPlugin from './migrations/plugin.js';
 import rulesPlugin from './rules/plugin.js';
 import type { Config } from './config.js';
+import { errorHandler } from './error-handler.js';
 
 /**
  * What the app is built from. The plugins' own options are named here (not added by each
@@ -72,6 +73,8 @@ export function serverOptions(config: Config): FastifyServerOptions {
 /** The whole Sawa service as one plugin: external plugins, then Sawa's own, then routes. */
 export default async function app(fastify: FastifyInstance, opts: AppOptions): Promise<void> {
   fastify.decorate('config', opts.config);
+  // Before any route exists, so every route of the app has it (the gateway sets its own).
+  fastify.setErrorHandler(errorHandler);
   await fastify.register(swagger, {
     openapi: {
       info: {

@@ -1,12 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import {
-  AccountDisabled,
-  BadCredentials,
-  InvalidUsername,
-  RefreshInvalid,
-  UsernameTaken,
-  WeakPassword,
-} from '../errors.js';
+import { AccountDisabled, BadCredentials, Internal, InvalidUsername, RefreshInvalid, UsernameTaken, WeakPassword } from '../errors.js';
 import { userDbs } from '../access.js';
 import type { Stored } from '../couch/upsert.js';
 import type { AccountsContext } from './context.js';
@@ -70,7 +63,7 @@ async function session(
   doc: UserDoc,
   refreshToken: string,
 ): Promise<AuthResult> {
-  if (!ctx.signAccessToken) throw new Error('this accounts context cannot sign access tokens');
+  if (!ctx.signAccessToken) throw new Internal('this accounts context cannot sign access tokens');
   const user = toSawaUser(doc)!;
   return {
     access_token: ctx.signAccessToken({ sub: doc.name, uid: doc.uid, roles: doc.roles }),

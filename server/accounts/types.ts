@@ -9,6 +9,11 @@ export interface AccountsService {
   /** The current user record, or null when unknown. Never cached longer than a request. */
   getUser(name: string): Promise<SawaUser | null>;
   /**
+   * Every user, a page of records at a time, leaving out those whose deletion is under way:
+   * for the parts of Sawa that need the whole roster (report scopes by team).
+   */
+  listUsers(): AsyncIterable<SawaUser>;
+  /**
    * Notes a successful pull or push, for the "not synced for N days" admin list. Cheap:
    * writes are coalesced to at most one per user per minute.
    */

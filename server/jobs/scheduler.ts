@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type Nano from 'nano';
 import cron, { type ScheduledTask } from 'node-cron';
 import { ConfigError, type Config } from '../config.js';
+import { UnknownJob } from '../errors.js';
 import type { RuleSet } from '../rules/index.js';
 import { ensureJobsDb } from './changed-dbs.js';
 import { holderName, takeLease } from './lease.js';
@@ -182,7 +183,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
     opts: { tick?: Date; signal?: AbortSignal } = {},
   ): Promise<RunOutcome> {
     const entry = plan.find((p) => p.job.name === name);
-    if (!entry) throw new Error(`no job ${name}; jobs: ${plan.map((p) => p.job.name).join(', ')}`);
+    if (!entry) throw new UnknownJob(name, plan.map((p) => p.job.name).join(', '));
     if (running.has(name)) {
       return Promise.resolve({
         ran: false,

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
 import * as acorn from 'acorn';
+import { DesignDocSourceInvalid, InstallIncomplete } from '../errors.js';
 
 /**
  * Reads the design-doc source files. Each file is an ES module whose only statement is
@@ -20,7 +21,7 @@ export function designDocsDir(): string {
   root ??= CANDIDATES.map((c) => fileURLToPath(new URL(c, import.meta.url))).find((dir) =>
     existsSync(join(dir, 'sawa')),
   );
-  if (!root) throw new Error(`design-docs/ not found from ${fileURLToPath(import.meta.url)}`);
+  if (!root) throw new InstallIncomplete(`design-docs/ (from ${fileURLToPath(import.meta.url)})`);
   return root;
 }
 
@@ -37,11 +38,11 @@ export function extractDefaultExport(text: string, where: string): string {
     // ES2017 at most: CouchDB's SpiderMonkey builds and QuickJS must all run it.
     program = acorn.parse(text, { ecmaVersion: 2017, sourceType: 'module' });
   } catch (err) {
-    throw new Error(`${where}: not ES2017 JavaScript: ${(err as Error).message}`);
+    throw new DesignDocSourceInvalid(`${where}: not ES2017 JavaScript: ${(err as Error).message}`);
   }
   const [only, ...rest] = program.body;
   if (!only || rest.length > 0 || only.type !== 'ExportDefaultDeclaration') {
-    throw new Error(
+    throw new DesignDocSourceInvalid(
       `${where}: must contain exactly one statement, export default function (…) {…}`,
     );
   }
@@ -50,7 +51,7 @@ export function extractDefaultExport(text: string, where: string): string {
   if (decl.type === 'Literal' && typeof decl.value === 'string' && decl.value.startsWith('_')) {
     return decl.value;
   }
-  throw new Error(`${where}: must export a function or a built-in reduce such as '_count'`);
+  throw new DesignDocSourceInvalid(`${where}: must export a function or a built-in reduce such as '_count'`);
 }
 
 /**

@@ -4,6 +4,7 @@ import type { RuleSet } from './load.js';
 import { REASON_SOURCE } from './messages.js';
 import { outsideReferences, parseFunctionExpression } from './self-contained.js';
 import { readDesignSource } from './sources.js';
+import { DesignDocSourceInvalid } from '../errors.js';
 
 /**
  * Generates validate_doc_update for one kind of database: a single self-contained ES2017
@@ -49,11 +50,11 @@ export function assertSelfContained(source: string): void {
   try {
     parseFunctionExpression(source);
   } catch (err) {
-    throw new Error(`generated validate_doc_update is invalid: ${(err as Error).message}`);
+    throw new DesignDocSourceInvalid(`generated validate_doc_update is invalid: ${(err as Error).message}`);
   }
   const outside = outsideReferences(source);
   if (outside.length) {
-    throw new Error(
+    throw new DesignDocSourceInvalid(
       `generated validate_doc_update is not self-contained: uses ${outside.join(', ')}`,
     );
   }

@@ -1,25 +1,33 @@
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { CouchRequestError, CouchUnavailable } from '../errors.js';
+import { CouchRequestError, CouchUnavailable } from './errors.js';
 
 /**
- * Errors of the accounts routes as Fastify-style JSON. Client errors (our own SAWA_* list,
- * Fastify's validation, body and content-type errors) go out as they are; anything else is
- * logged in a safe summary and answered without details: 503 when CouchDB failed (retry
- * later), 500 otherwise. Never a stack trace, never CouchDB's words.
+ * The one error handler of Sawa's own routes (accounts, reports, /health, /ready, /metrics,
+ * /docs): Fastify-shaped JSON `{statusCode, code, error, message}`. The CouchDB paths (the
+ * gateway) answer CouchDB-shaped bodies from their own handler instead.
+ *
+ * Client errors from our own list (SAWA_…) and Fastify's (FST_…, validation, body and
+ * content-type) go out as they are. Any other client error keeps its status with only the
+ * status's name, since its words may be a library's internals. Anything else is logged in
+ * a safe summary and answered without details: 503 when CouchDB failed (retry later), 500
+ * otherwise. Never a stack trace, never CouchDB's words.
  */
-export function accountsErrorHandler(
+export function errorHandler(
   err: FastifyError,
   req: FastifyRequest,
   reply: FastifyReply,
 ): FastifyReply {
   const status = err.statusCode ?? 500;
   const known = typeof err.code === 'string' && /^(SAWA|FST)_/.test(err.code);
-  if (status < 500 && (known || err.validation)) {
+  const couch = err instanceof CouchRequestError || (err as { scope?: unknown }).scope === 'couch';
+  if (status >= 400 && status < 500 && (known || err.validation)) {
     return send(reply, status, err.code ?? 'FST_ERR_VALIDATION', err.message);
   }
   if (known && status === 503) return send(reply, status, err.code, err.message);
-  const couch = err instanceof CouchRequestError || (err as { scope?: unknown }).scope === 'couch';
+  if (status >= 400 && status < 500 && !couch) {
+    return send(reply, status, 'SAWA_CLIENT_ERROR', STATUS_CODES[status] ?? 'client error');
+  }
   req.log.error(
     {
       error: {
