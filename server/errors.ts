@@ -130,7 +130,11 @@ export const UnknownJob = createError<'SAWA_UNKNOWN_JOB', 404, [string, string]>
   'no job %s; jobs: %s',
   404,
 );
-export const JobFailed = createError<'SAWA_JOB_FAILED', 500, [string]>('SAWA_JOB_FAILED', '%s', 500);
+export const JobFailed = createError<'SAWA_JOB_FAILED', 500, [string]>(
+  'SAWA_JOB_FAILED',
+  '%s',
+  500,
+);
 export const Interrupted = createError<'SAWA_INTERRUPTED', 503, [string]>(
   'SAWA_INTERRUPTED',
   '%s interrupted: run it again to finish',
