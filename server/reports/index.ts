@@ -18,8 +18,7 @@ export interface ReportsPluginOptions {
  */
 async function reportsPlugin(app: FastifyInstance, opts: ReportsPluginOptions): Promise<void> {
   const membersOf =
-    opts.membersOf ??
-    cachedMembers(() => app.accounts.listUsers(), opts.membersTtlMs ?? 30_000);
+    opts.membersOf ?? cachedMembers(() => app.accounts.listUsers(), opts.membersTtlMs ?? 30_000);
   await app.register(async function reportsScope(scope) {
     // JSON for dashboards on 2G/3G: compressed when the client accepts it.
     await scope.register(compress, { global: true, encodings: ['br', 'gzip', 'identity'] });
