@@ -1,4 +1,5 @@
 import { STATUS_CODES } from 'node:http';
+import { Type, type TSchema } from '@sinclair/typebox';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { CouchRequestError, CouchUnavailable } from './errors.js';
 
@@ -45,6 +46,22 @@ export function errorHandler(
     return send(reply, 503, unavailable.code, unavailable.message);
   }
   return send(reply, 500, 'SAWA_INTERNAL', 'internal error: retry, and report it if it persists');
+}
+
+/** What the handler answers, for the routes' OpenAPI schemas. */
+export const ErrorResponse = Type.Object(
+  {
+    statusCode: Type.Integer(),
+    code: Type.String({ description: 'stable error code, e.g. SAWA_BAD_CREDENTIALS' }),
+    error: Type.String(),
+    message: Type.String(),
+  },
+  { description: 'Fastify-style error' },
+);
+
+/** The error responses a route can give, each documented with the same body. */
+export function errors(...codes: number[]): Record<number, TSchema> {
+  return Object.fromEntries(codes.map((c) => [c, ErrorResponse]));
 }
 
 function send(reply: FastifyReply, statusCode: number, code: string, message: string) {

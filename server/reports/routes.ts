@@ -1,7 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { TObject } from '@sinclair/typebox';
-import { errors } from '../accounts/schemas.js';
+import { errors } from '../error-handler.js';
 import type { ReportName } from '../jobs/aggregate/rollups.js';
 import { sendCached } from './etag.js';
 import { readReport } from './query.js';
