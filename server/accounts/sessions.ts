@@ -1,5 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { AccountDisabled, BadCredentials, Internal, InvalidUsername, RefreshInvalid, UsernameTaken, WeakPassword } from '../errors.js';
+import {
+  AccountDisabled,
+  BadCredentials,
+  Internal,
+  InvalidUsername,
+  RefreshInvalid,
+  UsernameTaken,
+  WeakPassword,
+} from '../errors.js';
 import { userDbs } from '../access.js';
 import type { Stored } from '../couch/upsert.js';
 import type { AccountsContext } from './context.js';

@@ -123,6 +123,7 @@ export function chainTo(sets: Manifest[], target: Manifest): Manifest[] {
       );
     }
   }
-  if (chain[0]?.kind !== 'full') throw new BackupInvalid(`no full backup starts the chain of ${target.id}`);
+  if (chain[0]?.kind !== 'full')
+    throw new BackupInvalid(`no full backup starts the chain of ${target.id}`);
   return chain;
 }

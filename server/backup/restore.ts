@@ -1,6 +1,12 @@
 import { join } from 'node:path';
 import type Nano from 'nano';
-import { BackupNotFound, cleanCouchError, couchStatus, CouchWriteFailed, Interrupted } from '../errors.js';
+import {
+  BackupNotFound,
+  cleanCouchError,
+  couchStatus,
+  CouchWriteFailed,
+  Interrupted,
+} from '../errors.js';
 import type { DocLine, Leaf } from './dump.js';
 import { chainTo, listSets, type Manifest } from './manifest.js';
 import { readGzipLines } from './ndjson.js';
