@@ -1,5 +1,7 @@
 import t from 'tap';
+import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
+import { fileURLToPath } from 'node:url';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -92,4 +94,20 @@ t.test('closing the client closes its kept-alive connections', async (t) => {
   await couch.close();
   await new Promise((resolve) => setTimeout(resolve, 50));
   t.equal(closed, 1, 'closed by close()');
+});
+
+t.test('npm start refuses a COUCHDB_URL it cannot use: exit 2, every problem named', async (t) => {
+  const root = fileURLToPath(new URL('../..', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'server/server.ts')], {
+    cwd: root,
+    env: { PATH: process.env.PATH, COUCHDB_URL: 'http://127.0.0.1:9', PORT: '0' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += String(d)));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  t.equal(code, 2);
+  t.match(stderr, /^invalid configuration:\n {2}COUCHDB_URL needs admin credentials/);
+  t.match(stderr, /\n {2}COUCHDB_PROXY_SECRET is required with COUCHDB_URL/);
+  t.notMatch(stderr, /\bat \//, 'no stack trace');
 });
