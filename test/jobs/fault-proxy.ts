@@ -56,7 +56,7 @@ export async function faultProxy(t: Test, target: TestCouch, handle: Handler): P
         const got = await fetch(target.url + r.url, {
           method: r.method,
           headers: r.headers,
-          body: r.method === 'GET' || r.method === 'HEAD' ? undefined : r.body,
+          body: r.method === 'GET' || r.method === 'HEAD' ? undefined : new Uint8Array(r.body),
         });
         const headers: Record<string, string> = {};
         got.headers.forEach((v, k) => {

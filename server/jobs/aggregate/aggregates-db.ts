@@ -39,6 +39,8 @@ export interface Bucket {
   dims: Record<string, string>;
   count: number;
   amount: number;
+  /** The share of each source document counted here, by document id (buckets.ts). */
+  members?: Record<string, BucketValue>;
 }
 
 export interface Pending {
@@ -46,6 +48,8 @@ export interface Pending {
   db: string;
   docs: string[];
   buckets: BucketKey[];
+  /** Link targets whose linker index the batch re-sets (linkers.ts). */
+  links?: string[];
 }
 
 export const DDOC = 'aggregates';

@@ -1,9 +1,9 @@
 import type Nano from 'nano';
 import { cleanCouchError } from '../../errors.js';
 import { getDoc, upsert } from '../../couch/upsert.js';
-import { contributionId, DDOC } from './aggregates-db.js';
+import { contributionId } from './aggregates-db.js';
 import { applyBatch, type BatchDeps, type BatchStats } from './batch.js';
-import { viewByKeys } from './couch-io.js';
+import { idsWithPrefix } from './couch-io.js';
 import type { Facts } from './rollups.js';
 
 /**
@@ -35,9 +35,8 @@ export async function sweepPurged(
   const seen = await getDoc<PurgeSeen>(deps.agg, seenId(db));
   if ((seen?.purge_seq ?? '0') === now) return { purged: 0, contributions: 0, buckets: 0 };
 
-  const rows = await viewByKeys<string, null>(deps.agg, DDOC, 'scopes', [db], { reduce: false });
   const prefix = contributionId(db, '');
-  const ids = rows.map((r) => (r.id as string).slice(prefix.length));
+  const ids = (await idsWithPrefix(deps.agg, prefix)).map((id) => id.slice(prefix.length));
   const gone: string[] = [];
   for (let i = 0; i < ids.length; i += 500) {
     const keys = ids.slice(i, i + 500);
