@@ -152,6 +152,13 @@ export const ConfigSchema = Type.Object({
     description:
       'life of a job lease, seconds: renewed every third of it while the job runs; a dead holder is replaced after it',
   }),
+  JOBS_SAFETY_PASS_MIN: Type.Integer({
+    minimum: 1,
+    maximum: 10080,
+    default: 60,
+    description:
+      'minutes between job runs that look at every user and team database, whatever _db_updates reports',
+  }),
   JOB_RECONCILE_SCHEDULE: Type.Optional(
     Type.String({
       minLength: 1,

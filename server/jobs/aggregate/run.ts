@@ -1,7 +1,7 @@
 import type Nano from 'nano';
 import type { FastifyBaseLogger } from 'fastify';
 import { couchStatus } from '../../errors.js';
-import { changedDatabases, ensureJobsDb, isUserOrTeamDb, writeCheckpoint } from '../changed-dbs.js';
+import { changedDatabases, ensureJobsDb } from '../changed-dbs.js';
 import { contributionId, DDOC, ensureAggregatesDb } from './aggregates-db.js';
 import { idsWithPrefix } from './couch-io.js';
 import { ensureFormat } from './format.js';
@@ -15,6 +15,8 @@ export interface AggregateOptions {
   batchSize: number;
   /** Databases aggregated at once (config AGGREGATE_CONCURRENCY). */
   concurrency: number;
+  /** How often a run looks at every database (config JOBS_SAFETY_PASS_MIN); default an hour. */
+  safetyPassMs?: number;
   log?: FastifyBaseLogger;
   signal?: AbortSignal;
   /** Called after a batch's contributions are written, before its buckets; tests crash here. */
@@ -51,7 +53,11 @@ export async function aggregate(opts: AggregateOptions): Promise<AggregateResult
     signal: opts.signal,
     afterContributions: opts.afterContributions,
   };
-  const { names, next } = await changedDatabases(nano, JOB_NAME, isUserOrTeamDb);
+  const changed = await changedDatabases(nano, JOB_NAME, {
+    log: opts.log,
+    safetyPassMs: opts.safetyPassMs ?? 60 * 60_000,
+  });
+  const { names } = changed;
   const result: AggregateResult = {
     databases: names.length,
     changes: 0,
@@ -86,7 +92,7 @@ export async function aggregate(opts: AggregateOptions): Promise<AggregateResult
     );
   }
   if (opts.signal?.aborted) return result;
-  await writeCheckpoint(nano, JOB_NAME, '_db_updates', next);
+  await changed.commit();
   for (const s of await dropVanished(deps, nano)) {
     result.dropped++;
     result.contributions += s.contributions;
