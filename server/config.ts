@@ -138,13 +138,11 @@ export const ConfigSchema = Type.Object({
     default: 1200,
     description: 'sync gateway requests per minute per user',
   }),
-  JOBS_ENABLED: Type.Optional(
-    Type.String({
-      minLength: 1,
-      description:
-        'jobs this instance schedules: all, none, or names separated by commas (default all; none when NODE_ENV=test)',
-    }),
-  ),
+  JOBS_ENABLED: Type.String({
+    minLength: 1,
+    default: 'all',
+    description: 'jobs this instance schedules: all, none, or names separated by commas',
+  }),
   JOBS_LEASE_TTL_SEC: Type.Integer({
     minimum: 5,
     maximum: 3600,
