@@ -1,4 +1,5 @@
 import t from 'tap';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -18,6 +19,7 @@ import { faultProxy, json, segments } from '../jobs/fault-proxy.js';
  * not editable. A proxy in front of the store answers like a cluster.
  */
 
+const TSX = join(process.cwd(), 'node_modules', '.bin', 'tsx');
 const PREFIX = `bkc-${randomBytes(3).toString('hex')}-`;
 
 /** Erlang's term_to_binary([{Node, [Begin, End], Seq}, …], [compressed]), as CouchDB packs. */
@@ -210,4 +212,32 @@ t.test('restore: security compared by meaning, _users left alone, --rename', asy
     [[]],
   );
   t.ok(((await target.db.list()) as string[]).includes(drill(db)));
+});
+
+t.test('npm run restore -- --prefix / --rename, as an operator runs a drill', async (t) => {
+  const src = await testCouch(t);
+  const n = adminNano(src);
+  const dir = await mkdtemp(join(tmpdir(), 'sawa-backup-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const db = `${PREFIX}cli`;
+  await n.db.create(db);
+  await n.use(db).insert({ _id: 'one', type: 'farmer' } as never);
+  await backup({ nano: n, source: src.url, out: dir });
+  const url = new URL(src.url);
+  url.username = encodeURIComponent(src.admin.name);
+  url.password = encodeURIComponent(src.admin.password);
+  const env = { ...process.env, COUCHDB_URL: url.toString(), LOG_LEVEL: 'silent' };
+  const cli = (args: string[]) =>
+    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(TSX, ['scripts/restore.ts', ...args], { env }, (err, stdout, stderr) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      );
+    });
+  const bad = await cli(['--from', dir, '--rename', 'nocolon']);
+  t.equal(bad.code, 2, 'a bad --rename is a usage error');
+  t.match(bad.stderr, /--rename wants FROM:TO/);
+  const drill = await cli(['--from', dir, '--db', db, '--prefix', 'drill-', '--verify']);
+  t.equal(drill.code, 0, drill.stderr);
+  t.match(drill.stdout, /restored 1 databases, 1 documents.*\n.*verified 1 databases .*: 0 differ/);
+  t.equal(((await n.use(`drill-${db}`).get('one')) as { _id: string })._id, 'one');
 });
