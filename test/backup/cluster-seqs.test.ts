@@ -1,4 +1,4 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -21,6 +21,19 @@ import { faultProxy, json, segments } from '../jobs/fault-proxy.js';
 
 const TSX = join(process.cwd(), 'node_modules', '.bin', 'tsx');
 const PREFIX = `bkc-${randomBytes(3).toString('hex')}-`;
+// One store for the file; each test has its own databases and backup directory.
+const store = await testCouch(t);
+
+/** A database of this test with one document, and an empty backup directory. */
+async function start(t: Test, name: string) {
+  const n = adminNano(store);
+  const dir = await mkdtemp(join(tmpdir(), 'sawa-backup-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const db = `${PREFIX}${name}`;
+  await n.db.create(db);
+  await n.use(db).insert({ _id: 'one', type: 'farmer' } as never);
+  return { n, dir, db };
+}
 
 /** Erlang's term_to_binary([{Node, [Begin, End], Seq}, …], [compressed]), as CouchDB packs. */
 function packSeq(shards: Array<[string, number, number, number | [number, string]]>): string {
@@ -105,13 +118,9 @@ async function clusterLike(store: TestCouch) {
 }
 
 t.test('incremental backups of a cluster-like CouchDB copy only what changed', async (t) => {
-  const store = await testCouch(t);
+  const { dir, db } = await start(t, 'seqs');
   const n = adminNano(await clusterLike(store));
-  const dir = await mkdtemp(join(tmpdir(), 'sawa-backup-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  const db = `${PREFIX}seqs`;
-  await n.db.create(db);
-  for (let i = 0; i < 20; i++) await n.use(db).insert({ _id: `d${i}`, type: 'farmer' } as never);
+  for (let i = 0; i < 19; i++) await n.use(db).insert({ _id: `d${i}`, type: 'farmer' } as never);
   await n.request({ path: '_global_changes', method: 'PUT' }).catch(() => undefined);
 
   const full = await backup({ nano: n, source: store.url, out: dir });
@@ -145,13 +154,8 @@ t.test('incremental backups of a cluster-like CouchDB copy only what changed', a
 });
 
 t.test('restore: security compared by meaning, _users left alone, --rename', async (t) => {
-  const src = await testCouch(t);
-  const n = adminNano(src);
-  const dir = await mkdtemp(join(tmpdir(), 'sawa-backup-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  const db = `${PREFIX}sec`;
-  await n.db.create(db);
-  await n.use(db).insert({ _id: 'a', type: 'farmer' } as never);
+  const src = store;
+  const { n, dir, db } = await start(t, 'sec');
   await n.request({
     db,
     path: '_security',
@@ -215,13 +219,8 @@ t.test('restore: security compared by meaning, _users left alone, --rename', asy
 });
 
 t.test('npm run restore -- --prefix / --rename, as an operator runs a drill', async (t) => {
-  const src = await testCouch(t);
-  const n = adminNano(src);
-  const dir = await mkdtemp(join(tmpdir(), 'sawa-backup-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  const db = `${PREFIX}cli`;
-  await n.db.create(db);
-  await n.use(db).insert({ _id: 'one', type: 'farmer' } as never);
+  const src = store;
+  const { n, dir, db } = await start(t, 'cli');
   await backup({ nano: n, source: src.url, out: dir });
   const url = new URL(src.url);
   url.username = encodeURIComponent(src.admin.name);
