@@ -98,6 +98,21 @@ t.test('sequences compared shard range by range', async (t) => {
   t.notOk(startedOver(s1, s2), 'same shard file, further on');
   t.ok(startedOver(s2, s3), 'another shard file: the database was created again');
   t.ok(startedOver('12-sawa', '3-sawa') && !startedOver('3-sawa', '12-sawa'));
+
+  // A last_seq as a CouchDB 2+ node answers it (q=8), from CouchDB's own documentation.
+  const real =
+    '5-g1AAAAIreJyVkEsKwjAURZ-toI5cgq5A0sQ0OrI70XyppcaRY92J7kR3ojupaSPUUgotgRd4yTlwbw4A0zRUMLdnpaMkwmyF3Ily9xBwEIuiKLI05KOTW0wkV4rruP29UyGWbordzwKVxWBNOGMKZhertDlarbr5pOT3DV4gudUC9-MPJX9tpEAYx4TQASns2E24ucuJ7rXJSL1BbEgf3vTwpmedCZkYa7Pulck7Xt7x_usFU2aIHOD4eEfVTVA5KMGUkqhNZV-8_o5i';
+  const shards = shardSeqs(real);
+  t.equal(shards.size, 8, 'eight shard ranges');
+  t.equal(
+    [...shards.values()].reduce((n, s) => n + s.seq, 0),
+    5,
+    'their sequences sum to 5',
+  );
+  t.ok(
+    [...shards.values()].every((s) => typeof s.uuid === 'string'),
+    'each with its shard uuid',
+  );
 });
 
 /** The store, answering `GET /{db}` as a cluster: opaque update_seq and purge_seq. */
