@@ -18,11 +18,12 @@ const root = document.getElementById('app') as HTMLElement;
 let session: Session | null = null;
 let signInMode: 'login' | 'signup' = 'login';
 let query = '';
-const status = statusBar(() => void session?.syncNow());
+let status = statusBar(() => void session?.syncNow());
 const screen = h('main', { id: 'screen', tabindex: '-1' });
 
 function shell(): void {
   document.documentElement.lang = currentLang();
+  status = statusBar(() => void session?.syncNow());
   document.title = t('app_name');
   const lang = h(
     'select',
@@ -43,12 +44,13 @@ function shell(): void {
     h('label', { for: 'lang', class: 'sr-only' }, t('language')),
     lang,
   );
+  const [here] = route();
   const nav = session
     ? h(
         'nav',
         { 'aria-label': t('app_name') },
-        h('a', { href: '#/farmers' }, t('farmers')),
-        h('a', { href: '#/sync' }, t('sync')),
+        h('a', { href: '#/farmers', 'aria-current': here === 'sync' ? undefined : 'page' }, t('farmers')),
+        h('a', { href: '#/sync', 'aria-current': here === 'sync' ? 'page' : undefined }, t('sync')),
         h('button', { type: 'button', id: 'sign-out', onclick: () => void signOut() }, t('sign_out')),
       )
     : null;
@@ -121,6 +123,13 @@ async function signOut(): Promise<void> {
 
 async function boot(): Promise<void> {
   window.addEventListener('hashchange', () => {
+    // The header's "you are here" follows the screen.
+    const [here] = route();
+    for (const a of root.querySelectorAll('nav a')) {
+      const current = (a.getAttribute('href') === '#/sync') === (here === 'sync');
+      if (current) a.setAttribute('aria-current', 'page');
+      else a.removeAttribute('aria-current');
+    }
     render(true);
     screen.focus();
   });
