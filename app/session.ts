@@ -84,10 +84,13 @@ async function start(user: SessionUser): Promise<Session> {
     );
   };
   docs.subscribe(refresh);
-  client.on('state', refresh);
   refresh();
   log.setState(client.state);
   client.startLiveSync();
+  // The network is back: sync now rather than at the next retry.
+  const nudge = () => void client.syncOnce().catch(() => undefined);
+  window.addEventListener('online', nudge);
+  off.push(() => window.removeEventListener('online', nudge), client.on('state', refresh));
   const session: Session = {
     client,
     user,
