@@ -134,6 +134,9 @@ async function boot(): Promise<void> {
     screen.focus();
   });
   setInterval(() => status.update(log.view()), 30_000);
+  for (const event of ['online', 'offline']) {
+    window.addEventListener(event, () => status.update(log.view()));
+  }
   session = await resume();
   if (session) attach(session);
   shell();

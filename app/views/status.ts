@@ -5,7 +5,7 @@ import type { SyncView } from '../sync-log.js';
 /** The one line that says where the agent's data stands; `role="status"` announces changes. */
 export function statusText(view: SyncView, now = Date.now()): string {
   const waiting = view.waiting > 0 ? t('status_waiting', { n: view.waiting }) : '';
-  switch (view.state) {
+  switch (shownState(view)) {
     case 'syncing':
       return t('status_syncing');
     case 'offline':
@@ -18,6 +18,14 @@ export function statusText(view: SyncView, now = Date.now()): string {
       if (waiting) return waiting;
       return view.lastSynced ? t('status_synced', { when: ago(view.lastSynced, now) }) : t('status_never');
   }
+}
+
+/**
+ * The browser knows at once when the phone has no network at all; the client finds out only
+ * when a request fails (after its retries). Say "offline" as soon as either knows.
+ */
+function shownState(view: SyncView): SyncView['state'] {
+  return view.state !== 'signed-out' && !navigator.onLine ? 'offline' : view.state;
 }
 
 function ago(at: number, now: number): string {
@@ -35,7 +43,7 @@ export function statusBar(onSync: () => void): { el: HTMLElement; update(view: S
     el,
     update(view) {
       line.textContent = statusText(view);
-      line.dataset.state = view.state;
+      line.dataset.state = shownState(view);
       button.disabled = view.state === 'syncing';
     },
   };
