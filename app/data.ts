@@ -19,7 +19,10 @@ export interface LocalDb {
   put(doc: Doc): Promise<{ id: string; rev: string }>;
   get(id: string, opts?: Record<string, unknown>): Promise<Doc>;
   changes(opts: Record<string, unknown>): {
-    on(event: 'change', fn: (change: { id: string; deleted?: boolean; doc?: Doc }) => void): unknown;
+    on(
+      event: 'change',
+      fn: (change: { id: string; deleted?: boolean; doc?: Doc }) => void,
+    ): unknown;
     cancel(): void;
   };
 }

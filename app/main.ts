@@ -49,9 +49,17 @@ function shell(): void {
     ? h(
         'nav',
         { 'aria-label': t('app_name') },
-        h('a', { href: '#/farmers', 'aria-current': here === 'sync' ? undefined : 'page' }, t('farmers')),
+        h(
+          'a',
+          { href: '#/farmers', 'aria-current': here === 'sync' ? undefined : 'page' },
+          t('farmers'),
+        ),
         h('a', { href: '#/sync', 'aria-current': here === 'sync' ? 'page' : undefined }, t('sync')),
-        h('button', { type: 'button', id: 'sign-out', onclick: () => void signOut() }, t('sign_out')),
+        h(
+          'button',
+          { type: 'button', id: 'sign-out', onclick: () => void signOut() },
+          t('sign_out'),
+        ),
       )
     : null;
   mount(root, header, session ? [status.el, nav] : null, screen);
@@ -68,7 +76,8 @@ function render(force = false): void {
   const focused = document.activeElement?.id;
   if (name === 'sync') mount(screen, syncScreen(session));
   else if (name === 'farmers' && id === 'new') mount(screen, farmerEditScreen(session, null));
-  else if (name === 'farmer' && id && action === 'edit') mount(screen, farmerEditScreen(session, id));
+  else if (name === 'farmer' && id && action === 'edit')
+    mount(screen, farmerEditScreen(session, id));
   else if (name === 'farmer' && id && action === 'visit') mount(screen, visitScreen(session, id));
   else if (name === 'farmer' && id && action === 'pay') mount(screen, paymentScreen(session, id));
   else if (name === 'farmer' && id) mount(screen, farmerScreen(session, id));
@@ -84,7 +93,11 @@ function onQuery(q: string): void {
   input?.setSelectionRange(q.length, q.length);
 }
 
-async function submit(mode: 'login' | 'signup', name: string, password: string): Promise<string | null> {
+async function submit(
+  mode: 'login' | 'signup',
+  name: string,
+  password: string,
+): Promise<string | null> {
   try {
     session = await signIn(mode, name, password);
   } catch (err) {

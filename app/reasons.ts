@@ -48,7 +48,10 @@ const GENERIC_SW: [RegExp, (...m: string[]) => string][] = [
   [/^must be at most (\S+)$/, (n) => `isizidi ${n}`],
   [/^must be one of (.+)$/, (list) => `iwe mojawapo ya: ${choices(list)}`],
   [/^must match the pattern .+$/, () => 'haina muundo unaotakiwa'],
-  [/^must be (a string|a number|an integer|an object|true or false)$/, (ty) => `iwe ${TYPES_SW[ty] ?? ty}`],
+  [
+    /^must be (a string|a number|an integer|an object|true or false)$/,
+    (ty) => `iwe ${TYPES_SW[ty] ?? ty}`,
+  ],
   [/^must be the writing user \((.*)\)$/, (u) => `lazima awe mtumiaji anayeandika (${u})`],
   [/^cannot change$/, () => 'haiwezi kubadilika'],
 ];
@@ -65,7 +68,10 @@ const DOCUMENT_SW: [RegExp, (...m: string[]) => string][] = [
 ]; // prettier-ignore
 
 function choices(list: string): string {
-  return list.split(', ').map((v) => label('v', v)).join(', ');
+  return list
+    .split(', ')
+    .map((v) => label('v', v))
+    .join(', ');
 }
 
 /** One reason sentence from the server, split per field and in the chosen language. */
@@ -83,7 +89,9 @@ export function translateReason(reason: string): string {
 function part(sentence: string): ReasonPart {
   const sw = currentLang() === 'sw';
   // "farmer.phone must be …", "farmer.village is required", "owner cannot change".
-  const fielded = /^(?:[a-z][a-z0-9_]*\.)?([a-z_][\w.[\]]*) ((?:is|must|cannot) .+)$/.exec(sentence);
+  const fielded = /^(?:[a-z][a-z0-9_]*\.)?([a-z_][\w.[\]]*) ((?:is|must|cannot) .+)$/.exec(
+    sentence,
+  );
   const whole = DOCUMENT_SW.find(([re]) => re.test(sentence));
   if (whole) {
     const m = whole[0].exec(sentence) as RegExpExecArray;

@@ -54,7 +54,11 @@ export async function resume(): Promise<Session | null> {
   return client.user ? start(client.user) : null;
 }
 
-export async function signIn(mode: 'login' | 'signup', name: string, password: string): Promise<Session> {
+export async function signIn(
+  mode: 'login' | 'signup',
+  name: string,
+  password: string,
+): Promise<Session> {
   if (mode === 'signup') await client.signup(name, password);
   else await client.login(name, password);
   log.reset();

@@ -5,7 +5,11 @@ import type { Doc } from '../data.js';
 import { badges } from './badges.js';
 
 /** The agent's farmers, searchable by name, village, district or phone. */
-export function farmersScreen(session: Session, query: string, onQuery: (q: string) => void): HTMLElement {
+export function farmersScreen(
+  session: Session,
+  query: string,
+  onQuery: (q: string) => void,
+): HTMLElement {
   const all = session.docs.ofType('farmer').sort(byName);
   const q = query.trim().toLowerCase();
   const shown = q ? all.filter((f) => matches(f, q)) : all;
@@ -41,6 +45,8 @@ function byName(a: Doc, b: Doc): number {
 
 function matches(f: Doc, q: string): boolean {
   return ['name', 'village', 'district', 'phone'].some((k) =>
-    String(f[k] ?? '').toLowerCase().includes(q),
+    String(f[k] ?? '')
+      .toLowerCase()
+      .includes(q),
   );
 }

@@ -41,7 +41,12 @@ export function ruleForm(opts: RuleFormOptions): HTMLFormElement {
     return h(
       'div',
       { class: 'field' },
-      h('label', { for: id }, label('f', field.name), field.required ? '' : h('small', {}, ' ', t('optional'))),
+      h(
+        'label',
+        { for: id },
+        label('f', field.name),
+        field.required ? '' : h('small', {}, ' ', t('optional')),
+      ),
       control,
       error,
     );
@@ -141,12 +146,16 @@ function controlFor(field: Field, id: string, value: unknown) {
 }
 
 /** The control's value as the schema wants it; undefined for an empty optional field. */
-function read(field: Field, control: HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement): unknown {
+function read(
+  field: Field,
+  control: HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement,
+): unknown {
   const raw = control.value.trim();
   if (raw === '') return undefined;
   const type = field.schema.type;
   // A number the schema refuses is passed as typed, so the rule's own message explains it.
-  if (type === 'number' || type === 'integer') return Number.isFinite(Number(raw)) ? Number(raw) : raw;
+  if (type === 'number' || type === 'integer')
+    return Number.isFinite(Number(raw)) ? Number(raw) : raw;
   if (field.schema.format === 'date-time') return fromLocalInput(raw);
   return raw;
 }

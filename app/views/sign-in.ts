@@ -23,7 +23,11 @@ export function signInScreen(
     autocomplete: mode === 'signup' ? 'new-password' : 'current-password',
     required: true,
   });
-  const button = h('button', { type: 'submit', class: 'primary' }, t(mode === 'signup' ? 'sign_up' : 'sign_in'));
+  const button = h(
+    'button',
+    { type: 'submit', class: 'primary' },
+    t(mode === 'signup' ? 'sign_up' : 'sign_in'),
+  );
   const form = h(
     'form',
     {

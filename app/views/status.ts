@@ -16,7 +16,9 @@ export function statusText(view: SyncView, now = Date.now()): string {
       return t('status_signed_out');
     default:
       if (waiting) return waiting;
-      return view.lastSynced ? t('status_synced', { when: ago(view.lastSynced, now) }) : t('status_never');
+      return view.lastSynced
+        ? t('status_synced', { when: ago(view.lastSynced, now) })
+        : t('status_never');
   }
 }
 

@@ -9,12 +9,16 @@ export function syncScreen(session: Session): HTMLElement {
   const view = session.log.view();
   const name = (id: string) => {
     const doc = session.docs.get(id);
-    return doc ? `${typeLabel(doc.type)}: ${String(doc.name ?? doc.activity ?? doc.amount ?? id)}` : id;
+    return doc
+      ? `${typeLabel(doc.type)}: ${String(doc.name ?? doc.activity ?? doc.amount ?? id)}`
+      : id;
   };
   const link = (id: string) => {
     const doc = session.docs.get(id);
     const farmerId = doc?.type === 'farmer' ? id : (doc?.farmer_id as string | undefined);
-    return farmerId ? h('a', { href: `#/farmer/${encodeURIComponent(farmerId)}` }, name(id)) : name(id);
+    return farmerId
+      ? h('a', { href: `#/farmer/${encodeURIComponent(farmerId)}` }, name(id))
+      : name(id);
   };
   return h(
     'section',

@@ -20,7 +20,8 @@ export interface AppFile {
   gzip: Buffer;
   br: Buffer;
   type: string;
-  etag: string;
+  /** Of the uncompressed body; ETags add the encoding. */
+  hash: string;
 }
 
 /** URL path under /app/ ('' for the page itself) → file. */
@@ -85,7 +86,7 @@ export async function buildApp(ruleSet: RuleSet): Promise<AppFiles> {
   // The service worker caches everything above under a name that changes with any of it, so
   // a new build replaces the cached app at the next visit with a network.
   const version = createHash('sha256')
-    .update([...files.values()].map((f) => f.etag).join())
+    .update([...files.values()].map((f) => f.hash).join())
     .digest('hex')
     .slice(0, 12);
   const sw = await esbuild.build({
@@ -111,9 +112,12 @@ function file(ext: string, contents: Uint8Array): AppFile {
     body,
     gzip: gzipSync(body, { level: 9 }),
     br: brotliCompressSync(body, {
-      params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_SIZE_HINT]: body.length },
+      params: {
+        [constants.BROTLI_PARAM_QUALITY]: 11,
+        [constants.BROTLI_PARAM_SIZE_HINT]: body.length,
+      },
     }),
     type: TYPES[ext] ?? 'application/octet-stream',
-    etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`,
+    hash: createHash('sha256').update(body).digest('base64url').slice(0, 22),
   };
 }

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AppUnavailable } from '../errors.js';
 import { buildApp, type AppFiles } from './build.js';
 
 /**
@@ -23,43 +24,59 @@ export default async function appStatic(app: FastifyInstance): Promise<void> {
       all = await files();
     } catch (err) {
       req.log.error({ err }, 'building the field app failed');
-      return reply.code(503).send({ statusCode: 503, error: 'Service Unavailable', message: 'the field app could not be built; see the service log' });
+      throw new AppUnavailable();
     }
     const file = all.get(path);
-    if (!file) return reply.code(404).send({ statusCode: 404, error: 'Not Found', message: `no file ${path} in the field app` });
+    if (!file) return reply.callNotFound();
+    // Each encoding is its own representation, so its own ETag.
+    const accepts = String(req.headers['accept-encoding'] ?? '');
+    const encoding = /\bbr\b/.test(accepts) ? 'br' : /\bgzip\b/.test(accepts) ? 'gzip' : null;
+    const etag = `"${file.hash}${encoding ? `-${encoding}` : ''}"`;
     reply
       .header('content-type', file.type)
-      .header('etag', file.etag)
+      .header('etag', etag)
       // Revalidated on every visit with a network (a 304 is a few hundred bytes); offline, the
       // service worker answers from its cache.
       .header('cache-control', 'no-cache')
       .header('vary', 'accept-encoding')
       .header('x-content-type-options', 'nosniff');
-    if (path === '' || path === 'sw.js') reply.header('service-worker-allowed', '/app/');
-    if (req.headers['if-none-match'] === file.etag) return reply.code(304).send();
-    const accepts = String(req.headers['accept-encoding'] ?? '');
-    if (/\bbr\b/.test(accepts)) return reply.header('content-encoding', 'br').send(file.br);
-    if (/\bgzip\b/.test(accepts)) return reply.header('content-encoding', 'gzip').send(file.gzip);
-    return reply.send(file.body);
+    if (req.headers['if-none-match'] === etag) return reply.code(304).send();
+    if (encoding) reply.header('content-encoding', encoding);
+    return reply.send(encoding ? file[encoding] : file.body);
   };
 
   const schema = {
     tags: ['app'],
-    produces: ['text/html', 'text/javascript', 'text/css', 'application/manifest+json', 'image/svg+xml'],
+    produces: [
+      'text/html',
+      'text/javascript',
+      'text/css',
+      'application/manifest+json',
+      'image/svg+xml',
+    ],
   };
-  app.get('/app', { schema: { ...schema, summary: 'The field app (its page)' } }, async (req, reply) => {
-    // `/app` and `/app/` share a route (trailing slashes are ignored); the page's relative
-    // scope needs the slash.
-    if (!req.url.split('?')[0]!.endsWith('/')) return reply.redirect(`/app/${req.url.slice(4)}`, 301);
-    return serve('', req, reply);
-  });
+  app.get(
+    '/app',
+    { schema: { ...schema, summary: 'The field app (its page)' } },
+    async (req, reply) => {
+      // `/app` and `/app/` share a route (trailing slashes are ignored); the page's relative
+      // scope needs the slash.
+      if (!req.url.split('?')[0]!.endsWith('/'))
+        return reply.redirect(`/app/${req.url.slice(4)}`, 301);
+      return serve('', req, reply);
+    },
+  );
   app.get<{ Params: { file: string } }>(
     '/app/:file',
     {
       schema: {
         ...schema,
         summary: 'A file of the field app: app.js, app.css, sw.js, manifest.webmanifest, icon.svg',
-        params: { type: 'object', properties: { file: { type: 'string', maxLength: 64 } }, required: ['file'] },
+        params: {
+          type: 'object',
+          properties: { file: { type: 'string', maxLength: 64 } },
+          required: ['file'],
+        },
       },
     },
     async (req, reply) => serve(req.params.file, req, reply),

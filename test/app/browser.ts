@@ -48,7 +48,10 @@ export async function stage(t: Test, testFile: string): Promise<Stage> {
   const gw = await gateway(t);
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
   t.teardown(() => browser.close());
-  const dir = join(fileURLToPath(new URL('../../.tap/screenshots/', import.meta.url)), basename(testFile, '.test.ts'));
+  const dir = join(
+    fileURLToPath(new URL('../../.tap/screenshots/', import.meta.url)),
+    basename(testFile, '.test.ts'),
+  );
   await mkdir(dir, { recursive: true });
   const admin = { auth: gw.store.adminAuth };
   return {
@@ -77,7 +80,9 @@ export async function stage(t: Test, testFile: string): Promise<Stage> {
 
 /** True when the page scrolls sideways (something wider than the screen). */
 export async function scrollsSideways(page: Page): Promise<boolean> {
-  return page.evaluate(() => document.documentElement.scrollWidth > document.documentElement.clientWidth);
+  return page.evaluate(
+    () => document.documentElement.scrollWidth > document.documentElement.clientWidth,
+  );
 }
 
 /** The sync status line's text. */
