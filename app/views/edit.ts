@@ -49,54 +49,52 @@ export function farmerEditScreen(session: Session, id: string | null): HTMLEleme
 }
 
 export function visitScreen(session: Session, farmerId: string): HTMLElement {
-  const farmer = session.docs.get(farmerId);
-  if (!farmer) return h('p', { class: 'empty' }, t('not_found'));
-  const visitId = newId('visit');
-  return h(
-    'section',
-    { 'aria-labelledby': 'visit-title' },
-    h('h2', { id: 'visit-title' }, t('record_visit'), ': ', String(farmer.name)),
-    ruleForm({
-      type: 'visit',
-      skip: ['farmer_id', 'location'],
-      old: null,
-      initial: { visited_at: isoWithOffset(new Date()) },
-      user: session.user,
-      submitLabel: t('save'),
-      build: (values) => ({
-        _id: visitId,
-        ...stamp(session, 'visit', null),
-        farmer_id: farmerId,
-        ...values,
-      }),
-      onSave: async (doc) => {
-        await session.save(doc);
-        go('farmer', farmerId);
-      },
-      onCancel: () => go('farmer', farmerId),
-    }),
-  );
+  return farmerRecordScreen(session, farmerId, {
+    type: 'visit',
+    title: t('record_visit'),
+    skip: ['location'],
+    initial: () => ({ visited_at: isoWithOffset(new Date()) }),
+  });
 }
 
 export function paymentScreen(session: Session, farmerId: string): HTMLElement {
+  return farmerRecordScreen(session, farmerId, {
+    type: 'payment_request',
+    title: t('request_payment'),
+    initial: (farmer) => ({ msisdn: farmer.phone }),
+  });
+}
+
+/** A new document about one farmer (a visit, a payment request), never edited afterwards. */
+function farmerRecordScreen(
+  session: Session,
+  farmerId: string,
+  what: {
+    type: string;
+    title: string;
+    skip?: string[];
+    initial(farmer: Doc): Record<string, unknown>;
+  },
+): HTMLElement {
   const farmer = session.docs.get(farmerId);
   if (!farmer) return h('p', { class: 'empty' }, t('not_found'));
-  // The id is the payment's idempotency key: made once per form, so a double tap pays once.
-  const requestId = newId('payment_request');
+  // Made once per form, so a double tap saves once; for a payment request the id is also
+  // the provider's idempotency key.
+  const id = newId(what.type);
   return h(
     'section',
-    { 'aria-labelledby': 'pay-title' },
-    h('h2', { id: 'pay-title' }, t('request_payment'), ': ', String(farmer.name)),
+    { 'aria-labelledby': 'record-title' },
+    h('h2', { id: 'record-title' }, what.title, ': ', String(farmer.name)),
     ruleForm({
-      type: 'payment_request',
-      skip: ['farmer_id'],
+      type: what.type,
+      skip: ['farmer_id', ...(what.skip ?? [])],
       old: null,
-      initial: { msisdn: farmer.phone },
+      initial: what.initial(farmer),
       user: session.user,
-      submitLabel: t('request_payment'),
+      submitLabel: what.type === 'payment_request' ? what.title : t('save'),
       build: (values) => ({
-        _id: requestId,
-        ...stamp(session, 'payment_request', null),
+        _id: id,
+        ...stamp(session, what.type, null),
         farmer_id: farmerId,
         ...values,
       }),

@@ -1,4 +1,4 @@
-import { go, h } from '../dom.js';
+import { go, h, type Child } from '../dom.js';
 import { label, t } from '../i18n.js';
 import { fieldsOf } from '../rules.js';
 import { translateReason } from '../reasons.js';
@@ -37,27 +37,32 @@ export function farmerScreen(session: Session, id: string): HTMLElement {
       ? h('p', { class: 'flag bad', role: 'note' }, `${t('refused')}: ${translateReason(refusal.reason)}`)
       : null,
     h('dl', { class: 'card details' }, details),
-    h('div', { class: 'title-row' },
-      h('h3', { id: 'visits-title' }, t('visits')),
-      h('button', { type: 'button', class: 'primary', onclick: () => go('farmer', id, 'visit') }, '+ ', t('record_visit'))),
-    visits.length
-      ? h('ul', { class: 'list', 'aria-labelledby': 'visits-title' }, visits.map((v) =>
-          h('li', {}, h('div', {},
-            h('strong', {}, label('v', String(v.activity))),
-            h('span', { class: 'meta' }, when(v.visited_at)),
-            v.notes ? h('span', { class: 'notes' }, String(v.notes)) : null))))
-      : h('p', { class: 'empty' }, t('no_visits')),
-    h('div', { class: 'title-row' },
-      h('h3', { id: 'payments-title' }, t('payments')),
-      h('button', { type: 'button', class: 'primary', onclick: () => go('farmer', id, 'pay') }, '+ ', t('request_payment'))),
-    payments.length
-      ? h('ul', { class: 'list', 'aria-labelledby': 'payments-title' }, payments.map((p) =>
-          h('li', {}, h('div', {},
-            h('strong', {}, `TSh ${Number(p.amount).toLocaleString('en')}`),
-            h('span', { class: 'meta' }, `${label('v', String(p.provider))} · ${p.msisdn} · ${when(p.created_at)}`),
-            paymentStatus(p, statuses)))))
-      : h('p', { class: 'empty' }, t('no_payments')),
+    records(t('visits'), t('record_visit'), () => go('farmer', id, 'visit'), t('no_visits'),
+      visits.map((v) => [
+        h('strong', {}, label('v', String(v.activity))),
+        h('span', { class: 'meta' }, when(v.visited_at)),
+        v.notes ? h('span', { class: 'notes' }, String(v.notes)) : null,
+      ])),
+    records(t('payments'), t('request_payment'), () => go('farmer', id, 'pay'), t('no_payments'),
+      payments.map((p) => [
+        h('strong', {}, `TSh ${Number(p.amount).toLocaleString('en')}`),
+        h('span', { class: 'meta' }, `${label('v', String(p.provider))} · ${p.msisdn} · ${when(p.created_at)}`),
+        paymentStatus(p, statuses),
+      ])),
   ); // prettier-ignore
+}
+
+/** A titled list of a farmer's records, with the button that adds one. */
+function records(title: string, add: string, onAdd: () => void, empty: string, items: Child[][]) {
+  const id = `list-${title.toLowerCase().replace(/\W+/g, '-')}`;
+  return [
+    h('div', { class: 'title-row' },
+      h('h3', { id }, title),
+      h('button', { type: 'button', class: 'primary', onclick: onAdd }, '+ ', add)),
+    items.length
+      ? h('ul', { class: 'list', 'aria-labelledby': id }, items.map((item) => h('li', {}, h('div', {}, item))))
+      : h('p', { class: 'empty' }, empty),
+  ]; // prettier-ignore
 }
 
 function paymentStatus(request: Doc, statuses: Doc[]): HTMLElement {
