@@ -56,6 +56,18 @@ if (s) {
     t.comment(
       `page weight: ${kb(bytes.page)} for the page, ${kb(total)} with the service worker's install (compressed, headers included)`,
     );
+    // What Chrome checks before it offers "Add to home screen": manifest, icons, worker.
+    // (A test context is a private profile, which Chrome never installs to: not the app's.)
+    const cdp = await context.newCDPSession(page);
+    const { installabilityErrors } = (await cdp.send('Page.getInstallabilityErrors')) as {
+      installabilityErrors: { errorId: string }[];
+    };
+    t.same(
+      installabilityErrors.map((e) => e.errorId).filter((id) => id !== 'in-incognito'),
+      [],
+      'installable',
+    );
+    await cdp.detach();
     t.equal(await page.evaluate(() => document.documentElement.lang), 'sw', 'Swahili first');
     await s.shot(page, '01-sign-in-sw');
     t.notOk(await scrollsSideways(page), 'no sideways scroll at 360×640');
