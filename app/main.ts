@@ -4,7 +4,7 @@ import { client, log, resume, signIn, type Session } from './session.js';
 import { farmersScreen } from './views/farmers.js';
 import { farmerScreen } from './views/farmer.js';
 import { farmerEditScreen, paymentScreen, visitScreen } from './views/edit.js';
-import { signInScreen } from './views/sign-in.js';
+import { signInProblem, signInScreen } from './views/sign-in.js';
 import { statusBar } from './views/status.js';
 import { syncScreen } from './views/sync.js';
 
@@ -101,9 +101,7 @@ async function submit(
   try {
     session = await signIn(mode, name, password);
   } catch (err) {
-    if (!navigator.onLine) return t('offline_sign_in');
-    const message = (err as Error).message;
-    return /401|credential/i.test(message) ? t('bad_credentials') : message;
+    return signInProblem(err);
   }
   attach(session);
   if (!location.hash || location.hash === '#/') go('farmers');
@@ -128,10 +126,17 @@ function attach(s: Session): void {
 
 async function signOut(): Promise<void> {
   const s = session;
+  const button = document.getElementById('sign-out') as HTMLButtonElement | null;
+  if (button) {
+    button.disabled = true;
+    button.textContent = t('working');
+  }
+  // The stored session is gone only once the client has finished: a reload before that
+  // would sign the agent straight back in.
+  await s?.signOut();
   session = null;
   go('');
   shell();
-  await s?.signOut();
 }
 
 async function boot(): Promise<void> {

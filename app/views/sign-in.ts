@@ -1,5 +1,24 @@
 import { h } from '../dom.js';
-import { t } from '../i18n.js';
+import { t, type TextKey } from '../i18n.js';
+
+// The server's codes (docs/accounts.md) that an agent can act on, in the agent's language.
+const PROBLEMS: Record<string, TextKey> = {
+  offline: 'offline_sign_in',
+  SAWA_BAD_CREDENTIALS: 'bad_credentials',
+  SAWA_USERNAME_TAKEN: 'username_taken',
+  SAWA_INVALID_USERNAME: 'invalid_username',
+  SAWA_WEAK_PASSWORD: 'weak_password',
+  SAWA_ACCOUNT_DISABLED: 'account_disabled',
+  SAWA_RATE_LIMITED: 'rate_limited',
+};
+
+/** Why signing in or up failed, for the agent; the server's own words when not known here. */
+export function signInProblem(err: unknown): string {
+  const { code, message } = err as { code?: string; message?: string };
+  const key = (code && PROBLEMS[code]) || (!navigator.onLine ? 'offline_sign_in' : null);
+  const min = /(\d+) characters/.exec(message ?? '')?.[1] ?? '8';
+  return key ? t(key, { n: min }) : (message ?? String(err));
+}
 
 /** Sign in, or sign up (the same form; a link switches between them). */
 export function signInScreen(

@@ -242,11 +242,25 @@ if (s) {
     t.notOk(await scrollsSideways(page));
   });
 
-  t.test('sign out', async (t) => {
+  t.test('sign out, a wrong password, sign in again', async (t) => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await t.resolves(page.getByRole('heading', { name: 'Sign in' }).waitFor());
     await page.reload();
     await t.resolves(page.getByRole('heading', { name: 'Sign in' }).waitFor(), 'stays signed out');
+    await page.getByLabel(/user name/i).fill(name);
+    await page.getByLabel(/password/i).fill('not-the-password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await t.resolves(
+      page.getByRole('alert').filter({ hasText: 'Wrong name or password' }).waitFor(),
+      'a wrong password is said plainly',
+    );
+    await s.shot(page, '12-sign-in-wrong-password');
+    await page.getByLabel(/password/i).fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await t.resolves(
+      page.getByRole('link', { name: /Neema Mushi/ }).waitFor(),
+      'the data is still there',
+    );
   });
 }
 
