@@ -43,6 +43,7 @@ const sw = {
   no_payments: 'Bado hakuna maombi ya malipo.',
   request_payment: 'Omba malipo',
   conflict: 'Mgongano: simu nyingine ilihariri mkulima huyu pia',
+  other_version: 'toleo jingine',
   refused: 'Imekataliwa na seva',
   not_found: 'Hati haipo kwenye simu hii.',
   // Sync
@@ -144,6 +145,7 @@ const en: Record<TextKey, string> = {
   no_payments: 'No payment requests yet.',
   request_payment: 'Request a payment',
   conflict: 'Conflict: another phone edited this farmer too',
+  other_version: 'other version',
   refused: 'Refused by the server',
   not_found: 'This document is not on this phone.',
   sync: 'Sync',

@@ -3,6 +3,7 @@ import { label, t } from '../i18n.js';
 import { fieldsOf } from '../rules.js';
 import { translateReason } from '../reasons.js';
 import type { Session } from '../session.js';
+import { conflictNote, shown } from './conflict.js';
 import type { Doc } from '../data.js';
 
 /** One farmer: details, conflict and refusal flags, visits and payment requests. */
@@ -30,9 +31,7 @@ export function farmerScreen(session: Session, id: string): HTMLElement {
     h('div', { class: 'title-row' },
       h('h2', { id: 'farmer-title' }, String(farmer.name ?? id)),
       h('button', { type: 'button', onclick: () => go('farmer', id, 'edit') }, t('edit'))),
-    farmer._conflicts?.length
-      ? h('p', { class: 'flag warn', role: 'note' }, t('conflict'))
-      : null,
+    farmer._conflicts?.length ? conflictNote(session, farmer) : null,
     refusal
       ? h('p', { class: 'flag bad', role: 'note' }, `${t('refused')}: ${translateReason(refusal.reason)}`)
       : null,
@@ -77,10 +76,6 @@ function paymentStatus(request: Doc, statuses: Doc[]): HTMLElement {
     label('v', value),
     status?.message ? ` — ${status.message}` : '',
   );
-}
-
-function shown(value: unknown): string {
-  return typeof value === 'string' ? label('v', value) : String(value);
 }
 
 function when(value: unknown): string {

@@ -122,6 +122,13 @@ if (s) {
         `${label} flags the farmer`,
       );
     }
+    const note = b.getByRole('note').filter({ hasText: /conflict/i });
+    await t.resolves(
+      note
+        .getByText(/Village: (Alpha · other version: Beta|Beta · other version: Alpha)/)
+        .waitFor(),
+      'phone B sees what the other phone wrote',
+    );
     await s.shot(b, '03-conflict-farmer');
     await b.getByRole('link', { name: 'Sync', exact: true }).click();
     await t.resolves(
