@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { brotliCompress, constants, gzip } from 'node:zlib';
 import * as esbuild from 'esbuild';
 import type { RuleSet } from '../rules/index.js';
 import { rulesModuleSource } from './rules-module.js';
@@ -70,7 +71,7 @@ export async function buildApp(ruleSet: RuleSet): Promise<AppFiles> {
     define: { global: 'globalThis', 'process.env.NODE_ENV': '"production"' },
     logLevel: 'silent',
   });
-  files.set('app.js', file('js', app.outputFiles[0]!.contents));
+  files.set('app.js', await file('js', app.outputFiles[0]!.contents));
   const css = await esbuild.build({
     entryPoints: [`${APP_DIR}style.css`],
     bundle: true,
@@ -79,9 +80,12 @@ export async function buildApp(ruleSet: RuleSet): Promise<AppFiles> {
     write: false,
     logLevel: 'silent',
   });
-  files.set('app.css', file('css', css.outputFiles[0]!.contents));
+  files.set('app.css', await file('css', css.outputFiles[0]!.contents));
   for (const [path, source] of Object.entries(STATIC)) {
-    files.set(path, file(source.split('.').pop() as string, await readFile(APP_DIR + source)));
+    files.set(
+      path,
+      await file(source.split('.').pop() as string, await readFile(APP_DIR + source)),
+    );
   }
   // The service worker caches everything above under a name that changes with any of it, so
   // a new build replaces the cached app at the next visit with a network.
@@ -102,21 +106,29 @@ export async function buildApp(ruleSet: RuleSet): Promise<AppFiles> {
     },
     logLevel: 'silent',
   });
-  files.set('sw.js', file('js', sw.outputFiles[0]!.contents));
+  files.set('sw.js', await file('js', sw.outputFiles[0]!.contents));
   return files;
 }
 
-function file(ext: string, contents: Uint8Array): AppFile {
+const gzipAsync = promisify(gzip);
+const brotliAsync = promisify(brotliCompress);
+
+// Compressed off the event loop: the service keeps answering while the app is built.
+async function file(ext: string, contents: Uint8Array): Promise<AppFile> {
   const body = Buffer.from(contents);
-  return {
-    body,
-    gzip: gzipSync(body, { level: 9 }),
-    br: brotliCompressSync(body, {
+  const [gz, br] = await Promise.all([
+    gzipAsync(body, { level: 9 }),
+    brotliAsync(body, {
       params: {
         [constants.BROTLI_PARAM_QUALITY]: 11,
         [constants.BROTLI_PARAM_SIZE_HINT]: body.length,
       },
     }),
+  ]);
+  return {
+    body,
+    gzip: gz,
+    br,
     type: TYPES[ext] ?? 'application/octet-stream',
     hash: createHash('sha256').update(body).digest('base64url').slice(0, 22),
   };

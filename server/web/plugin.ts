@@ -45,16 +45,7 @@ export default async function appStatic(app: FastifyInstance): Promise<void> {
     return reply.send(encoding ? file[encoding] : file.body);
   };
 
-  const schema = {
-    tags: ['app'],
-    produces: [
-      'text/html',
-      'text/javascript',
-      'text/css',
-      'application/manifest+json',
-      'image/svg+xml',
-    ],
-  };
+  const schema = { tags: ['app'] };
   app.get(
     '/app',
     { schema: { ...schema, summary: 'The field app (its page)' } },
