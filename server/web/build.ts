@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { brotliCompress, constants, gzip } from 'node:zlib';
 import * as esbuild from 'esbuild';
-import type { RuleSet } from '../rules/index.js';
+import type { SyncRules } from '../rules/plugin.js';
 import { rulesModuleSource } from './rules-module.js';
 
 /**
@@ -45,14 +45,14 @@ const TYPES: Record<string, string> = {
 // Chrome 80+ (Android Go phones of the last few years, and their WebView), Safari 14+.
 const TARGET = ['es2020'];
 
-export async function buildApp(ruleSet: RuleSet): Promise<AppFiles> {
+export async function buildApp(syncRules: SyncRules): Promise<AppFiles> {
   const files: AppFiles = new Map();
   const rules: esbuild.Plugin = {
     name: 'sawa-rules',
     setup(build) {
       build.onResolve({ filter: /^sawa:rules$/ }, () => ({ path: 'rules', namespace: 'sawa' }));
       build.onLoad({ filter: /.*/, namespace: 'sawa' }, () => ({
-        contents: rulesModuleSource(ruleSet),
+        contents: rulesModuleSource(syncRules),
         loader: 'js',
       }));
     },

@@ -11,7 +11,7 @@ import { buildApp, type AppFiles } from './build.js';
 export default async function appStatic(app: FastifyInstance): Promise<void> {
   let built: Promise<AppFiles> | null = null;
   const files = () => {
-    built ??= buildApp(app.syncRules.ruleSet).catch((err: unknown) => {
+    built ??= buildApp(app.syncRules).catch((err: unknown) => {
       built = null; // a fixed source builds at the next request
       throw err;
     });

@@ -1,4 +1,5 @@
-import { generateValidateDocUpdate, type RuleSet } from '../rules/index.js';
+import { generateValidateDocUpdate } from '../rules/index.js';
+import type { SyncRules } from '../rules/plugin.js';
 
 /**
  * Source of the app's `sawa:rules` module: the generated validate_doc_update for a private
@@ -10,7 +11,10 @@ import { generateValidateDocUpdate, type RuleSet } from '../rules/index.js';
 /** The types the field app reads or writes. */
 export const APP_TYPES = ['farmer', 'visit', 'payment_request', 'payment_status'] as const;
 
-export function rulesModuleSource(ruleSet: RuleSet): string {
+export function rulesModuleSource({ ruleSet, designDocs }: SyncRules): string {
+  // The text installed in every private database, not a second generation of it.
+  const installed = designDocs.private.find((d) => d.validate_doc_update)?.validate_doc_update;
+  const vdu = installed ?? generateValidateDocUpdate(ruleSet, 'private');
   const rules: Record<string, unknown> = {};
   for (const type of APP_TYPES) {
     const rule = ruleSet.rule(type);
@@ -19,7 +23,7 @@ export function rulesModuleSource(ruleSet: RuleSet): string {
     rules[type] = { schema: { properties, required } };
   }
   return [
-    `export const validateDocUpdate = (${generateValidateDocUpdate(ruleSet, 'private')});`,
+    `export const validateDocUpdate = (${vdu});`,
     `export const rules = ${JSON.stringify(rules)};`,
   ].join('\n');
 }

@@ -5,7 +5,7 @@ import { loadConfig } from '../../server/config.js';
 import { serverOptions } from '../../server/app.js';
 import rulesPlugin from '../../server/rules/plugin.js';
 import appStatic from '../../server/web/plugin.js';
-import { createWriteChecker, loadSyncRules } from '../../server/rules/index.js';
+import { buildDesignDocs, createWriteChecker, loadSyncRules } from '../../server/rules/index.js';
 import { rulesModuleSource } from '../../server/web/rules-module.js';
 
 // Serving /app/ (no browser, no CouchDB: the rules and the app's routes only), and the
@@ -72,7 +72,7 @@ t.test('an unknown file is a plain 404', async (t) => {
 
 t.test("the phone's validator refuses what the gateway refuses, in the same words", async (t) => {
   const ruleSet = loadSyncRules();
-  const source = rulesModuleSource(ruleSet);
+  const source = rulesModuleSource({ ruleSet, designDocs: buildDesignDocs(ruleSet) });
   const phone = (await import(`data:text/javascript,${encodeURIComponent(source)}`)) as {
     validateDocUpdate: (n: unknown, o: unknown, u: unknown, s: unknown) => void;
   };
