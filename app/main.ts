@@ -41,7 +41,7 @@ function shell(): void {
     'header',
     { class: 'top' },
     h('h1', {}, h('a', { href: '#/farmers' }, t('app_name'))),
-    h('label', { for: 'lang', class: 'sr-only' }, t('language')),
+    h('label', { for: 'lang', class: 'lang-label' }, t('language')),
     lang,
   );
   const [here] = route();
