@@ -25,12 +25,13 @@ export interface PullResult {
 
 const LONGPOLL_MS = 25_000;
 
+/** `total` gathers what was stored even when the pull ends in an error (a dropped link). */
 export async function pull(
   session: Session,
   local: LocalDb,
   opts: PullOptions = {},
+  total: PullResult = { pulled: 0, conflicts: [] },
 ): Promise<PullResult> {
-  const total: PullResult = { pulled: 0, conflicts: [] };
   const attempts = opts.attempts ?? 4;
   for (let failures = 0; ;) {
     const before = total.pulled;

@@ -33,8 +33,8 @@ export async function push(
   local: LocalDb,
   batchSize: number,
   signal?: AbortSignal,
+  total: PushResult = { pushed: 0, rejected: [] },
 ): Promise<PushResult> {
-  const total: PushResult = { pushed: 0, rejected: [] };
   for (;;) {
     const more = await local.exclusive(() => pushBatch(session, local, batchSize, total, signal));
     if (!more) return total;

@@ -1,7 +1,7 @@
 import { SawaError } from './errors.js';
 import type { LocalDb } from './local.js';
 import { pull, type PullResult } from './pull.js';
-import { push } from './push.js';
+import { push, type PushResult } from './push.js';
 import type { Session } from './session.js';
 import type { Conflict, SyncResult } from './types.js';
 
@@ -24,20 +24,33 @@ export async function syncRound(
     for (const id of p.conflicts) conflicts.add(JSON.stringify([db, id]));
   };
   for (const c of carried) addPull(c.db, c.pulled);
+  // Accumulators, so what moved before a drop is still counted and reported.
+  const pulls: { db: string; pulled: PullResult }[] = [];
+  const pushed: PushResult = { pushed: 0, rejected: result.rejected };
+  const pullInto = (db: string) => {
+    const p: PullResult = { pulled: 0, conflicts: [] };
+    pulls.push({ db, pulled: p });
+    return p;
+  };
   try {
     for (const local of dbs) {
-      addPull(local.name, await pull(session, local));
-      const pushed = await push(session, local, batchSize);
-      result.pushed += pushed.pushed;
-      result.rejected.push(...pushed.rejected);
-      if (pushed.pushed > 0) addPull(local.name, await pull(session, local));
+      await pull(session, local, {}, pullInto(local.name));
+      const before = pushed.pushed;
+      await push(session, local, batchSize, undefined, pushed);
+      if (pushed.pushed > before) await pull(session, local, {}, pullInto(local.name));
     }
   } catch (err) {
     if (!(err instanceof SawaError) || err.code !== 'offline') throw err;
     result.complete = false;
-    return { result: withConflicts(result, conflicts), offline: err };
+    return { result: finish(), offline: err };
   }
-  return { result: withConflicts(result, conflicts) };
+  return { result: finish() };
+
+  function finish(): SyncResult {
+    for (const p of pulls.splice(0)) addPull(p.db, p.pulled);
+    result.pushed = pushed.pushed;
+    return withConflicts(result, conflicts);
+  }
 }
 
 function withConflicts(result: SyncResult, keys: Set<string>): SyncResult {

@@ -20,7 +20,7 @@ export interface Traffic {
  * A phone: the Sawa client over PouchDB on the memory adapter, its own local databases,
  * every request recorded. `fail(n)` makes the next n requests fail as a dropped link does.
  */
-export function phoneClient(url: string, opts: Partial<SawaClientOptions> = {}) {
+export function phoneClient(url: string, opts: Partial<SawaClientOptions> = {}, delayMs = 0) {
   const traffic: Traffic = {
     calls: [],
     count: (re) => traffic.calls.filter((c) => re.test(`${c.method} ${c.path}`)).length,
@@ -45,6 +45,7 @@ export function phoneClient(url: string, opts: Partial<SawaClientOptions> = {}) 
         failing--;
         throw new TypeError('fetch failed (test: link down)');
       }
+      if (delayMs) await sleep(delayMs);
       const res = await fetch(input, init);
       call.status = res.status;
       return res;
