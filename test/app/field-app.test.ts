@@ -229,6 +229,9 @@ if (s) {
     await page.getByRole('link', { name: 'Usawazishaji' }).click();
     t.match(await item.textContent(), /Simu: iwe namba ya E\.164/, 'the reason, in Swahili');
     await s.shot(page, '10-sync-refused-sw');
+    await page.getByRole('link', { name: 'Wakulima', exact: true }).click();
+    await page.getByRole('heading', { name: /Wakulima/ }).waitFor();
+    await s.shot(page, '10-farmers-sw');
     t.notOk(await scrollsSideways(page), 'sync page: no sideways scroll');
     t.equal(await s.serverDoc(db, 'farmer-forged'), null, 'never reached the server');
   });
