@@ -170,8 +170,25 @@ export const InstallIncomplete = createError<'SAWA_INSTALL_INCOMPLETE', 500, [st
   500,
 );
 
+// CouchDB answered something Sawa cannot read (e.g. a sequence in an unknown encoding)
+export const UnexpectedCouchData = createError<'SAWA_COUCH_UNEXPECTED', 502, [string]>(
+  'SAWA_COUCH_UNEXPECTED',
+  '%s',
+  502,
+);
+
+// The client left before the answer was done: nobody to answer (nginx's 499)
+export const ClientGone = createError('SAWA_CLIENT_GONE', 'the phone went away', 499);
+
 // A broken promise inside Sawa: a bug to report, never the client's fault
 export const Internal = createError<'SAWA_INTERNAL', 500, [string]>('SAWA_INTERNAL', '%s', 500);
+
+// The field app (/app/)
+export const AppUnavailable = createError(
+  'SAWA_APP_UNAVAILABLE',
+  'the field app could not be built: the service log says why',
+  503,
+);
 
 /**
  * A failed CouchDB request, stripped to what is safe to log. nano's own errors carry the

@@ -42,13 +42,9 @@ export function teamWriterRole(team: string): string {
   return `team:${team}:write`;
 }
 
-/**
- * True for the databases Sawa provisions for people: `userdb-…` and `team-…`. By prefix, as
- * `_all_dbs` and `_db_updates` are filtered: a stray name under a prefix is still looked at
- * (and then skipped by whoever needs the user or team behind it).
- */
+/** True for the databases Sawa provisions for people: `userdb-` + hex and `team-` + slug. */
 export function isUserOrTeamDb(db: string): boolean {
-  return db.startsWith(USER_DB_PREFIX) || db.startsWith(TEAM_DB_PREFIX);
+  return userFromDbName(db) !== null || teamFromDbName(db) !== null;
 }
 
 /** Where the people's databases sit in `_all_dbs` order, for listing only that part of it. */
