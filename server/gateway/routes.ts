@@ -6,7 +6,8 @@ import { docWrite } from './doc-write.js';
 import { classify } from './endpoints.js';
 import { SyncError, syncErrors } from './errors.js';
 import { passThrough } from './pass-through.js';
-import { parseSyncPath } from './path.js';
+import { parseSyncPath, type SyncPath } from './path.js';
+import { duplicateParam } from './query.js';
 
 const ALLOWED = `CouchDB's replication protocol, for a stock PouchDB with \`Authorization: Bearer\`
 added to every request. Only these endpoints exist; \`{db}\` is \`dbs.user\` or one of
@@ -82,6 +83,8 @@ export default async function syncRoutes(app: FastifyInstance, opts: { gw: Gatew
     const path = parseSyncPath(req.raw.url ?? req.url);
     const found = path instanceof SyncError ? path : classify(req.method, path);
     if (found instanceof SyncError) throw found;
+    const twice = duplicateParam((path as SyncPath).query);
+    if (twice !== null) throw syncErrors.duplicateParam(twice);
     req.syncEndpoint = found;
     req.metricsRoute = found.route;
   }
