@@ -2,6 +2,7 @@ import * as store from './store.js';
 import * as reconcile from './reconcile.js';
 import * as aggregate from './aggregate.js';
 import * as gateway from './gateway.js';
+import * as bulkDocs from './bulk-docs.js';
 
 /**
  * `npm run bench [name…]`: every benchmark in turn (or the named ones), results
@@ -15,6 +16,10 @@ const benches: Record<string, { title: string; go: () => Promise<string> }> = {
   gateway: {
     title: 'Sync gateway vs direct: first sync of 10,000 records and an incremental sync',
     go: async () => gateway.report(await gateway.run()),
+  },
+  'bulk-docs': {
+    title: 'One big _bulk_docs: write time and /health latency meanwhile',
+    go: async () => bulkDocs.report(await bulkDocs.run()),
   },
   reconcile: {
     title: 'Conflict reconciler: 1,000 user databases, 10 changed',
