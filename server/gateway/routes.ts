@@ -61,12 +61,14 @@ const schema = {
   response: {
     200: { description: "CouchDB's answer, streamed" },
     201: { description: "CouchDB's answer; for _bulk_docs, per-document results in request order" },
-    400: err('bad path, body or query'),
+    400: err('bad path, body or query (a query parameter named twice, an unreadable attachment)'),
     401: err('missing, expired, forged or revoked access token: refresh it'),
     403: err('no right to this database or endpoint, or a sync rule refused the write'),
     404: err('not a sync endpoint, or no such document'),
     405: err('method not allowed on this endpoint'),
-    413: err('request body over SYNC_MAX_REQUEST_BYTES (after gzip decoding)'),
+    413: err(
+      'request body over SYNC_MAX_REQUEST_BYTES (after gzip decoding), or a _bulk_docs of more than SYNC_MAX_DOCS_PER_REQUEST documents',
+    ),
     429: err('over SYNC_RATE_LIMIT_PER_MIN; see Retry-After'),
     503: err('CouchDB unreachable; see Retry-After'),
   },
