@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { farmer, paymentRequest } from '../gateway/helper.js';
 
 /**
  * Generators for what a hostile phone can send: documents with CouchDB's special members
@@ -56,27 +57,9 @@ export const rev = fc.oneof(
 /** A farmer or payment_request of `owner`, valid or not, with members added and bent. */
 export function document(owner: string) {
   const base = fc.constantFrom(
-    {
-      type: 'farmer',
-      owner,
-      created_at: '2024-05-01T09:30:00+03:00',
-      updated_at: '2024-05-01T09:30:00+03:00',
-      name: 'Asha',
-      village: 'Mvomero',
-      district: 'Morogoro',
-    },
-    {
-      type: 'payment_request',
-      owner,
-      created_at: '2024-05-01T09:30:00+03:00',
-      updated_at: '2024-05-01T09:30:00+03:00',
-      farmer_id: 'farmer-1',
-      msisdn: '+255712345678',
-      amount: 1000,
-      provider: 'mpesa',
-      reason: 'seed',
-    },
-    {},
+    farmer(owner, 'farmer-1'),
+    paymentRequest(owner, 'pay-1'),
+    {} as Record<string, unknown>,
   );
   const extra = fc.record(
     {

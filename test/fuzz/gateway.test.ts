@@ -2,7 +2,7 @@ import t from 'tap';
 import fc from 'fast-check';
 import { randomBytes } from 'node:crypto';
 import { couch } from '../helpers/store.js';
-import { gateway } from '../gateway/helper.js';
+import { gateway, paymentRequest } from '../gateway/helper.js';
 import { createWriteChecker, loadSyncRules } from '../../server/rules/index.js';
 import * as arb from './arbitraries.js';
 
@@ -20,18 +20,7 @@ const userCtx = { name, roles: me.user.roles, db: A };
 const auth = { authorization: `Bearer ${me.access_token}` };
 const store = (path: string) => couch(gw.store.url, 'GET', path, { auth: gw.store.adminAuth });
 
-const payment = {
-  _id: 'pay-0',
-  type: 'payment_request',
-  owner: name,
-  created_at: '2024-05-01T09:30:00+03:00',
-  updated_at: '2024-05-01T09:30:00+03:00',
-  farmer_id: 'farmer-1',
-  msisdn: '+255712345678',
-  amount: 1000,
-  provider: 'mpesa',
-  reason: 'seed',
-};
+const payment = paymentRequest(name, 'pay-0');
 const seeded = await couch(gw.url, 'PUT', `/sync/${A}/pay-0`, { body: payment, headers: auth });
 if (seeded.status !== 201) throw new Error(`seed: ${seeded.status}`);
 const payRev = seeded.body.rev as string;

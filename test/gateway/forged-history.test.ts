@@ -2,7 +2,7 @@ import t from 'tap';
 import { randomBytes } from 'node:crypto';
 import { phone } from '../helpers/phones.js';
 import { couch } from '../helpers/store.js';
-import { farmer, gateway, Session } from './helper.js';
+import { farmer, gateway, paymentRequest, Session } from './helper.js';
 
 // Issue 8 item 2: a replicated write whose `_revisions` never meet the server's tree was judged
 // as a create, so a phone could replace immutable data or another member's document.
@@ -19,18 +19,7 @@ const call = (token: string, method: string, path: string, body?: unknown) =>
   couch(gw.url, method, path, { body: body as never, headers: headers(token) });
 const asAdmin = (path: string) => couch(gw.store.url, 'GET', path, { auth: gw.store.adminAuth });
 
-const payment = {
-  _id: 'pay-1',
-  type: 'payment_request',
-  owner: amina.user.name,
-  created_at: '2024-05-01T09:30:00+03:00',
-  updated_at: '2024-05-01T09:30:00+03:00',
-  farmer_id: 'farmer-1',
-  msisdn: '+255712345678',
-  amount: 1000,
-  provider: 'mpesa',
-  reason: 'maize seed',
-};
+const payment = paymentRequest(amina.user.name, 'pay-1');
 
 t.test('a forged history cannot replace an immutable document', async (t) => {
   const put = await call(amina.access_token, 'PUT', `/sync/${A}/pay-1`, payment);

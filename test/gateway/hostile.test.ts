@@ -25,20 +25,6 @@ async function alive(t: Test) {
   t.equal((await couch(gw.url, 'GET', '/health')).status, 200, 'the service still answers');
   t.equal((await admin('GET', '/_up')).status, 200, 'and so does the store');
 }
-const payment = (id: string, extra: Record<string, unknown> = {}) => ({
-  _id: id,
-  type: 'payment_request',
-  owner: amina.user.name,
-  created_at: '2024-05-01T09:30:00+03:00',
-  updated_at: '2024-05-01T09:30:00+03:00',
-  farmer_id: 'farmer-1',
-  msisdn: '+255712345678',
-  amount: 1000,
-  provider: 'mpesa',
-  reason: 'maize seed',
-  ...extra,
-});
-
 t.test(
   'attachment entries CouchDB cannot read: 400 naming the attachment, never a crash',
   async (t) => {

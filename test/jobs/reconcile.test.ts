@@ -15,6 +15,17 @@ import {
 
 const server = await testCouch(t);
 
+const paymentStatus = (owner: string, status: string) => ({
+  _id: 'payment_status-1',
+  type: 'payment_status',
+  owner,
+  created_at: '2024-05-01T08:00:00Z',
+  updated_at: '2024-05-01T08:00:00Z',
+  request_id: 'payment_request-1',
+  provider: 'mpesa',
+  status,
+});
+
 t.test('field-merge: each phone keeps its own edits; phones get the merge', async (t) => {
   const ctx = jobContext(server);
   const { db, user } = await userDb(ctx.nano);
@@ -122,16 +133,7 @@ t.test(
   async (t) => {
     const ctx = jobContext(server);
     const { db, user } = await userDb(ctx.nano);
-    const base = {
-      _id: 'payment_status-1',
-      type: 'payment_status',
-      owner: user,
-      created_at: '2024-05-01T08:00:00Z',
-      updated_at: '2024-05-01T08:00:00Z',
-      request_id: 'payment_request-1',
-      provider: 'mpesa',
-      status: 'pending',
-    };
+    const base = paymentStatus(user, 'pending');
     // Phone A saves twice (generation 3, CouchDB's winner) but earlier, with a photo of the
     // receipt; B once, later.
     const receipt = Buffer.from('M-Pesa receipt QWE123 TSh 25,000').toString('base64');
@@ -245,16 +247,7 @@ t.test(
   async (t) => {
     const ctx = jobContext(server);
     const { db, user } = await userDb(ctx.nano);
-    const status = {
-      _id: 'payment_status-1',
-      type: 'payment_status',
-      owner: user,
-      created_at: '2024-05-01T08:00:00Z',
-      updated_at: '2024-05-01T08:00:00Z',
-      request_id: 'payment_request-1',
-      provider: 'mpesa',
-      status: 'succeeded',
-    };
+    const status = paymentStatus(user, 'succeeded');
     await ctx.nano.use(db).insert(status as never);
     // Written straight to CouchDB with a history that meets nothing on the server:
     // validate_doc_update sees oldDoc = null and accepts it as a create.
