@@ -3,6 +3,7 @@ import * as reconcile from './reconcile.js';
 import * as aggregate from './aggregate.js';
 import * as gateway from './gateway.js';
 import * as bulkDocs from './bulk-docs.js';
+import * as client from './client.js';
 
 /**
  * `npm run bench [name…]`: every benchmark in turn (or the named ones), results
@@ -20,6 +21,10 @@ const benches: Record<string, { title: string; go: () => Promise<string> }> = {
   'bulk-docs': {
     title: 'One big _bulk_docs: write time and /health latency meanwhile',
     go: async () => bulkDocs.report(await bulkDocs.run()),
+  },
+  client: {
+    title: 'Sawa client vs stock PouchDB on a shaped 2G link: 3,000 visit records',
+    go: async () => client.report(await client.run()),
   },
   reconcile: {
     title: 'Conflict reconciler: 1,000 user databases, 10 changed',
