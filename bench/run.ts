@@ -2,6 +2,7 @@ import * as store from './store.js';
 import * as reconcile from './reconcile.js';
 import * as aggregate from './aggregate.js';
 import * as gateway from './gateway.js';
+import * as bulkDocs from './bulk-docs.js';
 import * as client from './client.js';
 
 /**
@@ -16,6 +17,10 @@ const benches: Record<string, { title: string; go: () => Promise<string> }> = {
   gateway: {
     title: 'Sync gateway vs direct: first sync of 10,000 records and an incremental sync',
     go: async () => gateway.report(await gateway.run()),
+  },
+  'bulk-docs': {
+    title: 'One big _bulk_docs: write time and /health latency meanwhile',
+    go: async () => bulkDocs.report(await bulkDocs.run()),
   },
   client: {
     title: 'Sawa client vs stock PouchDB on a shaped 2G link: 3,000 visit records',

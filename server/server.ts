@@ -1,6 +1,7 @@
 import Fastify from 'fastify';
 import closeWithGrace from 'close-with-grace';
 import pino from 'pino';
+import { keepServing, STRAY_ERROR_EVENTS } from './last-line.js';
 import { loadConfig, ConfigError, type Config } from './config.js';
 import app, { serverOptions } from './app.js';
 import type { CouchConnection } from './couch/client.js';
@@ -45,7 +46,8 @@ async function main(): Promise<void> {
     server.addHook('onClose', async () => embedded.app.close());
   }
   await server.listen({ host: config.HOST, port: config.PORT });
-  closeWithGrace({ delay: 10_000 }, async ({ err, signal }) => {
+  keepServing(server.log);
+  closeWithGrace({ delay: 10_000, skip: STRAY_ERROR_EVENTS }, async ({ err, signal }) => {
     if (err) server.log.error({ err }, 'shutting down after an error');
     else server.log.info({ signal }, 'shutting down');
     await server.close();

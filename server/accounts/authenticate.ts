@@ -14,7 +14,13 @@ const BEARER = /^Bearer +([A-Za-z0-9._~+/=-]+) *$/i;
 
 function claimsOf(value: unknown): AccessClaims | null {
   const c = value as Partial<AccessClaims> | null;
-  return c && typeof c.sub === 'string' && typeof c.uid === 'string' && Array.isArray(c.roles)
+  // A token without `exp` would never expire: signed by us or not, it is refused.
+  const exp = (c as { exp?: unknown } | null)?.exp;
+  return c &&
+    typeof c.sub === 'string' &&
+    typeof c.uid === 'string' &&
+    Array.isArray(c.roles) &&
+    typeof exp === 'number'
     ? (c as AccessClaims)
     : null;
 }

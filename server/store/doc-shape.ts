@@ -1,4 +1,5 @@
 import { CouchError, errors } from './errors.js';
+import { checkAttachments } from './attachment-shape.js';
 import { checkRev } from './revs.js';
 
 type Doc = Record<string, unknown>;
@@ -25,19 +26,14 @@ export function checkDocShape(doc: unknown, newEdits: boolean): Doc {
   if (d._deleted !== undefined && typeof d._deleted !== 'boolean') {
     throw invalid('Bad special document member: _deleted');
   }
-  if (
-    d._attachments !== undefined &&
-    (typeof d._attachments !== 'object' || d._attachments === null || Array.isArray(d._attachments))
-  ) {
-    throw invalid('Bad special document member: _attachments');
-  }
+  if (d._attachments !== undefined) d._attachments = checkAttachments(d._attachments);
   for (const key of Object.keys(d)) {
     if (key.startsWith('_') && !KEPT.includes(key) && !IGNORED.includes(key)) {
       throw invalid(`Bad special document member: ${key}`);
     }
   }
-  const out: Doc = {};
-  for (const [k, v] of Object.entries(d)) if (!IGNORED.includes(k)) out[k] = v;
+  // fromEntries, not assignment: a member named `__proto__` stays a member.
+  const out: Doc = Object.fromEntries(Object.entries(d).filter(([k]) => !IGNORED.includes(k)));
   if (!newEdits && out._rev === undefined) {
     const revs = out._revisions as { start: number; ids: string[] } | undefined;
     if (revs && revs.ids.length > 0) out._rev = `${revs.start}-${revs.ids[0]}`;

@@ -3,9 +3,11 @@ import { errors } from './errors.js';
 
 type Query = Record<string, string | string[] | undefined>;
 
+/** A parameter the store reads changes what a request means: given twice, it is ambiguous. */
 function one(q: Query, key: string): string | undefined {
   const v = q[key];
-  return Array.isArray(v) ? v[v.length - 1] : v;
+  if (Array.isArray(v)) throw errors.queryParse(`Query parameter "${key}" is given more than once`);
+  return v;
 }
 
 /** Query parameters as CouchDB reads them: booleans are `true`/`false`, keys are JSON. */

@@ -44,11 +44,14 @@ export function plan(
     }
     case 'immutable':
     case 'append-only': {
-      const [keep, ...losers] = byTime(live, how.field, 'earliest');
+      // Which branch the server accepted first is not in any field a phone wrote (a forged
+      // branch can carry any created_at): CouchDB's own winner stays, and the caller holds
+      // the document for a person unless every branch says the same.
+      const [keep, ...losers] = [...live].sort(couchOrder);
       return {
         keep: keep as Leaf,
         losers,
-        reason: `kept the earliest ${how.field} (${stamp(keep, how.field)})`,
+        reason: "the branches hold the same document; kept CouchDB's winner",
       };
     }
     case 'field-merge':

@@ -19,6 +19,16 @@ export const USERS_DB = '_users';
 export const USER_DOC_PREFIX = 'org.couchdb.user:';
 export const AUTH_DDOC_ID = '_design/_auth';
 
+/**
+ * `_users`' security as CouchDB 3 sets it: server admins only, so nobody signs up by writing
+ * a user document, and nobody but Sawa can authenticate under the name of a Sawa user (who
+ * is not in `_users`) and then enter that user's database.
+ */
+export const USERS_SECURITY = {
+  members: { roles: ['_admin'] },
+  admins: { roles: ['_admin'] },
+};
+
 export const userDocId = (name: string): string => USER_DOC_PREFIX + name;
 
 /** The user name an `_id` stands for, or undefined when it is no user document id. */

@@ -7,7 +7,6 @@ import { requireMember } from '../access.js';
 import type { Doc } from '../writes.js';
 import { docFromMultipart } from '../multipart.js';
 import { dbName, docUrl, sendWriteResult, writeOne } from './common.js';
-import { canReadUserDoc, isUserDoc } from '../users-read.js';
 import { USERS_DB, filterUserDocRead } from '../auth/users-db.js';
 
 /** `_design/x` and `_local/x` arrive as two path segments; everything else as one. */
@@ -43,7 +42,7 @@ export default async function docRoutes(app: FastifyInstance): Promise<void> {
     const name = dbName(req);
     const id = docId(req);
     const rec = registry.record(name);
-    if (!canReadUserDoc(name, id, req.userCtx)) requireMember(req, rec);
+    requireMember(req, rec);
     return registry.use(name, async (h) => {
       const openRevs = params.str(req, 'open_revs');
       if (openRevs !== undefined) return sendOpenRevs(req, reply, h.db, id, openRevs);
@@ -60,7 +59,7 @@ export default async function docRoutes(app: FastifyInstance): Promise<void> {
     const name = dbName(req);
     const id = docId(req);
     const rec = registry.record(name);
-    if (!isUserDoc(name, id)) requireMember(req, rec);
+    requireMember(req, rec);
     const type = String(req.headers['content-type'] ?? '');
     // CouchDB's replicator sends documents with attachments as multipart/related.
     const doc = type.toLowerCase().startsWith('multipart/related')
@@ -84,7 +83,7 @@ export default async function docRoutes(app: FastifyInstance): Promise<void> {
     const name = dbName(req);
     const id = docId(req);
     const rec = registry.record(name);
-    if (!isUserDoc(name, id)) requireMember(req, rec);
+    requireMember(req, rec);
     const rev = requestRev(req);
     // Like chttpd_db: a missing (or already deleted) document is a 404 before any rev check.
     await registry.use(name, (h) =>
