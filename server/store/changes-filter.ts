@@ -4,6 +4,7 @@ import { params } from './http.js';
 import type { Handle } from './registry.js';
 import { compileFilter } from './sandbox/filter.js';
 import { compileMap } from './sandbox/map.js';
+import { own } from './own.js';
 
 type Doc = Record<string, unknown>;
 
@@ -30,7 +31,7 @@ export async function changesFilter(
     case '_selector': {
       const selector = body.selector ?? params.json(req, 'selector');
       if (typeof selector !== 'object' || selector === null || Array.isArray(selector)) {
-        throw errors.badRequest('filter=_selector needs a `selector` object');
+        throw errors.badRequest('Selector error: expected a JSON object');
       }
       return { selector };
     }
@@ -67,7 +68,7 @@ function splitName(value: string | undefined, what: string): [string, string] {
 async function ddocFilter(app: FastifyInstance, req: FastifyRequest, h: Handle, filter: string) {
   const [ddocName, fname] = splitName(filter, 'filter');
   const ddoc = await loadDdoc(h, ddocName);
-  const source = (ddoc.filters as Record<string, unknown> | undefined)?.[fname];
+  const source = own(ddoc.filters as Record<string, unknown> | undefined, fname);
   if (typeof source !== 'string') throw errors.notFound(`missing json key: ${fname}`);
   const fn = compileFilter(source, `_design/${ddocName}/filters/${fname}`);
   const request = {
@@ -89,7 +90,7 @@ async function ddocFilter(app: FastifyInstance, req: FastifyRequest, h: Handle, 
 async function viewFilter(h: Handle, view: string | undefined) {
   const [ddocName, vname] = splitName(view, 'view');
   const ddoc = await loadDdoc(h, ddocName);
-  const source = (ddoc.views as Record<string, { map?: unknown }> | undefined)?.[vname]?.map;
+  const source = own(ddoc.views as Record<string, { map?: unknown }> | undefined, vname)?.map;
   if (typeof source !== 'string') throw errors.notFound(`missing json key: ${vname}`);
   const map = compileMap(source, `_design/${ddocName}/views/${vname}`);
   return (doc: Doc) => map(doc).length > 0;

@@ -3,6 +3,7 @@ import { compileMap } from './sandbox/map.js';
 import { compileReduce } from './sandbox/reduce.js';
 import type { Db } from './pouch.js';
 import { errors } from './errors.js';
+import { own } from './own.js';
 
 type Emit = (key: unknown, value: unknown) => void;
 
@@ -34,7 +35,7 @@ const mapReduce = createAbstractMapReduce(
   },
   (source: string) => cached(reduces, source, () => compileReduce(source, 'view')),
   (ddoc: Record<string, unknown>, viewName: string) => {
-    const view = (ddoc.views as Record<string, { map?: unknown }>)[viewName];
+    const view = own(ddoc.views as Record<string, { map?: unknown }> | undefined, viewName);
     if (typeof view?.map !== 'string') throw errors.notFound(`missing json key: map`);
     if (ddoc.language !== undefined && ddoc.language !== 'javascript') {
       throw errors.badRequest(`language ${String(ddoc.language)} is not supported for views`);

@@ -1,3 +1,5 @@
+import { own } from '../own.js';
+
 /**
  * Which methods CouchDB answers on a path, for its `405 method_not_allowed`
  * (chttpd:send_method_not_allowed): a path the store knows, asked with a
@@ -38,14 +40,14 @@ export function allowedMethods(path: string): string | null {
   const parts = path.split('?')[0]!.split('/').filter(Boolean);
   const [first, second, third, fourth] = parts;
   if (first === undefined) return 'GET,HEAD';
-  if (parts.length === 1) return SERVER_ENDPOINTS[first] ?? 'DELETE,GET,HEAD,POST,PUT';
-  if (first.startsWith('_') && SERVER_ENDPOINTS[first]) return null;
+  if (parts.length === 1) return own(SERVER_ENDPOINTS, first) ?? 'DELETE,GET,HEAD,POST,PUT';
+  if (first.startsWith('_') && own(SERVER_ENDPOINTS, first)) return null;
   if (second === '_design' || second === '_local') {
     if (parts.length === 3) return DOC;
     if (second === '_design' && fourth === '_view' && parts.length === 5) return 'GET,POST,HEAD';
     return second === '_design' ? ATTACHMENT : null;
   }
-  if (parts.length === 2) return DB_ENDPOINTS[second as string] ?? DOC;
+  if (parts.length === 2) return own(DB_ENDPOINTS, second as string) ?? DOC;
   if (second === '_index') return 'DELETE';
   return third !== undefined && !(second as string).startsWith('_') ? ATTACHMENT : null;
 }

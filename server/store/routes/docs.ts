@@ -66,9 +66,7 @@ export default async function docRoutes(app: FastifyInstance): Promise<void> {
     const doc = type.toLowerCase().startsWith('multipart/related')
       ? docFromMultipart(Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), type)
       : jsonObject(req);
-    if (doc._id !== undefined && doc._id !== id) {
-      throw errors.badRequest('Document id must match the id in the URL');
-    }
+    // chttpd_db: the URL's id wins over any `_id` in the body.
     doc._id = id;
     const rev = requestRev(req, doc._rev);
     if (rev !== undefined) doc._rev = rev;
@@ -77,7 +75,9 @@ export default async function docRoutes(app: FastifyInstance): Promise<void> {
     if (params.str(req, 'batch') === 'ok' && 'ok' in res!) {
       return reply.code(202).send({ ok: true, id });
     }
-    return sendWriteResult(reply, res!, 201, docUrl(req, name, id));
+    // A PUT that deletes answers as a DELETE does: 200, not 201.
+    const status = doc._deleted === true ? 200 : 201;
+    return sendWriteResult(reply, res!, status, docUrl(req, name, id));
   }
 
   async function deleteDoc(req: FastifyRequest, reply: FastifyReply) {

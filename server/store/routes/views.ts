@@ -5,6 +5,7 @@ import { formatSeq } from '../seq.js';
 import { requireMember } from '../access.js';
 import { queryView } from '../views.js';
 import { dbName } from './common.js';
+import { own } from '../own.js';
 
 const KEYS = ['key', 'startkey', 'start_key', 'endkey', 'end_key', 'keys'] as const;
 
@@ -71,7 +72,7 @@ export default async function viewRoutes(app: FastifyInstance): Promise<void> {
       const design = (await h.db.get(`_design/${ddoc}`).catch((e) => {
         throw toCouchError(e);
       })) as { views?: Record<string, { map?: unknown; reduce?: unknown }> };
-      const def = design.views?.[view];
+      const def = own(design.views, view);
       if (!def || typeof def.map !== 'string') throw errors.notFound('missing_named_view');
       checkArgs(opts, typeof def.reduce === 'string');
       try {
