@@ -51,3 +51,35 @@ export function queryView(
 ): Promise<Record<string, unknown>> {
   return mapReduce.query.call(db, `${ddoc}/${view}`, opts) as Promise<Record<string, unknown>>;
 }
+
+/**
+ * `keys` on a reduce view without grouping: CouchDB 3.5 reduces every row the
+ * keys select into one, which PouchDB refuses to do; the map rows are read and
+ * reduced here. No rows, no reduced row.
+ */
+export async function reduceKeys(
+  db: Db,
+  ddoc: string,
+  view: string,
+  source: string,
+  opts: Record<string, unknown>,
+): Promise<Record<string, unknown>> {
+  const { limit, skip, group: _group, group_level: _level, ...rest } = opts;
+  const mapped = await queryView(db, ddoc, view, { ...rest, reduce: false, include_docs: false });
+  const rows = mapped.rows as Array<{ key: unknown; id: string; value: unknown }>;
+  const reduce = cached(reduces, source, () => compileReduce(source, 'view'));
+  const value = reduce.finalize(
+    reduce(
+      rows.map((r) => [r.key, r.id]),
+      rows.map((r) => r.value),
+      false,
+    ),
+  );
+  const out: Record<string, unknown>[] = rows.length === 0 ? [] : [{ key: null, value }];
+  const from = typeof skip === 'number' ? skip : 0;
+  const upTo = typeof limit === 'number' ? from + limit : undefined;
+  return {
+    rows: out.slice(from, upTo),
+    ...(mapped.update_seq !== undefined ? { update_seq: mapped.update_seq } : {}),
+  };
+}

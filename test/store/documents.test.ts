@@ -6,6 +6,8 @@ const server = await testCouch(t);
 const admin = client(server, server.adminAuth);
 const db = await createDb(server, 'docs');
 const q = (v: unknown) => encodeURIComponent(JSON.stringify(v));
+// CouchDB answers open_revs and attachments=true as multipart unless JSON is all the client takes.
+const asJson = { accept: 'application/json' };
 
 t.test('PUT creates with 201, ETag and Location; a stale or missing rev is a 409', async (t) => {
   const res = await admin('PUT', `/${db}/farmer-1`, { body: { name: 'Asha' } });
@@ -206,17 +208,21 @@ t.test('conflicts, deleted_conflicts, open_revs and latest', async (t) => {
     meta.body._revs_info && meta.body._conflicts && meta.body._deleted_conflicts,
     'meta=true is all three',
   );
-  const all = await admin('GET', `/${db}/conf-1?open_revs=all`);
+  const all = await admin('GET', `/${db}/conf-1?open_revs=all`, { headers: asJson });
   t.equal(all.status, 200);
   t.same(all.body.map((r: { ok: { _rev: string } }) => r.ok._rev).sort(), [
     '2-0000',
     '2-aaaa',
     '2-bbbb',
   ]);
-  const some = await admin('GET', `/${db}/conf-1?open_revs=${q(['2-aaaa', '3-zzzz'])}&revs=true`);
+  const some = await admin('GET', `/${db}/conf-1?open_revs=${q(['2-aaaa', '3-zzzz'])}&revs=true`, {
+    headers: asJson,
+  });
   t.same(some.body[0].ok._revisions, { start: 2, ids: ['aaaa', gen] });
   t.same(some.body[1], { missing: '3-zzzz' });
-  const latest = await admin('GET', `/${db}/conf-1?open_revs=${q([base.body.rev])}&latest=true`);
+  const latest = await admin('GET', `/${db}/conf-1?open_revs=${q([base.body.rev])}&latest=true`, {
+    headers: asJson,
+  });
   t.same(
     latest.body.map((r: { ok: { _rev: string } }) => r.ok._rev).sort(),
     ['2-0000', '2-aaaa', '2-bbbb'],

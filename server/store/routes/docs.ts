@@ -2,7 +2,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { errors, toCouchError } from '../errors.js';
 import { jsonObject, params } from '../http.js';
 import { checkRev, requestRev } from '../revs.js';
-import { readDoc, sendOpenRevs } from './doc-read.js';
+import { openRevsOf, readDoc } from './doc-read.js';
+import { sendDoc, sendOpenRevs } from './doc-send.js';
 import { requireMember } from '../access.js';
 import type { Doc } from '../writes.js';
 import { docFromMultipart } from '../multipart.js';
@@ -46,13 +47,15 @@ export default async function docRoutes(app: FastifyInstance): Promise<void> {
     if (!canReadUserDoc(name, id, req.userCtx)) requireMember(req, rec);
     return registry.use(name, async (h) => {
       const openRevs = params.str(req, 'open_revs');
-      if (openRevs !== undefined) return sendOpenRevs(req, reply, h.db, id, openRevs);
+      if (openRevs !== undefined) {
+        return sendOpenRevs(req, reply, await openRevsOf(req, h.db, id, openRevs));
+      }
       const doc = await readDoc(req, h.db, id);
       const shown =
         name === USERS_DB ? filterUserDocRead(doc, req.userCtx, { security: rec.security }) : doc;
       const etag = `"${doc._rev as string}"`;
       if (req.headers['if-none-match'] === etag) return reply.code(304).send();
-      return reply.header('etag', etag).send(shown);
+      return sendDoc(req, reply.header('etag', etag), shown);
     });
   }
 
