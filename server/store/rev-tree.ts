@@ -28,6 +28,10 @@ export class Revisions {
 
   /** The tree of a document, or null when the document does not exist. */
   static async read(db: Db, id: string): Promise<Revisions | null> {
+    // An internal method: it does not wait for the adapter to open as public ones do.
+    if (!(db as unknown as { taskqueue?: { isReady?: boolean } }).taskqueue?.isReady) {
+      await db.info();
+    }
     const getTree = (
       db as unknown as {
         _getRevisionTree(id: string, cb: (err: unknown, tree?: RevTree) => void): void;
