@@ -39,6 +39,23 @@ function startStream(reply: FastifyReply, contentType: string): void {
   });
 }
 
+/** Ends a feed once: its timers, the PouchDB listener and the database handle; false if already ended. */
+function closer(
+  f: LiveFeed,
+  live: { cancel(): void },
+  timers: () => Array<NodeJS.Timeout | undefined>,
+) {
+  let closed = false;
+  return (): boolean => {
+    if (closed) return false;
+    closed = true;
+    for (const timer of timers()) clearTimeout(timer);
+    live.cancel();
+    f.release();
+    return true;
+  };
+}
+
 /** chttpd's send_chunked_error: once the status is out, the error is the last chunk. */
 const errorLine = (e: CouchError) => JSON.stringify(e.toJSON()) + '\n';
 
@@ -52,21 +69,15 @@ export function longpoll(f: LiveFeed) {
   startStream(reply, 'application/json');
   reply.raw.write('{"results":[\n');
   const collected: Change[] = [];
-  let done = false;
   const live = f.h.db.changes({
     ...f.base,
     since: f.since,
     live: true,
     ...(f.limit !== undefined ? { limit: f.limit } : {}),
   } as never);
+  const close = closer(f, live, () => [timer, beat]);
   const finish = (lastSeq: number, error?: CouchError) => {
-    if (done) return;
-    done = true;
-    clearTimeout(timer);
-    clearInterval(beat);
-    live.cancel();
-    f.release();
-    if (reply.raw.writableEnded) return;
+    if (!close() || reply.raw.writableEnded) return;
     if (error) return void reply.raw.end(errorLine(error));
     const rows = collected.map((c) => JSON.stringify(f.fmt(c))).join(',\n');
     const last = JSON.stringify(f.fmt({ seq: lastSeq } as Change).seq);
@@ -78,9 +89,9 @@ export function longpoll(f: LiveFeed) {
     setImmediate(() => finish(Number((collected[collected.length - 1] as Change).seq)));
   });
   live.on('error', () => finish(f.since));
-  f.failure.onFail((e) => finish(f.since, e));
   const timer = setTimeout(() => finish(f.since), f.timeout);
   const beat = f.heartbeat ? setInterval(() => reply.raw.write('\n'), f.heartbeat) : undefined;
+  f.failure.onFail((e) => finish(f.since, e));
   f.req.raw.on('close', () => finish(f.since));
   f.h.onClose(() => finish(f.since));
   return reply;
@@ -92,7 +103,6 @@ export function stream(f: LiveFeed & { feed: 'continuous' | 'eventsource' }) {
   startStream(reply, feed === 'eventsource' ? 'text/event-stream' : 'application/json');
   let lastSeq = f.since;
   let sent = 0;
-  let done = false;
   const write = (text: string) => {
     if (!reply.raw.writableEnded) reply.raw.write(text);
   };
@@ -102,13 +112,11 @@ export function stream(f: LiveFeed & { feed: 'continuous' | 'eventsource' }) {
     clearTimeout(idle);
     idle = setTimeout(() => finish(), f.timeout);
   };
+  const close = closer(f, live, () => [idle, beat]);
+  let done = false;
   const finish = (error?: CouchError) => {
-    if (done) return;
+    if (!close()) return;
     done = true;
-    clearTimeout(idle);
-    clearInterval(beat);
-    live.cancel();
-    f.release();
     if (error) write(errorLine(error));
     else if (feed === 'continuous')
       write(JSON.stringify({ last_seq: f.fmt({ seq: lastSeq } as Change).seq, pending: 0 }) + '\n');
@@ -125,7 +133,6 @@ export function stream(f: LiveFeed & { feed: 'continuous' | 'eventsource' }) {
     else if (!f.heartbeat) armTimeout();
   });
   live.on('error', () => finish());
-  f.failure.onFail((e) => finish(e));
   // With a heartbeat the feed stays open until the client leaves; without, it ends after `timeout` of silence.
   const beat = f.heartbeat
     ? setInterval(
@@ -134,6 +141,7 @@ export function stream(f: LiveFeed & { feed: 'continuous' | 'eventsource' }) {
       )
     : undefined;
   if (!f.heartbeat) armTimeout();
+  f.failure.onFail((e) => finish(e));
   f.req.raw.on('close', () => finish());
   f.h.onClose(() => finish());
   return reply;
