@@ -1,4 +1,4 @@
-import type { UserCtx } from './auth/user-ctx.js';
+import type { UserCtx } from './user-ctx.js';
 import type { SecurityObject } from './security.js';
 
 /** What the steps of the store's write path (writes.ts and its helpers) share. */
