@@ -3,6 +3,7 @@ import * as reconcile from './reconcile.js';
 import * as aggregate from './aggregate.js';
 import * as gateway from './gateway.js';
 import * as bulkDocs from './bulk-docs.js';
+import * as conflicts from './store-conflicts.js';
 import * as client from './client.js';
 
 /**
@@ -13,6 +14,10 @@ const benches: Record<string, { title: string; go: () => Promise<string> }> = {
   store: {
     title: 'Embedded store vs in-process PouchDB (LevelDB)',
     go: async () => store.report(await store.run()),
+  },
+  conflicts: {
+    title: 'Embedded store: _bulk_get with latest over one document with many conflicting leaves',
+    go: async () => conflicts.report(await conflicts.run()),
   },
   gateway: {
     title: 'Sync gateway vs direct: first sync of 10,000 records and an incremental sync',

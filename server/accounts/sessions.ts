@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import {
   AccountDisabled,
   BadCredentials,
+  Internal,
   InvalidUsername,
   RefreshInvalid,
   UsernameTaken,
@@ -70,7 +71,7 @@ async function session(
   doc: UserDoc,
   refreshToken: string,
 ): Promise<AuthResult> {
-  if (!ctx.signAccessToken) throw new Error('this accounts context cannot sign access tokens');
+  if (!ctx.signAccessToken) throw new Internal('this accounts context cannot sign access tokens');
   const user = toSawaUser(doc)!;
   return {
     access_token: ctx.signAccessToken({ sub: doc.name, uid: doc.uid, roles: doc.roles }),

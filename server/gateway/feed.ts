@@ -2,6 +2,7 @@ import zlib from 'node:zlib';
 import { PassThrough, type Transform } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { dbRight } from '../access.js';
+import { ClientGone } from '../errors.js';
 import { negotiate, type Encoding } from './compress.js';
 import { upstreamCall, type Gateway } from './context.js';
 import type { Endpoint } from './endpoints.js';
@@ -153,7 +154,7 @@ function flush(out: Transform, encoding: Encoding | null): void {
 }
 
 async function write(out: Transform, line: string): Promise<void> {
-  if (out.destroyed) throw new Error('the phone went away');
+  if (out.destroyed) throw new ClientGone();
   if (out.write(line)) return;
   // Not events.once: a destroyed stream emits 'close', never 'drain', and the wait would
   // outlive the request.
@@ -164,7 +165,7 @@ async function write(out: Transform, line: string): Promise<void> {
     };
     const closed = () => {
       out.off('drain', drained);
-      reject(new Error('the phone went away'));
+      reject(new ClientGone());
     };
     out.once('drain', drained).once('close', closed);
   });

@@ -1,3 +1,4 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Accounts } from '../service.js';
 import { login, logout, refresh, signup } from '../sessions.js';
@@ -15,10 +16,12 @@ export default async function authRoutes(
   app: FastifyInstance,
   opts: { accounts: Accounts },
 ): Promise<void> {
+  // Request types come from the route schemas (TypeBox), not from generics by hand.
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const { ctx } = opts.accounts;
   const limits = await authRateLimits(app, app.config.AUTH_RATE_LIMIT_PER_MIN);
 
-  app.post<{ Body: Credentials }>(
+  api.post(
     '/auth/signup',
     {
       bodyLimit: BODY_LIMIT,
@@ -41,7 +44,7 @@ export default async function authRoutes(
     },
   );
 
-  app.post<{ Body: Credentials }>(
+  api.post(
     '/auth/login',
     {
       bodyLimit: BODY_LIMIT,
@@ -60,7 +63,7 @@ export default async function authRoutes(
     async (req) => login(ctx, req.body.username, req.body.password),
   );
 
-  app.post<{ Body: RefreshBody }>(
+  api.post(
     '/auth/refresh',
     {
       bodyLimit: BODY_LIMIT,
@@ -78,7 +81,7 @@ export default async function authRoutes(
     async (req) => refresh(ctx, req.body.refresh_token),
   );
 
-  app.post<{ Body: RefreshBody }>(
+  api.post(
     '/auth/logout',
     {
       bodyLimit: BODY_LIMIT,

@@ -1,3 +1,4 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Accounts } from '../service.js';
 import { getUserView } from '../admin.js';
@@ -8,7 +9,9 @@ export default async function meRoutes(
   app: FastifyInstance,
   opts: { accounts: Accounts },
 ): Promise<void> {
-  app.get(
+  // Request types come from the route schemas (TypeBox), not from generics by hand.
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  api.get(
     '/me',
     {
       preHandler: app.requireUser,

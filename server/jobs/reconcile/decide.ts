@@ -3,6 +3,7 @@ import type { Body, Leaf } from '../../conflicts/leaves.js';
 import { couchOrder } from '../../conflicts/leaves.js';
 import type { TypeStrategy } from '../../conflicts/strategy.js';
 import { own, threeWayMerge } from './merge.js';
+import { Internal } from '../../errors.js';
 
 /**
  * What to do with one conflicted document, decided from its live leaves alone, so every
@@ -56,7 +57,7 @@ export function plan(
     case 'field-merge':
       return fieldMerge(how, live, ancestor ?? null);
     case 'manual':
-      throw new Error('manual conflicts are not planned: they are held for a person');
+      throw new Internal('manual conflicts are not planned: they are held for a person');
   }
 }
 

@@ -2,7 +2,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { errors, toCouchError } from '../errors.js';
 import { jsonObject, params } from '../http.js';
 import { checkRev, requestRev } from '../revs.js';
-import { readDoc, sendOpenRevs } from './doc-read.js';
+import { openRevsOf, readDoc } from './doc-read.js';
+import { sendDoc, sendOpenRevs } from './doc-send.js';
 import { requireMember } from '../access.js';
 import type { Doc } from '../writes.js';
 import { docFromMultipart } from '../multipart.js';
@@ -45,13 +46,15 @@ export default async function docRoutes(app: FastifyInstance): Promise<void> {
     requireMember(req, rec);
     return registry.use(name, async (h) => {
       const openRevs = params.str(req, 'open_revs');
-      if (openRevs !== undefined) return sendOpenRevs(req, reply, h.db, id, openRevs);
+      if (openRevs !== undefined) {
+        return sendOpenRevs(req, reply, await openRevsOf(req, h.db, id, openRevs));
+      }
       const doc = await readDoc(req, h.db, id);
       const shown =
         name === USERS_DB ? filterUserDocRead(doc, req.userCtx, { security: rec.security }) : doc;
       const etag = `"${doc._rev as string}"`;
       if (req.headers['if-none-match'] === etag) return reply.code(304).send();
-      return reply.header('etag', etag).send(shown);
+      return sendDoc(req, reply.header('etag', etag), shown);
     });
   }
 
@@ -65,9 +68,7 @@ export default async function docRoutes(app: FastifyInstance): Promise<void> {
     const doc = type.toLowerCase().startsWith('multipart/related')
       ? docFromMultipart(Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), type)
       : jsonObject(req);
-    if (doc._id !== undefined && doc._id !== id) {
-      throw errors.badRequest('Document id must match the id in the URL');
-    }
+    // chttpd_db: the URL's id wins over any `_id` in the body.
     doc._id = id;
     const rev = requestRev(req, doc._rev);
     if (rev !== undefined) doc._rev = rev;
@@ -76,7 +77,9 @@ export default async function docRoutes(app: FastifyInstance): Promise<void> {
     if (params.str(req, 'batch') === 'ok' && 'ok' in res!) {
       return reply.code(202).send({ ok: true, id });
     }
-    return sendWriteResult(reply, res!, 201, docUrl(req, name, id));
+    // A PUT that deletes answers as a DELETE does: 200, not 201.
+    const status = doc._deleted === true ? 200 : 201;
+    return sendWriteResult(reply, res!, status, docUrl(req, name, id));
   }
 
   async function deleteDoc(req: FastifyRequest, reply: FastifyReply) {
