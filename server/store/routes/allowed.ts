@@ -1,4 +1,3 @@
-
 /**
  * Which methods CouchDB answers on a path, for its `405 method_not_allowed`
  * (chttpd:send_method_not_allowed): a path the store knows, asked with a
