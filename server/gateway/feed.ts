@@ -36,7 +36,7 @@ const schema = {
   summary: 'Sawa client feed: changed documents with their histories, one compressed stream',
   description: `For the Sawa client library (\`client/\`). Answers \`application/x-ndjson\`: one
 document per line (with \`_revisions\`, without \`_rev\`, attachments inline, no design
-documents, every leaf revision of a conflicted document), and after every page of up to 100
+documents, every leaf revision of a conflicted document), and after every page of up to 50
 changes a checkpoint line \`{"seq": …}\`; the last line also has \`"done": true\`. Store the
 documents with \`new_edits: false\`, then the checkpoint, and resume with \`since\` = that
 checkpoint. \`feed=longpoll\` waits up to \`timeout\` ms for a first change. Same token,

@@ -1,4 +1,5 @@
 import t from 'tap';
+import type Nano from 'nano';
 import { testCouch } from '../helpers/store.js';
 import { reconcile } from '../../server/jobs/reconcile/index.js';
 import { readHeld } from '../../server/conflicts/held.js';
@@ -14,6 +15,10 @@ import {
 } from './helpers.js';
 
 const server = await testCouch(t);
+
+/** Revisions written as a replicator writes them, straight to CouchDB (no gateway). */
+const replicated = (nano: Nano.ServerScope, db: string, docs: object[]) =>
+  nano.request({ db, method: 'POST', path: '_bulk_docs', body: { new_edits: false, docs } });
 
 const paymentStatus = (owner: string, status: string) => ({
   _id: 'payment_status-1',
@@ -214,18 +219,10 @@ t.test(
       notes: 'same on both phones',
     };
     // The same visit under two revision ids (a phone re-sending after a reinstall).
-    const same = await ctx.nano.request({
-      db,
-      method: 'POST',
-      path: '_bulk_docs',
-      body: {
-        new_edits: false,
-        docs: [
-          { ...visit, _rev: '1-aaaa', _revisions: { start: 1, ids: ['aaaa'] } },
-          { ...visit, _rev: '1-bbbb', _revisions: { start: 1, ids: ['bbbb'] } },
-        ],
-      },
-    });
+    const same = await replicated(ctx.nano, db, [
+      { ...visit, _rev: '1-aaaa', _revisions: { start: 1, ids: ['aaaa'] } },
+      { ...visit, _rev: '1-bbbb', _revisions: { start: 1, ids: ['bbbb'] } },
+    ]);
     t.same(same, [], 'both branches stored');
     t.match(await reconcile(ctx), { resolved: 1, held: 1 });
     const docs = await docsWithConflicts(ctx.nano, db);
@@ -251,23 +248,15 @@ t.test(
     await ctx.nano.use(db).insert(status as never);
     // Written straight to CouchDB with a history that meets nothing on the server:
     // validate_doc_update sees oldDoc = null and accepts it as a create.
-    const forged = await ctx.nano.request({
-      db,
-      method: 'POST',
-      path: '_bulk_docs',
-      body: {
-        new_edits: false,
-        docs: [
-          {
-            ...status,
-            request_id: 'payment_request-2',
-            updated_at: '2030-01-01T00:00:00Z',
-            _rev: '3-cccc',
-            _revisions: { start: 3, ids: ['cccc', 'c2', 'c1'] },
-          },
-        ],
+    const forged = await replicated(ctx.nano, db, [
+      {
+        ...status,
+        request_id: 'payment_request-2',
+        updated_at: '2030-01-01T00:00:00Z',
+        _rev: '3-cccc',
+        _revisions: { start: 3, ids: ['cccc', 'c2', 'c1'] },
       },
-    });
+    ]);
     t.same(forged, []);
     t.match(await reconcile(ctx), { resolved: 0, held: 1 });
     const [held] = await readHeld(ctx.nano, db);
