@@ -1,11 +1,11 @@
-import type { UserCtx } from './auth/user-ctx.js';
+import type { UserCtx } from './user-ctx.js';
 import {
   USERS_DB,
   notServerAdmin,
   requiresServerAdmin,
   securityNotEditable,
 } from './auth/users-db.js';
-import { isServerAdmin } from './auth/user-ctx.js';
+import { isServerAdmin } from './user-ctx.js';
 
 /** `_users` endpoints CouchDB keeps for server admins, whatever `_security` says. */
 export function usersDbGuard(

@@ -12,34 +12,13 @@ import { folderCycles, importGraph, sourceFiles } from './imports.js';
 const root = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 const files = ['server', 'scripts', 'client', 'app'].flatMap((dir) => sourceFiles(join(root, dir)));
 
-/**
- * Cycles inside the embedded store, which another branch owns this session: listed so the
- * rest stays enforced now. Each entry is the cycle's members; the test fails when one goes
- * away, so the list only shrinks.
- */
-const KNOWN: string[][] = [
-  ['server/store/auth', 'server/store/security.ts'],
-  ['server/store/bulk-get.ts', 'server/store/routes'],
-];
-
-const key = (members: string[]) => [...members].sort().join(' + ');
-
 t.test('server/, scripts/, client/ and app/ have no folder-level import cycle', async (t) => {
   t.ok(files.length > 150, `the walk found the sources (${files.length} files)`);
   const cycles = folderCycles(root, importGraph(files));
-  const known = new Set(KNOWN.map(key));
-  const fresh = cycles.filter((c) => !known.has(key(c.members)));
-  const report = fresh.map(
+  const report = cycles.map(
     (c) => `in ${c.dir}/: ${c.units.join(' -> ')}\n    ${c.edges.join('\n    ')}`,
   );
   t.same(report, [], 'no cycle (each one shown with an import per step)');
-  const found = new Set(cycles.map((c) => key(c.members)));
-  for (const members of KNOWN) {
-    t.ok(
-      found.has(key(members)),
-      `known cycle still there (else drop it from KNOWN): ${key(members)}`,
-    );
-  }
 });
 
 t.test('the walk sees the kinds of import that tie folders together', async (t) => {

@@ -1,7 +1,7 @@
 import { CouchError } from '../errors.js';
 import { isDbAdmin, type SecurityObject } from '../security.js';
 import { hashPassword } from './passwords.js';
-import { isServerAdmin, type UserCtx } from './user-ctx.js';
+import { isServerAdmin, type UserCtx } from '../user-ctx.js';
 
 /**
  * CouchDB's authentication database rules as pure functions. CouchDB enforces
