@@ -1,5 +1,5 @@
 import type { Handle } from './registry.js';
-import type { Doc } from './writes.js';
+import type { Doc } from './write-types.js';
 
 /**
  * What a write builds on, as CouchDB passes it to validate_doc_update as `oldDoc`: a body,

@@ -3,7 +3,7 @@ import { errors, toCouchError } from './errors.js';
 import { Validators } from './validators.js';
 import { checkDesignDoc } from './ddoc-check.js';
 import { previousRevisions } from './write-base.js';
-import type { Doc, WriteOptions } from './writes.js';
+import type { Doc, WriteOptions } from './write-types.js';
 
 export type Failure = { error: string; reason: string };
 

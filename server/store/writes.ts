@@ -1,28 +1,13 @@
 import { setImmediate as yieldToOthers } from 'node:timers/promises';
 import type { Handle } from './registry.js';
-import type { UserCtx } from './auth/user-ctx.js';
 import { toCouchError } from './errors.js';
 import type { Validators } from './validators.js';
 import { checkDocShape } from './doc-shape.js';
 import { fillStubs } from './stubs.js';
-import type { SecurityObject } from './security.js';
+import type { Doc, WriteOptions, WriteResult } from './write-types.js';
 import { precheck, validateWrites, type Pending } from './write-validate.js';
 
-export type WriteResult =
-  | { ok: true; id: string; rev: string }
-  | { id: string; rev?: string; error: string; reason: string };
-
-export type Doc = Record<string, unknown>;
-
-export interface WriteOptions {
-  newEdits: boolean;
-  userCtx: UserCtx;
-  dbAdmin: boolean;
-  maxDocBytes: number;
-  security: SecurityObject;
-  /** Hook for databases with rules of their own (`_users`): may rewrite the doc or throw a CouchError. */
-  prepare?: (doc: Doc, oldDoc: Doc | null) => Promise<Doc>;
-}
+export type { Doc, WriteOptions, WriteResult } from './write-types.js';
 
 /**
  * Documents handed to PouchDB at once. Its LevelDB adapter concatenates each document's
