@@ -1,7 +1,10 @@
 import type { UserCtx } from './user-ctx.js';
 import type { SecurityObject } from './security.js';
 
-/** What the steps of the store's write path (writes.ts and its helpers) share. */
+/** What the store's one write path takes and gives back (writes.ts). */
+export type WriteResult =
+  | { ok: true; id: string; rev: string }
+  | { id: string; rev?: string; error: string; reason: string };
 
 export type Doc = Record<string, unknown>;
 

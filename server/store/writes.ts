@@ -4,16 +4,10 @@ import { toCouchError } from './errors.js';
 import type { Validators } from './validators.js';
 import { checkDocShape } from './doc-shape.js';
 import { fillStubs } from './stubs.js';
+import type { Doc, WriteOptions, WriteResult } from './write-types.js';
 import { precheck, validateWrites, type Pending } from './write-validate.js';
-import type { Doc, WriteOptions } from './write-types.js';
 
-export type WriteResult =
-  | { ok: true; id: string; rev: string }
-  | { id: string; rev?: string; error: string; reason: string };
-
-// The types every step of the write path shares live in a leaf module, so the steps
-// (write-base.ts, write-validate.ts) need not import this file back.
-export type { Doc, WriteOptions } from './write-types.js';
+export type { Doc, WriteOptions, WriteResult } from './write-types.js';
 
 /**
  * Documents handed to PouchDB at once. Its LevelDB adapter concatenates each document's
