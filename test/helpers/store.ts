@@ -44,15 +44,17 @@ export async function testCouch(
 let shared: Promise<TestCouch> | undefined;
 
 /**
- * An embedded store of the caller's own, whatever the settings: for tests that need the
- * store's process or data directory to themselves (restart, data dir, kill -9). Under
- * COUCHDB_URL such tests skip instead (see `needsEmbedded`).
+ * A CouchDB for `t` alone: under COUCHDB_URL the real one (tests then rely on their names and
+ * on the fleet-scope settings), else an embedded store of its own, stopped with `t`. For tests
+ * whose fleet-wide scans (rollouts, backups, jobs) must not meet the file's other databases.
  */
 export function ownCouch(
   t: Test,
   env: Record<string, string> = {},
   overrides: Partial<StoreOptions> = {},
 ): Promise<TestCouch> {
+  const external = process.env.COUCHDB_URL;
+  if (external) return Promise.resolve(externalCouch(external));
   return embeddedCouch(t, env, overrides);
 }
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import { testCouch } from '../helpers/store.js';
+import { ownCouch } from '../helpers/store.js';
 import { adminNano, designDocBuilds, faultProxy, seed, snapshots, userDbs } from './helpers.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -70,7 +70,7 @@ t.test('usage and configuration errors exit 2 and say what is wrong', async (t) 
 });
 
 t.test('deploy, dry run, second run, failures and interruption', async (t) => {
-  const store = await testCouch(t);
+  const store = await ownCouch(t);
   const nano = adminNano(store);
   const { old, current } = designDocBuilds();
   const dbs = userDbs('cli', 6);
@@ -196,7 +196,7 @@ t.test(
   'without COUCHDB_URL it finds the embedded store through DATA_DIR',
   embeddedOnly,
   async (t) => {
-    const store = await testCouch(t);
+    const store = await ownCouch(t);
     const nano = adminNano(store);
     const { old } = designDocBuilds();
     await seed(nano, userDbs('local', 2), old.private);
