@@ -5,18 +5,18 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { ownCouch } from '../helpers/store.js';
+import { runCli, type CliRun as Run } from '../helpers/cli.js';
+import { main } from '../../scripts/deploy-design-docs.js';
 import { adminNano, designDocBuilds, faultProxy, seed, snapshots, userDbs } from './helpers.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+/** `npm run deploy-design-docs -- …args`, its main in this process, with only `env` set. */
+const deploy = (args: string[], env: Record<string, string>): Promise<Run> =>
+  runCli(main, args, env);
 
-/** `npm run deploy-design-docs -- …args`, as an operator would run it, with only `env` set. */
-function deploy(
+/** `npm run deploy-design-docs -- …args` as a process, as an operator would run it. */
+function deployProcess(
   args: string[],
   env: Record<string, string>,
   onStart?: (child: ChildProcess) => void,
@@ -161,7 +161,7 @@ t.test('deploy, dry run, second run, failures and interruption', async (t) => {
       }
       return null;
     });
-    const res = await deploy(
+    const res = await deployProcess(
       ['--concurrency', '1', '--full'],
       { ...env, COUCHDB_URL: proxy.url },
       (child) => {
