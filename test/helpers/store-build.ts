@@ -1,7 +1,7 @@
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -35,11 +35,11 @@ export async function storeEntry(): Promise<string> {
     logLevel: 'warning',
   });
   await rename(tmp, out);
-  await pruneOthers(`main-${hash}.mjs`);
+  await pruneStale();
   return out;
 }
 
-/** Hash of every file's path and bytes under server/ and of package.json. */
+/** Hash of every file's path (from the root) and bytes under server/, and of package.json. */
 async function sourceHash(): Promise<string> {
   const h = createHash('sha256');
   const files = (await readdir(join(ROOT, 'server'), { recursive: true, withFileTypes: true }))
@@ -62,9 +62,15 @@ async function exists(path: string): Promise<boolean> {
   );
 }
 
-/** Removes builds of older sources; one still starting keeps its open file. */
-async function pruneOthers(keep: string): Promise<void> {
+/**
+ * Removes builds a day old: not younger ones, which another checkout sharing node_modules,
+ * or a run still going, may be starting a store from.
+ */
+async function pruneStale(): Promise<void> {
+  const dayAgo = Date.now() - 86_400_000;
   for (const name of await readdir(OUT_DIR)) {
-    if (name !== keep && name.endsWith('.mjs')) await rm(join(OUT_DIR, name), { force: true });
+    const path = join(OUT_DIR, name);
+    const info = await stat(path).catch(() => null);
+    if (info && info.mtimeMs < dayAgo) await rm(path, { force: true });
   }
 }
