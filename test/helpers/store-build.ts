@@ -47,7 +47,7 @@ async function sourceHash(): Promise<string> {
     .map((e) => join(e.parentPath, e.name))
     .sort();
   for (const file of [...files, join(ROOT, 'package.json')]) {
-    h.update(file)
+    h.update(relative(ROOT, file))
       .update('\0')
       .update(await readFile(file))
       .update('\0');
