@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import { ownCouch } from '../helpers/store.js';
+import { needsEmbedded, ownCouch } from '../helpers/store.js';
 import { runCli, type CliRun as Run } from '../helpers/cli.js';
 import { main } from '../../scripts/deploy-design-docs.js';
 import { adminNano, designDocBuilds, faultProxy, seed, snapshots, userDbs } from './helpers.js';
@@ -190,11 +190,9 @@ t.test('deploy, dry run, second run, failures and interruption', async (t) => {
   });
 });
 
-const embeddedOnly = { skip: process.env.COUCHDB_URL ? 'needs the embedded store' : false };
-
 t.test(
   'without COUCHDB_URL it finds the embedded store through DATA_DIR',
-  embeddedOnly,
+  needsEmbedded('finds the store through DATA_DIR and STORE_PORT'),
   async (t) => {
     const store = await ownCouch(t);
     const nano = adminNano(store);
