@@ -3,6 +3,8 @@
  * the service reads it, the CouchDB connection, progress on stderr, Ctrl-C. Scripts print
  * results on stdout and everything meant for a person watching on stderr.
  */
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError, loadConfig, type Config } from '../server/config.js';
 import { createCouch, type Couch, type CouchConnection } from '../server/couch/client.js';
@@ -32,41 +34,71 @@ export class CliError extends Error {
   }
 }
 
-/**
- * Runs a command's main function and exits with the code it returns, or with the error's:
- * a CliError prints its message, anything else (a bug) its stack.
- */
-export function run(main: () => Promise<number>): void {
-  main().then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (err: unknown) => {
-      if (err instanceof CliError) {
-        process.stderr.write(`${err.message}\n`);
-        process.exitCode = err.exitCode;
-        return;
-      }
-      const e = err as { stack?: string; code?: unknown; message?: string };
-      // Sawa's own errors (codes SAWA_…) carry a message meant for people; SAWA_INTERNAL is
-      // a bug, whose stack helps whoever reports it.
-      const ours =
-        typeof e?.code === 'string' && e.code.startsWith('SAWA_') && e.code !== 'SAWA_INTERNAL';
-      process.stderr.write(`error: ${ours ? e.message : (e?.stack ?? String(err))}\n`);
-      process.exitCode = EXIT.failed;
-    },
-  );
+/** What a command reads and writes: the process's own, or a test's when run in-process. */
+export interface CliIo {
+  argv: string[];
+  env: Record<string, string | undefined>;
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  /** Stops the command cleanly; the process's Ctrl-C and SIGTERM when not given. */
+  signal?: AbortSignal;
 }
 
-/** node:util parseArgs, strict, with `--help`; a mistake becomes a usage error. */
+/** A command's main function: reads only `io`, returns its exit code. */
+export type CliMain = (io: CliIo) => Promise<number>;
+
+/**
+ * Runs a command's main function and exits with the code it returns, or with the error's.
+ * Given `entry` (the command's `import.meta.url`), only when that is the script node was
+ * started with, so tests can import the command and call its `main` in-process (`runMain`).
+ */
+export function run(main: CliMain, entry?: string): void {
+  if (entry && (!process.argv[1] || realpathSync(process.argv[1]) !== fileURLToPath(entry))) return;
+  const io = { argv: process.argv.slice(2), env: process.env, ...stdio() };
+  void runMain(main, io).then((code) => {
+    process.exitCode = code;
+  });
+}
+
+function stdio() {
+  return { stdout: process.stdout, stderr: process.stderr };
+}
+
+/**
+ * Runs `main` with `io` and returns its exit code; a CliError prints its message, anything
+ * else (a bug) its stack, on `io.stderr`.
+ */
+export async function runMain(main: CliMain, io: CliIo): Promise<number> {
+  try {
+    return await main(io);
+  } catch (err) {
+    if (err instanceof CliError) {
+      if (err.message) io.stderr.write(`${err.message}\n`);
+      return err.exitCode;
+    }
+    const e = err as { stack?: string; code?: unknown; message?: string };
+    // Sawa's own errors (codes SAWA_…) carry a message meant for people; SAWA_INTERNAL is
+    // a bug, whose stack helps whoever reports it.
+    const ours =
+      typeof e?.code === 'string' && e.code.startsWith('SAWA_') && e.code !== 'SAWA_INTERNAL';
+    io.stderr.write(`error: ${ours ? e.message : (e?.stack ?? String(err))}\n`);
+    return EXIT.failed;
+  }
+}
+
+/**
+ * node:util parseArgs, strict, with `--help` (the usage on stdout, then exit 0); a mistake
+ * becomes a usage error.
+ */
 export function parseCliArgs<T extends NonNullable<ParseArgsConfig['options']>>(
   usage: string,
   options: T,
   args: string[] = process.argv.slice(2),
+  stdout: NodeJS.WritableStream = process.stdout,
 ) {
   if (args.includes('--help') || args.includes('-h')) {
-    process.stdout.write(`${usage}\n`);
-    process.exit(EXIT.ok);
+    stdout.write(`${usage}\n`);
+    throw new CliError('', EXIT.ok);
   }
   try {
     type Strict = { args: string[]; options: T; strict: true; allowPositionals: false };
@@ -171,9 +203,10 @@ export interface Progress {
 export function progress(
   label: string,
   total: number,
-  stream: NodeJS.WriteStream = process.stderr,
+  stream: NodeJS.WritableStream = process.stderr,
+  stdout: NodeJS.WritableStream = process.stdout,
 ): Progress {
-  const tty = stream.isTTY === true;
+  const tty = (stream as Partial<NodeJS.WriteStream>).isTTY === true;
   let done = 0;
   let note = '';
   let drawnAt = 0;
@@ -186,7 +219,8 @@ export function progress(
     const filled = total ? Math.round((done / total) * width) : width;
     const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
     const line = `${label} ${bar} ${done}/${total} ${pct()}%${note ? ` ${note}` : ''}`;
-    stream.write(`\r\x1b[2K${line.slice(0, (stream.columns || 80) - 1)}`);
+    const columns = (stream as Partial<NodeJS.WriteStream>).columns || 80;
+    stream.write(`\r\x1b[2K${line.slice(0, columns - 1)}`);
     drawnAt = Date.now();
     shown = true;
   };
@@ -209,7 +243,7 @@ export function progress(
         stream.write(`${text()}\n`);
       }
     },
-    line(line, out = process.stdout) {
+    line(line, out = stdout) {
       if (tty) clear();
       out.write(`${line}\n`);
       if (tty) draw();

@@ -21,6 +21,7 @@ import {
   parseCliArgs,
   progress,
   run,
+  type CliIo,
   type Progress,
 } from './cli.js';
 
@@ -30,16 +31,21 @@ const USAGE = `usage: npm run deploy-design-docs -- [--dry-run] [--concurrency N
   --full            check every database, even after an interrupted run (default: resume it)
   --keep-obsolete   leave Sawa design documents this build no longer has`;
 
-async function main(): Promise<number> {
-  const args = parseCliArgs(USAGE, {
-    'dry-run': { type: 'boolean', default: false },
-    concurrency: { type: 'string', default: String(DEPLOY_DEFAULTS.concurrency) },
-    full: { type: 'boolean', default: false },
-    'keep-obsolete': { type: 'boolean', default: false },
-  });
+export async function main(io: CliIo): Promise<number> {
+  const args = parseCliArgs(
+    USAGE,
+    {
+      'dry-run': { type: 'boolean', default: false },
+      concurrency: { type: 'string', default: String(DEPLOY_DEFAULTS.concurrency) },
+      full: { type: 'boolean', default: false },
+      'keep-obsolete': { type: 'boolean', default: false },
+    },
+    io.argv,
+    io.stdout,
+  );
   const concurrency = intOption(args.concurrency, 'concurrency', 1, 64);
   const dryRun = args['dry-run'];
-  const config = loadCliConfig();
+  const config = loadCliConfig(io.env);
   const built = (() => {
     try {
       return buildDesignDocs(loadSyncRules());
@@ -49,7 +55,7 @@ async function main(): Promise<number> {
     }
   })();
   const couch = await connectCouch(config);
-  const signal = interruptSignal();
+  const signal = io.signal ?? interruptSignal();
 
   let bar: Progress | undefined;
   const result = await rollOutDesignDocs(couch.nano, built, {
@@ -59,12 +65,12 @@ async function main(): Promise<number> {
     prune: !args['keep-obsolete'],
     signal,
     onListed: (total) => {
-      bar = progress(dryRun ? 'checking' : 'deploying', total);
+      bar = progress(dryRun ? 'checking' : 'deploying', total, io.stderr, io.stdout);
       bar.update(0);
     },
     onProgress: (e) => {
       for (const change of e.changes) bar?.line(change);
-      if (e.outcome === 'failed') bar?.line(`FAILED ${e.db}: ${e.error}`, process.stderr);
+      if (e.outcome === 'failed') bar?.line(`FAILED ${e.db}: ${e.error}`, io.stderr);
       bar?.update(e.done, e.done < e.total ? e.db : '');
     },
   });
@@ -72,17 +78,17 @@ async function main(): Promise<number> {
 
   const verb = dryRun ? 'would update' : 'updated';
   const from = result.resumedAfter ? ` (resumed after ${result.resumedAfter})` : '';
-  process.stdout.write(
+  io.stdout.write(
     `design docs ${result.target.slice(0, 12)}${dryRun ? ' (dry run)' : ''}: ` +
       `${result.scanned} of ${result.total} databases checked${from}, ${result.updated} ${verb}, ` +
       `${result.unchanged} unchanged, ${result.failed.length} failed\n`,
   );
   if (result.aborted) {
-    process.stderr.write('interrupted: run the command again to finish\n');
+    io.stderr.write('interrupted: run the command again to finish\n');
     return EXIT.interrupted;
   }
   if (result.failed.length) {
-    process.stderr.write(
+    io.stderr.write(
       `${result.failed.length} databases failed: run the command again to retry them\n`,
     );
     return EXIT.failed;
@@ -90,4 +96,4 @@ async function main(): Promise<number> {
   return EXIT.ok;
 }
 
-run(main);
+run(main, import.meta.url);

@@ -8,6 +8,7 @@ import type { ScryptCost } from '../../server/accounts/passwords.js';
 import type { Role } from '../../server/accounts/types.js';
 import { couch, testCouch, type TestCouch } from '../helpers/store.js';
 import type { TestService } from '../helpers/service.js';
+import { unique } from '../helpers/fixtures.js';
 
 /** scrypt at 2^10: ~1 ms a hash instead of ~60. Passed explicitly; production never sees it. */
 export const FAST_SCRYPT: ScryptCost = { N: 2 ** 10, r: 8, p: 1 };
@@ -35,6 +36,8 @@ export async function accountsService(
     DATA_DIR: store.dataDir ?? '/tmp/sawa-test',
     JWT_SECRET: 'test-jwt-secret-that-is-long-enough-0123456789',
     AUTH_RATE_LIMIT_PER_MIN: '1000',
+    // Its own accounts database: the store is shared by the file's tests (or by every file).
+    ACCOUNTS_DB: unique('sawa-accounts'),
     ...opts.env,
   });
   const options = serverOptions(config);
@@ -62,7 +65,7 @@ export async function accountsService(
   return { app: inner as FastifyInstance, url, config };
 }
 
-/** A fresh store and service for one test file. */
+/** A service with accounts of its own, on the file's shared store. */
 export async function setup(t: Test, opts: Parameters<typeof accountsService>[2] = {}) {
   const store = await testCouch(t);
   const svc = await accountsService(t, store, opts);

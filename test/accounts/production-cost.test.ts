@@ -1,6 +1,7 @@
 import t from 'tap';
 import { testCouch, couch } from '../helpers/store.js';
 import { testService } from '../helpers/service.js';
+import { unique } from '../helpers/fixtures.js';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
@@ -10,11 +11,14 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
  */
 t.test('at production cost, unknown users and wrong passwords take the same time', async (t) => {
   const store = await testCouch(t);
+  const amina = unique('amina');
   const svc = await testService(t, store, { AUTH_RATE_LIMIT_PER_MIN: '1000' });
   const call = (path: string, body: unknown) => couch(svc.url, 'POST', path, { body });
-  const up = await call('/auth/signup', { username: 'amina', password: 'password123' });
+  const up = await call('/auth/signup', { username: amina, password: 'password123' });
   t.equal(up.status, 201);
-  const doc = await couch(store.url, 'GET', '/sawa-accounts/user:amina', { auth: store.adminAuth });
+  const doc = await couch(store.url, 'GET', `/${svc.config.ACCOUNTS_DB}/user:${amina}`, {
+    auth: store.adminAuth,
+  });
   t.match(doc.body.password, { N: 32768, r: 8, p: 1 });
 
   const time = async (body: unknown, status: number) => {
@@ -28,9 +32,9 @@ t.test('at production cost, unknown users and wrong passwords take the same time
   const unknown: number[] = [];
   const right: number[] = [];
   for (let i = 0; i < 7; i++) {
-    wrong.push(await time({ username: 'amina', password: 'wrong-password' }, 401));
+    wrong.push(await time({ username: amina, password: 'wrong-password' }, 401));
     unknown.push(await time({ username: `ghost${i}`, password: 'wrong-password' }, 401));
-    right.push(await time({ username: 'amina', password: 'password123' }, 200));
+    right.push(await time({ username: amina, password: 'password123' }, 200));
   }
   const [w, u, r] = [median(wrong), median(unknown), median(right)];
   t.comment(

@@ -1,4 +1,5 @@
 import t from 'tap';
+import { unique } from '../helpers/fixtures.js';
 import { setup } from './helper.js';
 
 t.test('no password, token, hash or salt is ever logged or answered', async (t) => {
@@ -8,8 +9,9 @@ t.test('no password, token, hash or salt is ever logged or answered', async (t) 
     logs: { write: (line) => void lines.push(line) },
   });
   const password = 'SECRET-pw-4242';
-  const up = await s.call('POST', '/auth/signup', { username: 'amina', password });
-  await s.call('POST', '/auth/login', { username: 'amina', password: 'SECRET-wrong-99' });
+  const amina = unique('amina');
+  const up = await s.call('POST', '/auth/signup', { username: amina, password });
+  await s.call('POST', '/auth/login', { username: amina, password: 'SECRET-wrong-99' });
   await s.call('POST', '/auth/login', { username: 'ghost', password });
   const r = await s.call('POST', '/auth/refresh', { refresh_token: up.body.refresh_token });
   await s.call('POST', '/auth/refresh', { refresh_token: up.body.refresh_token });
@@ -23,8 +25,8 @@ t.test('no password, token, hash or salt is ever logged or answered', async (t) 
   await s.call('POST', '/auth/login', { username: 'Amina', password });
 
   // CouchDB failing mid-request: a 503 without details, and a log line without the body.
-  await s.admin('DELETE', '/sawa-accounts');
-  const down = await s.call('POST', '/auth/login', { username: 'amina', password });
+  await s.admin('DELETE', `/${s.svc.config.ACCOUNTS_DB}`);
+  const down = await s.call('POST', '/auth/login', { username: amina, password });
   t.equal(down.status, 503);
   t.same(down.body, {
     statusCode: 503,

@@ -10,7 +10,7 @@ import { listSets } from '../../server/backup/manifest.js';
 import { readGzipLines } from '../../server/backup/ndjson.js';
 import { restore } from '../../server/backup/restore.js';
 import { verify } from '../../server/backup/verify.js';
-import { testCouch, type TestCouch } from '../helpers/store.js';
+import { ownCouch, type TestCouch } from '../helpers/store.js';
 import { adminNano } from '../reports/world.js';
 
 /**
@@ -72,7 +72,7 @@ async function fresh(
   src: TestCouch,
 ): Promise<{ couch: TestCouch; nano: Nano.ServerScope }> {
   if (src.embedded) {
-    const couch = await testCouch(t);
+    const couch = await ownCouch(t);
     return { couch, nano: adminNano(couch) };
   }
   const nano = adminNano(src);
@@ -81,7 +81,7 @@ async function fresh(
 }
 
 t.test('full and incremental backups restore exactly', async (t) => {
-  const src = await testCouch(t);
+  const src = await ownCouch(t);
   const n = adminNano(src);
   const dir = await mkdtemp(join(tmpdir(), 'sawa-backup-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
@@ -283,7 +283,7 @@ t.test('full and incremental backups restore exactly', async (t) => {
 });
 
 t.test('crash safety: an unfinished set is ignored, then cleaned up', async (t) => {
-  const src = await testCouch(t);
+  const src = await ownCouch(t);
   const n = adminNano(src);
   const dir = await mkdtemp(join(tmpdir(), 'sawa-backup-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
@@ -318,7 +318,7 @@ t.test('crash safety: an unfinished set is ignored, then cleaned up', async (t) 
 });
 
 t.test('npm run backup and restore, as an operator runs them', async (t) => {
-  const src = await testCouch(t);
+  const src = await ownCouch(t);
   const n = adminNano(src);
   const dir = await mkdtemp(join(tmpdir(), 'sawa-backup-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));

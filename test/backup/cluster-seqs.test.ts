@@ -9,7 +9,7 @@ import { backup } from '../../server/backup/backup.js';
 import { restore } from '../../server/backup/restore.js';
 import { verify } from '../../server/backup/verify.js';
 import { purgedSince, shardSeqs, startedOver } from '../../server/couch/sequences.js';
-import { testCouch, type TestCouch } from '../helpers/store.js';
+import { ownCouch, testCouch, type TestCouch } from '../helpers/store.js';
 import { adminNano } from '../reports/world.js';
 import { faultProxy, json, segments } from '../jobs/fault-proxy.js';
 
@@ -192,7 +192,7 @@ t.test('restore: security compared by meaning, _users left alone, --rename', asy
   t.ok(set.databases._users, '_users is backed up');
 
   // Into a target that refuses _users security edits as CouchDB does, and counts writes.
-  const dst = await testCouch(t);
+  const dst = await ownCouch(t);
   const securityWrites: string[] = [];
   const strict = await faultProxy(t, dst, async (req, forward) => {
     const parts = segments(req.url);

@@ -1,4 +1,5 @@
 import t, { type Test } from 'tap';
+import { unique } from '../helpers/fixtures.js';
 import { createHmac } from 'node:crypto';
 import { phone } from '../helpers/phones.js';
 import { couch } from '../helpers/store.js';
@@ -9,12 +10,21 @@ import { raw, type RawAnswer } from './raw.js';
 // User A can never see or write user B's data, whatever the path. One service for the file;
 // every refusal is checked for its status and its CouchDB shape.
 
+// Unique names: a real CouchDB under test is shared by every test file.
+const [aminaName, barakaName, sefuName, msaidiziName, kilosa, zuhuraName] = [
+  'amina',
+  'baraka',
+  'sefu',
+  'msaidizi',
+  'kilosa',
+  'zuhura',
+].map(unique) as [string, string, string, string, string, string];
 const gw = await gateway(t);
-const amina = await gw.signup('amina');
-const baraka = await gw.signup('baraka');
-const writer = await gw.member('sefu', ['supervisor'], [{ team: 'kilosa', mode: 'write' }]);
-const reader = await gw.member('msaidizi', ['agent'], [{ team: 'kilosa', mode: 'read' }]);
-const TEAM = 'team-kilosa';
+const amina = await gw.signup(aminaName);
+const baraka = await gw.signup(barakaName);
+const writer = await gw.member(sefuName, ['supervisor'], [{ team: kilosa, mode: 'write' }]);
+const reader = await gw.member(msaidiziName, ['agent'], [{ team: kilosa, mode: 'read' }]);
+const TEAM = `team-${kilosa}`;
 const A = amina.dbs.user;
 const B = baraka.dbs.user;
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
@@ -22,7 +32,7 @@ const asAmina = bearer(amina.access_token);
 
 // Something of baraka's to protect.
 const barakaPhone = phone();
-await barakaPhone.put(farmer('baraka', 'farmer-b'));
+await barakaPhone.put(farmer(barakaName, 'farmer-b'));
 await barakaPhone.replicate.to(new Session(gw.url, baraka).db(B));
 const barakaBefore = await couch(gw.store.url, 'GET', `/${B}`, { auth: gw.store.adminAuth });
 
@@ -35,7 +45,7 @@ function refusal(t: Test, res: RawAnswer, status: number, what: string) {
 }
 
 t.test("another user's database, by every endpoint", async (t) => {
-  const body = JSON.stringify({ docs: [farmer('amina', 'sneaky')] });
+  const body = JSON.stringify({ docs: [farmer(aminaName, 'sneaky')] });
   const json = { ...asAmina, 'content-type': 'application/json' };
   const attempts: [string, string, string?][] = [
     ['GET', `/sync/${B}/`],
@@ -50,7 +60,7 @@ t.test("another user's database, by every endpoint", async (t) => {
     ['GET', `/sync/${B}/_local/x`],
     ['PUT', `/sync/${B}/_local/x`, '{"a":1}'],
     ['GET', `/sync/${B}/farmer-b`],
-    ['PUT', `/sync/${B}/farmer-x`, JSON.stringify(farmer('amina', 'farmer-x'))],
+    ['PUT', `/sync/${B}/farmer-x`, JSON.stringify(farmer(aminaName, 'farmer-x'))],
     ['DELETE', `/sync/${B}/farmer-b?rev=1-x`],
     ['GET', `/sync/${B}/farmer-b/photo.jpg`],
   ];
@@ -102,7 +112,7 @@ t.test('system databases and server endpoints', async (t) => {
   for (const path of [
     '/sync/_all_dbs',
     '/sync/_users/',
-    `/sync/_users/org.couchdb.user:baraka`,
+    `/sync/_users/org.couchdb.user:${barakaName}`,
     '/sync/_users/_all_docs',
     '/sync/_replicator/_all_docs',
     '/sync/_global_changes/_changes',
@@ -167,9 +177,9 @@ t.test('what an agent does not need, on their own database', async (t) => {
 t.test('made-up proxy headers from a client change nothing', async (t) => {
   const forged = {
     ...asAmina,
-    'x-auth-couchdb-username': 'baraka',
+    'x-auth-couchdb-username': barakaName,
     'x-auth-couchdb-roles': '_admin',
-    'x-auth-couchdb-token': createHmac('sha256', 'guess').update('baraka').digest('hex'),
+    'x-auth-couchdb-token': createHmac('sha256', 'guess').update(barakaName).digest('hex'),
   };
   refusal(t, await raw(gw.url, 'GET', `/sync/${B}/_all_docs`, forged), 403, "baraka's database");
   const put = await raw(
@@ -177,10 +187,10 @@ t.test('made-up proxy headers from a client change nothing', async (t) => {
     'PUT',
     `/sync/${A}/farmer-9`,
     { ...forged, 'content-type': 'application/json' },
-    JSON.stringify(farmer('baraka', 'farmer-9')),
+    JSON.stringify(farmer(barakaName, 'farmer-9')),
   );
   t.equal(put.status, 403, 'still amina to the rules');
-  t.match(put.json.reason, /must be the writing user \(amina\)/);
+  t.match(put.json.reason, `must be the writing user (${aminaName})`);
 });
 
 t.test('team databases: members by mode, nobody else', async (t) => {
@@ -194,13 +204,13 @@ t.test('team databases: members by mode, nobody else', async (t) => {
   const r = new Session(gw.url, reader);
   const w = new Session(gw.url, writer);
   const writerPhone = phone();
-  await writerPhone.put(farmer('sefu', 'farmer-t'));
+  await writerPhone.put(farmer(sefuName, 'farmer-t'));
   t.equal((await writerPhone.replicate.to(w.db(TEAM))).docs_written, 1, 'a writer pushes');
   const readerPhone = phone();
   const pulled = await readerPhone.replicate.from(r.db(TEAM));
   t.ok(pulled.ok, 'a read-only member pulls (checkpoints written on the team database)');
   t.ok(await readerPhone.get('farmer-t'));
-  await readerPhone.put(farmer('msaidizi', 'farmer-r'));
+  await readerPhone.put(farmer(msaidiziName, 'farmer-r'));
   const push = await readerPhone.replicate.to(r.db(TEAM)).catch((err: { status: number }) => err);
   t.equal((push as { status: number }).status, 403, 'a read-only member cannot push');
   const readOnly = bearer(reader.access_token);
@@ -218,7 +228,7 @@ t.test('team databases: members by mode, nobody else', async (t) => {
       'PUT',
       `/sync/${TEAM}/farmer-r`,
       json,
-      JSON.stringify(farmer('msaidizi', 'farmer-r')),
+      JSON.stringify(farmer(msaidiziName, 'farmer-r')),
     ),
     403,
     'reader PUT',
@@ -266,7 +276,7 @@ t.test('tokens: missing, junk, forged, unsigned, alg none, expired, revoked → 
   const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
   const sign = (h: string, p: string, key: string) =>
     createHmac('sha256', key).update(`${h}.${p}`).digest('base64url');
-  const other = b64({ ...claims, sub: 'baraka' });
+  const other = b64({ ...claims, sub: barakaName });
   const cases: [string, Record<string, string>][] = [
     ['no token', {}],
     [
@@ -298,11 +308,11 @@ t.test('tokens: missing, junk, forged, unsigned, alg none, expired, revoked → 
     Date.now = realNow;
   }
 
-  const victim = await gw.signup('zuhura');
+  const victim = await gw.signup(zuhuraName);
   const before = await raw(gw.url, 'GET', `/sync/${victim.dbs.user}/`, bearer(victim.access_token));
   t.equal(before.status, 200);
-  const ops = await gw.login('ops');
-  const off = await gw.call('POST', '/admin/users/zuhura/disable', {
+  const ops = await gw.login(gw.ops);
+  const off = await gw.call('POST', `/admin/users/${zuhuraName}/disable`, {
     auth: `Bearer ${ops.access_token}`,
   });
   t.equal(off.status, 200, 'an admin disables zuhura');
@@ -318,5 +328,5 @@ t.test("after all that, baraka's database is untouched", async (t) => {
   const after = await couch(gw.store.url, 'GET', `/${B}`, { auth: gw.store.adminAuth });
   t.equal(after.body.update_seq, barakaBefore.body.update_seq);
   t.equal(after.body.doc_count, barakaBefore.body.doc_count);
-  t.equal(userDbName('baraka'), B);
+  t.equal(userDbName(barakaName), B);
 });

@@ -7,6 +7,7 @@ import type { Role, TeamMembership } from '../../server/accounts/types.js';
 import { couch, testCouch, type TestCouch } from '../helpers/store.js';
 import type { TestService } from '../helpers/service.js';
 import type { Phone } from '../helpers/phones.js';
+import { unique } from '../helpers/fixtures.js';
 
 export { FAST_SCRYPT };
 export const PASSWORD = 'habari-za-asubuhi';
@@ -26,6 +27,8 @@ export interface Gw {
   /** POST /auth/signup through the real route. */
   signup(name: string, password?: string): Promise<AuthAnswer>;
   login(name: string, password?: string): Promise<AuthAnswer>;
+  /** The name of the admin `member` works as (created on its first call). */
+  ops: string;
   /**
    * A user with roles and teams, made as ops make one: an admin (created the way the
    * provision script does) calls POST /admin/users, then the user logs in.
@@ -52,22 +55,24 @@ export async function gateway(
     return res.body as AuthAnswer;
   };
   let adminToken: string | undefined;
+  const ops = unique('ops');
   return {
     store,
     svc,
     url: svc.url,
+    ops,
     call,
     signup: (name, password = PASSWORD) => auth('/auth/signup', name, password),
     login: (name, password = PASSWORD) => auth('/auth/login', name, password),
     async member(name, roles, teams) {
       if (!adminToken) {
         await createUser(accounts.ctx, {
-          name: 'ops',
+          name: ops,
           password: PASSWORD,
           roles: ['admin'],
           teams: [],
         });
-        adminToken = (await auth('/auth/login', 'ops', PASSWORD)).access_token;
+        adminToken = (await auth('/auth/login', ops, PASSWORD)).access_token;
       }
       const made = await call('POST', '/admin/users', {
         auth: `Bearer ${adminToken}`,

@@ -1,4 +1,5 @@
 import t from 'tap';
+import { unique } from '../helpers/fixtures.js';
 import { phone } from '../helpers/phones.js';
 import { farmer, gateway, Session } from './helper.js';
 
@@ -6,12 +7,13 @@ import { farmer, gateway, Session } from './helper.js';
 // real /auth routes, with the fetch wrapper DESIGN.md gives the mobile teams.
 
 t.test('signup, first sync, offline edits on two phones: the conflict is everywhere', async (t) => {
+  const amina = unique('amina');
   const gw = await gateway(t);
-  const signup = await gw.signup('amina');
+  const signup = await gw.signup(amina);
   const db = signup.dbs.user;
   // Phone A signed up; phone B is the same agent logging in on a second device.
   const a = new Session(gw.url, signup, { 'X-Sawa-Device': 'phone-a' });
-  const b = new Session(gw.url, await gw.login('amina'), { 'X-Sawa-Device': 'phone-b' });
+  const b = new Session(gw.url, await gw.login(amina), { 'X-Sawa-Device': 'phone-b' });
   const phoneA = phone();
   const phoneB = phone();
 
@@ -20,8 +22,8 @@ t.test('signup, first sync, offline edits on two phones: the conflict is everywh
   t.equal(first.doc_write_failures, 0);
 
   await phoneA.bulkDocs([
-    farmer('amina', 'farmer-1'),
-    farmer('amina', 'farmer-2', { village: 'Gairo' }),
+    farmer(amina, 'farmer-1'),
+    farmer(amina, 'farmer-2', { village: 'Gairo' }),
   ]);
   const push = await phoneA.replicate.to(a.db(db));
   t.equal(push.docs_written, 2);
@@ -60,15 +62,16 @@ t.test('signup, first sync, offline edits on two phones: the conflict is everywh
 t.test(
   'a write the sync rules refuse is reported by the replicator, the rest goes through',
   async (t) => {
+    const baraka = unique('baraka');
     const gw = await gateway(t);
-    const auth = await gw.signup('baraka');
+    const auth = await gw.signup(baraka);
     const session = new Session(gw.url, auth);
     const p = phone();
     await p.bulkDocs([
-      farmer('baraka', 'farmer-ok'),
-      farmer('baraka', 'farmer-bad-phone', { phone: '0712345678' }),
+      farmer(baraka, 'farmer-ok'),
+      farmer(baraka, 'farmer-bad-phone', { phone: '0712345678' }),
       farmer('somebody-else', 'farmer-not-mine'),
-      { _id: 'cow-1', type: 'cow', owner: 'baraka' },
+      { _id: 'cow-1', type: 'cow', owner: baraka },
     ]);
     const denied: { id: string; reason: string }[] = [];
     const rep = p.replicate.to(session.db(auth.dbs.user));
@@ -83,7 +86,7 @@ t.test(
     );
     const reasons = Object.fromEntries(denied.map((d) => [d.id, d.reason]));
     t.match(reasons['farmer-bad-phone'], /farmer\.phone must be an E\.164 number/);
-    t.match(reasons['farmer-not-mine'], /farmer\.owner must be the writing user \(baraka\)/);
+    t.match(reasons['farmer-not-mine'], `farmer.owner must be the writing user (${baraka})`);
     t.match(reasons['cow-1'], /unknown document type "cow"/);
     const remote = session.db(auth.dbs.user);
     t.ok(await remote.get('farmer-ok'), 'the good document is on the server');
@@ -95,11 +98,12 @@ t.test(
 t.test(
   'several offline edits push as one replicated write, judged against the server revision',
   async (t) => {
+    const chiku = unique('chiku');
     const gw = await gateway(t);
-    const auth = await gw.signup('chiku');
+    const auth = await gw.signup(chiku);
     const session = new Session(gw.url, auth);
     const p = phone();
-    await p.put(farmer('chiku', 'farmer-1'));
+    await p.put(farmer(chiku, 'farmer-1'));
     await p.replicate.to(session.db(auth.dbs.user));
     for (const village of ['Kilosa', 'Gairo', 'Ifakara']) {
       const doc = await p.get('farmer-1');
@@ -120,13 +124,16 @@ t.test(
 t.test(
   "a supervisor edits an agent's farmer in the team database several times offline",
   async (t) => {
+    const asha = unique('asha');
+    const sefu = unique('sefu');
+    const kilosa = unique('kilosa');
     const gw = await gateway(t);
-    const agent = await gw.member('asha', ['agent'], [{ team: 'kilosa', mode: 'write' }]);
-    const sup = await gw.member('sefu', ['supervisor'], [{ team: 'kilosa', mode: 'write' }]);
-    const team = 'team-kilosa';
+    const agent = await gw.member(asha, ['agent'], [{ team: kilosa, mode: 'write' }]);
+    const sup = await gw.member(sefu, ['supervisor'], [{ team: kilosa, mode: 'write' }]);
+    const team = `team-${kilosa}`;
     t.same(sup.dbs.shared, [team]);
     const agentPhone = phone();
-    await agentPhone.put(farmer('asha', 'farmer-1'));
+    await agentPhone.put(farmer(asha, 'farmer-1'));
     t.equal((await agentPhone.replicate.to(new Session(gw.url, agent).db(team))).docs_written, 1);
     const supSession = new Session(gw.url, sup);
     const supPhone = phone();
@@ -150,11 +157,12 @@ t.test(
 t.test(
   'an update the rules refuse (owner change) is judged against the revision it builds on',
   async (t) => {
+    const chausiku = unique('chausiku');
     const gw = await gateway(t);
-    const auth = await gw.signup('chausiku');
+    const auth = await gw.signup(chausiku);
     const session = new Session(gw.url, auth);
     const p = phone();
-    await p.put(farmer('chausiku', 'farmer-1'));
+    await p.put(farmer(chausiku, 'farmer-1'));
     await p.replicate.to(session.db(auth.dbs.user));
     const doc = await p.get('farmer-1');
     await p.put({ ...doc, owner: 'someone-else' }); // editing on the phone: PouchDB does not check
@@ -176,11 +184,12 @@ t.test(
 t.test(
   'a token that expires mid-replication is refreshed and the replication resumes',
   async (t) => {
+    const dalila = unique('dalila');
     const gw = await gateway(t);
-    const auth = await gw.signup('dalila');
+    const auth = await gw.signup(dalila);
     const session = new Session(gw.url, auth);
     const p = phone();
-    await p.bulkDocs(Array.from({ length: 250 }, (_, i) => farmer('dalila', `farmer-${i}`)));
+    await p.bulkDocs(Array.from({ length: 250 }, (_, i) => farmer(dalila, `farmer-${i}`)));
     // Move the service's clock past the token's lifetime after a few requests: a real expiry,
     // seen by the real token check, in the middle of the push.
     const realNow = Date.now;

@@ -3,6 +3,7 @@ import type { Test } from 'tap';
 import { loadConfig, type Config } from '../../server/config.js';
 import app, { serverOptions } from '../../server/app.js';
 import type { TestCouch } from './store.js';
+import { unique } from './fixtures.js';
 
 export interface TestService {
   app: FastifyInstance;
@@ -26,6 +27,8 @@ export async function testService(
     LOG_LEVEL: 'silent',
     DATA_DIR: couch.dataDir ?? '/tmp/sawa-test',
     JWT_SECRET: 'test-jwt-secret-that-is-long-enough-0123456789',
+    // Its own accounts database: the CouchDB may be shared by other tests and files.
+    ACCOUNTS_DB: unique('sawa-accounts'),
     ...env,
   });
   const server = Fastify(serverOptions(config));

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { storeEntry } from './store-build.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -19,14 +20,14 @@ process.once('exit', () => {
 });
 
 /**
- * `npm run store` as a child process (`node --import tsx server/store/main.ts`),
+ * `npm run store` as a child process (its entry point compiled once, see store-build.ts),
  * on a free loopback port, resolved once it answers `GET /_up`. Used where
  * the store must be a process of its own: crash tests, and every store test
  * (the test process then does not load the store's sources at all).
  */
 export async function spawnStore(env: Record<string, string>): Promise<StoreProcess> {
   const port = env.STORE_PORT ?? String(await freePort());
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/store/main.ts'], {
+  const child = spawn(process.execPath, [await storeEntry()], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',

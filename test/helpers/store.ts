@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Test } from 'tap';
+import tap, { type Test } from 'tap';
 import { randomBytes } from 'node:crypto';
 import { spawnStore } from './store-process.js';
 import type { StoreOptions } from '../../server/store/context.js';
@@ -20,22 +20,63 @@ export interface TestCouch {
 }
 
 /**
- * A CouchDB for one test file: the embedded store on a free loopback port with
- * a fresh data directory, or the real CouchDB named by COUCHDB_URL (admin
- * credentials in the URL or COUCHDB_USER/COUCHDB_PASSWORD, proxy secret in
- * COUCHDB_PROXY_SECRET).
+ * The CouchDB of a test file: the real CouchDB named by COUCHDB_URL (admin credentials in the
+ * URL, proxy secret in COUCHDB_PROXY_SECRET), or else the embedded store as a process of its
+ * own on a free loopback port with a fresh data directory. Without settings, every call in a
+ * file gets the same store (started on the first call, stopped when the file ends), so tests
+ * name their users, teams and databases uniquely (fixtures.ts `unique`) as they must on a
+ * CouchDB shared by every file. Settings (`env`, or `overrides` configuration cannot carry)
+ * give the caller a store of its own, stopped with `t`.
  */
 export async function testCouch(
   t: Test,
   env: Record<string, string> = {},
   overrides: Partial<StoreOptions> = {},
 ): Promise<TestCouch> {
-  // Resolved as the service and the scripts resolve it (server/couch/connection.ts).
-  const external = configuredCouch(process.env, { needsProxySecret: false });
-  if (external) {
-    const { admin } = external;
-    return { ...external, embedded: false, adminAuth: basicAuth(admin.name, admin.password) };
+  const external = externalCouch();
+  if (external) return external;
+  if (Object.keys(env).length === 0 && Object.keys(overrides).length === 0) {
+    shared ??= embeddedCouch(tap, {}, {});
+    return shared;
   }
+  return embeddedCouch(t, env, overrides);
+}
+
+let shared: Promise<TestCouch> | undefined;
+
+/**
+ * A CouchDB for `t` alone: under COUCHDB_URL the real one (tests then rely on their names and
+ * on the fleet-scope settings), else an embedded store of its own, stopped with `t`. For tests
+ * whose fleet-wide scans (rollouts, backups, jobs) must not meet the file's other databases.
+ */
+export function ownCouch(
+  t: Test,
+  env: Record<string, string> = {},
+  overrides: Partial<StoreOptions> = {},
+): Promise<TestCouch> {
+  const external = externalCouch();
+  if (external) return Promise.resolve(external);
+  return embeddedCouch(t, env, overrides);
+}
+
+/** Skip options for a test that needs the embedded store's own process: a reason under COUCHDB_URL. */
+export function needsEmbedded(why: string): { skip?: string } {
+  return process.env.COUCHDB_URL ? { skip: `needs the embedded store (${why})` } : {};
+}
+
+/** The real CouchDB of COUCHDB_URL, resolved as the service and the scripts resolve it. */
+function externalCouch(): TestCouch | undefined {
+  const external = configuredCouch(process.env, { needsProxySecret: false });
+  if (!external) return undefined;
+  const { admin } = external;
+  return { ...external, embedded: false, adminAuth: basicAuth(admin.name, admin.password) };
+}
+
+async function embeddedCouch(
+  t: Pick<Test, 'teardown'>,
+  env: Record<string, string>,
+  overrides: Partial<StoreOptions>,
+): Promise<TestCouch> {
   const dataDir = await mkdtemp(join(tmpdir(), 'sawa-store-'));
   const admin = { name: 'admin', password: 'test-admin-password' };
   const base = { admin, embedded: true, adminAuth: basicAuth(admin.name, admin.password), dataDir };

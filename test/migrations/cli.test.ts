@@ -4,19 +4,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import { testCouch } from '../helpers/store.js';
+import { needsEmbedded, ownCouch } from '../helpers/store.js';
+import { runCli, type CliRun as Run } from '../helpers/cli.js';
+import { main } from '../../scripts/deploy-design-docs.js';
 import { adminNano, designDocBuilds, faultProxy, seed, snapshots, userDbs } from './helpers.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+/** `npm run deploy-design-docs -- …args`, its main in this process, with only `env` set. */
+const deploy = (args: string[], env: Record<string, string>): Promise<Run> =>
+  runCli(main, args, env);
 
-/** `npm run deploy-design-docs -- …args`, as an operator would run it, with only `env` set. */
-function deploy(
+/** `npm run deploy-design-docs -- …args` as a process, as an operator would run it. */
+function deployProcess(
   args: string[],
   env: Record<string, string>,
   onStart?: (child: ChildProcess) => void,
@@ -70,7 +70,7 @@ t.test('usage and configuration errors exit 2 and say what is wrong', async (t) 
 });
 
 t.test('deploy, dry run, second run, failures and interruption', async (t) => {
-  const store = await testCouch(t);
+  const store = await ownCouch(t);
   const nano = adminNano(store);
   const { old, current } = designDocBuilds();
   const dbs = userDbs('cli', 6);
@@ -161,7 +161,7 @@ t.test('deploy, dry run, second run, failures and interruption', async (t) => {
       }
       return null;
     });
-    const res = await deploy(
+    const res = await deployProcess(
       ['--concurrency', '1', '--full'],
       { ...env, COUCHDB_URL: proxy.url },
       (child) => {
@@ -190,13 +190,11 @@ t.test('deploy, dry run, second run, failures and interruption', async (t) => {
   });
 });
 
-const embeddedOnly = { skip: process.env.COUCHDB_URL ? 'needs the embedded store' : false };
-
 t.test(
   'without COUCHDB_URL it finds the embedded store through DATA_DIR',
-  embeddedOnly,
+  needsEmbedded('finds the store through DATA_DIR and STORE_PORT'),
   async (t) => {
-    const store = await testCouch(t);
+    const store = await ownCouch(t);
     const nano = adminNano(store);
     const { old } = designDocBuilds();
     await seed(nano, userDbs('local', 2), old.private);

@@ -3,7 +3,7 @@ import { listFleet } from '../../server/migrations/databases.js';
 import { deployDesignDocs, type DeployProgress } from '../../server/migrations/design-docs.js';
 import { teamWriteGuard } from '../../server/provisioning/team-write-guard.js';
 import { designDocVersion } from '../../server/rules/index.js';
-import { testCouch } from '../helpers/store.js';
+import { ownCouch } from '../helpers/store.js';
 import { adminNano, designDocBuilds, seed, snapshots, userDbs } from './helpers.js';
 
 /**
@@ -12,7 +12,7 @@ import { adminNano, designDocBuilds, seed, snapshots, userDbs } from './helpers.
  * and databases that are not Sawa's to touch.
  */
 t.test('a rule change rolls out to every database, once', async (t) => {
-  const store = await testCouch(t);
+  const store = await ownCouch(t);
   const nano = adminNano(store);
   const { old, current } = designDocBuilds();
   const guard = teamWriteGuard();
@@ -120,7 +120,7 @@ t.test('a rule change rolls out to every database, once', async (t) => {
 });
 
 t.test('a fleet listed over many _all_dbs pages', async (t) => {
-  const store = await testCouch(t);
+  const store = await ownCouch(t);
   const nano = adminNano(store);
   const { old, current } = designDocBuilds();
   const dbs = userDbs('paged', 25);

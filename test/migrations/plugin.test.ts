@@ -2,7 +2,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import t, { type Test } from 'tap';
 import app, { serverOptions, type AppOptions } from '../../server/app.js';
 import { loadConfig } from '../../server/config.js';
-import { testCouch, type TestCouch } from '../helpers/store.js';
+import { ownCouch, type TestCouch } from '../helpers/store.js';
 import { adminNano, designDocBuilds, seed, snapshots, userDbs } from './helpers.js';
 
 /**
@@ -40,7 +40,7 @@ async function service(
 }
 
 t.test('the service rolls design docs out after start-up, without waiting for it', async (t) => {
-  const store = await testCouch(t);
+  const store = await ownCouch(t);
   const nano = adminNano(store);
   const { old, current } = designDocBuilds();
   const dbs = userDbs('boot', 20);
@@ -70,7 +70,7 @@ t.test('the service rolls design docs out after start-up, without waiting for it
 });
 
 t.test('closing the service stops the rollout between databases', async (t) => {
-  const store = await testCouch(t);
+  const store = await ownCouch(t);
   const nano = adminNano(store);
   const { old, current } = designDocBuilds();
   const dbs = userDbs('halt', 40);

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import t from 'tap';
+import { unique } from '../helpers/fixtures.js';
 import { createProvisioner } from '../../server/provisioning/provisioner.js';
 import { userDbName } from '../../server/provisioning/names.js';
 import { buildDesignDocs, loadSyncRules } from '../../server/rules/index.js';
@@ -36,14 +37,16 @@ async function snapshot(admin: Awaited<ReturnType<typeof setup>>['admin'], db: s
 t.test(
   'signup provisions the user database: _security, then design docs at the current version',
   async (t) => {
+    const aminaName = unique('amina');
+    const jumaName = unique('juma');
     const s = await setup(t);
-    const res = await s.call('POST', '/auth/signup', { username: 'amina', password: PW });
+    const res = await s.call('POST', '/auth/signup', { username: aminaName, password: PW });
     const db = res.body.dbs.user;
-    t.equal(db, userDbName('amina'));
+    t.equal(db, userDbName(aminaName));
     const sec = await s.admin('GET', `/${db}/_security`);
     t.same(sec.body, {
       admins: { names: [], roles: [] },
-      members: { names: ['amina'], roles: [] },
+      members: { names: [aminaName], roles: [] },
     });
     const dd = await s.admin('GET', `/${db}/_design/sawa`);
     t.equal(dd.status, 200);
@@ -51,8 +54,8 @@ t.test(
     t.equal(dd.body.kind, 'private');
     t.equal(dd.body.validate_doc_update, ddocs.private[0]!.validate_doc_update);
 
-    const amina = asUser(s.store.url, s.store.proxySecret, 'amina', ['agent']);
-    const juma = asUser(s.store.url, s.store.proxySecret, 'juma', ['agent']);
+    const amina = asUser(s.store.url, s.store.proxySecret, aminaName, ['agent']);
+    const juma = asUser(s.store.url, s.store.proxySecret, jumaName, ['agent']);
     t.equal((await amina('GET', `/${db}`)).status, 200, 'the user reads their database');
     t.equal((await juma('GET', `/${db}`)).status, 403, 'another user does not');
     const bad = await amina('PUT', `/${db}/x`, { type: 'cow' });
@@ -62,33 +65,40 @@ t.test(
 );
 
 t.test('provisioning is idempotent: a second run changes nothing', async (t) => {
+  const barakaName = unique('baraka');
+  const bossName = unique('boss');
+  const moshiName = unique('moshi');
   const s = await setup(t);
-  await s.user('baraka');
+  await s.user(barakaName);
   await s.call(
     'PUT',
-    '/admin/users/baraka/teams/moshi',
+    `/admin/users/${barakaName}/teams/${moshiName}`,
     {},
-    (await s.user('boss', ['admin'])).access_token,
+    (await s.user(bossName, ['admin'])).access_token,
   );
-  const before = await snapshot(s.admin, userDbName('baraka'));
-  const teamBefore = await snapshot(s.admin, 'team-moshi');
+  const before = await snapshot(s.admin, userDbName(barakaName));
+  const teamBefore = await snapshot(s.admin, `team-${moshiName}`);
 
   const provisioner = createProvisioner(createCouch({ ...s.store, proxySecret: '' }).nano, ddocs);
   t.same(
-    await provisioner.user({ name: 'baraka', teams: [{ team: 'moshi' }] }),
+    await provisioner.user({ name: barakaName, teams: [{ team: moshiName }] }),
     [],
     'reports no change',
   );
-  t.equal((await s.call('POST', '/auth/login', { username: 'baraka', password: PW })).status, 200);
+  t.equal(
+    (await s.call('POST', '/auth/login', { username: barakaName, password: PW })).status,
+    200,
+  );
   t.same(
-    await snapshot(s.admin, userDbName('baraka')),
+    await snapshot(s.admin, userDbName(barakaName)),
     before,
     'same update_seq, security and _revs',
   );
-  t.same(await snapshot(s.admin, 'team-moshi'), teamBefore);
+  t.same(await snapshot(s.admin, `team-${moshiName}`), teamBefore);
 });
 
 t.test('validation goes in before the user is let in', async (t) => {
+  const chausikuName = unique('chausiku');
   const s = await setup(t);
   const nano = createCouch({ ...s.store, proxySecret: '' }).nano;
   const order: string[] = [];
@@ -121,16 +131,18 @@ t.test('validation goes in before the user is let in', async (t) => {
       return (target as any)[prop];
     },
   });
-  const changes = await createProvisioner(recording, ddocs).user({ name: 'chausiku', teams: [] });
+  const changes = await createProvisioner(recording, ddocs).user({ name: chausikuName, teams: [] });
   t.same(order, ['create', 'insert _design/sawa', 'PUT _security']);
   t.equal(changes.length, 3);
 });
 
 t.test('login repairs what a crash (or a hand) broke', async (t) => {
+  const dottoName = unique('dotto');
+  const malloryName = unique('mallory');
   const s = await setup(t);
-  await s.user('dotto');
-  const db = userDbName('dotto');
-  const login = () => s.call('POST', '/auth/login', { username: 'dotto', password: PW });
+  await s.user(dottoName);
+  const db = userDbName(dottoName);
+  const login = () => s.call('POST', '/auth/login', { username: dottoName, password: PW });
   const complete = await snapshot(s.admin, db);
 
   // Design document gone.
@@ -159,7 +171,7 @@ t.test('login repairs what a crash (or a hand) broke', async (t) => {
   // Security reset to public, then to someone else.
   for (const sec of [
     {},
-    { admins: { names: ['dotto'] }, members: { names: ['dotto', 'mallory'] } },
+    { admins: { names: [dottoName] }, members: { names: [dottoName, malloryName] } },
   ]) {
     t.equal((await s.admin('PUT', `/${db}/_security`, sec)).status, 200);
     t.equal((await login()).status, 200);
@@ -193,21 +205,27 @@ t.test('login repairs what a crash (or a hand) broke', async (t) => {
 });
 
 t.test('team databases: members read, only writers write, CouchDB enforces it', async (t) => {
+  const bossName = unique('boss');
+  const farajaName = unique('faraja');
+  const estherName = unique('esther');
+  const gatiName = unique('gati');
+  const arushaName = unique('arusha');
   const s = await setup(t);
-  const boss = await s.user('boss', ['admin']);
-  await s.user('esther');
-  await s.user('faraja', ['supervisor']);
-  for (const name of ['esther', 'faraja']) {
+  const boss = await s.user(bossName, ['admin']);
+  await s.user(estherName);
+  await s.user(farajaName, ['supervisor']);
+  for (const name of [estherName, farajaName]) {
     t.equal(
-      (await s.call('PUT', `/admin/users/${name}/teams/arusha`, {}, boss.access_token)).status,
+      (await s.call('PUT', `/admin/users/${name}/teams/${arushaName}`, {}, boss.access_token))
+        .status,
       200,
     );
   }
   const ids = (
-    await s.admin('GET', '/team-arusha/_all_docs?startkey="_design/"&endkey="_design0"')
+    await s.admin('GET', `/team-${arushaName}/_all_docs?startkey="_design/"&endkey="_design0"`)
   ).body.rows.map((r: any) => r.id);
   t.same(ids, ['_design/sawa', '_design/sawa-team-guard'], 'the team rules and the write guard');
-  const teamDdoc = await s.admin('GET', '/team-arusha/_design/sawa');
+  const teamDdoc = await s.admin('GET', `/team-${arushaName}/_design/sawa`);
   t.equal(teamDdoc.body.kind, 'team');
   t.equal(teamDdoc.body.version, ddocs.team[0]!.version);
 
@@ -222,20 +240,27 @@ t.test('team databases: members read, only writers write, CouchDB enforces it', 
     district: 'Arumeru',
   });
   // The roles the gateway sends for each (see server/gateway/couch-user.ts couchRoles).
-  const esther = asUser(s.store.url, s.store.proxySecret, 'esther', ['agent', 'team:arusha']);
-  const faraja = asUser(s.store.url, s.store.proxySecret, 'faraja', [
-    'supervisor',
-    'team:arusha',
-    'team:arusha:write',
+  const esther = asUser(s.store.url, s.store.proxySecret, estherName, [
+    'agent',
+    `team:${arushaName}`,
   ]);
-  const outsider = asUser(s.store.url, s.store.proxySecret, 'gati', ['agent']);
+  const faraja = asUser(s.store.url, s.store.proxySecret, farajaName, [
+    'supervisor',
+    `team:${arushaName}`,
+    `team:${arushaName}:write`,
+  ]);
+  const outsider = asUser(s.store.url, s.store.proxySecret, gatiName, ['agent']);
 
-  const written = await faraja('PUT', '/team-arusha/f1', farmer('faraja'));
+  const written = await faraja('PUT', `/team-${arushaName}/f1`, farmer(farajaName));
   t.equal(written.status, 201, 'the supervisor (write mode) writes');
-  t.equal((await esther('GET', '/team-arusha/f1')).status, 200, 'the agent (read mode) reads');
-  const refused = await esther('PUT', '/team-arusha/f2', farmer('esther'));
+  t.equal(
+    (await esther('GET', `/team-${arushaName}/f1`)).status,
+    200,
+    'the agent (read mode) reads',
+  );
+  const refused = await esther('PUT', `/team-${arushaName}/f2`, farmer(estherName));
   t.equal(refused.status, 403, 'and is refused writes by CouchDB itself');
-  t.match(refused.body.reason, /read-only member of team arusha/);
-  t.equal((await outsider('GET', '/team-arusha/f1')).status, 403, 'non-members cannot read');
-  t.equal((await outsider('GET', '/team-arusha/_changes')).status, 403);
+  t.match(refused.body.reason, `read-only member of team ${arushaName}`);
+  t.equal((await outsider('GET', `/team-${arushaName}/f1`)).status, 403, 'non-members cannot read');
+  t.equal((await outsider('GET', `/team-${arushaName}/_changes`)).status, 403);
 });

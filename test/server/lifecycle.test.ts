@@ -1,4 +1,5 @@
 import t from 'tap';
+import { needsEmbedded } from '../helpers/store.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, stat, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -51,6 +52,7 @@ function exited(child: ChildProcess): Promise<number | null> {
 
 t.test(
   'npm start: embedded store, health, ready, secrets kept private, clean SIGTERM',
+  needsEmbedded('npm start with its own store and data dir'),
   async (t) => {
     const dataDir = await mkdtemp(join(tmpdir(), 'sawa-life-'));
     t.teardown(() => rm(dataDir, { recursive: true, force: true }));
@@ -77,6 +79,7 @@ t.test(
 
 t.test(
   'npm run store: the store alone keeps data across restarts and refuses anonymous admin work',
+  needsEmbedded('restarts the store on its data dir'),
   async (t) => {
     const dataDir = await mkdtemp(join(tmpdir(), 'sawa-store-'));
     t.teardown(() => rm(dataDir, { recursive: true, force: true }));
