@@ -10,6 +10,8 @@ import jobsPlugin from './jobs/plugin.js';
 import healthRoutes from './routes/health.js';
 import designDocsPlugin from './migrations/plugin.js';
 import rulesPlugin from './rules/plugin.js';
+import corsPlugin from './edge/cors.js';
+import { trustProxy } from './edge/trust-proxy.js';
 import type { Config } from './config.js';
 
 export interface AppOptions {
@@ -54,6 +56,8 @@ export function serverOptions(config: Config): FastifyServerOptions {
         }),
       },
     },
+    // Off unless TRUST_PROXY names the front end: a forged X-Forwarded-For never sets req.ip.
+    trustProxy: trustProxy(config.TRUST_PROXY),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1024 },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   };
@@ -62,6 +66,8 @@ export function serverOptions(config: Config): FastifyServerOptions {
 /** The whole Sawa service as one plugin: external plugins, then Sawa's own, then routes. */
 export default async function app(fastify: FastifyInstance, opts: AppOptions): Promise<void> {
   fastify.decorate('config', opts.config);
+  // First, so a preflight is answered before any route's authentication or method check.
+  await fastify.register(corsPlugin);
   await fastify.register(swagger, {
     openapi: {
       info: {

@@ -2,21 +2,41 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   AccountDisabled,
   AdminRequired,
+  PasswordChangeRequired,
   TokenExpired,
   TokenInvalid,
   TokenMissing,
 } from '../errors.js';
 import type { AccessClaims } from './context.js';
-import { toSawaUser } from './records.js';
+import { toSawaUser, type UserDoc } from './records.js';
 import type { UserStore } from './users.js';
 
 const BEARER = /^Bearer +([A-Za-z0-9._~+/=-]+) *$/i;
 
-function claimsOf(value: unknown): AccessClaims | null {
-  const c = value as Partial<AccessClaims> | null;
+type Verified = AccessClaims & { iat?: number };
+
+function claimsOf(value: unknown): Verified | null {
+  const c = value as Partial<Verified> | null;
   return c && typeof c.sub === 'string' && typeof c.uid === 'string' && Array.isArray(c.roles)
-    ? (c as AccessClaims)
+    ? (c as Verified)
     : null;
+}
+
+/** False for a token issued before a password change or reset, unless from the session kept. */
+function tokenStillValid(doc: UserDoc, claims: Verified): boolean {
+  if (!doc.sessions_revoked_at) return true;
+  if (doc.session_kept && claims.sid === doc.session_kept) return true;
+  // iat counts whole seconds: a token from the very second of the change is let through.
+  const revokedSec = Math.floor(Date.parse(doc.sessions_revoked_at) / 1000);
+  return typeof claims.iat === 'number' && claims.iat >= revokedSec;
+}
+
+export interface RequireUserOptions {
+  /**
+   * Let through a user whose password an admin reset: only for the routes that user needs
+   * to change it (POST /me/password, GET /me, logout).
+   */
+  passwordChange?: boolean;
 }
 
 /**
@@ -25,7 +45,11 @@ function claimsOf(value: unknown): AccessClaims | null {
  * deleted user is refused at once, not when the token expires. Roles come from the record
  * too, so a role change applies to the next request.
  */
-export function makeRequireUser(app: FastifyInstance, users: UserStore) {
+export function makeRequireUser(
+  app: FastifyInstance,
+  users: UserStore,
+  opts: RequireUserOptions = {},
+) {
   return async function requireUser(req: FastifyRequest, reply: FastifyReply): Promise<void> {
     const fail = (err: Error, detail: string) => {
       reply.header('www-authenticate', `Bearer realm="sawa", error="${detail}"`);
@@ -33,7 +57,7 @@ export function makeRequireUser(app: FastifyInstance, users: UserStore) {
     };
     const m = BEARER.exec(req.headers.authorization ?? '');
     if (!m) throw fail(new TokenMissing(), 'invalid_request');
-    let claims: AccessClaims | null;
+    let claims: Verified | null;
     try {
       claims = claimsOf(app.jwt.verify(m[1]!));
     } catch (err) {
@@ -43,11 +67,15 @@ export function makeRequireUser(app: FastifyInstance, users: UserStore) {
     if (!claims) throw fail(new TokenInvalid(), 'invalid_token');
     const doc = await users.get(claims.sub);
     const user = doc && doc.uid === claims.uid ? toSawaUser(doc) : null;
-    if (!user) throw fail(new TokenInvalid(), 'invalid_token');
+    if (!user || !tokenStillValid(doc!, claims)) throw fail(new TokenInvalid(), 'invalid_token');
     if (user.disabled) throw fail(new AccountDisabled(), 'invalid_token');
+    if (user.passwordChangeRequired && !opts.passwordChange) throw new PasswordChangeRequired();
     req.sawaUser = user;
+    req.sawaSession = claims.sid ?? null;
   };
 }
+
+export type RequireUser = ReturnType<typeof makeRequireUser>;
 
 export function makeRequireAdmin(requireUser: ReturnType<typeof makeRequireUser>) {
   return async function requireAdmin(req: FastifyRequest, reply: FastifyReply): Promise<void> {

@@ -18,6 +18,8 @@ export interface SawaUser {
   roles: Role[];
   teams: TeamMembership[];
   disabled: boolean;
+  /** An admin reset the password: the user may only change it (POST /me/password). */
+  passwordChangeRequired?: boolean;
 }
 
 /** What the accounts plugin offers the rest of the service (the gateway above all). */
@@ -46,5 +48,7 @@ declare module 'fastify' {
   }
   interface FastifyRequest {
     sawaUser: SawaUser;
+    /** The refresh session the access token came with (null for tokens without one). */
+    sawaSession: string | null;
   }
 }
