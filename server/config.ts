@@ -124,7 +124,13 @@ export const ConfigSchema = Type.Object({
     minimum: 1,
     default: 10,
     description:
-      'login/signup attempts per minute per client address; failed ones per user name and address, before a growing block',
+      'wrong passwords per minute for one user name from one address before that pair is blocked (a minute, doubling each time, up to an hour)',
+  }),
+  AUTH_IP_RATE_LIMIT_PER_MIN: Type.Integer({
+    minimum: 1,
+    default: 60,
+    description:
+      'login, signup and password-change attempts per minute from one client address, whatever the names',
   }),
   SIGNUP: oneOf(['open', 'invite', 'closed'] as const, {
     default: 'open',

@@ -60,9 +60,12 @@ function allowedMemberships(actor: SawaUser, req: InviteRequest, role: Role): Te
     throw new InviteForbidden('a supervisor invites into one of their own teams: name it in teams');
   for (const m of teams) {
     const own = actor.teams.find((t) => t.team === m.team);
-    if (!own) throw new InviteForbidden(`a supervisor invites only into their own teams, not "${m.team}"`);
+    if (!own)
+      throw new InviteForbidden(`a supervisor invites only into their own teams, not "${m.team}"`);
     if (m.mode === 'write' && own.mode !== 'write')
-      throw new InviteForbidden(`you only read team "${m.team}": you cannot give write access to it`);
+      throw new InviteForbidden(
+        `you only read team "${m.team}": you cannot give write access to it`,
+      );
   }
   return teams;
 }

@@ -19,11 +19,7 @@ export function newInviteCode(): string {
 
 /** The code as typed, made canonical: case, dashes, spaces, and the letters people mistake for digits. */
 export function normalizeInviteCode(input: string): string | null {
-  const s = input
-    .toUpperCase()
-    .replace(/[\s-]/g, '')
-    .replace(/O/g, '0')
-    .replace(/[IL]/g, '1');
+  const s = input.toUpperCase().replace(/[\s-]/g, '').replace(/O/g, '0').replace(/[IL]/g, '1');
   return s.length === LENGTH && [...s].every((c) => ALPHABET.includes(c)) ? s : null;
 }
 

@@ -80,7 +80,10 @@ export class InviteStore {
   }
 
   /** Marks it revoked; false when there is no such invitation or `allowed` refuses it. */
-  async revoke(id: string, allowed: (doc: InviteDoc) => boolean): Promise<Stored<InviteDoc> | null> {
+  async revoke(
+    id: string,
+    allowed: (doc: InviteDoc) => boolean,
+  ): Promise<Stored<InviteDoc> | null> {
     const res = await upsert<InviteDoc>(this.db, INVITE_PREFIX + id, (doc) => {
       if (!doc || doc.type !== 'invite' || !allowed(doc)) return false;
       return doc.revoked_at ? false : { ...doc, revoked_at: new Date().toISOString() };

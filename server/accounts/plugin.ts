@@ -8,6 +8,7 @@ import { jwtOptions } from './jwt-keys.js';
 import { DEFAULT_SCRYPT_COST, type ScryptCost } from './passwords.js';
 import { LoginThrottle } from './login-throttle.js';
 import { authRateLimits } from './rate-limit.js';
+import adminImportRoutes from './routes/admin-import.js';
 import adminUserStateRoutes from './routes/admin-user-state.js';
 import inviteRoutes from './routes/invites.js';
 import adminUserRoutes from './routes/admin-users.js';
@@ -76,12 +77,13 @@ async function accountsPlugin(app: FastifyInstance, opts: AccountsPluginOptions)
 
   await app.register(async (routes) => {
     routes.setErrorHandler(accountsErrorHandler);
-    const limits = await authRateLimits(routes, config.AUTH_RATE_LIMIT_PER_MIN, throttle);
+    const limits = await authRateLimits(routes, config.AUTH_IP_RATE_LIMIT_PER_MIN, throttle);
     await routes.register(authRoutes, { accounts, limits, requireUserOrReset });
     await routes.register(meRoutes, { accounts, limits, requireUserOrReset });
     await routes.register(inviteRoutes, { accounts });
     await routes.register(adminUserRoutes, { accounts });
     await routes.register(adminUserStateRoutes, { accounts });
+    await routes.register(adminImportRoutes, { accounts });
   });
 }
 

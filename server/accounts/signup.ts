@@ -1,7 +1,14 @@
 import { InviteInvalid, InviteRequired, SignupClosed, UsernameTaken } from '../errors.js';
 import type { AccountsContext } from './context.js';
 import { verifyPassword } from './passwords.js';
-import { checkPassword, checkUsername, createUser, login, session, type AuthResult } from './sessions.js';
+import {
+  checkPassword,
+  checkUsername,
+  createUser,
+  login,
+  session,
+  type AuthResult,
+} from './sessions.js';
 
 /**
  * Public signup, as SIGNUP allows: `open` (anyone; an agent, or what an invitation says),

@@ -1,7 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import type { Accounts } from '../service.js';
 import { addTeam, removeTeam, setDisabled, setRoles } from '../admin.js';
-import { NameParams, ResetPasswordBody, RolesBody, TeamBody, TeamParams } from '../admin-schemas.js';
+import {
+  NameParams,
+  ResetPasswordBody,
+  RolesBody,
+  TeamBody,
+  TeamParams,
+} from '../admin-schemas.js';
 import { resetPassword } from '../password-change.js';
 import { UserViewSchema, errors } from '../schemas.js';
 

@@ -4,14 +4,7 @@ import { login, logout, refresh } from '../sessions.js';
 import { signup } from '../signup.js';
 import type { AuthLimits } from '../rate-limit.js';
 import type { RequireUser } from '../authenticate.js';
-import {
-  AuthResponse,
-  Credentials,
-  Ok,
-  RefreshBody,
-  SignupBody,
-  errors,
-} from '../schemas.js';
+import { AuthResponse, Credentials, Ok, RefreshBody, SignupBody, errors } from '../schemas.js';
 
 /** Small bodies only: a login is a name and a password. */
 const BODY_LIMIT = 4096;
