@@ -26,9 +26,9 @@ function claimsOf(value: unknown): Verified | null {
 function tokenStillValid(doc: UserDoc, claims: Verified): boolean {
   if (!doc.sessions_revoked_at) return true;
   if (doc.session_kept && claims.sid === doc.session_kept) return true;
-  // iat counts whole seconds: a token from the very second of the change is let through.
-  const revokedSec = Math.floor(Date.parse(doc.sessions_revoked_at) / 1000);
-  return typeof claims.iat === 'number' && claims.iat >= revokedSec;
+  // `at` is the issue time in ms (iat counts whole seconds, too coarse for a login right after a reset).
+  const issued = claims.at ?? (typeof claims.iat === 'number' ? claims.iat * 1000 : 0);
+  return issued > Date.parse(doc.sessions_revoked_at);
 }
 
 export interface RequireUserOptions {

@@ -16,6 +16,8 @@ export interface AccessClaims {
   sub: string;
   /** The refresh session the token was issued with: a password change keeps this one. */
   sid?: string;
+  /** Issue time in milliseconds: tokens older than a password change are refused. */
+  at?: number;
   /** The user record's uid: a token outlives no deletion. */
   uid: string;
   roles: string[];

@@ -87,7 +87,13 @@ export async function session(
   const user = toSawaUser(doc)!;
   const sid = refreshToken.split('.')[0]!;
   return {
-    access_token: ctx.signAccessToken({ sub: doc.name, uid: doc.uid, sid, roles: doc.roles }),
+    access_token: ctx.signAccessToken({
+      sub: doc.name,
+      uid: doc.uid,
+      sid,
+      at: Date.now(),
+      roles: doc.roles,
+    }),
     refresh_token: refreshToken,
     expires_in: ctx.config.ACCESS_TOKEN_TTL_SEC,
     user: {

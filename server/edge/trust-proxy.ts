@@ -29,7 +29,7 @@ function entryProblem(entry: string): string | null {
 
 /** Problems with a TRUST_PROXY value, for the configuration check (empty: fine). */
 export function trustProxyProblems(value: string | undefined): string[] {
-  if (value === undefined || /^[0-9]+$/.test(value.trim())) return [];
+  if (value === undefined || value.trim() === 'false' || /^[0-9]+$/.test(value.trim())) return [];
   if (value.trim() === 'true')
     return ['"true" would trust every peer\'s X-Forwarded-For: give a hop count or addresses'];
   return splitList(value)
