@@ -58,6 +58,9 @@ t.test('a PouchDB web app on another origin signs up and syncs', { skip }, async
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
   t.teardown(() => browser.close());
   const page = await browser.newPage();
+  // The browser's own words on anything it refuses, for the failure message.
+  const console: string[] = [];
+  page.on('console', (m) => console.push(m.text()));
   await page.goto(origin + '/');
 
   const name = unique('web');
@@ -126,7 +129,7 @@ t.test('a PouchDB web app on another origin signs up and syncs', { skip }, async
     },
     { api: api.url, doc: farmer(name, 'farmer-phone') },
   );
-  t.equal('failed' in synced ? synced.failed : undefined, undefined, 'sync ran');
+  t.equal('failed' in synced ? synced.failed : undefined, undefined, console.join('\n'));
   if ('failed' in synced) return;
   t.equal(synced.pushErrors, 0);
   t.equal(synced.pushed, 1, 'the phone document went up');
