@@ -51,12 +51,15 @@ async function corsPlugin(app: FastifyInstance): Promise<void> {
   const origins = splitList(app.config.CORS_ORIGINS ?? '');
   if (origins.length === 0) return;
   await app.register(cors, {
-    origin: origins.includes('*') ? '*' : origins,
+    // `*` reflects the request's origin: a literal * is not allowed with credentials.
+    origin: origins.includes('*') ? true : origins,
     methods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE'],
     allowedHeaders: ALLOWED_HEADERS,
     exposedHeaders: EXPOSED_HEADERS,
-    // Bearer tokens, not cookies: nothing needs the browser's credentials.
-    credentials: false,
+    // PouchDB's HTTP adapter fetches with credentials: 'include', which a browser only lets
+    // through with this header. Sawa authenticates by Bearer token and sets no cookies, so
+    // no ambient credential rides on it.
+    credentials: true,
     maxAge: PREFLIGHT_MAX_AGE_SEC,
     strictPreflight: true,
   });

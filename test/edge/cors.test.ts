@@ -53,6 +53,11 @@ t.test('CORS for the origins configured, and only those', async (t) => {
   t.equal(real.headers.get('access-control-allow-origin'), APP);
   t.match(real.headers.get('access-control-expose-headers'), /WWW-Authenticate/);
   t.match(real.headers.get('access-control-expose-headers'), /Retry-After/);
+  t.equal(
+    real.headers.get('access-control-allow-credentials'),
+    'true',
+    "PouchDB fetches with credentials: 'include'",
+  );
 
   const stranger = await preflight(on.url, '/auth/login', 'https://evil.example');
   t.equal(stranger.headers.get('access-control-allow-origin'), null, 'another origin gets nothing');
