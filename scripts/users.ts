@@ -11,11 +11,9 @@
  * existing, 1 some rows failed, 2 usage or configuration, 3 CouchDB unreachable.
  */
 import { readFile } from 'node:fs/promises';
-import { createAccounts } from '../server/accounts/service.js';
 import { importUsers, type ImportResult } from '../server/accounts/import-users.js';
 import { readImport } from '../server/accounts/import-rows.js';
-import { DEFAULT_SCRYPT_COST } from '../server/accounts/passwords.js';
-import { buildDesignDocs, loadSyncRules } from '../server/rules/index.js';
+import { scriptAccounts } from './accounts.js';
 import {
   CliError,
   EXIT,
@@ -70,19 +68,7 @@ run(async () => {
 
   const config = loadCliConfig();
   const couch = await connectCouch(config);
-  const log = {
-    warn: (obj: object, msg: string) =>
-      process.stderr.write(`warning: ${msg} ${JSON.stringify(obj)}\n`),
-    error: (obj: object, msg: string) =>
-      process.stderr.write(`error: ${msg} ${JSON.stringify(obj)}\n`),
-  };
-  const { ctx } = createAccounts({
-    nano: couch.nano,
-    config,
-    ddocs: buildDesignDocs(loadSyncRules()),
-    scrypt: DEFAULT_SCRYPT_COST,
-    log,
-  });
+  const { ctx } = scriptAccounts(couch.nano, config);
   const bar = progress('users', rows.length);
   const summary = await importUsers(ctx, rows, {
     concurrency,
