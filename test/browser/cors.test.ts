@@ -133,8 +133,13 @@ t.test('a PouchDB web app on another origin signs up and syncs', { skip }, async
   if ('failed' in synced) return;
   t.equal(synced.pushErrors, 0);
   t.equal(synced.pushed, 1, 'the phone document went up');
-  t.equal(synced.pulled, 1, 'the server document came down');
-  t.same(synced.localIds.sort(), ['farmer-phone', 'farmer-server']);
+  // The pull may count the pushed document again; what matters is what the phone now holds.
+  t.ok(synced.pulled >= 1, 'documents came down');
+  t.same(
+    synced.localIds.filter((id: string) => !id.startsWith('_design/')).sort(),
+    ['farmer-phone', 'farmer-server'],
+    'the server document is on the phone',
+  );
   t.equal(synced.meStatus, 200, '/me with a Bearer token across origins');
   const onServer = await couch(store.url, 'GET', `/${signedUp.db}/farmer-phone`, admin);
   t.equal(onServer.status, 200, 'the server has what the browser wrote');

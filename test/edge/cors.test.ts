@@ -62,6 +62,27 @@ t.test('CORS for the origins configured, and only those', async (t) => {
   const stranger = await preflight(on.url, '/auth/login', 'https://evil.example');
   t.equal(stranger.headers.get('access-control-allow-origin'), null, 'another origin gets nothing');
 
+  // The new routes are in OpenAPI, with their bodies.
+  const spec = await (await fetch(`${on.url}/docs/json`)).json();
+  const ops: Array<[string, string]> = [
+    ['/admin/invites', 'post'],
+    ['/admin/invites', 'get'],
+    ['/admin/invites/{id}', 'delete'],
+    ['/admin/users/import', 'post'],
+    ['/admin/users/{name}/password', 'post'],
+    ['/me/password', 'post'],
+  ];
+  for (const [path, method] of ops) t.ok(spec.paths[path]?.[method], `OpenAPI ${method} ${path}`);
+  t.ok(
+    spec.paths['/admin/users/import'].post.requestBody.content['text/csv'],
+    'the import documents CSV',
+  );
+  t.ok(
+    spec.paths['/auth/signup'].post.requestBody.content['application/json'].schema.properties
+      .invite,
+    'signup documents invite',
+  );
+
   const off = await accountsService(t, store);
   const none = await preflight(off.url, '/auth/login', APP);
   t.equal(none.headers.get('access-control-allow-origin'), null, 'no origins by default');
