@@ -25,7 +25,7 @@ function start(file: string, env: Record<string, string>): ChildProcess {
 }
 
 async function waitFor(url: string, child: ChildProcess): Promise<void> {
-  for (let i = 0; i < 400; i++) {
+  for (let i = 0; i < 1200; i++) {
     const ok = await fetch(url).then(
       (r) => r.ok,
       () => false,

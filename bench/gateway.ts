@@ -152,7 +152,10 @@ function figure(
   };
 }
 
-async function signup(service: string, username: string): Promise<{ token: string; db: string }> {
+export async function signup(
+  service: string,
+  username: string,
+): Promise<{ token: string; db: string }> {
   const res = await fetch(`${service}/auth/signup`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -163,7 +166,12 @@ async function signup(service: string, username: string): Promise<{ token: strin
   return { token: body.access_token, db: body.dbs.user };
 }
 
-async function seed(store: string, adminAuth: string, db: string, docs: Record<string, unknown>[]) {
+export async function seed(
+  store: string,
+  adminAuth: string,
+  db: string,
+  docs: Record<string, unknown>[],
+) {
   for (let i = 0; i < docs.length; i += SEED_BATCH) {
     const res = await fetch(`${store}/${db}/_bulk_docs`, {
       method: 'POST',

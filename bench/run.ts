@@ -3,6 +3,7 @@ import * as reconcile from './reconcile.js';
 import * as aggregate from './aggregate.js';
 import * as gateway from './gateway.js';
 import * as importUsers from './import.js';
+import * as client from './client.js';
 
 /**
  * `npm run bench [name…]`: every benchmark in turn (or the named ones), results
@@ -16,6 +17,10 @@ const benches: Record<string, { title: string; go: () => Promise<string> }> = {
   gateway: {
     title: 'Sync gateway vs direct: first sync of 10,000 records and an incremental sync',
     go: async () => gateway.report(await gateway.run()),
+  },
+  client: {
+    title: 'Sawa client vs stock PouchDB on a shaped 2G link: 3,000 visit records',
+    go: async () => client.report(await client.run()),
   },
   reconcile: {
     title: 'Conflict reconciler: 1,000 user databases, 10 changed',

@@ -1,7 +1,8 @@
 /**
  * Restores databases from a backup directory, and checks them (docs/backup.md).
  *
- *   npm run restore -- --from DIR [--at SET] [--db NAME]... [--verify] [--verify-only] [--concurrency N]
+ *   npm run restore -- --from DIR [--at SET] [--db NAME]... [--rename FROM:TO]... [--prefix P]
+ *                      [--verify] [--verify-only] [--concurrency N]
  *
  * Applies the full set and each incremental set after it, in order, up to the newest (or
  * --at SET). --verify then compares document counts, listing checksums and _security with
@@ -24,10 +25,12 @@ import {
   type Progress,
 } from './cli.js';
 
-const USAGE = `usage: npm run restore -- --from DIR [--at SET] [--db NAME]... [--verify] [--verify-only] [--concurrency N]
+const USAGE = `usage: npm run restore -- --from DIR [--at SET] [--db NAME]... [--rename FROM:TO]... [--prefix P] [--verify] [--verify-only] [--concurrency N]
   --from DIR        the backup directory
   --at SET          restore to this set (a directory name in DIR; default the newest complete one)
   --db NAME         only this database (repeatable; default every database of the set)
+  --rename FROM:TO  restore database FROM as TO (repeatable), e.g. for a restore drill
+  --prefix P        restore every other database under P + its name (drill-userdb-…)
   --verify          after restoring, compare counts, checksums and _security with the live databases
   --verify-only     compare without restoring
   --concurrency N   databases at once, 1 to 64 (default 4)`;
@@ -37,12 +40,15 @@ async function main(): Promise<number> {
     from: { type: 'string' },
     at: { type: 'string' },
     db: { type: 'string', multiple: true },
+    rename: { type: 'string', multiple: true },
+    prefix: { type: 'string' },
     verify: { type: 'boolean', default: false },
     'verify-only': { type: 'boolean', default: false },
     concurrency: { type: 'string', default: '4' },
   });
   if (!args.from) throw new CliError(`--from is required\n${USAGE}`, EXIT.usage);
   const concurrency = intOption(args.concurrency, 'concurrency', 1, 64);
+  const rename = renaming(args.rename ?? [], args.prefix);
   const chain = await resolveChain(args.from, args.at).catch((err: Error) => {
     throw new CliError(err.message, EXIT.usage);
   });
@@ -59,12 +65,13 @@ async function main(): Promise<number> {
         from: args.from,
         at: target.id,
         only: args.db,
+        rename,
         concurrency,
         signal,
         onDatabase: (db, stats, n, total) => {
           bar ??= progress('restoring', total);
           if (stats.existed)
-            bar.line(`note: ${db} already existed; restored into it`, process.stderr);
+            bar.line(`note: ${stats.into} already existed; restored into it`, process.stderr);
           bar.update(n, `${db} (${stats.docs} docs)`);
         },
       });
@@ -81,7 +88,7 @@ async function main(): Promise<number> {
   }
 
   if (args.verify || args['verify-only']) {
-    const checks = await verify(couch.nano, target, args.db);
+    const checks = await verify(couch.nano, target, args.db, rename);
     const bad = checks.filter((c) => !c.ok);
     for (const c of bad) process.stdout.write(`MISMATCH ${c.db}: ${c.problems.join('; ')}\n`);
     process.stdout.write(
@@ -91,5 +98,34 @@ async function main(): Promise<number> {
   }
   return EXIT.ok;
 }
+
+/** The name each database is restored under, from --rename FROM:TO and --prefix. */
+function renaming(
+  pairs: string[],
+  prefix: string | undefined,
+): ((db: string) => string) | undefined {
+  const names = new Map<string, string>();
+  for (const pair of pairs) {
+    const [from, to, extra] = pair.split(':');
+    if (!from || !to || extra !== undefined || !DB_NAME.test(to)) {
+      throw new CliError(
+        `--rename wants FROM:TO with a valid database name TO (got ${JSON.stringify(pair)})\n${USAGE}`,
+        EXIT.usage,
+      );
+    }
+    names.set(from, to);
+  }
+  if (prefix !== undefined && !DB_NAME.test(`${prefix}x`)) {
+    throw new CliError(
+      `--prefix must start a valid database name (got ${JSON.stringify(prefix)})`,
+      EXIT.usage,
+    );
+  }
+  if (!names.size && prefix === undefined) return undefined;
+  return (db) => names.get(db) ?? (prefix !== undefined ? prefix + db : db);
+}
+
+/** CouchDB's rule for database names. */
+const DB_NAME = /^[a-z][a-z0-9_$()+/-]*$/;
 
 run(main);

@@ -8,6 +8,7 @@ import gatewayPlugin from './gateway/index.js';
 import reportsPlugin from './reports/index.js';
 import jobsPlugin from './jobs/plugin.js';
 import healthRoutes from './routes/health.js';
+import appStatic from './web/plugin.js';
 import designDocsPlugin from './migrations/plugin.js';
 import rulesPlugin from './rules/plugin.js';
 import corsPlugin from './edge/cors.js';
@@ -91,6 +92,7 @@ export default async function app(fastify: FastifyInstance, opts: AppOptions): P
   await fastify.register(reportsPlugin, opts.reports ?? {});
   await fastify.register(jobsPlugin, opts.jobs ?? {});
   await fastify.register(healthRoutes);
+  await fastify.register(appStatic);
 }
 
 declare module 'fastify' {

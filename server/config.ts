@@ -171,19 +171,24 @@ export const ConfigSchema = Type.Object({
     default: 1200,
     description: 'sync gateway requests per minute per user',
   }),
-  JOBS_ENABLED: Type.Optional(
-    Type.String({
-      minLength: 1,
-      description:
-        'jobs this instance schedules: all, none, or names separated by commas (default all; none when NODE_ENV=test)',
-    }),
-  ),
+  JOBS_ENABLED: Type.String({
+    minLength: 1,
+    default: 'all',
+    description: 'jobs this instance schedules: all, none, or names separated by commas',
+  }),
   JOBS_LEASE_TTL_SEC: Type.Integer({
     minimum: 5,
     maximum: 3600,
     default: 60,
     description:
       'life of a job lease, seconds: renewed every third of it while the job runs; a dead holder is replaced after it',
+  }),
+  JOBS_SAFETY_PASS_MIN: Type.Integer({
+    minimum: 1,
+    maximum: 10080,
+    default: 60,
+    description:
+      'minutes between job runs that look at every user and team database, whatever _db_updates reports',
   }),
   JOB_RECONCILE_SCHEDULE: Type.Optional(
     Type.String({

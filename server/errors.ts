@@ -144,6 +144,13 @@ export const ProvisioningFailed = createError<'SAWA_PROVISIONING_FAILED', 503, [
   503,
 );
 
+// The field app (/app/)
+export const AppUnavailable = createError(
+  'SAWA_APP_UNAVAILABLE',
+  'the field app could not be built: the service log says why',
+  503,
+);
+
 /**
  * A failed CouchDB request, stripped to what is safe to log. nano's own errors carry the
  * request, body included (a user document holds a password hash), so they never leave the

@@ -30,7 +30,14 @@ export interface BackupOptions {
 }
 
 /**
- * Backs up every database (system databases included) into a new set under `out`: a full
+ * CouchDB's own databases other than `_users` and `_replicator` (`_global_changes` and the
+ * like) hold only what CouchDB derives and rebuilds itself: never backed up.
+ */
+export const keptDb = (db: string) =>
+  !db.startsWith('_') || db === '_users' || db === '_replicator';
+
+/**
+ * Backs up every database (`_users` and `_replicator` included) into a new set under `out`: a full
  * one the first time (or with `full`), else an incremental one on top of the newest complete
  * set. Everything is written under a temporary name; the set becomes visible when its
  * directory is renamed into place, and complete when its manifest is written, last.
@@ -51,7 +58,7 @@ export async function backup(opts: BackupOptions): Promise<Manifest> {
 
   let dbs: string[];
   try {
-    dbs = ((await nano.db.list()) as string[]).sort();
+    dbs = ((await nano.db.list()) as string[]).filter(keptDb).sort();
   } catch (err) {
     throw cleanCouchError(err);
   }

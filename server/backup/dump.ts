@@ -1,7 +1,8 @@
 import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type Nano from 'nano';
-import { cleanCouchError } from '../errors.js';
+import { cleanCouchError, couchStatus } from '../errors.js';
+import { purgedSince, startedOver } from '../couch/sequences.js';
 import { entry, readAllDocsChanges, readListing, writeListing, type Listing } from './listing.js';
 import { dbFileBase, type DbEntry } from './manifest.js';
 import { gzipLineWriter } from './ndjson.js';
@@ -42,14 +43,8 @@ export async function dumpDatabase(
   dir: string,
   prev: Previous | null,
 ): Promise<DbEntry | null> {
-  let info: { update_seq: unknown; purge_seq?: unknown };
-  try {
-    info = (await nano.request({ db })) as typeof info;
-  } catch (err) {
-    // Deleted since the list of databases was read: nothing to keep.
-    if ((err as { statusCode?: number }).statusCode === 404) return null;
-    throw cleanCouchError(err);
-  }
+  const info = await dbInfo(nano, db);
+  if (!info) return null;
   const security = (await call(() => nano.request({ db, path: '_security' }))) as Record<
     string,
     unknown
@@ -57,31 +52,107 @@ export async function dumpDatabase(
   const purgeSeq = String(info.purge_seq ?? '0');
   const base = dbFileBase(db);
   const files = { data: `${base}.ndjson.gz`, listing: `${base}.listing.ndjson.gz` };
-  const incremental =
-    prev !== null &&
-    prev.entry.purge_seq === purgeSeq &&
-    seqNumber(String(info.update_seq)) >= seqNumber(prev.entry.seq);
+  const target = { nano, db, dir, files, purgeSeq, security };
+  if (prev && (await continues(nano, db, prev, purgeSeq))) {
+    const entry = await copyChanged(target, prev);
+    // A listing that names more documents than the database holds kept some that are gone
+    // (a recreated database CouchDB replayed from its start): copy it whole instead.
+    const now = await dbInfo(nano, db);
+    if (!now || entry.docs + entry.deleted <= now.doc_count + now.doc_del_count) return entry;
+  }
+  return copyChanged(target, null);
+}
 
+interface Target {
+  nano: Nano.ServerScope;
+  db: string;
+  dir: string;
+  files: { data: string; listing: string };
+  purgeSeq: string;
+  security: Record<string, unknown>;
+}
+
+interface DbInfo {
+  purge_seq?: unknown;
+  doc_count: number;
+  doc_del_count: number;
+}
+
+async function dbInfo(nano: Nano.ServerScope, db: string): Promise<DbInfo | null> {
+  try {
+    return (await nano.request({ db })) as DbInfo;
+  } catch (err) {
+    // Deleted since the list of databases was read: nothing to keep.
+    if (couchStatus(err) === 404) return null;
+    throw cleanCouchError(err);
+  }
+}
+
+/**
+ * Whether an incremental copy can continue the previous one, decided from what CouchDB
+ * guarantees: no shard range counts more purges than then (purge sequences compared range
+ * by range, never as text: a cluster's text changes with the copy that answers), and the
+ * database's changes sequence, read now, continues the saved one (same shard files).
+ */
+async function continues(
+  nano: Nano.ServerScope,
+  db: string,
+  prev: Previous,
+  purgeSeq: string,
+): Promise<boolean> {
+  if (purgedSince(prev.entry.purge_seq, purgeSeq)) return false;
+  const now = (await call(() =>
+    nano.request({ db, path: '_changes', qs: { since: 'now', feed: 'normal' } }),
+  )) as { last_seq: unknown };
+  return !startedOver(prev.entry.seq, now.last_seq);
+}
+
+/** Copies the documents changed since `prev` (or all of them) and writes the listing. */
+async function copyChanged(t: Target, prev: Previous | null): Promise<DbEntry> {
+  const { nano, db } = t;
+  const since = prev ? prev.entry.seq : '0';
+  const { listing: changed, last_seq } = await readAllDocsChanges(nano, db, since);
+  const mode = prev ? 'incremental' : 'full';
   // Nothing written since the previous set: its listing stands, no data file.
-  if (incremental && String(info.update_seq) === prev.entry.seq) {
-    await copyFile(join(prev.dir, prev.entry.files.listing), join(dir, files.listing));
+  if (prev && changed.size === 0) {
+    await copyFile(join(prev.dir, prev.entry.files.listing), join(t.dir, t.files.listing));
     return {
       ...prev.entry,
-      mode: 'incremental',
-      since: prev.entry.seq,
+      mode,
+      since,
+      seq: last_seq,
+      purge_seq: t.purgeSeq,
       written: 0,
-      security,
-      files: { data: null, listing: files.listing },
+      security: t.security,
+      files: { data: null, listing: t.files.listing },
     };
   }
-
-  const since = incremental ? prev.entry.seq : '0';
-  const { listing: changed, last_seq } = await readAllDocsChanges(nano, db, since);
-  const listing: Listing = incremental
+  const listing: Listing = prev
     ? await readListing(join(prev.dir, prev.entry.files.listing))
     : new Map();
+  const written = await writeData(nano, db, join(t.dir, t.files.data), changed, listing);
+  const summary = await writeListing(join(t.dir, t.files.listing), listing);
+  return {
+    mode,
+    since,
+    seq: last_seq,
+    purge_seq: t.purgeSeq,
+    ...summary,
+    written,
+    security: t.security,
+    files: t.files,
+  };
+}
 
-  const out = gzipLineWriter(join(dir, files.data));
+/** Writes every changed document's leaves to the data file and records them in `listing`. */
+async function writeData(
+  nano: Nano.ServerScope,
+  db: string,
+  path: string,
+  changed: Listing,
+  listing: Listing,
+): Promise<number> {
+  const out = gzipLineWriter(path);
   let written = 0;
   try {
     const ids = [...changed.keys()];
@@ -103,17 +174,7 @@ export async function dumpDatabase(
   } finally {
     await out.close();
   }
-  const summary = await writeListing(join(dir, files.listing), listing);
-  return {
-    mode: incremental ? 'incremental' : 'full',
-    since,
-    seq: last_seq,
-    purge_seq: purgeSeq,
-    ...summary,
-    written,
-    security,
-    files,
-  };
+  return written;
 }
 
 /**
@@ -166,13 +227,7 @@ async function openRevsAll(nano: Nano.ServerScope, db: string, id: string): Prom
     })) as Array<{ ok?: Leaf }>;
     return res.flatMap((r) => (r.ok ? [r.ok] : []));
   } catch (err) {
-    if ((err as { statusCode?: number }).statusCode === 404) return [];
+    if (couchStatus(err) === 404) return [];
     throw cleanCouchError(err);
   }
-}
-
-/** The number in front of a CouchDB sequence ("42-g1AA…" or 42): a recreated database starts lower. */
-export function seqNumber(seq: string): number {
-  const n = parseInt(seq, 10);
-  return Number.isNaN(n) ? 0 : n;
 }

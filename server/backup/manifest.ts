@@ -20,7 +20,7 @@ export interface DbEntry {
   since: string;
   /** The `_changes` sequence this set reaches: the next incremental starts here. */
   seq: string;
-  /** The database's purge_seq when read; a change forces a full copy of that database. */
+  /** The database's purge_seq when read; more purges in a shard range force a full copy. */
   purge_seq: string;
   /** Documents with a live winning revision (CouchDB's doc_count). */
   docs: number;

@@ -4,7 +4,7 @@ import { cleanCouchError, couchStatus } from '../errors.js';
 import type { DocLine, Leaf } from './dump.js';
 import { chainTo, listSets, type Manifest } from './manifest.js';
 import { readGzipLines } from './ndjson.js';
-import { canonicalJson } from './verify.js';
+import { sameSecurityMeaning } from './security.js';
 
 export interface RestoreOptions {
   nano: Nano.ServerScope;
@@ -14,12 +14,16 @@ export interface RestoreOptions {
   at?: string;
   /** Only these databases (default: every database of the set). */
   only?: string[];
+  /** The name to restore each database under (a drill into other names); default its own. */
+  rename?: (db: string) => string;
   concurrency?: number;
   signal?: AbortSignal;
   onDatabase?: (db: string, stats: RestoredDb, done: number, total: number) => void;
 }
 
 export interface RestoredDb {
+  /** The database restored into (its own name unless renamed). */
+  into: string;
   docs: number;
   leaves: number;
   /** True when the database existed before the restore (a resumed or repeated restore). */
@@ -59,7 +63,8 @@ export async function restore(opts: RestoreOptions): Promise<Record<string, Rest
     while (next < dbs.length) {
       if (opts.signal?.aborted) throw new Error('restore interrupted: run it again to finish');
       const db = dbs[next++] as string;
-      const stats = await restoreDatabase(opts.nano, opts.from, chain, db);
+      const into = opts.rename?.(db) ?? db;
+      const stats = await restoreDatabase(opts.nano, opts.from, chain, db, into);
       result[db] = stats;
       opts.onDatabase?.(db, stats, ++done, dbs.length);
     }
@@ -84,16 +89,17 @@ async function restoreDatabase(
   root: string,
   chain: Manifest[],
   db: string,
+  into: string,
 ): Promise<RestoredDb> {
   let existed = false;
   try {
-    await nano.db.create(db);
+    await nano.db.create(into);
   } catch (err) {
     if (couchStatus(err) !== 412) throw cleanCouchError(err);
     existed = true;
   }
   const designs: Leaf[] = [];
-  const writer = batchWriter(nano, db);
+  const writer = batchWriter(nano, into);
   const ids = new Set<string>();
   for (const set of setsFor(chain, db)) {
     const file = set.databases[db]!.files.data;
@@ -108,23 +114,24 @@ async function restoreDatabase(
   }
   for (const leaf of designs) await writer.add(leaf);
   await writer.flush();
-  await restoreSecurity(nano, db, chain.at(-1)!.databases[db]!.security);
-  return { docs: ids.size, leaves: writer.count(), existed };
+  await restoreSecurity(nano, into, chain.at(-1)!.databases[db]!.security);
+  return { into, docs: ids.size, leaves: writer.count(), existed };
 }
 
 /**
- * Sets `_security` unless it already is what the backup says. CouchDB refuses any edit of
- * `_users`' security by default (users_db_security_editable = false), so an equal one must
- * not be written; a different one there is an error for the operator to see.
+ * Sets `_security` unless it already grants what the backup says (compared by meaning: the
+ * engines write the same grants differently). `_users` keeps its own: CouchDB refuses any
+ * edit of it by default (users_db_security_editable = false), and each engine's is admin-only.
  */
 async function restoreSecurity(
   nano: Nano.ServerScope,
   db: string,
   security: Record<string, unknown>,
 ) {
+  if (db === '_users') return;
   try {
     const current = await nano.request({ db, path: '_security' });
-    if (canonicalJson(current) === canonicalJson(security)) return;
+    if (sameSecurityMeaning(current, security)) return;
     await nano.request({ db, path: '_security', method: 'PUT', body: security });
   } catch (err) {
     throw cleanCouchError(err);

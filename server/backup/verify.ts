@@ -2,6 +2,7 @@ import type Nano from 'nano';
 import { cleanCouchError, couchStatus } from '../errors.js';
 import { liveListing, summarize } from './listing.js';
 import type { Manifest } from './manifest.js';
+import { sameSecurityMeaning } from './security.js';
 
 export interface DbCheck {
   db: string;
@@ -17,10 +18,13 @@ export async function verify(
   nano: Nano.ServerScope,
   set: Manifest,
   only?: string[],
+  /** Where each database was restored to, when not under its own name. */
+  rename?: (db: string) => string,
 ): Promise<DbCheck[]> {
   const checks: DbCheck[] = [];
-  for (const [db, want] of Object.entries(set.databases)) {
-    if (only && !only.includes(db)) continue;
+  for (const [name, want] of Object.entries(set.databases)) {
+    if (only && !only.includes(name)) continue;
+    const db = rename?.(name) ?? name;
     const problems: string[] = [];
     let info: { doc_count: number; doc_del_count: number };
     try {
@@ -45,19 +49,8 @@ export async function verify(
       problems.push(`leaf revisions ${live.leaves}, backup ${want.leaves}`);
     if (live.checksum !== want.checksum)
       problems.push(`checksum ${live.checksum}, backup ${want.checksum}`);
-    if (canonicalJson(security) !== canonicalJson(want.security))
-      problems.push('_security differs');
+    if (!sameSecurityMeaning(security, want.security)) problems.push('_security differs');
     checks.push({ db, ok: problems.length === 0, problems });
   }
   return checks;
-}
-
-/** JSON with object keys sorted, so two equal objects compare equal as text. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const keys = Object.keys(value as object).sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
 }

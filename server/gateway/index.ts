@@ -3,6 +3,7 @@ import compress from '@fastify/compress';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createWriteChecker } from '../rules/index.js';
 import { registerBodyParser } from './body.js';
+import feedRoutes from './feed.js';
 import type { Gateway } from './context.js';
 import { toSyncError } from './errors.js';
 import { registerSyncRateLimit } from './rate-limit.js';
@@ -59,6 +60,7 @@ async function gatewayPlugin(app: FastifyInstance): Promise<void> {
       return reply.code(e.statusCode).type('application/json').send(e.body);
     });
     await scope.register(syncRoutes, { gw });
+    await scope.register(feedRoutes, { gw });
   });
 }
 

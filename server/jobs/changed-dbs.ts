@@ -1,8 +1,12 @@
+import { createHash } from 'node:crypto';
+import type { FastifyBaseLogger } from 'fastify';
 import type Nano from 'nano';
 import { upsert, getDoc } from '../couch/upsert.js';
+import { cleanCouchError, couchStatus, CouchRequestError } from '../errors.js';
 import { JOBS_DB } from './types.js';
 import { ensureDb, ensureSecurity } from '../provisioning/steps.js';
 import { adminOnlySecurity } from '../provisioning/security.js';
+import { isUserOrTeamDb, listPeopleDbs, updateSeqs } from './db-scan.js';
 
 interface Checkpoint {
   since: string;
@@ -34,39 +38,125 @@ export async function writeCheckpoint(
   since: string,
 ): Promise<void> {
   await upsert<Checkpoint>(nano.use(JOBS_DB), checkpointId(job, scope), (cur) =>
-    cur?.since === since ? false : { since, updated_at: new Date().toISOString() },
+    cur?.since === since ? false : { ...cur, since, updated_at: new Date().toISOString() },
   );
 }
 
-export interface ChangedDbs {
-  /** Databases with changes since the job's last `_db_updates` checkpoint, matching the filter. */
-  names: string[];
-  /** Commit this with `writeCheckpoint(nano, job, '_db_updates', next)` once all of `names` are processed. */
-  next: string;
+/** A job's record of which databases it has seen: `checkpoint:<job>:_db_updates`. */
+interface DbsCheckpoint extends Checkpoint {
+  /** When a run last looked at every database (a first run, or a safety pass). */
+  full_at?: string;
+  /** Without `_db_updates`: a hash of each database's `update_seq` when last handled. */
+  seen?: Record<string, string>;
 }
 
+export interface ChangedDbs {
+  /** User and team databases that may have changed since the job last committed, sorted. */
+  names: string[];
+  /** `_db_updates`, or `scan` (every database's `update_seq`) when CouchDB has no `_global_changes`. */
+  source: 'db_updates' | 'scan';
+  /** Every user and team database is listed: a first run, or a periodic safety pass. */
+  full: boolean;
+  /** Records that every one of `names` is handled; call only then. */
+  commit(): Promise<void>;
+}
+
+export interface ChangedOptions {
+  log?: FastifyBaseLogger;
+  /** How often a run looks at every database whatever `_db_updates` says (ms). */
+  safetyPassMs: number;
+  now?: () => number;
+}
+
+const warned = new Set<string>();
+
 /**
- * The databases a job must look at: those `_db_updates` reports since the
- * job's checkpoint (the first run sees every database once), so a run costs in
- * proportion to what changed, not to the number of databases.
+ * The databases a job must look at. With `_db_updates` (CouchDB's `_global_changes`
+ * database): those it reports since the job's checkpoint, so a run costs in proportion to
+ * what changed. Without it (404, as on a single node set up without `_global_changes`): the
+ * `userdb-`/`team-` ranges of `_all_dbs`, keeping those whose `update_seq` differs from
+ * when the job last handled them. A first run and a periodic safety pass take every
+ * database: `_db_updates` lists only databases written since `_global_changes` was created,
+ * reports a write some hundreds of milliseconds after it is acknowledged, and may drop one.
+ * Either way a job's own `_changes` checkpoint per database decides what is new in it.
  */
 export async function changedDatabases(
   nano: Nano.ServerScope,
   job: string,
-  include: (db: string) => boolean,
+  opts: ChangedOptions,
 ): Promise<ChangedDbs> {
-  const since = await readCheckpoint(nano, job, '_db_updates');
-  const res = (await nano.request({ path: '_db_updates', qs: { since, feed: 'normal' } })) as {
-    results: Array<{ db_name: string; type: string }>;
-    last_seq: string;
+  const jobs = nano.use(JOBS_DB);
+  const id = checkpointId(job, '_db_updates');
+  const state = await getDoc<DbsCheckpoint>(jobs, id);
+  const now = (opts.now ?? Date.now)();
+  const fullAt = state?.full_at ? Date.parse(state.full_at) : NaN;
+  const full = !(now - fullAt < opts.safetyPassMs);
+  const updates = await readDbUpdates(nano, state?.since ?? '0');
+  if (!updates && !warned.has(job)) {
+    warned.add(job);
+    opts.log?.warn(
+      { job },
+      '_db_updates answered 404: this CouchDB has no _global_changes database, so the job ' +
+        'finds changed databases by reading the update_seq of every userdb-/team- database ' +
+        'instead (create _global_changes to make runs cheaper)',
+    );
+  }
+  const save = (fields: Partial<DbsCheckpoint>) => async () => {
+    await upsert<DbsCheckpoint>(jobs, id, (cur) => ({
+      ...cur,
+      since: updates?.last_seq ?? cur?.since ?? '0',
+      updated_at: new Date(now).toISOString(),
+      ...(full && { full_at: new Date(now).toISOString() }),
+      ...fields,
+    }));
   };
+  if (updates && !full) {
+    return { names: updates.names, source: 'db_updates', full, commit: save({}) };
+  }
+  const all = await listPeopleDbs(nano);
+  if (updates) {
+    const names = [...new Set([...all, ...updates.names])].sort();
+    return { names, source: 'db_updates', full, commit: save({ seen: undefined }) };
+  }
+  const seqs = await updateSeqs(nano, all);
+  const seen: Record<string, string> = {};
+  for (const [db, seq] of seqs) seen[db] = hashSeq(seq);
+  const names = full
+    ? [...seqs.keys()]
+    : [...seqs.keys()].filter((db) => state?.seen?.[db] !== seen[db]);
+  return { names: names.sort(), source: 'scan', full, commit: save({ seen }) };
+}
+
+/** Cluster sequences run to hundreds of characters; a short hash tells two apart as well. */
+const hashSeq = (seq: string) => createHash('sha256').update(seq).digest('base64url').slice(0, 16);
+
+/** The user and team databases `_db_updates` lists since `since`, or null when it is missing. */
+async function readDbUpdates(
+  nano: Nano.ServerScope,
+  since: string,
+): Promise<{ names: string[]; last_seq: string } | null> {
+  let res: { results: Array<{ db_name: string; type: string }>; last_seq: unknown };
+  try {
+    res = (await nano.request({
+      path: '_db_updates',
+      qs: { since, feed: 'normal' },
+    })) as typeof res;
+  } catch (err) {
+    if (couchStatus(err) === 404) return null;
+    const e = cleanCouchError(err);
+    const reason = e instanceof CouchRequestError ? (e.reason ?? e.couchError) : e.message;
+    throw new CouchRequestError(
+      couchStatus(err),
+      e instanceof CouchRequestError ? e.couchError : undefined,
+      `reading _db_updates (served from CouchDB's _global_changes database) failed: ${reason ?? ''}`,
+    );
+  }
   const names = new Set<string>();
   for (const r of res.results) {
     if (r.type === 'deleted') names.delete(r.db_name);
-    else if (include(r.db_name)) names.add(r.db_name);
+    else if (isUserOrTeamDb(r.db_name)) names.add(r.db_name);
   }
-  return { names: [...names].sort(), next: String(res.last_seq) };
+  return { names: [...names].sort(), last_seq: String(res.last_seq) };
 }
 
-/** True for the databases Sawa provisions for people: `userdb-…` and `team-…`. */
-export const isUserOrTeamDb = (db: string) => db.startsWith('userdb-') || db.startsWith('team-');
+export { isUserOrTeamDb };

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { jobs as registry } from './registry.js';
 import { createScheduler, type Scheduler } from './scheduler.js';
 import type { Job } from './types.js';
+import { jobMetrics } from './metrics.js';
 
 export interface JobsPluginOptions {
   /** The jobs to schedule; production passes none and gets the registry's. */
@@ -36,6 +37,7 @@ async function jobsPlugin(app: FastifyInstance, opts: JobsPluginOptions): Promis
     jobs: opts.jobs ?? registry,
   });
   app.decorate('jobs', scheduler);
+  if (app.hasDecorator('metrics')) jobMetrics(app.metrics.registry, scheduler.health);
   app.addHook('onReady', async () => scheduler.start());
   app.addHook('onClose', async () => scheduler.stop());
 }

@@ -13,6 +13,24 @@ export default async function healthRoutes(app: FastifyInstance): Promise<void> 
         description:
           'fleet-wide design-doc rollout: pending, running, current, incomplete, stopped',
       },
+      jobs: {
+        type: 'string',
+        enum: ['ok', 'failing'],
+        description: 'failing: a job run by this instance failed its last few runs in a row',
+      },
+      failing_jobs: {
+        type: 'array',
+        description: 'the jobs that keep failing, with the last reason',
+        items: {
+          type: 'object',
+          properties: {
+            job: { type: 'string' },
+            failures: { type: 'integer' },
+            failing_since: { type: 'string' },
+            reason: { type: 'string' },
+          },
+        },
+      },
     },
   });
   app.get(
@@ -49,10 +67,22 @@ export default async function healthRoutes(app: FastifyInstance): Promise<void> 
       const designDocs = app.hasDecorator('designDocsStatus')
         ? app.designDocsStatus.state
         : 'unknown';
+      // Failing jobs do not stop this instance serving phones, so they are reported, not 503.
+      const failing = app.hasDecorator('jobs') ? app.jobs.health.failing() : [];
       return reply.code(up ? 200 : 503).send({
         status: up ? 'ready' : 'unavailable',
         couchdb: up ? 'up' : 'unreachable',
         design_docs: designDocs,
+        jobs: failing.length ? 'failing' : 'ok',
+        ...(failing.length && {
+          failing_jobs: failing.map(({ job, failures, failing_since, reason }) => ({
+            job,
+            failures,
+            failing_since,
+            // /ready is open to load balancers: no user database names (personal data).
+            reason: reason?.replace(/userdb-[0-9a-f]+/g, 'userdb-…').slice(0, 300),
+          })),
+        }),
       });
     },
   );

@@ -22,6 +22,7 @@ export async function testService(
 ): Promise<TestService> {
   const config = loadConfig({
     NODE_ENV: 'test',
+    JOBS_ENABLED: 'none',
     LOG_LEVEL: 'silent',
     DATA_DIR: couch.dataDir ?? '/tmp/sawa-test',
     JWT_SECRET: 'test-jwt-secret-that-is-long-enough-0123456789',

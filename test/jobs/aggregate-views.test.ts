@@ -33,17 +33,15 @@ const bucket = {
 };
 
 t.test('views', async (t) => {
-  t.same(mapper('buckets')(contribution), [[contribution.buckets[0]!.key, [1, 0]]]);
-  t.same(mapper('links')(contribution), [[['userdb-61', 'f1'], null]]);
-  t.same(mapper('links')({ ...contribution, link: undefined }), [], 'nothing links: no row');
   t.same(mapper('scopes')(contribution), [['userdb-61', null]]);
   t.same(mapper('rows')(bucket), [
     [['visits', '2024-05-01'], { scope: 'userdb-61', dims: bucket.dims, count: 2, amount: 0 }],
   ]);
-  for (const v of ['buckets', 'links', 'scopes'])
-    t.same(mapper(v)(bucket), [], `${v} ignores buckets`);
+  t.same(mapper('scopes')(bucket), [], 'scopes ignores buckets');
   t.same(mapper('rows')(contribution), [], 'rows ignores contributions');
-  t.equal(aggregatesDesignDoc().views.buckets?.reduce, '_sum');
+  // Bucket values and links are kept in documents read by id (buckets.ts, linkers.ts): a
+  // view read right after a write may miss it on a cluster.
+  t.same(Object.keys(aggregatesDesignDoc().views).sort(), ['rows', 'scopes']);
 });
 
 t.test('rollups', async (t) => {

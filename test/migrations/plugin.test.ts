@@ -15,6 +15,7 @@ async function service(
 ): Promise<{ inner: FastifyInstance; close: () => Promise<void> }> {
   const config = loadConfig({
     NODE_ENV: 'test',
+    JOBS_ENABLED: 'none',
     LOG_LEVEL: 'silent',
     DATA_DIR: store.dataDir ?? '/tmp/sawa-test',
     JWT_SECRET: 'test-jwt-secret-that-is-long-enough-0123456789',

@@ -15,8 +15,9 @@ import { REPORTS } from './rollups.js';
  * - `contribution:<db>:<doc id>`: one per source document that counts anywhere — its facts,
  *   the document it links to, and its share of each bucket. Moving a document between
  *   buckets rewrites this record; nothing is ever added to a total.
- * - `bucket:<key parts>`: a bucket's value, the sum of its contributions (views/buckets),
- *   rewritten only when that sum changes. Reports read these.
+ * - `bucket:<key parts>`: a bucket's members (each counted document's share) and value, their
+ *   sum, rewritten only when it changes (buckets.ts). Reports read these.
+ * - `linkers:<db>:<doc id>`: the documents whose contribution links to that one (linkers.ts).
  * - `pending:<db>`: the aggregator's journal for a batch in progress: the documents and
  *   buckets it is about to touch, so a crash half-way is finished by the next run.
  */
@@ -39,6 +40,8 @@ export interface Bucket {
   dims: Record<string, string>;
   count: number;
   amount: number;
+  /** The share of each source document counted here, by document id (buckets.ts). */
+  members?: Record<string, BucketValue>;
 }
 
 export interface Pending {
@@ -46,6 +49,8 @@ export interface Pending {
   db: string;
   docs: string[];
   buckets: BucketKey[];
+  /** Link targets whose linker index the batch re-sets (linkers.ts). */
+  links?: string[];
 }
 
 export const DDOC = 'aggregates';
@@ -80,7 +85,7 @@ let designDoc:
 export function aggregatesDesignDoc() {
   if (designDoc) return designDoc;
   const dir = VIEW_DIRS.map((d) => fileURLToPath(new URL(d, import.meta.url))).find((d) =>
-    existsSync(join(d, 'buckets', 'map.js')),
+    existsSync(join(d, 'rows', 'map.js')),
   );
   if (!dir) throw new Error('server/jobs/aggregate/views/ not found');
   const read = (view: string, file: string) =>

@@ -2,40 +2,33 @@ import type Nano from 'nano';
 import type { Stored } from '../../couch/upsert.js';
 import { getDoc } from '../../couch/upsert.js';
 import {
-  bucketDoc,
   bucketId,
   contributionId,
-  DDOC,
   pendingId,
-  type Bucket,
   type Contribution,
   type Pending,
 } from './aggregates-db.js';
-import { bulkWrite, fetchDocs, viewByKeys } from './couch-io.js';
-import {
-  linkOf,
-  sharesOf,
-  targetsOf,
-  type BucketKey,
-  type BucketValue,
-  type Facts,
-} from './rollups.js';
+import { updateBuckets } from './buckets.js';
+import { bulkWrite } from './couch-io.js';
+import { linkerWrites, readLinkers } from './linkers.js';
+import { resolveBatch, type Resolved } from './resolve.js';
+import { linkOf, sharesOf, type BucketKey, type Facts, type Share } from './rollups.js';
 
 /**
  * One batch of changes of one source database, applied so that a crash at any point leaves
  * the next run able to finish it:
  *
  * 1. work out every document whose buckets may move (the changed ones, those linking to
- *    them, a status's request) and every bucket they count in now;
- * 2. write the journal (`pending:<db>`): those documents and buckets;
- * 3. write the documents' new contributions;
- * 4. recompute each touched bucket from its contributions (a `_sum` view), writing only
- *    buckets whose value changed;
+ *    them, a status's request) and every bucket they count in now (resolve.ts);
+ * 2. write the journal (`pending:<db>`): those documents, buckets and link targets;
+ * 3. write the documents' new contributions, then the linker index (linkers.ts);
+ * 4. set each touched bucket's entries for those documents and its value (buckets.ts);
  * 5. `commit` (the caller writes the `_changes` checkpoint), then drop the journal.
  *
  * A journal left by a crash is folded into the next batch of the same database, so its
- * documents are resolved again and its buckets recomputed. Nothing is ever incremented:
- * re-running any step gives the same documents.
+ * documents are resolved again and its buckets and links set again. Nothing is ever
+ * incremented, and nothing is decided from a view: every read is by document id, so it sees
+ * every write acknowledged before it, on a cluster too.
  */
 
 export interface BatchDeps {
@@ -49,7 +42,15 @@ export interface BatchStats {
   buckets: number;
 }
 
-type LinkMap = Map<string, Set<string>>;
+/** What a batch will write, worked out from what it read (step 1). */
+interface Plan {
+  journal: Pending;
+  contributions: object[];
+  /** Each handled document's shares after the batch (none when it counts nowhere). */
+  shares: Map<string, Share[]>;
+  /** Each handled document's link after the batch. */
+  links: Map<string, string | undefined>;
+}
 
 export async function applyBatch(
   deps: BatchDeps,
@@ -59,91 +60,54 @@ export async function applyBatch(
 ): Promise<BatchStats> {
   const { agg } = deps;
   const pending = await getDoc<Pending>(agg, pendingId(db));
-  const state = new Map<string, Stored<Contribution>>();
-  const loaded = new Set<string>();
-  const load = async (ids: Iterable<string>) => {
-    const missing = [...ids].filter((id) => !loaded.has(id));
-    missing.forEach((id) => loaded.add(id));
-    const docs = await fetchDocs<Contribution>(
-      agg,
-      missing.map((id) => contributionId(db, id)),
-    );
-    for (const doc of docs.values()) state.set(doc.doc_id, doc);
-  };
-  const current = (id: string): Facts | null =>
-    changed.has(id) ? (changed.get(id) ?? null) : (state.get(id)?.facts ?? null);
+  const resolved = await resolveBatch(agg, db, changed, pending);
+  const plan = planBatch(db, resolved, pending);
 
-  // 1. Who may move: the changed, the journal's, a status's request (before and after), and
-  // whoever links to a changed document.
-  const affected = new Set<string>([...(pending?.docs ?? []), ...changed.keys()]);
-  await load(affected);
-  for (const [id, facts] of changed) {
-    for (const t of [...targetsOf(state.get(id)?.facts ?? null), ...targetsOf(facts)])
-      affected.add(t);
+  // Nothing moved and no crashed batch to finish: the buckets are already right.
+  if (plan.contributions.length === 0 && !pending) {
+    await commit();
+    return { contributions: 0, buckets: 0 };
   }
-  const links: LinkMap = new Map();
-  const queried = new Set<string>();
-  const findLinkers = async (targets: string[]) => {
-    const keys = targets.filter((t) => !queried.has(t));
-    keys.forEach((k) => queried.add(k));
-    const rows = await viewByKeys<[string, string], null>(
-      agg,
-      DDOC,
-      'links',
-      keys.map((k) => [db, k] as [string, string]),
-      { reduce: false },
-    );
-    for (const row of rows) {
-      const target = row.key[1];
-      const id = (row.id as string).slice(contributionId(db, '').length);
-      if (!links.has(target)) links.set(target, new Set());
-      links.get(target)!.add(id);
-    }
-  };
-  await findLinkers([...changed.keys()]);
-  for (const ids of links.values()) ids.forEach((id) => affected.add(id));
-  await load(affected);
 
-  // What resolving needs: farmers of visits, statuses of requests (linkers of any affected).
-  await findLinkers([...affected]);
-  const needed = new Set<string>();
-  for (const id of affected) {
-    const f = current(id);
-    const link = f && linkOf(f);
-    if (link) needed.add(link);
-    for (const l of links.get(id) ?? []) needed.add(l);
-  }
-  await load(needed);
+  // 2. The journal, before anything it describes is written.
+  const [saved] = await bulkWrite(agg, [
+    { ...plan.journal, _id: pendingId(db), ...(pending && { _rev: pending._rev }) },
+  ]);
 
-  // Linkers as they are after this batch: the view's (from before it) re-checked, plus changed
-  // documents that now link.
-  const changedLinks: LinkMap = new Map();
-  for (const [id, f] of changed) {
-    const link = f && linkOf(f);
-    if (!link) continue;
-    if (!changedLinks.has(link)) changedLinks.set(link, new Set());
-    changedLinks.get(link)!.add(id);
-  }
-  const lookup = {
-    facts: current,
-    linkers(target: string) {
-      const ids = new Set([...(links.get(target) ?? []), ...(changedLinks.get(target) ?? [])]);
-      return [...ids]
-        .sort()
-        .map((id) => ({ id, facts: current(id) }))
-        .filter((l): l is { id: string; facts: Facts } => !!l.facts && linkOf(l.facts) === target);
-    },
-  };
+  // 3. Contributions, then who links to whom.
+  const contributions = (await bulkWrite(agg, plan.contributions)).length;
+  const targets = plan.journal.links ?? [];
+  const indexed = new Map(resolved.linkers);
+  const unread = targets.filter((t) => !indexed.has(t));
+  for (const [t, doc] of await readLinkers(agg, db, unread)) indexed.set(t, doc);
+  await bulkWrite(agg, linkerWrites(db, targets, plan.links, indexed));
+  await deps.afterContributions?.(db);
 
-  // New contributions, and every bucket they leave or enter.
+  // 4. Buckets, from the shares just computed (never from a read of what was just written).
+  const buckets = await updateBuckets(agg, plan.journal.buckets, plan.shares);
+
+  // 5. Progress, then the journal goes.
+  await commit();
+  await bulkWrite(agg, [{ _id: saved!.id, _rev: saved!.rev, _deleted: true }]);
+  return { contributions, buckets };
+}
+
+/** The new contributions, and every bucket and link target they leave or enter. */
+function planBatch(db: string, r: Resolved, pending: Pending | null): Plan {
   const touched = new Map<string, BucketKey>((pending?.buckets ?? []).map((k) => [bucketId(k), k]));
-  const writes: object[] = [];
-  for (const id of [...affected].sort()) {
-    const old = state.get(id);
-    const facts = current(id);
+  const targets = new Set<string>(pending?.links ?? []);
+  const contributions: object[] = [];
+  const shares = new Map<string, Share[]>();
+  const links = new Map<string, string | undefined>();
+  for (const id of r.affected) {
+    const old = r.before.get(id);
+    const facts = r.current(id);
     for (const s of old?.buckets ?? []) touched.set(bucketId(s.key), s.key);
+    if (old?.link !== undefined) targets.add(old.link);
     if (!facts) {
-      if (old) writes.push({ _id: old._id, _rev: old._rev, _deleted: true });
+      shares.set(id, []);
+      links.set(id, undefined);
+      if (old) contributions.push({ _id: old._id, _rev: old._rev, _deleted: true });
       continue;
     }
     const link = linkOf(facts);
@@ -153,72 +117,28 @@ export async function applyBatch(
       doc_id: id,
       facts,
       ...(link !== undefined && { link }),
-      buckets: sharesOf(db, id, facts, lookup),
+      buckets: sharesOf(db, id, facts, r.lookup),
     };
+    shares.set(id, next.buckets);
+    links.set(id, link);
+    if (link !== undefined) targets.add(link);
     for (const s of next.buckets) touched.set(bucketId(s.key), s.key);
     if (old && sameContribution(old, next)) continue;
-    writes.push({ ...next, _id: contributionId(db, id), ...(old && { _rev: old._rev }) });
+    contributions.push({ ...next, _id: contributionId(db, id), ...(old && { _rev: old._rev }) });
   }
-
-  // Nothing moved and no crashed batch to finish: the buckets are already right.
-  if (writes.length === 0 && !pending) {
-    await commit();
-    return { contributions: 0, buckets: 0 };
-  }
-
-  // 2. The journal, before anything it describes is written.
   const journal: Pending = {
     kind: 'pending',
     db,
-    docs: [...affected].sort(),
+    docs: r.affected,
     buckets: [...touched.values()],
+    links: [...targets].sort(),
   };
-  const [saved] = await bulkWrite(agg, [
-    { ...journal, _id: pendingId(db), ...(pending && { _rev: pending._rev }) },
-  ]);
-
-  // 3. Contributions.
-  const contributions = (await bulkWrite(agg, writes)).length;
-  await deps.afterContributions?.(db);
-
-  // 4. Buckets, each recomputed whole from its contributions.
-  const buckets = await recomputeBuckets(agg, [...touched.values()]);
-
-  // 5. Progress, then the journal goes.
-  await commit();
-  await bulkWrite(agg, [{ _id: saved!.id, _rev: saved!.rev, _deleted: true }]);
-  return { contributions, buckets };
+  return { journal, contributions, shares, links };
 }
 
-function sameContribution(a: Contribution, b: Contribution): boolean {
+function sameContribution(a: Stored<Contribution>, b: Contribution): boolean {
   return (
     JSON.stringify([a.facts, a.link ?? null, a.buckets]) ===
     JSON.stringify([b.facts, b.link ?? null, b.buckets])
   );
-}
-
-/** Sets each bucket to the `_sum` of its contributions; deletes buckets nothing counts in. */
-export async function recomputeBuckets(
-  agg: Nano.DocumentScope<unknown>,
-  keys: BucketKey[],
-): Promise<number> {
-  if (keys.length === 0) return 0;
-  const rows = await viewByKeys<BucketKey, BucketValue>(agg, DDOC, 'buckets', keys, {
-    group: true,
-  });
-  const sums = new Map(rows.map((r) => [bucketId(r.key), r.value]));
-  const existing = await fetchDocs<Bucket>(agg, keys.map(bucketId));
-  const writes: object[] = [];
-  for (const key of keys) {
-    const id = bucketId(key);
-    const sum = sums.get(id);
-    const old = existing.get(id);
-    if (!sum || sum[0] === 0) {
-      if (old) writes.push({ _id: id, _rev: old._rev, _deleted: true });
-      continue;
-    }
-    if (old && old.count === sum[0] && old.amount === sum[1]) continue;
-    writes.push({ ...bucketDoc(key, sum), _id: id, ...(old && { _rev: old._rev }) });
-  }
-  return (await bulkWrite(agg, writes)).length;
 }

@@ -101,3 +101,24 @@ export async function readChanges(
   )) as { results: Change[]; last_seq: unknown; pending?: number };
   return { results: res.results, last_seq: String(res.last_seq), pending: res.pending ?? 0 };
 }
+
+/**
+ * The ids of the documents whose id starts with `prefix`, from `_all_docs` (the database's
+ * own id index, written with each document, unlike a view that is built later).
+ */
+export async function idsWithPrefix(
+  db: Nano.DocumentScope<unknown>,
+  prefix: string,
+): Promise<string[]> {
+  const ids: string[] = [];
+  let startkey = prefix;
+  for (;;) {
+    const res = await call(() =>
+      db.list({ startkey, endkey: `${prefix}\ufff0`, limit: CHUNK + 1 } as never),
+    );
+    const rows = res.rows as Array<{ id: string }>;
+    ids.push(...rows.slice(0, CHUNK).map((r) => r.id));
+    if (rows.length <= CHUNK) return ids;
+    startkey = rows[CHUNK]!.id;
+  }
+}

@@ -23,6 +23,7 @@ export function createAggregateJob(opts: AggregateJobOptions = {}): Job {
         aggregatesDb: ctx.config.AGGREGATES_DB,
         batchSize: ctx.config.AGGREGATE_BATCH_SIZE,
         concurrency: ctx.config.AGGREGATE_CONCURRENCY,
+        safetyPassMs: ctx.config.JOBS_SAFETY_PASS_MIN * 60_000,
         log: ctx.log,
         signal: ctx.signal,
         ...opts,

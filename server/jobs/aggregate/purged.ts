@@ -1,15 +1,16 @@
 import type Nano from 'nano';
 import { cleanCouchError } from '../../errors.js';
 import { getDoc, upsert } from '../../couch/upsert.js';
-import { contributionId, DDOC } from './aggregates-db.js';
+import { purgedSince } from '../../couch/sequences.js';
+import { contributionId } from './aggregates-db.js';
 import { applyBatch, type BatchDeps, type BatchStats } from './batch.js';
-import { viewByKeys } from './couch-io.js';
+import { idsWithPrefix } from './couch-io.js';
 import type { Facts } from './rollups.js';
 
 /**
  * A purged document (retention, or erasure under the data protection act) leaves no trace
  * in `_changes`, so its contribution would count for ever. When a database's `purge_seq`
- * has moved since the aggregator last looked, its contributions are checked against the
+ * counts more purges in some shard range than when the aggregator last looked, its contributions are checked against the
  * database and those whose document is gone are taken out, like deletions.
  */
 
@@ -33,11 +34,11 @@ export async function sweepPurged(
   }
   const now = String(info.purge_seq ?? 0);
   const seen = await getDoc<PurgeSeen>(deps.agg, seenId(db));
-  if ((seen?.purge_seq ?? '0') === now) return { purged: 0, contributions: 0, buckets: 0 };
+  // Compared shard range by range: a cluster's purge_seq text changes between requests.
+  if (!purgedSince(seen?.purge_seq ?? '0', now)) return { purged: 0, contributions: 0, buckets: 0 };
 
-  const rows = await viewByKeys<string, null>(deps.agg, DDOC, 'scopes', [db], { reduce: false });
   const prefix = contributionId(db, '');
-  const ids = rows.map((r) => (r.id as string).slice(prefix.length));
+  const ids = (await idsWithPrefix(deps.agg, prefix)).map((id) => id.slice(prefix.length));
   const gone: string[] = [];
   for (let i = 0; i < ids.length; i += 500) {
     const keys = ids.slice(i, i + 500);

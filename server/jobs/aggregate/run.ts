@@ -1,9 +1,10 @@
 import type Nano from 'nano';
 import type { FastifyBaseLogger } from 'fastify';
 import { couchStatus } from '../../errors.js';
-import { changedDatabases, ensureJobsDb, isUserOrTeamDb, writeCheckpoint } from '../changed-dbs.js';
-import { DDOC, ensureAggregatesDb } from './aggregates-db.js';
-import { viewByKeys } from './couch-io.js';
+import { changedDatabases, ensureJobsDb } from '../changed-dbs.js';
+import { contributionId, DDOC, ensureAggregatesDb } from './aggregates-db.js';
+import { idsWithPrefix } from './couch-io.js';
+import { ensureFormat } from './format.js';
 import { aggregateDatabase, dropDatabase, JOB_NAME, type DatabaseDeps } from './database.js';
 
 export interface AggregateOptions {
@@ -14,6 +15,8 @@ export interface AggregateOptions {
   batchSize: number;
   /** Databases aggregated at once (config AGGREGATE_CONCURRENCY). */
   concurrency: number;
+  /** How often a run looks at every database (config JOBS_SAFETY_PASS_MIN); default an hour. */
+  safetyPassMs?: number;
   log?: FastifyBaseLogger;
   signal?: AbortSignal;
   /** Called after a batch's contributions are written, before its buckets; tests crash here. */
@@ -40,6 +43,9 @@ export async function aggregate(opts: AggregateOptions): Promise<AggregateResult
   const { nano } = opts;
   await ensureJobsDb(nano);
   await ensureAggregatesDb(nano, opts.aggregatesDb);
+  if (await ensureFormat(nano, nano.use(opts.aggregatesDb), JOB_NAME)) {
+    opts.log?.warn('the reporting database had an older layout: recounting every database');
+  }
   const deps: DatabaseDeps = {
     nano,
     agg: nano.use(opts.aggregatesDb),
@@ -47,7 +53,11 @@ export async function aggregate(opts: AggregateOptions): Promise<AggregateResult
     signal: opts.signal,
     afterContributions: opts.afterContributions,
   };
-  const { names, next } = await changedDatabases(nano, JOB_NAME, isUserOrTeamDb);
+  const changed = await changedDatabases(nano, JOB_NAME, {
+    log: opts.log,
+    safetyPassMs: opts.safetyPassMs ?? 60 * 60_000,
+  });
+  const { names } = changed;
   const result: AggregateResult = {
     databases: names.length,
     changes: 0,
@@ -82,7 +92,7 @@ export async function aggregate(opts: AggregateOptions): Promise<AggregateResult
     );
   }
   if (opts.signal?.aborted) return result;
-  await writeCheckpoint(nano, JOB_NAME, '_db_updates', next);
+  await changed.commit();
   for (const s of await dropVanished(deps, nano)) {
     result.dropped++;
     result.contributions += s.contributions;
@@ -91,7 +101,11 @@ export async function aggregate(opts: AggregateOptions): Promise<AggregateResult
   return result;
 }
 
-/** Databases the aggregates still count that no longer exist (a deleted user, say). */
+/**
+ * Databases the aggregates still count that no longer exist (a deleted user, say). The
+ * `scopes` view only suggests them (a view may lag on a cluster; a database it misses now
+ * is dropped by a later run); what is dropped is listed from the contributions' own ids.
+ */
 async function dropVanished(deps: DatabaseDeps, nano: Nano.ServerScope) {
   const scopes = (await deps.agg.view(DDOC, 'scopes', { group: true })).rows.map(
     (r) => r.key as string,
@@ -100,8 +114,8 @@ async function dropVanished(deps: DatabaseDeps, nano: Nano.ServerScope) {
   const live = new Set((await nano.db.list()) as string[]);
   const out = [];
   for (const db of scopes.filter((s) => !live.has(s))) {
-    const rows = await viewByKeys<string, null>(deps.agg, DDOC, 'scopes', [db], { reduce: false });
-    const docIds = rows.map((r) => (r.id as string).slice(`contribution:${db}:`.length));
+    const prefix = contributionId(db, '');
+    const docIds = (await idsWithPrefix(deps.agg, prefix)).map((id) => id.slice(prefix.length));
     out.push(await dropDatabase(deps, db, docIds));
   }
   return out;

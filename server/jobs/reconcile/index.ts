@@ -4,13 +4,7 @@ import { strategyFor } from '../../conflicts/strategy.js';
 import { runBounded } from '../../provisioning/repair.js';
 import { ensureDb } from '../../provisioning/steps.js';
 import type { RuleSet } from '../../rules/index.js';
-import {
-  changedDatabases,
-  ensureJobsDb,
-  isUserOrTeamDb,
-  readCheckpoint,
-  writeCheckpoint,
-} from '../changed-dbs.js';
+import { changedDatabases, ensureJobsDb, readCheckpoint, writeCheckpoint } from '../changed-dbs.js';
 import type { Job, JobContext, JobResult } from '../types.js';
 import { ARCHIVE_DB } from './archive.js';
 import { JOB, reconcileDatabase } from './database.js';
@@ -65,7 +59,10 @@ export async function reconcile(
     isHeld: heldIndex(nano, db),
   });
 
-  const changed = await changedDatabases(nano, JOB, isUserOrTeamDb);
+  const changed = await changedDatabases(nano, JOB, {
+    log,
+    safetyPassMs: ctx.config.JOBS_SAFETY_PASS_MIN * 60_000,
+  });
   let failed = 0;
   let stopped = false;
   await runBounded(list(changed.names), opts.concurrency, async (db) => {
@@ -80,9 +77,10 @@ export async function reconcile(
   });
   const retried = stopped || failed ? 0 : await retryAfterRuleChange(ctx, scope, count);
   // Only a complete pass moves past these databases; the ones done cost one request next time.
-  if (!failed && !stopped) await writeCheckpoint(nano, JOB, '_db_updates', changed.next);
+  if (!failed && !stopped) await changed.commit();
   return {
     databases: changed.names.length,
+    ...(changed.source === 'scan' && { found_by: 'scan' }),
     ...counts,
     retried,
     failed_databases: failed,

@@ -1,0 +1,110 @@
+import { backoffMs, sleep } from './backoff.js';
+import { SawaError } from './errors.js';
+import type { LocalDb } from './local.js';
+import { pull, type PullResult } from './pull.js';
+import type { Session } from './session.js';
+import type { SyncResult, SyncState } from './types.js';
+
+export interface LiveDeps {
+  round(): Promise<SyncResult>;
+  dbs(): LocalDb[];
+  session: Session;
+  state(): SyncState;
+  setState(state: SyncState, error?: Error): void;
+  carry(db: string, pulled: PullResult): void;
+  pushDelayMs: number;
+}
+
+/**
+ * Live sync: a round, then a longpoll on every database until the server has a change or
+ * the phone writes one, then another round. After a failed round it waits with backoff and
+ * jitter (cut short when the platform says it is back online); a signed-out session stops it.
+ */
+export class LiveSync {
+  private readonly stopped = new AbortController();
+  private wake: AbortController = new AbortController();
+  private readonly cleanups: (() => void)[] = [];
+
+  constructor(private readonly deps: LiveDeps) {}
+
+  start(): void {
+    const target = globalThis as {
+      addEventListener?: (t: string, fn: () => void) => void;
+      removeEventListener?: (t: string, fn: () => void) => void;
+    };
+    const online = () => this.wake.abort();
+    if (typeof target.addEventListener === 'function') {
+      target.addEventListener('online', online);
+      this.cleanups.push(() => target.removeEventListener?.('online', online));
+    }
+    void this.loop();
+  }
+
+  stop(): void {
+    this.stopped.abort();
+    this.wake.abort();
+    for (const fn of this.cleanups.splice(0)) fn();
+  }
+
+  private watchLocal(): void {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    for (const local of this.deps.dbs()) {
+      const feed = local.db.changes({ since: 'now', live: true });
+      // Pulled documents show up here too; the round they trigger finds nothing to push
+      // (the push checkpoint was seeded) and costs no request.
+      feed.on('change', () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => this.wake.abort(), this.deps.pushDelayMs);
+      });
+      this.cleanups.push(() => feed.cancel());
+    }
+    this.cleanups.push(() => clearTimeout(timer));
+  }
+
+  private async loop(): Promise<void> {
+    this.watchLocal();
+    for (let failures = 0; !this.stopped.signal.aborted;) {
+      this.wake = new AbortController();
+      try {
+        const result = await this.deps.round();
+        failures = result.complete ? 0 : failures + 1;
+      } catch (err) {
+        if (err instanceof SawaError && err.code === 'signed-out') return this.stop();
+        failures++;
+      }
+      if (this.stopped.signal.aborted) return;
+      if (failures > 0) {
+        await sleep(backoffMs(failures, 1000), this.wake.signal);
+        continue;
+      }
+      await this.waitForChange();
+    }
+  }
+
+  /** Longpolls every database; returns when one has pulled something or the phone wrote. */
+  private async waitForChange(): Promise<void> {
+    const wake = this.wake;
+    const polls = this.deps.dbs().map(async (local) => {
+      try {
+        // An empty longpoll (the server's timeout) just asks again: no round in between.
+        while (!wake.signal.aborted) {
+          const got = await pull(this.deps.session, local, {
+            longpoll: true,
+            signal: wake.signal,
+            attempts: 1,
+          });
+          if (got.pulled > 0) {
+            this.deps.carry(local.name, got);
+            wake.abort();
+          }
+        }
+      } catch (err) {
+        if (wake.signal.aborted) return;
+        if (err instanceof SawaError && err.code === 'signed-out') this.stop();
+        else this.deps.setState('offline', err as Error);
+        wake.abort();
+      }
+    });
+    await Promise.all(polls);
+  }
+}

@@ -1,2 +1,0 @@
-// [count, amount] summed element-wise.
-export default '_sum';

@@ -1,0 +1,127 @@
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Test } from 'tap';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { gateway, type Gw } from '../gateway/helper.js';
+import { couch } from '../helpers/store.js';
+
+/**
+ * The field app in a real browser: Debian's chromium driven by playwright-core (no browser
+ * download), against the service on the test CouchDB. One browser per test file; each phone
+ * is a browser context of its own (its own IndexedDB, service worker and network switch).
+ */
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export interface Stage {
+  gw: Gw;
+  browser: Browser;
+  /** A new phone: a fresh browser context at 360×640 unless told otherwise. */
+  phone(viewport?: { width: number; height: number }): Promise<BrowserContext>;
+  /** Saves a PNG of the page under .tap/screenshots/<test file>/ for a person to look at. */
+  shot(page: Page, name: string): Promise<string>;
+  /** A document as the server has it, read with CouchDB's admin API; null when missing. */
+  serverDoc(db: string, id: string): Promise<Record<string, unknown> | null>;
+  /** Writes a document on the server as an admin (another phone, or a worker). */
+  serverPut(db: string, doc: Record<string, unknown>): Promise<void>;
+}
+
+/**
+ * The service, a browser and a place for screenshots; null (the file planned as skipped) when
+ * there is no chromium here. In CI a missing chromium is a failure, not a skip.
+ */
+export async function stage(t: Test, testFile: string): Promise<Stage | null> {
+  if (!existsSync(CHROMIUM) && !process.env.CI) {
+    t.plan(0, `${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)`);
+    return null;
+  }
+  const gw = await gateway(t);
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+  t.teardown(() => browser.close());
+  const dir = join(
+    fileURLToPath(new URL('../../.tap/screenshots/', import.meta.url)),
+    basename(testFile, '.test.ts'),
+  );
+  await mkdir(dir, { recursive: true });
+  const admin = { auth: gw.store.adminAuth };
+  return {
+    gw,
+    browser,
+    async phone(viewport = { width: 360, height: 640 }) {
+      const context = await browser.newContext({ viewport, locale: 'sw-TZ', timezoneId: 'Africa/Dar_es_Salaam' });
+      t.teardown(() => context.close());
+      return context;
+    },
+    async shot(page, name) {
+      const path = join(dir, `${name}.png`);
+      await page.screenshot({ path, fullPage: true });
+      return path;
+    },
+    async serverDoc(db, id) {
+      const res = await couch(gw.store.url, 'GET', `/${db}/${encodeURIComponent(id)}?conflicts=true`, admin);
+      return res.status === 200 ? (res.body as Record<string, unknown>) : null;
+    },
+    async serverPut(db, doc) {
+      const res = await couch(gw.store.url, 'PUT', `/${db}/${encodeURIComponent(String(doc._id))}`, { ...admin, body: doc });
+      if (res.status !== 201) throw new Error(`server write ${String(doc._id)}: ${res.status} ${JSON.stringify(res.body)}`);
+    },
+  }; // prettier-ignore
+}
+
+/** True when the page scrolls sideways (something wider than the screen). */
+export async function scrollsSideways(page: Page): Promise<boolean> {
+  return page.evaluate(
+    () => document.documentElement.scrollWidth > document.documentElement.clientWidth,
+  );
+}
+
+/** The sync status line's text. */
+export function statusLine(page: Page) {
+  return page.getByRole('status');
+}
+
+/** The server database of the signed-in user, from the page's client. */
+export async function userDb(page: Page): Promise<string> {
+  return page.evaluate(() => (window as any).sawa.client.dbs.user as string);
+}
+
+/** Signs up through the form (the app's language decides the labels: pass ?lang=en pages). */
+export async function signUp(page: Page, name: string, password: string): Promise<void> {
+  await page.getByRole('link', { name: /sign up/i }).click();
+  await page.getByLabel(/user name/i).fill(name);
+  await page.getByLabel(/password/i).fill(password);
+  await page.getByRole('button', { name: /sign up/i }).click();
+  await page.getByRole('heading', { name: /farmers/i }).waitFor();
+}
+
+/** Adds a farmer through the form; returns its id (from the page's URL). */
+export async function addFarmer(page: Page, fields: Record<string, string>): Promise<string> {
+  await page.getByRole('button', { name: /add farmer/i }).click();
+  await fillForm(page, fields);
+  await page.getByRole('button', { name: /^save$/i }).click();
+  await page.waitForURL(/#\/farmer\/farmer-/);
+  return decodeURIComponent(new URL(page.url()).hash.split('/')[2] as string);
+}
+
+/** Fills controls by their label: selects by option label, inputs by text. */
+export async function fillForm(page: Page, fields: Record<string, string>): Promise<void> {
+  for (const [label, value] of Object.entries(fields)) {
+    // Optional fields' labels end with "(optional)": match the start.
+    const control = page.getByLabel(new RegExp(`^${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    const tag = await control.evaluate((el) => el.tagName);
+    if (tag === 'SELECT') await control.selectOption({ label: value });
+    else await control.fill(value);
+  }
+}

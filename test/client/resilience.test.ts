@@ -1,0 +1,186 @@
+import t from 'tap';
+import { Link } from '../../bench/client-link.js';
+import { gateway } from '../gateway/helper.js';
+import { unique } from '../helpers/fixtures.js';
+import { couch } from '../helpers/store.js';
+import { expiringToken, PASSWORD, phoneClient, sharedStorage, until, visit } from './helper.js';
+
+/**
+ * The client on a bad day: a token that runs out mid-sync, many requests waiting on one
+ * refresh, a session revoked elsewhere, a link that drops mid-pull, failed requests retried,
+ * and live sync both ways. Real service, embedded store, PouchDB phones.
+ */
+const KEY = 'sawa.session';
+
+/** Rewrites the stored session (as another tab or a clock skew would leave it). */
+function tamper(storage: ReturnType<typeof sharedStorage>, change: (s: any) => void): void {
+  const session = JSON.parse(storage.values.get(KEY) as string);
+  change(session);
+  storage.values.set(KEY, JSON.stringify(session));
+}
+
+t.test('the client on a bad link', async (t) => {
+  const gw = await gateway(t);
+
+  t.test('a token that expires mid-sync is refreshed once and the sync goes on', async (t) => {
+    const name = unique('grace');
+    const storage = sharedStorage();
+    const a = phoneClient(gw.url, { storage }).client;
+    await a.signup(name, PASSWORD);
+    await a.databases.user.bulkDocs(Array.from({ length: 40 }, () => visit(name)));
+    // Expires in 2 s, though the phone believes it has an hour: only a 401 can tell.
+    tamper(storage, (s) => {
+      s.access_token = expiringToken(s.access_token, 2);
+      s.expires_at = Date.now() + 3_600_000;
+    });
+    const slow = phoneClient(gw.url, { storage, batchSize: 10, localPrefix: '' }, 400);
+    // The same local database as `a`: its 40 visits wait to be pushed.
+    const local = slow.client;
+    (local as any).options.localPrefix = (a as any).options.localPrefix;
+    await local.ready;
+    const result = await local.syncOnce();
+    t.match(result, { pushed: 40, rejected: [], complete: true });
+    t.ok(
+      slow.traffic.calls.some((c) => c.status === 401 && c.path.startsWith('/sync/')),
+      'the token ran out during the sync',
+    );
+    t.equal(slow.traffic.count(/auth\/refresh/), 1, 'one refresh');
+    t.equal(local.state, 'idle');
+  });
+
+  t.test('many requests waiting on an expired token share one refresh', async (t) => {
+    const name = unique('halima');
+    const storage = sharedStorage();
+    await phoneClient(gw.url, { storage }).client.signup(name, PASSWORD);
+    tamper(storage, (s) => {
+      s.access_token = expiringToken(s.access_token, -10);
+      s.expires_at = Date.now() + 3_600_000;
+    });
+    const p = phoneClient(gw.url, { storage });
+    await p.client.ready;
+    const answers = await Promise.all(Array.from({ length: 6 }, () => p.client.request('/me')));
+    t.same(
+      answers.map((r) => r.status),
+      [200, 200, 200, 200, 200, 200],
+    );
+    t.equal(p.traffic.count(/auth\/refresh/), 1, 'a single refresh in flight');
+  });
+
+  t.test('a revoked or reused refresh token signs the phone out, no loop', async (t) => {
+    const name = unique('idd');
+    const storage = sharedStorage();
+    const a = phoneClient(gw.url, { storage });
+    await a.client.signup(name, PASSWORD);
+    // A copy of the session (a restored backup, a cloned phone) refreshes first: the
+    // original's refresh token is now a used one.
+    const copy = sharedStorage();
+    for (const [k, v] of storage.values) copy.values.set(k, v);
+    tamper(copy, (s) => (s.expires_at = 0));
+    const other = phoneClient(gw.url, { storage: copy });
+    await other.client.ready;
+    t.equal((await other.client.request('/me')).status, 200);
+
+    // The original phone, restarted, must refresh: its refresh token was used by the copy.
+    tamper(storage, (s) => (s.expires_at = 0));
+    const restarted = phoneClient(gw.url, { storage });
+    await restarted.client.ready;
+    const states: string[] = [];
+    restarted.client.on('state', (s) => states.push(s));
+    await t.rejects(restarted.client.syncOnce(), { code: 'signed-out' });
+    t.equal(restarted.client.state, 'signed-out');
+    t.same(states, ['syncing', 'signed-out']);
+    t.equal(restarted.traffic.count(/auth\/refresh/), 1);
+    const calls = restarted.traffic.calls.length;
+    await t.rejects(restarted.client.syncOnce(), { code: 'signed-out' });
+    t.equal(restarted.traffic.calls.length, calls, 'no request once signed out: no loop');
+    t.equal(storage.values.size, 0, 'the dead session is forgotten');
+
+    // Reuse revoked the whole session: the copy is out too at its next refresh.
+    tamper(copy, (s) => (s.expires_at = 0));
+    const again = phoneClient(gw.url, { storage: copy });
+    await again.client.ready;
+    await t.rejects(again.client.request('/me'), { code: 'signed-out' });
+    t.equal(again.client.state, 'signed-out');
+  });
+
+  t.test('a dropped request is retried with backoff', async (t) => {
+    const name = unique('jabiri');
+    const p = phoneClient(gw.url);
+    await p.client.signup(name, PASSWORD);
+    await p.client.databases.user.put(visit(name));
+    p.fail(2);
+    const result = await p.client.syncOnce();
+    t.match(result, { pushed: 1, complete: true });
+    t.equal(p.traffic.calls.filter((c) => c.status === 0).length, 2, 'two failed attempts');
+  });
+
+  t.test('a link cut mid-pull: offline, then resumed from the checkpoint', async (t) => {
+    const name = unique('khadija');
+    const writer = phoneClient(gw.url).client;
+    await writer.signup(name, PASSWORD);
+    const docs = Array.from({ length: 700 }, () => visit(name, { notes: 'Mavuno ni mazuri.' }));
+    await writer.databases.user.bulkDocs(docs);
+    t.match(await writer.syncOnce(), { pushed: 700 });
+
+    const link = await new Link(gw.url, {
+      downBitsPerSec: 2_000_000,
+      upBitsPerSec: 1_000_000,
+      rttMs: 20,
+    }).open();
+    t.teardown(() => link.close());
+    const phone = phoneClient(link.url).client;
+    await phone.login(name, PASSWORD);
+    const states: string[] = [];
+    phone.on('state', (s) => states.push(s));
+    link.cutAfterDown(12_000);
+    const cut = await phone.syncOnce();
+    t.ok(link.wasCut);
+    t.equal(cut.complete, false);
+    t.equal(phone.state, 'offline');
+    t.ok(phone.lastError);
+    t.ok(cut.pulled > 0 && cut.pulled < 700, `some pages stored before the cut (${cut.pulled})`);
+    link.restore();
+    const resumed = await phone.syncOnce();
+    t.equal(resumed.complete, true);
+    t.equal(cut.pulled + resumed.pulled, 700, 'resumed where it stopped: nothing twice');
+    t.equal(phone.state, 'idle');
+    t.same(states, ['syncing', 'offline', 'syncing', 'idle']);
+    const all = await phone.databases.user.allDocs();
+    t.equal(all.rows.length, 700);
+  });
+
+  t.test('live sync: server changes arrive, local writes leave', async (t) => {
+    const name = unique('lulu');
+    const a = phoneClient(gw.url).client;
+    const b = phoneClient(gw.url).client;
+    await a.signup(name, PASSWORD);
+    await b.login(name, PASSWORD);
+    b.startLiveSync({ pushDelayMs: 100 });
+    t.teardown(() => b.stopLiveSync());
+    await until(() => b.state === 'idle' && b.lastSyncedAt !== null);
+
+    const fromServer = visit(name);
+    await a.databases.user.put(fromServer);
+    await a.syncOnce();
+    await until(() =>
+      b.databases.user.get(fromServer._id).then(
+        () => true,
+        () => false,
+      ),
+    );
+    t.pass('a change on the server reached the live phone');
+
+    const fromPhone = visit(name);
+    await b.databases.user.put(fromPhone);
+    const db = b.dbs?.user as string;
+    await until(async () => {
+      const res = await couch(gw.store.url, 'GET', `/${db}/${fromPhone._id}`, {
+        auth: gw.store.adminAuth,
+      });
+      return res.status === 200;
+    });
+    t.pass('a local write reached the server');
+    b.stopLiveSync();
+    t.equal(await b.pending(), 0);
+  });
+});
