@@ -3,6 +3,8 @@ import * as reconcile from './reconcile.js';
 import * as aggregate from './aggregate.js';
 import * as gateway from './gateway.js';
 import * as importUsers from './import.js';
+import * as bulkDocs from './bulk-docs.js';
+import * as conflicts from './store-conflicts.js';
 import * as client from './client.js';
 
 /**
@@ -14,9 +16,17 @@ const benches: Record<string, { title: string; go: () => Promise<string> }> = {
     title: 'Embedded store vs in-process PouchDB (LevelDB)',
     go: async () => store.report(await store.run()),
   },
+  conflicts: {
+    title: 'Embedded store: _bulk_get with latest over one document with many conflicting leaves',
+    go: async () => conflicts.report(await conflicts.run()),
+  },
   gateway: {
     title: 'Sync gateway vs direct: first sync of 10,000 records and an incremental sync',
     go: async () => gateway.report(await gateway.run()),
+  },
+  'bulk-docs': {
+    title: 'One big _bulk_docs: write time and /health latency meanwhile',
+    go: async () => bulkDocs.report(await bulkDocs.run()),
   },
   client: {
     title: 'Sawa client vs stock PouchDB on a shaped 2G link: 3,000 visit records',

@@ -3,11 +3,10 @@
  * the service reads it, the CouchDB connection, progress on stderr, Ctrl-C. Scripts print
  * results on stdout and everything meant for a person watching on stderr.
  */
-import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError, loadConfig, type Config } from '../server/config.js';
 import { createCouch, type Couch, type CouchConnection } from '../server/couch/client.js';
+import { scriptCouch } from '../server/couch/connection.js';
 import { couchStatus } from '../server/errors.js';
 
 export const EXIT = {
@@ -49,8 +48,10 @@ export function run(main: () => Promise<number>): void {
         return;
       }
       const e = err as { stack?: string; code?: unknown; message?: string };
-      // Sawa's own errors (codes SAWA_…) carry a message meant for people.
-      const ours = typeof e?.code === 'string' && e.code.startsWith('SAWA_');
+      // Sawa's own errors (codes SAWA_…) carry a message meant for people; SAWA_INTERNAL is
+      // a bug, whose stack helps whoever reports it.
+      const ours =
+        typeof e?.code === 'string' && e.code.startsWith('SAWA_') && e.code !== 'SAWA_INTERNAL';
       process.stderr.write(`error: ${ours ? e.message : (e?.stack ?? String(err))}\n`);
       process.exitCode = EXIT.failed;
     },
@@ -98,54 +99,15 @@ export function loadCliConfig(env: Record<string, string | undefined> = process.
 }
 
 /**
- * The CouchDB the service uses: COUCHDB_URL with admin credentials (in the URL or in
- * COUCHDB_USER/COUCHDB_PASSWORD), or else the embedded store of a running `npm start` or
- * `npm run store` on 127.0.0.1:STORE_PORT, with the admin password and proxy secret it keeps
- * under DATA_DIR.
+ * The CouchDB the service uses, resolved as server/couch/connection.ts does for everyone:
+ * COUCHDB_URL, or else the embedded store of a running `npm start` or `npm run store`.
  */
 export async function couchConnection(config: Config): Promise<CouchConnection> {
-  const proxySecret = config.COUCHDB_PROXY_SECRET;
-  if (config.COUCHDB_URL) {
-    const url = new URL(config.COUCHDB_URL);
-    const name = config.COUCHDB_USER ?? decodeURIComponent(url.username);
-    const password = config.COUCHDB_PASSWORD ?? decodeURIComponent(url.password);
-    if (!name || !password) {
-      throw new CliError(
-        'invalid configuration:\n  COUCHDB_URL needs admin credentials, in the URL or in COUCHDB_USER/COUCHDB_PASSWORD',
-        EXIT.usage,
-      );
-    }
-    url.username = '';
-    url.password = '';
-    return {
-      url: url.toString().replace(/\/$/, ''),
-      admin: { name, password },
-      proxySecret: proxySecret ?? '',
-    };
-  }
-  const passwordFile = resolve(join(config.DATA_DIR, 'store-admin-password'));
-  const password = config.COUCHDB_PASSWORD ?? (await readSecret(passwordFile));
-  if (!password) {
-    throw new CliError(
-      'no CouchDB configured: set COUCHDB_URL (with admin credentials in it or in ' +
-        'COUCHDB_USER/COUCHDB_PASSWORD), or run this where the embedded store runs ' +
-        `(npm start or npm run store), which keeps its admin password in ${passwordFile}`,
-      EXIT.usage,
-    );
-  }
-  return {
-    url: `http://127.0.0.1:${config.STORE_PORT}`,
-    admin: { name: config.COUCHDB_USER ?? 'admin', password },
-    proxySecret: proxySecret ?? (await readSecret(join(config.DATA_DIR, 'store-secret'))) ?? '',
-  };
-}
-
-async function readSecret(path: string): Promise<string | undefined> {
   try {
-    return (await readFile(path, 'utf8')).trim() || undefined;
+    return await scriptCouch(config);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new CliError(`cannot read ${path}: ${(err as Error).message}`, EXIT.usage);
+    if (err instanceof ConfigError) throw new CliError(err.message, EXIT.usage);
+    throw err;
   }
 }
 

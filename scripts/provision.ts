@@ -10,11 +10,10 @@
  * `npm start` on 127.0.0.1:STORE_PORT with its admin password from DATA_DIR. Progress goes to
  * stderr; the exit code is 0 when everything succeeded, 1 when something failed, 2 for usage.
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from '../server/config.js';
 import { createCouch, type CouchConnection } from '../server/couch/client.js';
+import { scriptCouch } from '../server/couch/connection.js';
 import { scriptAccounts } from './accounts.js';
 import { createUser } from '../server/accounts/sessions.js';
 import { repair } from '../server/accounts/admin.js';
@@ -62,28 +61,12 @@ function fail(message: string, code = 2): never {
 }
 
 async function connection(config: Config): Promise<CouchConnection> {
-  if (config.COUCHDB_URL) {
-    const url = new URL(config.COUCHDB_URL);
-    const name = config.COUCHDB_USER ?? decodeURIComponent(url.username);
-    const password = config.COUCHDB_PASSWORD ?? decodeURIComponent(url.password);
-    if (!name || !password)
-      fail('COUCHDB_URL needs admin credentials, in the URL or in COUCHDB_USER/COUCHDB_PASSWORD');
-    url.username = '';
-    url.password = '';
-    return { url: url.toString(), admin: { name, password }, proxySecret: '' };
+  try {
+    return await scriptCouch(config);
+  } catch (err) {
+    if (err instanceof ConfigError) fail(err.message);
+    throw err;
   }
-  const file = join(config.DATA_DIR, 'store-admin-password');
-  const password =
-    config.COUCHDB_PASSWORD ??
-    (await readFile(file, 'utf8').then(
-      (s) => s.trim(),
-      () =>
-        fail(
-          `no COUCHDB_URL and no embedded-store password in ${file}: start Sawa (npm start) first`,
-        ),
-    ));
-  const url = `http://127.0.0.1:${config.STORE_PORT}`;
-  return { url, admin: { name: config.COUCHDB_USER ?? 'admin', password }, proxySecret: '' };
 }
 
 async function main(): Promise<void> {

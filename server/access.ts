@@ -1,5 +1,5 @@
-import type { SawaUser } from './accounts/types.js';
-import { userDbName, teamFromDbName } from './provisioning/names.js';
+import type { SawaUser } from './user.js';
+import { teamDbName, teamFromDbName, userDbName } from './provisioning/names.js';
 
 export type DbRight = 'read' | 'write';
 
@@ -23,7 +23,7 @@ export function dbRight(user: SawaUser, db: string): DbRight | null {
 export function userDbs(user: SawaUser): { user: string; shared: string[] } {
   return {
     user: userDbName(user.name),
-    shared: user.teams.map((m) => `team-${m.team}`),
+    shared: user.teams.map((m) => teamDbName(m.team)),
   };
 }
 

@@ -2,11 +2,11 @@ import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import couchPlugin, { type CouchConnection } from './couch/client.js';
-import accountsPlugin from './accounts/plugin.js';
+import accountsPlugin, { type AccountsPluginOptions } from './accounts/plugin.js';
 import metricsPlugin from './metrics/index.js';
 import gatewayPlugin from './gateway/index.js';
-import reportsPlugin from './reports/index.js';
-import jobsPlugin from './jobs/plugin.js';
+import reportsPlugin, { type ReportsPluginOptions } from './reports/index.js';
+import jobsPlugin, { type JobsPluginOptions } from './jobs/plugin.js';
 import healthRoutes from './routes/health.js';
 import appStatic from './web/plugin.js';
 import designDocsPlugin from './migrations/plugin.js';
@@ -14,10 +14,21 @@ import rulesPlugin from './rules/plugin.js';
 import corsPlugin from './edge/cors.js';
 import { trustProxy } from './edge/trust-proxy.js';
 import type { Config } from './config.js';
+import { errorHandler } from './error-handler.js';
 
+/**
+ * What the app is built from. The plugins' own options are named here (not added by each
+ * plugin to this interface), so the app depends on its plugins and never the other way.
+ */
 export interface AppOptions {
   config: Config;
   couch: CouchConnection;
+  /** Options of the accounts plugin; production passes none. */
+  accounts?: AccountsPluginOptions;
+  /** Options of the reports plugin; production passes none. */
+  reports?: ReportsPluginOptions;
+  /** Options of the jobs plugin; production passes none. */
+  jobs?: JobsPluginOptions;
 }
 
 /** `/sync/userdb-6a75…/farmer-12?rev=…` → `/sync/userdb-…/…`: the path's shape without user names, ids or query. */
@@ -67,6 +78,8 @@ export function serverOptions(config: Config): FastifyServerOptions {
 /** The whole Sawa service as one plugin: external plugins, then Sawa's own, then routes. */
 export default async function app(fastify: FastifyInstance, opts: AppOptions): Promise<void> {
   fastify.decorate('config', opts.config);
+  // Before any route exists, so every route of the app has it (the gateway sets its own).
+  fastify.setErrorHandler(errorHandler);
   // First, so a preflight is answered before any route's authentication or method check.
   await fastify.register(corsPlugin);
   await fastify.register(swagger, {

@@ -166,6 +166,12 @@ export const ConfigSchema = Type.Object({
     default: 16 * 1024 * 1024,
     description: 'largest request body the sync gateway accepts (413 above), after gzip decoding',
   }),
+  SYNC_MAX_DOCS_PER_REQUEST: Type.Integer({
+    minimum: 1,
+    default: 1000,
+    description:
+      'most documents one sync _bulk_docs may carry (413 above); at least the batch_size phones use',
+  }),
   SYNC_RATE_LIMIT_PER_MIN: Type.Integer({
     minimum: 1,
     default: 1200,

@@ -144,6 +144,87 @@ export const ProvisioningFailed = createError<'SAWA_PROVISIONING_FAILED', 503, [
   503,
 );
 
+// Reports
+export const ReportsForbidden = createError(
+  'SAWA_REPORTS_FORBIDDEN',
+  'reports need the supervisor or admin role',
+  403,
+);
+export const ReportTeamForbidden = createError<'SAWA_REPORT_TEAM_FORBIDDEN', 403, [string]>(
+  'SAWA_REPORT_TEAM_FORBIDDEN',
+  'team %s is not one of your teams',
+  403,
+);
+export const BadReportQuery = createError<'SAWA_BAD_REPORT_QUERY', 400, [string]>(
+  'SAWA_BAD_REPORT_QUERY',
+  '%s',
+  400,
+);
+
+// Jobs and scripts: CouchDB refused some of a batch, a run failed in part, a run was stopped
+export const CouchWriteFailed = createError<'SAWA_COUCH_WRITE_FAILED', 502, [string]>(
+  'SAWA_COUCH_WRITE_FAILED',
+  '%s',
+  502,
+);
+export const UnknownJob = createError<'SAWA_UNKNOWN_JOB', 404, [string, string]>(
+  'SAWA_UNKNOWN_JOB',
+  'no job %s; jobs: %s',
+  404,
+);
+export const JobFailed = createError<'SAWA_JOB_FAILED', 500, [string]>(
+  'SAWA_JOB_FAILED',
+  '%s',
+  500,
+);
+export const Interrupted = createError<'SAWA_INTERRUPTED', 503, [string]>(
+  'SAWA_INTERRUPTED',
+  '%s interrupted: run it again to finish',
+  503,
+);
+
+// Backups
+export const BackupNotFound = createError<'SAWA_BACKUP_NOT_FOUND', 404, [string]>(
+  'SAWA_BACKUP_NOT_FOUND',
+  '%s',
+  404,
+);
+export const BackupExists = createError<'SAWA_BACKUP_EXISTS', 409, [string]>(
+  'SAWA_BACKUP_EXISTS',
+  'a backup set named %s already exists',
+  409,
+);
+export const BackupInvalid = createError<'SAWA_BACKUP_INVALID', 422, [string]>(
+  'SAWA_BACKUP_INVALID',
+  '%s',
+  422,
+);
+
+// Sync rules and design documents, checked at build and start-up
+export const DesignDocSourceInvalid = createError<'SAWA_DESIGN_DOC_SOURCE', 500, [string]>(
+  'SAWA_DESIGN_DOC_SOURCE',
+  '%s',
+  500,
+);
+export const InstallIncomplete = createError<'SAWA_INSTALL_INCOMPLETE', 500, [string]>(
+  'SAWA_INSTALL_INCOMPLETE',
+  '%s not found: the installation is incomplete',
+  500,
+);
+
+// CouchDB answered something Sawa cannot read (e.g. a sequence in an unknown encoding)
+export const UnexpectedCouchData = createError<'SAWA_COUCH_UNEXPECTED', 502, [string]>(
+  'SAWA_COUCH_UNEXPECTED',
+  '%s',
+  502,
+);
+
+// The client left before the answer was done: nobody to answer (nginx's 499)
+export const ClientGone = createError('SAWA_CLIENT_GONE', 'the phone went away', 499);
+
+// A broken promise inside Sawa: a bug to report, never the client's fault
+export const Internal = createError<'SAWA_INTERNAL', 500, [string]>('SAWA_INTERNAL', '%s', 500);
+
 // The field app (/app/)
 export const AppUnavailable = createError(
   'SAWA_APP_UNAVAILABLE',

@@ -1,16 +1,25 @@
 import Fastify from 'fastify';
 import closeWithGrace from 'close-with-grace';
 import pino from 'pino';
+import { keepServing, STRAY_ERROR_EVENTS } from './last-line.js';
 import { loadConfig, ConfigError, type Config } from './config.js';
 import app, { serverOptions } from './app.js';
 import type { CouchConnection } from './couch/client.js';
+import { configuredCouch } from './couch/connection.js';
 import { startStore, type StartedStore } from './store/start.js';
+
+/** Configuration and the CouchDB to use, or a ConfigError naming every problem. */
+function configure(): { config: Config; external: CouchConnection | null } {
+  const config = loadConfig();
+  // The service acts as users through proxy authentication, so it needs the secret.
+  return { config, external: configuredCouch(config, { needsProxySecret: true }) };
+}
 
 /** The one file that listens: config, the embedded store when no COUCHDB_URL, then the service. */
 async function main(): Promise<void> {
-  let config: Config;
+  let setup: ReturnType<typeof configure>;
   try {
-    config = loadConfig();
+    setup = configure();
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(err.message + '\n');
@@ -18,11 +27,12 @@ async function main(): Promise<void> {
     }
     throw err;
   }
+  const { config, external } = setup;
   const log = pino({ level: config.LOG_LEVEL });
   let store: StartedStore | undefined;
   let couch: CouchConnection;
-  if (config.COUCHDB_URL) {
-    couch = externalCouch(config);
+  if (external) {
+    couch = external;
   } else {
     store = await startStore(config, { host: '127.0.0.1', log: (msg) => log.info(msg) });
     log.info(`embedded store on ${store.url}, data in ${config.DATA_DIR}`);
@@ -36,36 +46,12 @@ async function main(): Promise<void> {
     server.addHook('onClose', async () => embedded.app.close());
   }
   await server.listen({ host: config.HOST, port: config.PORT });
-  closeWithGrace({ delay: 10_000 }, async ({ err, signal }) => {
+  keepServing(server.log);
+  closeWithGrace({ delay: 10_000, skip: STRAY_ERROR_EVENTS }, async ({ err, signal }) => {
     if (err) server.log.error({ err }, 'shutting down after an error');
     else server.log.info({ signal }, 'shutting down');
     await server.close();
   });
-}
-
-function externalCouch(config: Config): CouchConnection {
-  const url = new URL(config.COUCHDB_URL as string);
-  const name = config.COUCHDB_USER ?? decodeURIComponent(url.username);
-  const password = config.COUCHDB_PASSWORD ?? decodeURIComponent(url.password);
-  url.username = '';
-  url.password = '';
-  if (!name || !password) {
-    process.stderr.write(
-      'invalid configuration:\n  COUCHDB_URL needs admin credentials, in the URL or in COUCHDB_USER/COUCHDB_PASSWORD\n',
-    );
-    process.exit(2);
-  }
-  if (!config.COUCHDB_PROXY_SECRET) {
-    process.stderr.write(
-      'invalid configuration:\n  COUCHDB_PROXY_SECRET is required with COUCHDB_URL: it must equal [chttpd_auth] secret in CouchDB\n',
-    );
-    process.exit(2);
-  }
-  return {
-    url: url.toString(),
-    admin: { name, password },
-    proxySecret: config.COUCHDB_PROXY_SECRET,
-  };
 }
 
 void main();

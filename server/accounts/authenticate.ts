@@ -17,7 +17,13 @@ type Verified = AccessClaims & { iat?: number };
 
 function claimsOf(value: unknown): Verified | null {
   const c = value as Partial<Verified> | null;
-  return c && typeof c.sub === 'string' && typeof c.uid === 'string' && Array.isArray(c.roles)
+  // A token without `exp` would never expire: signed by us or not, it is refused.
+  const exp = (c as { exp?: unknown } | null)?.exp;
+  return c &&
+    typeof c.sub === 'string' &&
+    typeof c.uid === 'string' &&
+    Array.isArray(c.roles) &&
+    typeof exp === 'number'
     ? (c as Verified)
     : null;
 }

@@ -29,21 +29,21 @@ export type ParsedRow =
 
 function text(value: unknown, column: string): string | undefined {
   if (value === undefined || value === null || value === '') return undefined;
-  if (typeof value !== 'string') throw new Error(`${column} must be text`);
+  if (typeof value !== 'string') throw new ImportInvalid(`${column} must be text`);
   return value.trim() || undefined;
 }
 
 function teamsOf(value: unknown): ImportRow['teams'] {
   if (value === undefined || value === null || value === '') return [];
   const items: unknown[] = typeof value === 'string' ? value.split(/[;|]/) : (value as unknown[]);
-  if (!Array.isArray(items)) throw new Error('teams must be a list');
+  if (!Array.isArray(items)) throw new ImportInvalid('teams must be a list');
   return items.flatMap((item) => {
     if (typeof item === 'object' && item !== null) {
       const { team, mode } = item as { team?: unknown; mode?: unknown };
-      if (typeof team !== 'string') throw new Error('each team needs a "team" name');
+      if (typeof team !== 'string') throw new ImportInvalid('each team needs a "team" name');
       return [{ team, mode: modeOf(mode) }];
     }
-    if (typeof item !== 'string') throw new Error('teams must be names');
+    if (typeof item !== 'string') throw new ImportInvalid('teams must be names');
     const [team, mode] = item.trim().split(':');
     return team ? [{ team, mode: modeOf(mode) }] : [];
   });
@@ -52,7 +52,7 @@ function teamsOf(value: unknown): ImportRow['teams'] {
 function modeOf(mode: unknown): TeamMode | undefined {
   if (mode === undefined || mode === '') return undefined;
   if (mode === 'read' || mode === 'write') return mode;
-  throw new Error(`team mode must be read or write, not ${JSON.stringify(mode)}`);
+  throw new ImportInvalid(`team mode must be read or write, not ${JSON.stringify(mode)}`);
 }
 
 export function checkRow(raw: unknown): ParsedRow {
@@ -64,15 +64,17 @@ export function checkRow(raw: unknown): ParsedRow {
   try {
     const unknown = Object.keys(r).filter((k) => !COLUMNS.has(k));
     if (unknown.length)
-      throw new Error(`unknown column ${unknown.map((k) => JSON.stringify(k)).join(', ')}`);
+      throw new ImportInvalid(`unknown column ${unknown.map((k) => JSON.stringify(k)).join(', ')}`);
     const phone = text(r.phone, 'phone');
     if (phone !== undefined && !E164.test(phone))
-      throw new Error(`phone ${JSON.stringify(phone)} is not E.164 (+255712345678)`);
+      throw new ImportInvalid(`phone ${JSON.stringify(phone)} is not E.164 (+255712345678)`);
     const username = text(r.username, 'username') ?? phone;
-    if (!username) throw new Error('a row needs a username or a phone');
+    if (!username) throw new ImportInvalid('a row needs a username or a phone');
     const role = text(r.role, 'role') ?? 'agent';
     if (!(ROLES as readonly string[]).includes(role))
-      throw new Error(`role must be one of ${ROLES.join(', ')}, not ${JSON.stringify(role)}`);
+      throw new ImportInvalid(
+        `role must be one of ${ROLES.join(', ')}, not ${JSON.stringify(role)}`,
+      );
     return {
       ok: true,
       row: {

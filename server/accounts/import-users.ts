@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { runBounded } from '../provisioning/repair.js';
+import { runBounded } from '../util/run-bounded.js';
 import { checkTeam, defaultTeamMode } from './admin.js';
 import type { AccountsContext } from './context.js';
 import { checkRow } from './import-rows.js';

@@ -1,5 +1,5 @@
 import type Nano from 'nano';
-import { cleanCouchError } from '../errors.js';
+import { Internal, cleanCouchError } from '../errors.js';
 import { getDoc, upsert, type Stored } from '../couch/upsert.js';
 import { hashesMatch, inviteHash, inviteIdOf, normalizeInviteCode } from './invite-codes.js';
 import type { Role, TeamMembership } from './types.js';
@@ -39,7 +39,7 @@ export class InviteStore {
   async create(doc: InviteDoc): Promise<void> {
     await upsert<InviteDoc>(this.db, INVITE_PREFIX + doc.id, (current) => {
       // 64 bits of id: a clash means a bug, never a reason to overwrite.
-      if (current) throw new Error('invitation id clash');
+      if (current) throw new Internal('invitation id clash');
       return doc;
     });
   }

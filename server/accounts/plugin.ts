@@ -3,7 +3,6 @@ import jwt from '@fastify/jwt';
 import type { FastifyInstance } from 'fastify';
 import { makeRequireAdmin, makeRequireUser } from './authenticate.js';
 import type { AccessClaims } from './context.js';
-import { accountsErrorHandler } from './error-handler.js';
 import { jwtOptions } from './jwt-keys.js';
 import { DEFAULT_SCRYPT_COST, type ScryptCost } from './passwords.js';
 import { LoginThrottle } from './login-throttle.js';
@@ -25,13 +24,6 @@ export interface AccountsPluginOptions {
   scrypt?: ScryptCost;
   /** At most one sync-time write per user per this many ms (default one minute). */
   syncWriteIntervalMs?: number;
-}
-
-declare module '../app.js' {
-  interface AppOptions {
-    /** Options of the accounts plugin; production passes none. */
-    accounts?: AccountsPluginOptions;
-  }
 }
 
 /**
@@ -76,7 +68,6 @@ async function accountsPlugin(app: FastifyInstance, opts: AccountsPluginOptions)
   app.addHook('onClose', async () => accounts.flushSyncTimes());
 
   await app.register(async (routes) => {
-    routes.setErrorHandler(accountsErrorHandler);
     const limits = await authRateLimits(routes, config.AUTH_IP_RATE_LIMIT_PER_MIN, throttle);
     await routes.register(authRoutes, { accounts, limits, requireUserOrReset });
     await routes.register(meRoutes, { accounts, limits, requireUserOrReset });

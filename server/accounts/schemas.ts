@@ -1,4 +1,4 @@
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import { ROLES } from './types.js';
 import { USERNAME_MAX, USERNAME_RULES } from './usernames.js';
 
@@ -115,19 +115,7 @@ export const UserViewSchema = Type.Object({
   phone: Type.Optional(Type.String({ description: 'E.164' })),
 });
 
-export const ErrorResponse = Type.Object(
-  {
-    statusCode: Type.Integer(),
-    code: Type.String({ description: 'stable error code, e.g. SAWA_BAD_CREDENTIALS' }),
-    error: Type.String(),
-    message: Type.String(),
-  },
-  { description: 'Fastify-style error' },
-);
-
-/** The error responses a route can give, each documented with the same body. */
-export function errors(...codes: number[]): Record<number, TSchema> {
-  return Object.fromEntries(codes.map((c) => [c, ErrorResponse]));
-}
+// The error body is the app's one error handler's (server/error-handler.ts).
+export { ErrorResponse, errors } from '../error-handler.js';
 
 export const Ok = Type.Object({ ok: Type.Literal(true) });

@@ -28,6 +28,12 @@ export function createAccounts(
       const doc = await ctx.users.get(name);
       return doc ? toSawaUser(doc) : null;
     },
+    async *listUsers() {
+      for await (const doc of ctx.users.scan()) {
+        const user = toSawaUser(doc);
+        if (user) yield user;
+      }
+    },
     recordSync: (name, direction) => syncTimes.record(name, direction),
     flushSyncTimes: () => syncTimes.flush(),
   };

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import {
   AccountDisabled,
   BadCredentials,
+  Internal,
   InvalidUsername,
   RefreshInvalid,
   WeakPassword,
@@ -83,7 +84,7 @@ export async function session(
   doc: UserDoc,
   refreshToken: string,
 ): Promise<AuthResult> {
-  if (!ctx.signAccessToken) throw new Error('this accounts context cannot sign access tokens');
+  if (!ctx.signAccessToken) throw new Internal('this accounts context cannot sign access tokens');
   const user = toSawaUser(doc)!;
   const sid = refreshToken.split('.')[0]!;
   return {

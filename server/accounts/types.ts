@@ -1,31 +1,18 @@
 import type { FastifyReply } from 'fastify';
+import type { SawaUser } from '../user.js';
 
-/** Sawa's roles. They are also the CouchDB roles a user carries through proxy authentication. */
-export const ROLES = ['agent', 'supervisor', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
-
-/** How a member uses a team's shared database. */
-export type TeamMode = 'read' | 'write';
-
-export interface TeamMembership {
-  team: string;
-  mode: TeamMode;
-}
-
-/** A user as the rest of Sawa sees it: never a password hash or a token. */
-export interface SawaUser {
-  name: string;
-  roles: Role[];
-  teams: TeamMembership[];
-  disabled: boolean;
-  /** An admin reset the password: the user may only change it (POST /me/password). */
-  passwordChangeRequired?: boolean;
-}
+// The user types live in a leaf module (server/user.ts) that access.ts shares.
+export { ROLES, type Role, type TeamMode, type TeamMembership, type SawaUser } from '../user.js';
 
 /** What the accounts plugin offers the rest of the service (the gateway above all). */
 export interface AccountsService {
   /** The current user record, or null when unknown. Never cached longer than a request. */
   getUser(name: string): Promise<SawaUser | null>;
+  /**
+   * Every user, a page of records at a time, leaving out those whose deletion is under way:
+   * for the parts of Sawa that need the whole roster (report scopes by team).
+   */
+  listUsers(): AsyncIterable<SawaUser>;
   /**
    * Notes a successful pull or push, for the "not synced for N days" admin list. Cheap:
    * writes are coalesced to at most one per user per minute.

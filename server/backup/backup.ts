@@ -1,7 +1,7 @@
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type Nano from 'nano';
-import { cleanCouchError } from '../errors.js';
+import { BackupExists, cleanCouchError, Interrupted } from '../errors.js';
 import { dumpDatabase, type Previous } from './dump.js';
 import {
   FORMAT,
@@ -52,7 +52,7 @@ export async function backup(opts: BackupOptions): Promise<Manifest> {
   const parent = opts.full ? null : (sets.at(-1) ?? null);
   const kind = parent ? 'incremental' : 'full';
   const id = setId(kind, started);
-  if (sets.some((s) => s.id === id)) throw new Error(`a backup set named ${id} already exists`);
+  if (sets.some((s) => s.id === id)) throw new BackupExists(id);
   const partial = join(opts.out, PARTIAL_PREFIX + id);
   await mkdir(partial);
 
@@ -67,7 +67,7 @@ export async function backup(opts: BackupOptions): Promise<Manifest> {
   let done = 0;
   const worker = async () => {
     while (next < dbs.length) {
-      if (opts.signal?.aborted) throw new Error('backup interrupted: run it again');
+      if (opts.signal?.aborted) throw new Interrupted('backup');
       const db = dbs[next++] as string;
       const prevEntry = parent?.databases[db];
       const prev: Previous | null = prevEntry

@@ -1,6 +1,7 @@
 import { readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fsyncDir, fsyncFile } from './ndjson.js';
+import { BackupInvalid } from '../errors.js';
 
 /**
  * A backup directory holds a chain of sets, one directory each, named
@@ -85,7 +86,7 @@ export async function readManifest(dir: string): Promise<Manifest | null> {
   }
   const m = JSON.parse(text) as Manifest;
   if (m.format !== FORMAT)
-    throw new Error(`${dir}: not a ${FORMAT} backup (format ${String(m.format)})`);
+    throw new BackupInvalid(`${dir}: not a ${FORMAT} backup (format ${String(m.format)})`);
   return m;
 }
 
@@ -117,9 +118,12 @@ export function chainTo(sets: Manifest[], target: Manifest): Manifest[] {
   for (let s: Manifest | undefined = target; s; s = s.parent ? byId.get(s.parent) : undefined) {
     chain.unshift(s);
     if (s.parent && !byId.has(s.parent)) {
-      throw new Error(`backup set ${s.id} continues ${s.parent}, which is missing or incomplete`);
+      throw new BackupInvalid(
+        `backup set ${s.id} continues ${s.parent}, which is missing or incomplete`,
+      );
     }
   }
-  if (chain[0]?.kind !== 'full') throw new Error(`no full backup starts the chain of ${target.id}`);
+  if (chain[0]?.kind !== 'full')
+    throw new BackupInvalid(`no full backup starts the chain of ${target.id}`);
   return chain;
 }

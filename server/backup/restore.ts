@@ -1,6 +1,12 @@
 import { join } from 'node:path';
 import type Nano from 'nano';
-import { cleanCouchError, couchStatus } from '../errors.js';
+import {
+  BackupNotFound,
+  cleanCouchError,
+  couchStatus,
+  CouchWriteFailed,
+  Interrupted,
+} from '../errors.js';
 import type { DocLine, Leaf } from './dump.js';
 import { chainTo, listSets, type Manifest } from './manifest.js';
 import { readGzipLines } from './ndjson.js';
@@ -39,7 +45,7 @@ export async function resolveChain(from: string, at?: string): Promise<Manifest[
   const { sets } = await listSets(from);
   const target = at ? sets.find((s) => s.id === at) : sets.at(-1);
   if (!target)
-    throw new Error(
+    throw new BackupNotFound(
       at ? `no complete backup set ${at} in ${from}` : `no complete backup in ${from}`,
     );
   return chainTo(sets, target);
@@ -61,7 +67,7 @@ export async function restore(opts: RestoreOptions): Promise<Record<string, Rest
   let done = 0;
   const worker = async () => {
     while (next < dbs.length) {
-      if (opts.signal?.aborted) throw new Error('restore interrupted: run it again to finish');
+      if (opts.signal?.aborted) throw new Interrupted('restore');
       const db = dbs[next++] as string;
       const into = opts.rename?.(db) ?? db;
       const stats = await restoreDatabase(opts.nano, opts.from, chain, db, into);
@@ -157,7 +163,7 @@ function batchWriter(nano: Nano.ServerScope, db: string) {
     const failed = res.filter((r) => r.error);
     if (failed.length) {
       const f = failed[0]!;
-      throw new Error(
+      throw new CouchWriteFailed(
         `${db}: ${failed.length} documents not restored, first ${f.id}: ${f.error} ${f.reason ?? ''}`,
       );
     }

@@ -1,7 +1,7 @@
 import type Nano from 'nano';
 import { upsert } from '../couch/upsert.js';
 import { cleanCouchError, couchStatus } from '../errors.js';
-import { JOBS_DB } from '../jobs/types.js';
+import { JOBS_DB } from '../provisioning/names.js';
 
 /**
  * Conflicts the reconciler left for a person (a `manual` type, a merge the schema refuses, a

@@ -1,8 +1,12 @@
 import type Nano from 'nano';
 import { cleanCouchError } from '../errors.js';
-import { isUserOrTeamDb } from '../jobs/changed-dbs.js';
-import { teamFromDbName, userDbName, userFromDbName } from '../provisioning/names.js';
-import { runBounded } from '../provisioning/repair.js';
+import {
+  isUserOrTeamDb,
+  teamFromDbName,
+  userDbName,
+  userFromDbName,
+} from '../provisioning/names.js';
+import { runBounded, toAsync } from '../util/run-bounded.js';
 import type { RuleSet } from '../rules/index.js';
 import { readHeld, type StoredHeld } from './held.js';
 import { fetchLeaves } from './leaves.js';
@@ -72,7 +76,7 @@ export async function conflictReport(
   let done = 0;
   opts.progress?.({ done, total: dbs.length, found: 0 });
 
-  await runBounded(items(dbs), opts.concurrency ?? 8, async (db) => {
+  await runBounded(toAsync(dbs), opts.concurrency ?? 8, async (db) => {
     try {
       const listed = await conflictsIn(nano, db, { type: opts.type });
       if (listed === null && opts.user !== undefined) {
@@ -168,8 +172,4 @@ function summarise(
     failed: failed.sort((a, b) => a.db.localeCompare(b.db)),
     scanned_without_view: withoutView.sort(),
   };
-}
-
-async function* items<T>(list: readonly T[]): AsyncIterable<T> {
-  yield* list;
 }

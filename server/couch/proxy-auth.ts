@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { Internal } from '../errors.js';
 
 /**
  * CouchDB proxy authentication (`{chttpd_auth, proxy_authentication_handler}`): a trusted
@@ -24,7 +25,7 @@ export function proxyAuthHeaders(user: {
 }): Record<string, string> {
   if (user.roles.some((r) => r.includes(','))) {
     // CouchDB splits the roles header on commas: a comma would forge a second role.
-    throw new Error('a CouchDB role cannot contain a comma');
+    throw new Internal('a CouchDB role cannot contain a comma');
   }
   return {
     'x-auth-couchdb-username': asHeader(user.name),

@@ -1,4 +1,5 @@
 import { inflateSync } from 'node:zlib';
+import { UnexpectedCouchData } from '../errors.js';
 
 /**
  * CouchDB's sequences are opaque: a cluster answers `"<n>-<base64url>"`, where n is a sum over
@@ -90,7 +91,7 @@ type Term = number | string | Term[] | Tuple;
 
 /** Erlang's external term format, the few types CouchDB puts in a sequence. */
 export function decodeTerm(buf: Buffer): Term {
-  if (buf[0] !== 131) throw new Error('not an Erlang term');
+  if (buf[0] !== 131) throw new UnexpectedCouchData('not an Erlang term');
   let body = buf.subarray(1);
   if (body[0] === 80) body = inflateSync(body.subarray(5));
   let pos = 0;
@@ -138,7 +139,7 @@ export function decodeTerm(buf: Buffer): Term {
         return items;
       }
       default:
-        throw new Error(`unexpected Erlang term tag ${tag}`);
+        throw new UnexpectedCouchData(`unexpected Erlang term tag ${tag}`);
     }
   };
   return read();

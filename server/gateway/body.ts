@@ -81,5 +81,26 @@ export function jsonBody(body: unknown): Record<string, unknown> {
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw syncErrors.badBody('Request body must be a JSON object');
   }
+  // JSON.parse takes any depth; JSON.stringify, the rules and CouchDB's store do not.
+  if (deeperThan(parsed, MAX_JSON_DEPTH)) {
+    throw syncErrors.badBody(`JSON is nested deeper than ${MAX_JSON_DEPTH} levels`);
+  }
   return parsed as Record<string, unknown>;
+}
+
+/** How deep a request's JSON may nest: far more than any document needs, far less than a stack. */
+export const MAX_JSON_DEPTH = 1000;
+
+/** Whether arrays and objects in `value` nest more than `max` levels (walked without recursion). */
+export function deeperThan(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop() as [unknown, number];
+    if (v === null || typeof v !== 'object') continue;
+    if (depth > max) return true;
+    for (const child of Object.values(v)) {
+      if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+    }
+  }
+  return false;
 }

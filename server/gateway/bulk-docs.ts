@@ -8,6 +8,7 @@ import { syncErrors } from './errors.js';
 import { mergeResults, type BulkResult } from './merge.js';
 import { relay } from './relay.js';
 import { baseLoader } from './revisions.js';
+import { checkDocShapes } from './doc-shape.js';
 import { judgeWrites, type Doc } from './write-check.js';
 
 const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
@@ -27,9 +28,13 @@ export async function bulkDocs(
   const body = jsonBody(req.body);
   const docs = body.docs;
   if (!Array.isArray(docs)) throw syncErrors.badBody('POST body must include `docs` parameter.');
+  // A cap on documents, not only bytes: one request's cost grows with them, and every
+  // document is judged before any is written.
+  if (docs.length > gw.maxDocs) throw syncErrors.tooManyDocs(gw.maxDocs);
   if (!docs.every((d) => d !== null && typeof d === 'object' && !Array.isArray(d))) {
     throw syncErrors.badBody('Document must be a JSON object');
   }
+  checkDocShapes(docs as Doc[]);
   const newEdits = body.new_edits !== false;
   // CouchDB would name id-less documents itself; naming them here lets the rules see the id
   // CouchDB will store.

@@ -15,6 +15,8 @@ export interface Gateway {
   checker: WriteChecker;
   proxySecret: string;
   bodyLimit: number;
+  /** SYNC_MAX_DOCS_PER_REQUEST: most documents one `_bulk_docs` may carry. */
+  maxDocs: number;
   accounts: AccountsService;
   metrics: Metrics;
 }

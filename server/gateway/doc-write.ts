@@ -6,6 +6,7 @@ import { SyncError, syncErrors } from './errors.js';
 import { rawQuery } from './path.js';
 import { relay } from './relay.js';
 import { baseLoader } from './revisions.js';
+import { checkDocShapes } from './doc-shape.js';
 import { judgeWrites, type Doc } from './write-check.js';
 
 /**
@@ -33,6 +34,7 @@ export async function docWrite(
     newEdits = query.get('new_edits') !== 'false';
     const rev = body._rev ?? query.get('rev') ?? ifMatch;
     doc = { ...body, _id: id, ...(rev !== undefined && rev !== null ? { _rev: rev } : {}) };
+    checkDocShapes([doc]);
   } else {
     const rev = query.get('rev') ?? ifMatch;
     doc = { _id: id, ...(rev ? { _rev: rev } : {}), _deleted: true };

@@ -39,15 +39,18 @@ export interface Endpoint {
 const READ = ['GET', 'HEAD'] as const;
 const DOC_METHODS = ['GET', 'HEAD', 'PUT', 'DELETE'] as const;
 
-/** Single-segment database endpoints: which methods each takes. */
-const DB_ENDPOINTS: Record<string, { kind: EndpointKind; methods: readonly string[]; need: Need }> =
-  {
-    _changes: { kind: 'changes', methods: ['GET', 'POST'], need: 'read' },
-    _revs_diff: { kind: 'revs_diff', methods: ['POST'], need: 'read' },
-    _bulk_get: { kind: 'bulk_get', methods: ['POST'], need: 'read' },
-    _all_docs: { kind: 'all_docs', methods: ['GET', 'POST'], need: 'read' },
-    _bulk_docs: { kind: 'bulk_docs', methods: ['POST'], need: 'write' },
-  };
+/** Single-segment database endpoints: which methods each takes. A Map: a document named
+ * `toString` or `constructor` must not find Object.prototype's members here. */
+const DB_ENDPOINTS = new Map<
+  string,
+  { kind: EndpointKind; methods: readonly string[]; need: Need }
+>([
+  ['_changes', { kind: 'changes', methods: ['GET', 'POST'], need: 'read' }],
+  ['_revs_diff', { kind: 'revs_diff', methods: ['POST'], need: 'read' }],
+  ['_bulk_get', { kind: 'bulk_get', methods: ['POST'], need: 'read' }],
+  ['_all_docs', { kind: 'all_docs', methods: ['GET', 'POST'], need: 'read' }],
+  ['_bulk_docs', { kind: 'bulk_docs', methods: ['POST'], need: 'write' }],
+]);
 
 /** CouchDB endpoints that exist but change a database in ways only Sawa itself may. */
 const ADMIN_ONLY = new Set([
@@ -61,15 +64,16 @@ const ADMIN_ONLY = new Set([
 
 const enc = encodeURIComponent;
 
+type Make = (kind: EndpointKind, need: Need, route: string, extra?: Partial<Endpoint>) => Endpoint;
+
 export function classify(method: string, path: SyncPath): Endpoint | SyncError {
   const [db, ...rest] = path.segments;
   if (db === undefined) return syncErrors.noDatabase();
   if (db.startsWith('_')) return syncErrors.notOffered('A server endpoint or system database');
-  const base = `/${enc(db)}`;
   if (path.trailingSlash && rest.length > 0)
     return syncErrors.notSyncEndpoint('A path ending in /');
-
-  const make = (kind: EndpointKind, need: Need, route: string, extra: Partial<Endpoint> = {}) => ({
+  const base = `/${enc(db)}`;
+  const make: Make = (kind, need, route, extra = {}) => ({
     kind,
     db,
     need,
@@ -78,68 +82,76 @@ export function classify(method: string, path: SyncPath): Endpoint | SyncError {
     route: `/sync/{db}${route}`,
     ...extra,
   });
-
   const [first, ...more] = rest;
-  if (first === undefined) {
-    if (method === 'PUT' || method === 'DELETE') {
-      return syncErrors.notOffered('Creating or deleting a database');
-    }
-    return allowed(method, READ) ?? make('db', 'read', '');
-  }
-
-  const dbEndpoint = DB_ENDPOINTS[first];
+  if (first === undefined) return database(method, make);
+  const dbEndpoint = DB_ENDPOINTS.get(first);
   if (dbEndpoint) {
     if (more.length > 0) return syncErrors.notSyncEndpoint(first + '/…');
+    const { kind, need, methods } = dbEndpoint;
     return (
-      allowed(method, dbEndpoint.methods) ??
-      make(dbEndpoint.kind, dbEndpoint.need, `/${first}`, { upstreamPath: `${base}/${first}` })
+      allowed(method, methods) ??
+      make(kind, need, `/${first}`, { upstreamPath: `${base}/${first}` })
     );
   }
-
-  if (first === '_local') {
-    if (more.length !== 1) return syncErrors.notSyncEndpoint('_local without exactly one id');
-    const id = more[0] as string;
-    // Checkpoints: a read-only member's replicator must still record how far it got.
-    return (
-      allowed(method, DOC_METHODS) ??
-      make('local', 'read', '/_local/{id}', {
-        docId: `_local/${id}`,
-        upstreamPath: `${base}/_local/${enc(id)}`,
-      })
-    );
-  }
-
-  if (first === '_design') {
-    // Design docs replicate down (PouchDB reads them); views, shows and writes stay server-side.
-    if (more.length !== 1) return syncErrors.notSyncEndpoint('Views and design-document paths');
-    if (method !== 'GET' && method !== 'HEAD')
-      return syncErrors.notOffered('Writing design documents');
-    const name = more[0] as string;
-    return make('doc', 'read', '/_design/{ddoc}', {
-      docId: `_design/${name}`,
-      upstreamPath: `${base}/_design/${enc(name)}`,
-    });
-  }
-
+  if (first === '_local') return local(method, more, base, make);
+  if (first === '_design') return designDoc(method, more, base, make);
   if (ADMIN_ONLY.has(first)) return syncErrors.notOffered(first);
   if (first.startsWith('_')) return syncErrors.notSyncEndpoint(first);
+  return document(method, first, more, base, make);
+}
 
-  const docPath = `${base}/${enc(first)}`;
-  if (more.length === 0) {
-    return (
-      allowed(method, DOC_METHODS) ??
-      make('doc', needFor(method), '/{doc}', { docId: first, upstreamPath: docPath })
-    );
+/** `/{db}` itself: its info, never its creation or deletion. */
+function database(method: string, make: Make): Endpoint | SyncError {
+  if (method === 'PUT' || method === 'DELETE') {
+    return syncErrors.notOffered('Creating or deleting a database');
   }
-  const attachment = more.join('/');
+  return allowed(method, READ) ?? make('db', 'read', '');
+}
+
+/** Checkpoints: a read-only member's replicator must still record how far it got. */
+function local(method: string, more: string[], base: string, make: Make): Endpoint | SyncError {
+  if (more.length !== 1) return syncErrors.notSyncEndpoint('_local without exactly one id');
+  const id = more[0] as string;
   return (
     allowed(method, DOC_METHODS) ??
-    make('attachment', needFor(method), '/{doc}/{attachment}', {
-      docId: first,
-      attachment,
-      upstreamPath: `${docPath}/${more.map(enc).join('/')}`,
+    make('local', 'read', '/_local/{id}', {
+      docId: `_local/${id}`,
+      upstreamPath: `${base}/_local/${enc(id)}`,
     })
   );
+}
+
+/** Design docs replicate down (PouchDB reads them); views, shows and writes stay server-side. */
+function designDoc(method: string, more: string[], base: string, make: Make): Endpoint | SyncError {
+  if (more.length !== 1) return syncErrors.notSyncEndpoint('Views and design-document paths');
+  if (method !== 'GET' && method !== 'HEAD')
+    return syncErrors.notOffered('Writing design documents');
+  const name = more[0] as string;
+  return make('doc', 'read', '/_design/{ddoc}', {
+    docId: `_design/${name}`,
+    upstreamPath: `${base}/_design/${enc(name)}`,
+  });
+}
+
+/** A document, or one of its attachments. */
+function document(
+  method: string,
+  id: string,
+  more: string[],
+  base: string,
+  make: Make,
+): Endpoint | SyncError {
+  const refused = allowed(method, DOC_METHODS);
+  if (refused) return refused;
+  const docPath = `${base}/${enc(id)}`;
+  if (more.length === 0) {
+    return make('doc', needFor(method), '/{doc}', { docId: id, upstreamPath: docPath });
+  }
+  return make('attachment', needFor(method), '/{doc}/{attachment}', {
+    docId: id,
+    attachment: more.join('/'),
+    upstreamPath: `${docPath}/${more.map(enc).join('/')}`,
+  });
 }
 
 function needFor(method: string): Need {

@@ -74,6 +74,20 @@ export const syncErrors = {
       // Stops the rest of an oversized upload instead of reading and discarding it.
       { connection: 'close' },
     ),
+  tooManyDocs: (max: number) =>
+    new SyncError(
+      413,
+      'too_large',
+      `a _bulk_docs request may carry at most ${max} documents (SYNC_MAX_DOCS_PER_REQUEST); send smaller batches`,
+      'SAWA_SYNC_TOO_MANY_DOCS',
+    ),
+  duplicateParam: (name: string) =>
+    new SyncError(
+      400,
+      'bad_request',
+      `query parameter ${JSON.stringify(name)} is given more than once`,
+      'SAWA_SYNC_DUPLICATE_PARAM',
+    ),
   rateLimited: (max: number, after: string, seconds: number) =>
     new SyncError(
       429,

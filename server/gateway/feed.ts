@@ -2,6 +2,7 @@ import zlib from 'node:zlib';
 import { PassThrough, type Transform } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { dbRight } from '../access.js';
+import { ClientGone } from '../errors.js';
 import { negotiate, type Encoding } from './compress.js';
 import { upstreamCall, type Gateway } from './context.js';
 import type { Endpoint } from './endpoints.js';
@@ -35,7 +36,7 @@ const schema = {
   summary: 'Sawa client feed: changed documents with their histories, one compressed stream',
   description: `For the Sawa client library (\`client/\`). Answers \`application/x-ndjson\`: one
 document per line (with \`_revisions\`, without \`_rev\`, attachments inline, no design
-documents, every leaf revision of a conflicted document), and after every page of up to 100
+documents, every leaf revision of a conflicted document), and after every page of up to 50
 changes a checkpoint line \`{"seq": …}\`; the last line also has \`"done": true\`. Store the
 documents with \`new_edits: false\`, then the checkpoint, and resume with \`since\` = that
 checkpoint. \`feed=longpoll\` waits up to \`timeout\` ms for a first change. Same token,
@@ -153,7 +154,7 @@ function flush(out: Transform, encoding: Encoding | null): void {
 }
 
 async function write(out: Transform, line: string): Promise<void> {
-  if (out.destroyed) throw new Error('the phone went away');
+  if (out.destroyed) throw new ClientGone();
   if (out.write(line)) return;
   // Not events.once: a destroyed stream emits 'close', never 'drain', and the wait would
   // outlive the request.
@@ -164,7 +165,7 @@ async function write(out: Transform, line: string): Promise<void> {
     };
     const closed = () => {
       out.off('drain', drained);
-      reject(new Error('the phone went away'));
+      reject(new ClientGone());
     };
     out.once('drain', drained).once('close', closed);
   });

@@ -22,6 +22,7 @@ async function gatewayPlugin(app: FastifyInstance): Promise<void> {
     checker: createWriteChecker(app.syncRules.ruleSet),
     proxySecret: app.couch.conn.proxySecret,
     bodyLimit: config.SYNC_MAX_REQUEST_BYTES,
+    maxDocs: config.SYNC_MAX_DOCS_PER_REQUEST,
     accounts: app.accounts,
     metrics: app.metrics,
   };

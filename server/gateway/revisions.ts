@@ -1,7 +1,7 @@
 import { readBody } from './body.js';
 import type { UpstreamCall } from './context.js';
 import { syncErrors } from './errors.js';
-import type { BaseQuery, Doc, LoadBases } from './write-check.js';
+import type { Base, BaseQuery, Doc, LoadBases } from './write-check.js';
 
 // Bodies of the revisions a batch builds on: attachment stubs only, so this stays well
 // below the batch's own size; the cap guards against a misbehaving upstream.
@@ -17,8 +17,9 @@ type Answer = { results?: { id?: string; docs?: Entry[] }[] };
  * not read) in one `_bulk_get`: the exact `_rev` of interactive writes, and the current
  * winner (with its history) of replicated ones, which is their base whenever its revision is
  * in their history — the usual case, even after many offline edits. Only a write on another
- * branch (a conflict) needs a second `_bulk_get`, for its nearest ancestors; as in CouchDB,
- * the nearest one with a body is the base, and none is a create.
+ * branch (a conflict) or one the winner does not explain needs a second `_bulk_get`, for its
+ * own revision and its nearest ancestors: as in CouchDB, the nearest one with a body is the
+ * base. A write that meets none of them on a live document is `unconnected`.
  */
 export function baseLoader(call: UpstreamCall): LoadBases {
   return async (queries: BaseQuery[]) => {
@@ -27,24 +28,27 @@ export function baseLoader(call: UpstreamCall): LoadBases {
       queries.map((q) => (q.exact ? { id: q.id, rev: q.ancestors[0] as string } : { id: q.id })),
       true,
     );
-    const bases: (Doc | null)[] = [];
+    const bases: Base[] = [];
+    const winners: (Doc | null)[] = [];
     const pending: number[] = [];
     queries.forEach((q, i) => {
       const result = first.results?.[i];
       const entry = result?.id === q.id ? result.docs?.[0] : undefined;
       const doc = entry?.ok ?? null;
-      if (q.exact || (doc && q.ancestors.includes(String(doc._rev)))) bases[i] = doc;
-      else {
-        bases[i] = null;
-        // A document the server never had has no base; a deleted or diverged one may.
-        if (doc || entry?.error?.reason === 'deleted') pending.push(i);
-      }
+      winners[i] = doc && doc._deleted !== true ? doc : null;
+      bases[i] = { kind: 'base', doc: q.exact ? doc : null };
+      if (q.exact) return;
+      if (doc && q.rev !== undefined && historyOf(doc).includes(q.rev)) bases[i] = KNOWN;
+      else if (doc && q.ancestors.includes(String(doc._rev))) bases[i] = { kind: 'base', doc };
+      // A document the server never had has no base; a deleted or diverged one may.
+      else if (doc || entry?.error?.reason === 'deleted') pending.push(i);
     });
     if (pending.length === 0) return bases;
 
     const refs = pending.flatMap((i) => {
       const q = queries[i] as BaseQuery;
-      return q.ancestors.slice(0, ANCESTOR_WINDOW).map((rev) => ({ id: q.id, rev }));
+      const revs = [...(q.rev ? [q.rev] : []), ...q.ancestors.slice(0, ANCESTOR_WINDOW)];
+      return revs.map((rev) => ({ id: q.id, rev }));
     });
     const found = new Map<string, Doc>();
     for (const result of (await bulkGet(call, refs, false)).results ?? []) {
@@ -56,11 +60,26 @@ export function baseLoader(call: UpstreamCall): LoadBases {
     }
     for (const i of pending) {
       const q = queries[i] as BaseQuery;
-      const rev = q.ancestors.find((r) => found.has(`${q.id}\u0000${r}`));
-      bases[i] = rev ? (found.get(`${q.id}\u0000${rev}`) as Doc) : null;
+      const key = (rev: string) => `${q.id}\u0000${rev}`;
+      const winner = winners[i] ?? null;
+      const nearest = q.ancestors.find((r) => found.has(key(r)));
+      if (q.rev !== undefined && found.has(key(q.rev))) bases[i] = KNOWN;
+      else if (nearest) bases[i] = { kind: 'base', doc: found.get(key(nearest)) as Doc };
+      else if (winner) bases[i] = { kind: 'unconnected', winner };
     }
     return bases;
   };
+}
+
+const KNOWN: Base = { kind: 'known' };
+
+/** The revisions of a document read with `revs=true`, its own first. */
+function historyOf(doc: Doc): string[] {
+  const revs = doc._revisions as { start?: unknown; ids?: unknown } | undefined;
+  if (!revs || typeof revs.start !== 'number' || !Array.isArray(revs.ids))
+    return [String(doc._rev)];
+  const start = revs.start;
+  return revs.ids.map((hash: unknown, i: number) => `${start - i}-${String(hash)}`);
 }
 
 async function bulkGet(

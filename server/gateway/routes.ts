@@ -6,7 +6,8 @@ import { docWrite } from './doc-write.js';
 import { classify } from './endpoints.js';
 import { SyncError, syncErrors } from './errors.js';
 import { passThrough } from './pass-through.js';
-import { parseSyncPath } from './path.js';
+import { parseSyncPath, type SyncPath } from './path.js';
+import { duplicateParam } from './query.js';
 
 const ALLOWED = `CouchDB's replication protocol, for a stock PouchDB with \`Authorization: Bearer\`
 added to every request. Only these endpoints exist; \`{db}\` is \`dbs.user\` or one of
@@ -60,12 +61,14 @@ const schema = {
   response: {
     200: { description: "CouchDB's answer, streamed" },
     201: { description: "CouchDB's answer; for _bulk_docs, per-document results in request order" },
-    400: err('bad path, body or query'),
+    400: err('bad path, body or query (a query parameter named twice, an unreadable attachment)'),
     401: err('missing, expired, forged or revoked access token: refresh it'),
     403: err('no right to this database or endpoint, or a sync rule refused the write'),
     404: err('not a sync endpoint, or no such document'),
     405: err('method not allowed on this endpoint'),
-    413: err('request body over SYNC_MAX_REQUEST_BYTES (after gzip decoding)'),
+    413: err(
+      'request body over SYNC_MAX_REQUEST_BYTES (after gzip decoding), or a _bulk_docs of more than SYNC_MAX_DOCS_PER_REQUEST documents',
+    ),
     429: err('over SYNC_RATE_LIMIT_PER_MIN; see Retry-After'),
     503: err('CouchDB unreachable; see Retry-After'),
   },
@@ -82,6 +85,8 @@ export default async function syncRoutes(app: FastifyInstance, opts: { gw: Gatew
     const path = parseSyncPath(req.raw.url ?? req.url);
     const found = path instanceof SyncError ? path : classify(req.method, path);
     if (found instanceof SyncError) throw found;
+    const twice = duplicateParam((path as SyncPath).query);
+    if (twice !== null) throw syncErrors.duplicateParam(twice);
     req.syncEndpoint = found;
     req.metricsRoute = found.route;
   }

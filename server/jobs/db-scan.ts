@@ -1,10 +1,8 @@
 import type Nano from 'nano';
 import { cleanCouchError, couchStatus } from '../errors.js';
-import { teamDbName, teamFromDbName, userDbName, userFromDbName } from '../provisioning/names.js';
+import { isUserOrTeamDb, teamDbName, userDbName } from '../provisioning/names.js';
 
-/** True for the databases Sawa provisions for people: `userdb-…` and `team-…`. */
-export const isUserOrTeamDb = (db: string) =>
-  userFromDbName(db) !== null || teamFromDbName(db) !== null;
+export { isUserOrTeamDb };
 
 /** The prefixes of those names, from the rules that make them. */
 const PREFIXES = [userDbName(''), teamDbName('')];

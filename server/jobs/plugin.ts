@@ -10,13 +10,6 @@ export interface JobsPluginOptions {
   jobs?: readonly Job[];
 }
 
-declare module '../app.js' {
-  interface AppOptions {
-    /** Options of the jobs plugin; production passes none. */
-    jobs?: JobsPluginOptions;
-  }
-}
-
 declare module 'fastify' {
   interface FastifyInstance {
     jobs: Scheduler;

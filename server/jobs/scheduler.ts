@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type Nano from 'nano';
 import type { Config } from '../config.js';
+import { UnknownJob } from '../errors.js';
 import type { RuleSet } from '../rules/index.js';
 import { systemClock, type Clock, type Stoppable } from './clock.js';
 import { jobHealth, type JobHealth } from './job-health.js';
@@ -54,7 +55,7 @@ export function createScheduler(deps: SchedulerDeps): Scheduler {
 
   async function run(name: string, opts: { tick?: Date; signal?: AbortSignal } = {}) {
     const entry = plan.find((p) => p.job.name === name);
-    if (!entry) throw new Error(`no job ${name}; jobs: ${plan.map((p) => p.job.name).join(', ')}`);
+    if (!entry) throw new UnknownJob(name, plan.map((p) => p.job.name).join(', '));
     if (running.has(name)) {
       return {
         ran: false,

@@ -23,5 +23,5 @@ export interface Job {
   run(ctx: JobContext): Promise<JobResult>;
 }
 
-/** Sawa's own database for job state: leases and checkpoints. */
-export const JOBS_DB = 'sawa-jobs';
+// The jobs database's name is a database-name rule: it lives with the others.
+export { JOBS_DB } from '../provisioning/names.js';

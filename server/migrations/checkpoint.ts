@@ -1,6 +1,6 @@
 import type Nano from 'nano';
 import { getDoc, upsert } from '../couch/upsert.js';
-import { JOBS_DB } from '../jobs/types.js';
+import { JOBS_DB } from '../provisioning/names.js';
 
 /**
  * The record of the last rollout, one document in Sawa's jobs database. It lets a restart skip

@@ -1,6 +1,6 @@
 import type Nano from 'nano';
 import type { DatabaseKind } from '../../sync-rules/types.js';
-import { runBounded } from '../provisioning/repair.js';
+import { runBounded } from '../util/run-bounded.js';
 import type { DesignDocSet } from '../rules/index.js';
 import { applyPlan, describePlan, planDatabase } from './database.js';
 import { listFleet } from './databases.js';

@@ -4,8 +4,12 @@
  * number like `+255712345678` included) gives a valid database name.
  */
 export function userDbName(username: string): string {
-  return 'userdb-' + Buffer.from(username, 'utf8').toString('hex');
+  return USER_DB_PREFIX + Buffer.from(username, 'utf8').toString('hex');
 }
+
+/** The prefixes of the databases Sawa provisions for people: a user's own, a team's. */
+export const USER_DB_PREFIX = 'userdb-';
+export const TEAM_DB_PREFIX = 'team-';
 
 /** The user a `userdb-…` name belongs to, or null for any other name. */
 export function userFromDbName(db: string): string | null {
@@ -17,7 +21,7 @@ export function userFromDbName(db: string): string | null {
 export const TEAM_NAME = /^[a-z][a-z0-9-]{0,62}$/;
 
 export function teamDbName(team: string): string {
-  return `team-${team}`;
+  return TEAM_DB_PREFIX + team;
 }
 
 export function teamFromDbName(db: string): string | null {
@@ -37,3 +41,17 @@ export function teamMemberRole(team: string): string {
 export function teamWriterRole(team: string): string {
   return `team:${team}:write`;
 }
+
+/** True for the databases Sawa provisions for people: `userdb-` + hex and `team-` + slug. */
+export function isUserOrTeamDb(db: string): boolean {
+  return userFromDbName(db) !== null || teamFromDbName(db) !== null;
+}
+
+/** Where the people's databases sit in `_all_dbs` order, for listing only that part of it. */
+export const USER_AND_TEAM_DB_RANGES: ReadonlyArray<readonly [string, string]> = [
+  [TEAM_DB_PREFIX, `${TEAM_DB_PREFIX}\ufff0`],
+  [USER_DB_PREFIX, `${USER_DB_PREFIX}\ufff0`],
+];
+
+/** Sawa's own database for job state: leases, checkpoints, held conflicts, rollouts. */
+export const JOBS_DB = 'sawa-jobs';

@@ -1,3 +1,4 @@
+import { runBounded, toAsync } from '../util/run-bounded.js';
 import type { Provisioner } from './provisioner.js';
 
 /**
@@ -61,26 +62,4 @@ export async function repairAll(
     return step(`team ${team}`, () => provisioner.team(team));
   });
   return report;
-}
-
-/** Runs `fn` over the items, at most `concurrency` at a time, pulling items lazily. */
-export async function runBounded<T>(
-  items: AsyncIterable<T>,
-  concurrency: number,
-  fn: (item: T) => Promise<void>,
-): Promise<void> {
-  const iterator = items[Symbol.asyncIterator]();
-  // One shared iterator; each worker takes the next item when it is free.
-  const worker = async (): Promise<void> => {
-    for (;;) {
-      const next = await iterator.next();
-      if (next.done) return;
-      await fn(next.value);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
-}
-
-async function* toAsync<T>(items: Iterable<T>): AsyncIterable<T> {
-  yield* items;
 }

@@ -1,8 +1,6 @@
 import fp from 'fastify-plugin';
 import compress from '@fastify/compress';
 import type { FastifyInstance } from 'fastify';
-import { accountsErrorHandler } from '../accounts/error-handler.js';
-import type { Accounts } from '../accounts/service.js';
 import reportRoutes from './routes.js';
 import { cachedMembers, type MembersOf } from './scope.js';
 
@@ -13,25 +11,17 @@ export interface ReportsPluginOptions {
   membersOf?: MembersOf;
 }
 
-declare module '../app.js' {
-  interface AppOptions {
-    /** Options of the reports plugin; production passes none. */
-    reports?: ReportsPluginOptions;
-  }
-}
-
 /**
- * The report routes (`/reports/…`) over the aggregator's buckets. Their compression and
- * error handling live in an encapsulated context, so they apply to /reports only.
+ * The report routes (`/reports/…`) over the aggregator's buckets. Their compression lives
+ * in an encapsulated context, so it applies to /reports only; errors go to the app's one
+ * handler (server/error-handler.ts).
  */
 async function reportsPlugin(app: FastifyInstance, opts: ReportsPluginOptions): Promise<void> {
   const membersOf =
-    opts.membersOf ??
-    cachedMembers(() => (app.accounts as Accounts).ctx.users.scan(), opts.membersTtlMs ?? 30_000);
+    opts.membersOf ?? cachedMembers(() => app.accounts.listUsers(), opts.membersTtlMs ?? 30_000);
   await app.register(async function reportsScope(scope) {
     // JSON for dashboards on 2G/3G: compressed when the client accepts it.
     await scope.register(compress, { global: true, encodings: ['br', 'gzip', 'identity'] });
-    scope.setErrorHandler(accountsErrorHandler);
     await scope.register(reportRoutes, { membersOf });
   });
 }

@@ -1,8 +1,7 @@
 import type Nano from 'nano';
-import { cleanCouchError } from '../errors.js';
+import { BadReportQuery, cleanCouchError } from '../errors.js';
 import { DDOC } from '../jobs/aggregate/aggregates-db.js';
 import { REPORTS, type ReportName } from '../jobs/aggregate/rollups.js';
-import { BadReportQuery } from './errors.js';
 import { COMMON_GROUPS, DEFAULT_GROUPS, type ReportQuery } from './schemas.js';
 import type { ScopeFilter } from './scope.js';
 

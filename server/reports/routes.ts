@@ -1,6 +1,7 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { TObject } from '@sinclair/typebox';
-import { errors } from '../accounts/schemas.js';
+import { errors } from '../error-handler.js';
 import type { ReportName } from '../jobs/aggregate/rollups.js';
 import { sendCached } from './etag.js';
 import { readReport } from './query.js';
@@ -11,11 +12,18 @@ import {
   PaymentsReport,
   VisitsQuery,
   VisitsReport,
-  type ReportQuery,
 } from './schemas.js';
 import { viewerScope, type MembersOf } from './scope.js';
 
-const ROUTES: Array<{ report: ReportName; summary: string; query: TObject; body: TObject }> = [
+/** One handler serves the three reports, so its query is any of their three schemas. */
+type AnyReportQuery = typeof VisitsQuery | typeof FarmersQuery | typeof PaymentsQuery;
+
+const ROUTES: Array<{
+  report: ReportName;
+  summary: string;
+  query: AnyReportQuery;
+  body: TObject;
+}> = [
   {
     report: 'visits',
     summary: "Visits per day, per farmer's district, per activity",
@@ -45,11 +53,13 @@ export default async function reportRoutes(
   app: FastifyInstance,
   opts: ReportRoutesOptions,
 ): Promise<void> {
+  // Request types come from the route schemas (TypeBox), not from generics by hand.
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const agg = app.couch.nano.use(app.config.AGGREGATES_DB);
   app.addHook('onRequest', app.requireUser);
 
   for (const { report, summary, query, body } of ROUTES) {
-    app.get<{ Querystring: ReportQuery }>(
+    api.get(
       `/reports/${report}`,
       {
         schema: {

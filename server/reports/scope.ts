@@ -1,7 +1,7 @@
 import { reportRight } from '../access.js';
-import type { SawaUser } from '../accounts/types.js';
+import type { SawaUser } from '../user.js';
 import { teamDbName, userDbName } from '../provisioning/names.js';
-import { ReportsForbidden, ReportTeamForbidden } from './errors.js';
+import { ReportsForbidden, ReportTeamForbidden } from '../errors.js';
 
 /**
  * Which buckets a viewer may see. Buckets carry their source database as scope (see

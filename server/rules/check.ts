@@ -1,5 +1,5 @@
 import vm from 'node:vm';
-import type { DatabaseKind } from '../../sync-rules/types.js';
+import type { DatabaseKind, SyncRule } from '../../sync-rules/types.js';
 import type { RuleSet } from './load.js';
 import { generateValidateDocUpdate } from './validate-doc-update.js';
 
@@ -38,6 +38,8 @@ export interface WriteChecker {
   ): WriteRejection | null;
   /** The generated validate_doc_update source for a kind of database. */
   source(dbKind: DatabaseKind): string;
+  /** The parts of `type`'s rule a caller needs to tell what a write is; undefined if none. */
+  rule(type: unknown): Pick<SyncRule, 'ownerField' | 'immutable'> | undefined;
 }
 
 // Arguments cross into the context as JSON, as they reach CouchDB's JavaScript: the function
@@ -80,6 +82,7 @@ export function createWriteChecker(ruleSet: RuleSet): WriteChecker {
 
   return {
     source,
+    rule: (type) => (typeof type === 'string' ? ruleSet.rule(type) : undefined),
     checkWrite(newDoc, oldDoc, userCtx, dbKind, secObj = {}) {
       const ctx = { db: userCtx.db ?? null, name: userCtx.name, roles: [...userCtx.roles] };
       const outcome = run(dbKind)(

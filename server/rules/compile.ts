@@ -15,12 +15,12 @@ import { readDesignSource, evaluateIsolated } from './sources.js';
 const standaloneCode = ((standalone as unknown as { default?: unknown }).default ??
   standalone) as unknown as (ajv: Ajv2020, refs: Record<string, string>) => string;
 
-const FORMATS_SOURCE = readDesignSource('sawa/validate_doc_update/formats.js');
+const FORMATS_SOURCE = readDesignSource('fleet/sawa/validate_doc_update/formats.js');
 
 /** Runtime helpers ajv's generated code may `require`, and the files that replace them. */
 const HELPERS: Record<string, string> = {
-  ucs2length: readDesignSource('sawa/validate_doc_update/ucs2length.js'),
-  equal: readDesignSource('sawa/validate_doc_update/equal.js'),
+  ucs2length: readDesignSource('fleet/sawa/validate_doc_update/ucs2length.js'),
+  equal: readDesignSource('fleet/sawa/validate_doc_update/equal.js'),
 };
 
 /** Source of the function returning the format table, inlined once per validate_doc_update. */

@@ -1,23 +1,18 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { DATABASE_KINDS, type DatabaseKind, type SyncRule } from '../../sync-rules/types.js';
 import { loadRules, type RuleSet } from './load.js';
-import { designDocsDir, readDesignSource } from './sources.js';
+import { designDocNames, hasValidation, readViews, type View } from './sources.js';
 import { generateValidateDocUpdate } from './validate-doc-update.js';
 
 /**
- * Builds the design documents from design-docs/<ddoc>/ (views/<view>/map.js and reduce.js,
+ * Builds the design documents from design-docs/fleet/<ddoc>/ (views/<view>/map.js and reduce.js,
  * one function per file) and, where the folder has validate_doc_update/, the function
  * generated from the rules. One set per kind of database, since each kind admits different
  * document types. Each document carries `version`, a hash of its content, so a deploy can
  * tell an up-to-date database from a stale one without comparing functions.
  */
 
-export interface View {
-  map: string;
-  reduce?: string;
-}
+export type { View };
 
 export interface DesignDoc {
   _id: string;
@@ -32,22 +27,22 @@ export interface DesignDoc {
 
 export type DesignDocSet = Record<DatabaseKind, DesignDoc[]>;
 
+/** Where the user and team databases' design documents live: design-docs/fleet/. */
+const FLEET = 'fleet';
+
 export function buildDesignDocs(rules: RuleSet | readonly SyncRule[]): DesignDocSet {
   const ruleSet = isRuleSet(rules) ? rules : loadRules(rules);
-  const root = designDocsDir();
-  const names = readdirSync(root, { withFileTypes: true })
-    .filter((d) => d.isDirectory() && d.name !== 'build')
-    .map((d) => d.name)
-    .sort();
+  const names = designDocNames(FLEET);
   const build = (kind: DatabaseKind) =>
     names.map((name) => {
-      const hasValidation = existsSync(join(root, name, 'validate_doc_update'));
       const content = {
         _id: `_design/${name}`,
         language: 'javascript' as const,
         kind,
-        ...(hasValidation && { validate_doc_update: generateValidateDocUpdate(ruleSet, kind) }),
-        views: readViews(root, name),
+        ...(hasValidation(FLEET, name) && {
+          validate_doc_update: generateValidateDocUpdate(ruleSet, kind),
+        }),
+        views: readViews(FLEET, name),
       };
       return { ...content, version: designDocVersion(content) };
     });
@@ -62,19 +57,6 @@ export function designDocVersion(doc: object): string {
     ...content
   } = doc as Record<string, unknown>;
   return createHash('sha256').update(canonicalJson(content)).digest('hex');
-}
-
-function readViews(root: string, ddoc: string): Record<string, View> {
-  const dir = join(root, ddoc, 'views');
-  if (!existsSync(dir)) return {};
-  const views: Record<string, View> = {};
-  for (const view of readdirSync(dir).sort()) {
-    const map = readDesignSource(join(ddoc, 'views', view, 'map.js'));
-    const hasReduce = existsSync(join(dir, view, 'reduce.js'));
-    const reduce = hasReduce ? readDesignSource(join(ddoc, 'views', view, 'reduce.js')) : undefined;
-    views[view] = reduce ? { map, reduce } : { map };
-  }
-  return views;
 }
 
 function canonicalJson(value: unknown): string {

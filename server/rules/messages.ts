@@ -7,7 +7,7 @@ import { evaluateIsolated, readDesignSource } from './sources.js';
  * (the start-up rule check) evaluates that same file, so every reason reads alike.
  */
 
-export const REASON_SOURCE = readDesignSource('sawa/validate_doc_update/reason.js');
+export const REASON_SOURCE = readDesignSource('fleet/sawa/validate_doc_update/reason.js');
 
 type Formatter = (
   label: string,

@@ -1,4 +1,5 @@
 import * as acorn from 'acorn';
+import { DesignDocSourceInvalid } from '../errors.js';
 
 /**
  * Checks that design-doc code stands alone: CouchDB (SpiderMonkey or QuickJS) and the
@@ -25,7 +26,7 @@ export function parseFunctionExpression(source: string): acorn.FunctionExpressio
     only.type !== 'ExpressionStatement' ||
     only.expression.type !== 'FunctionExpression'
   ) {
-    throw new Error('must be a single function expression');
+    throw new DesignDocSourceInvalid('must be a single function expression');
   }
   return only.expression;
 }

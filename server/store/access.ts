@@ -2,7 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import { errors } from './errors.js';
 import { isDbAdmin, isDbMember } from './security.js';
 import type { DbRecord } from './registry.js';
-import { isServerAdmin } from './auth/user-ctx.js';
+import { isServerAdmin } from './user-ctx.js';
 
 /**
  * The store's one access decision, as CouchDB makes it: anonymous callers are

@@ -21,7 +21,7 @@ import attachmentRoutes from './routes/attachments.js';
 import viewRoutes from './routes/views.js';
 import findRoutes from './routes/find.js';
 import { ADMIN_ONLY } from './security.js';
-import { USERS_DB } from './auth/users-db.js';
+import { USERS_DB, USERS_SECURITY } from './auth/users-db.js';
 import { usersDbGuard } from './users-read.js';
 import { allowedMethods } from './routes/allowed.js';
 
@@ -50,9 +50,8 @@ export async function buildStore(
 ): Promise<FastifyInstance> {
   await loadEngine();
   const registry = await Registry.open(opts.dataDir, { maxOpen: opts.maxOpenDbs });
-  for (const system of [USERS_DB, '_replicator']) {
-    if (!registry.exists(system)) await registry.create(system, ADMIN_ONLY);
-  }
+  if (!registry.exists(USERS_DB)) await registry.create(USERS_DB, USERS_SECURITY);
+  if (!registry.exists('_replicator')) await registry.create('_replicator', ADMIN_ONLY);
   const store: StoreContext = {
     opts,
     registry,

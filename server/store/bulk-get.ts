@@ -2,7 +2,7 @@ import { checkDocId } from './doc-shape.js';
 import { CouchError } from './errors.js';
 import { checkRev } from './revs.js';
 import type { Db } from './pouch.js';
-import { openRevs, type Leaf } from './routes/doc-read.js';
+import { DocRevs, type Leaf } from './open-revs.js';
 
 type Doc = Record<string, unknown>;
 type Entry =
@@ -28,8 +28,20 @@ const failed = (id: unknown, rev: unknown, e: CouchError): Entry => ({
  * `_bulk_get`, as chttpd_db: one result per requested entry, in request
  * order, each `{id, docs: [{ok} | {error}]}`; a missing document or revision
  * is an error entry (`rev: "undefined"` when none was named), never a failed request.
+ * Entries for one document share one reader: its tree and each revision body
+ * are read once, however many entries name them.
  */
 export async function bulkGet(db: Db, wanted: unknown[], o: BulkGetOptions) {
+  const readers = new Map<string, Promise<DocRevs>>();
+  const readerFor = (id: string, attachments: boolean) => {
+    const key = `${attachments ? 1 : 0}${id}`;
+    let reader = readers.get(key);
+    if (!reader) {
+      reader = DocRevs.open(db, id, attachments);
+      readers.set(key, reader);
+    }
+    return reader;
+  };
   return Promise.all(
     wanted.map(async (raw) => {
       const entry = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
@@ -56,8 +68,11 @@ export async function bulkGet(db: Db, wanted: unknown[], o: BulkGetOptions) {
       } catch (err) {
         return { id, docs: [failed(id, rev, err as CouchError)] };
       }
-      const leaves = await openRevs(db, id as string, rev === undefined ? 'all' : [rev as string], {
+      const withAtts = o.attachments || Array.isArray(attsSince);
+      const reader = await readerFor(id as string, withAtts);
+      const leaves = await reader.read(rev === undefined ? 'all' : [rev as string], {
         ...o,
+        attachments: withAtts,
         ...(Array.isArray(attsSince) ? { attsSince: attsSince as string[] } : {}),
       });
       if (leaves.length === 0) {

@@ -1,11 +1,45 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { errors } from './errors.js';
+import type { FastifyRequest } from 'fastify';
+import { CouchError, errors } from './errors.js';
 import { params } from './http.js';
 import type { Handle } from './registry.js';
 import { compileFilter } from './sandbox/filter.js';
+import { FilterError } from './sandbox/errors.js';
 import { compileMap } from './sandbox/map.js';
+import { own } from './own.js';
 
 type Doc = Record<string, unknown>;
+
+/**
+ * A design-document filter that throws fails the whole `_changes` request, as
+ * in CouchDB (500 with what the function threw), rather than silently leaving
+ * documents out. PouchDB calls the filter, so the failure is handed over here.
+ */
+export class FilterFailure {
+  error: CouchError | null = null;
+  private listener: ((e: CouchError) => void) | undefined;
+
+  fail(e: CouchError): void {
+    if (this.error) return;
+    this.error = e;
+    this.listener?.(e);
+  }
+
+  onFail(listener: (e: CouchError) => void): void {
+    this.listener = listener;
+    if (this.error) listener(this.error);
+  }
+
+  /** The filter's sandbox, freed when the request ends (end()). */
+  private disposers: Array<() => void> = [];
+
+  onEnd(dispose: () => void): void {
+    this.disposers.push(dispose);
+  }
+
+  end(): void {
+    for (const dispose of this.disposers.splice(0)) dispose();
+  }
+}
 
 /**
  * Turns CouchDB's `_changes` filter parameters into PouchDB changes options.
@@ -13,10 +47,10 @@ type Doc = Record<string, unknown>;
  * receives a plain function that calls into it.
  */
 export async function changesFilter(
-  app: FastifyInstance,
   req: FastifyRequest,
   h: Handle,
   body: Doc,
+  failure: FilterFailure,
 ): Promise<Record<string, unknown>> {
   const filter = params.str(req, 'filter');
   const docIds = params.json(req, 'doc_ids') ?? body.doc_ids;
@@ -30,7 +64,7 @@ export async function changesFilter(
     case '_selector': {
       const selector = body.selector ?? params.json(req, 'selector');
       if (typeof selector !== 'object' || selector === null || Array.isArray(selector)) {
-        throw errors.badRequest('filter=_selector needs a `selector` object');
+        throw errors.badRequest('Selector error: expected a JSON object');
       }
       return { selector };
     }
@@ -39,7 +73,7 @@ export async function changesFilter(
     case '_view':
       return { filter: await viewFilter(h, params.str(req, 'view')) };
     default:
-      return { filter: await ddocFilter(app, req, h, filter) };
+      return { filter: await ddocFilter(req, h, filter, failure) };
   }
 }
 
@@ -64,12 +98,13 @@ function splitName(value: string | undefined, what: string): [string, string] {
   return [m[1] as string, m[2] as string];
 }
 
-async function ddocFilter(app: FastifyInstance, req: FastifyRequest, h: Handle, filter: string) {
+async function ddocFilter(req: FastifyRequest, h: Handle, filter: string, failure: FilterFailure) {
   const [ddocName, fname] = splitName(filter, 'filter');
   const ddoc = await loadDdoc(h, ddocName);
-  const source = (ddoc.filters as Record<string, unknown> | undefined)?.[fname];
+  const source = own(ddoc.filters as Record<string, unknown> | undefined, fname);
   if (typeof source !== 'string') throw errors.notFound(`missing json key: ${fname}`);
   const fn = compileFilter(source, `_design/${ddocName}/filters/${fname}`);
+  failure.onEnd(() => fn.dispose());
   const request = {
     query: req.query,
     method: req.method,
@@ -77,10 +112,12 @@ async function ddocFilter(app: FastifyInstance, req: FastifyRequest, h: Handle, 
     info: { db_name: h.name },
   };
   return (doc: Doc) => {
+    if (failure.error) return false;
     try {
       return fn(doc, request);
     } catch (err) {
-      app.log.warn({ err, filter }, 'changes filter failed on a document');
+      if (!(err instanceof FilterError)) throw err;
+      failure.fail(new CouchError(500, err.error, err.reason));
       return false;
     }
   };
@@ -89,7 +126,7 @@ async function ddocFilter(app: FastifyInstance, req: FastifyRequest, h: Handle, 
 async function viewFilter(h: Handle, view: string | undefined) {
   const [ddocName, vname] = splitName(view, 'view');
   const ddoc = await loadDdoc(h, ddocName);
-  const source = (ddoc.views as Record<string, { map?: unknown }> | undefined)?.[vname]?.map;
+  const source = own(ddoc.views as Record<string, { map?: unknown }> | undefined, vname)?.map;
   if (typeof source !== 'string') throw errors.notFound(`missing json key: ${vname}`);
   const map = compileMap(source, `_design/${ddocName}/views/${vname}`);
   return (doc: Doc) => map(doc).length > 0;

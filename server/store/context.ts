@@ -1,7 +1,7 @@
 import type { Registry } from './registry.js';
 import type { Validators } from './validators.js';
 import type { UuidGenerator } from './uuids.js';
-import type { UserCtx } from './auth/user-ctx.js';
+import type { UserCtx } from './user-ctx.js';
 
 export interface StoreOptions {
   dataDir: string;

@@ -1,11 +1,24 @@
 import { CouchError, errors } from './errors.js';
+import { checkAttachments } from './attachment-shape.js';
 import { checkRev } from './revs.js';
 
 type Doc = Record<string, unknown>;
 
 /** Special members CouchDB accepts in a written document and then drops (couch_doc:transfer_fields). */
 const IGNORED = ['_revs_info', '_local_seq', '_conflicts', '_deleted_conflicts'];
-const KEPT = ['_id', '_rev', '_revisions', '_deleted', '_attachments'];
+const KEPT = [
+  '_id',
+  '_rev',
+  '_revisions',
+  '_deleted',
+  '_attachments',
+  // The replicator's own members, kept in the body (couch_doc:transfer_fields).
+  '_replication_state',
+  '_replication_state_time',
+  '_replication_state_reason',
+  '_replication_id',
+  '_replication_stats',
+];
 
 const invalid = (reason: string) => new CouchError(400, 'doc_validation', reason);
 
@@ -21,23 +34,21 @@ export function checkDocShape(doc: unknown, newEdits: boolean): Doc {
   const d = doc as Doc;
   if (d._id !== undefined) checkDocId(d._id);
   if (d._rev !== undefined) checkRev(d._rev);
-  if (d._revisions !== undefined) checkRevisions(d._revisions);
+  const local = typeof d._id === 'string' && d._id.startsWith('_local/');
+  if (d._revisions !== undefined) checkRevisions(d._revisions, local);
   if (d._deleted !== undefined && typeof d._deleted !== 'boolean') {
     throw invalid('Bad special document member: _deleted');
   }
-  if (
-    d._attachments !== undefined &&
-    (typeof d._attachments !== 'object' || d._attachments === null || Array.isArray(d._attachments))
-  ) {
-    throw invalid('Bad special document member: _attachments');
-  }
+  if (d._attachments !== undefined) d._attachments = checkAttachments(d._attachments);
   for (const key of Object.keys(d)) {
     if (key.startsWith('_') && !KEPT.includes(key) && !IGNORED.includes(key)) {
       throw invalid(`Bad special document member: ${key}`);
     }
   }
-  const out: Doc = {};
-  for (const [k, v] of Object.entries(d)) if (!IGNORED.includes(k)) out[k] = v;
+  // fromEntries, not assignment: a member named `__proto__` stays a member.
+  const out: Doc = Object.fromEntries(Object.entries(d).filter(([k]) => !IGNORED.includes(k)));
+  // CouchDB stores only the body of a `_local` document: attachments are dropped.
+  if (local) delete out._attachments;
   if (!newEdits && out._rev === undefined) {
     const revs = out._revisions as { start: number; ids: string[] } | undefined;
     if (revs && revs.ids.length > 0) out._rev = `${revs.start}-${revs.ids[0]}`;
@@ -60,7 +71,7 @@ export function checkDocId(id: unknown): string {
   return id;
 }
 
-function checkRevisions(revs: unknown): void {
+function checkRevisions(revs: unknown, local: boolean): void {
   if (typeof revs !== 'object' || revs === null || Array.isArray(revs)) {
     throw invalid('_revisions must be a JSON object');
   }
@@ -68,6 +79,7 @@ function checkRevisions(revs: unknown): void {
   if (!Number.isInteger(start)) throw invalid("_revisions.start isn't an integer.");
   if (!Array.isArray(ids)) throw invalid("_revisions.ids isn't a array.");
   if (ids.some((x) => typeof x !== 'string')) throw invalid("RevId isn't a string");
-  if (ids.length > (start as number))
+  // CouchDB makes no such check; PouchDB's revision tree needs it, and a `_local` document has none.
+  if (!local && ids.length > (start as number))
     throw invalid('_revisions.start is smaller than the number of ids');
 }

@@ -28,6 +28,12 @@ export const errors = {
       'illegal_database_name',
       `Name: '${name}'. Only lowercase characters (a-z), digits (0-9), and any of the characters _, $, (, ), +, -, and / are allowed. Must begin with a letter.`,
     ),
+  dbNameTooLong: (name: string) =>
+    new CouchError(
+      400,
+      'database_name_too_long',
+      `At least one path segment of \`${name}\` is too long.`,
+    ),
   queryParse: make(400, 'query_parse_error'),
   invalidJson: () => new CouchError(400, 'bad_request', 'invalid UTF-8 JSON'),
   illegalDocId: make(400, 'illegal_docid'),

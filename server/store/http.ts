@@ -3,9 +3,11 @@ import { errors } from './errors.js';
 
 type Query = Record<string, string | string[] | undefined>;
 
+/** A parameter the store reads changes what a request means: given twice, it is ambiguous. */
 function one(q: Query, key: string): string | undefined {
   const v = q[key];
-  return Array.isArray(v) ? v[v.length - 1] : v;
+  if (Array.isArray(v)) throw errors.queryParse(`Query parameter "${key}" is given more than once`);
+  return v;
 }
 
 /** Query parameters as CouchDB reads them: booleans are `true`/`false`, keys are JSON. */
@@ -64,6 +66,27 @@ function nestingDepth(text: string): number {
   return max;
 }
 
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** No string (key or value) holds a lone UTF-16 surrogate, which CouchDB's JSON parser refuses as invalid UTF-8. */
+function wellFormed(value: unknown): boolean {
+  const stack = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v === 'string') {
+      if (LONE_SURROGATE.test(v)) return false;
+    } else if (Array.isArray(v)) stack.push(...v);
+    else if (typeof v === 'object' && v !== null) {
+      for (const [k, x] of Object.entries(v)) {
+        if (LONE_SURROGATE.test(k)) return false;
+        stack.push(x);
+      }
+    }
+  }
+  return true;
+}
+
 /** The request body parsed as JSON (the store reads bodies raw and parses them itself to answer as CouchDB does). */
 export function jsonBody(req: FastifyRequest): unknown {
   const raw = req.body;
@@ -78,6 +101,8 @@ export function jsonBody(req: FastifyRequest): unknown {
   } catch {
     throw errors.invalidJson();
   }
+  // Raw bytes passed the strict UTF-8 decoder; only a `\uD8xx` escape can still make a lone surrogate.
+  if (SURROGATE_ESCAPE.test(text) && !wellFormed(value)) throw errors.invalidJson();
   // Deeper documents overflow the stack of whatever walks them next (size checks, storage, the sandbox).
   if (nestingDepth(text) > MAX_DEPTH) {
     throw errors.badRequest(`JSON is nested deeper than ${MAX_DEPTH} levels`);

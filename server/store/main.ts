@@ -1,5 +1,6 @@
 import closeWithGrace from 'close-with-grace';
 import pino from 'pino';
+import { keepServing, STRAY_ERROR_EVENTS } from '../last-line.js';
 import { loadConfig, ConfigError } from '../config.js';
 import { startStore } from './start.js';
 
@@ -29,7 +30,8 @@ async function main(): Promise<void> {
     log: (msg) => logger.info(msg),
   });
   logger.info(`embedded store listening on ${store.url} with data in ${config.DATA_DIR}`);
-  closeWithGrace({ delay: 10_000 }, async ({ err }) => {
+  keepServing(logger);
+  closeWithGrace({ delay: 10_000, skip: STRAY_ERROR_EVENTS }, async ({ err }) => {
     if (err) logger.error({ err }, 'shutting down after an error');
     await store.app.close();
   });

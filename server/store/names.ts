@@ -10,6 +10,8 @@ export function isValidDbName(name: string): boolean {
 }
 
 export function assertDbName(name: string): void {
+  // CouchDB checks the length first: the name becomes a file name with a shard suffix.
+  if (name.length > MAX_DB_NAME) throw errors.dbNameTooLong(name);
   if (!isValidDbName(name)) throw errors.illegalDbName(name);
 }
 

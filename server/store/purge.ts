@@ -1,6 +1,7 @@
 import type { Registry } from './registry.js';
 import type { Db } from './pouch.js';
 import { localDocs } from './local-docs.js';
+import { own } from './own.js';
 
 type Leaf = Record<string, unknown> & { _rev: string };
 
@@ -20,7 +21,8 @@ export async function purge(
   name: string,
   request: Record<string, string[]>,
 ): Promise<Record<string, string[]>> {
-  const purged: Record<string, string[]> = {};
+  // Keyed by document ids: no prototype, so `__proto__` or `constructor` is an id like any other.
+  const purged: Record<string, string[]> = Object.create(null) as Record<string, string[]>;
   for (const id of Object.keys(request)) purged[id] = [];
   // Only leaves can be purged: when none of the named revisions is one, there is nothing to rebuild.
   const wanted = await registry.use(name, (h) => purgeableLeaves(h.db, request));
@@ -77,9 +79,9 @@ async function copyBatch(
 ): Promise<void> {
   const docs: Leaf[] = [];
   for (const id of ids) {
-    const drop = new Set(request[id] ?? []);
+    const drop = new Set(own(request, id) ?? []);
     for (const leaf of await leavesOf(old, id)) {
-      if (drop.has(leaf._rev)) purged[id]?.push(leaf._rev);
+      if (drop.has(leaf._rev)) own(purged, id)?.push(leaf._rev);
       else docs.push(leaf);
     }
   }

@@ -2,8 +2,8 @@ import type { FastifyRequest } from 'fastify';
 import { errors } from './errors.js';
 import { params } from './http.js';
 
-/** `N-hash`, as couch_doc:parse_rev accepts it. */
-const REV = /^\d+-[^\s]+$/;
+/** `N-hash`, as couch_doc:parse_rev accepts it (the hash may be empty: `1-`). */
+const REV = /^\d+-[^\s]*$/;
 
 export function checkRev(rev: unknown): string {
   if (typeof rev !== 'string' || !REV.test(rev)) throw errors.invalidRev();

@@ -1,4 +1,4 @@
-import type { UserCtx } from './auth/user-ctx.js';
+import type { UserCtx } from './user-ctx.js';
 
 export interface Principals {
   names?: string[];

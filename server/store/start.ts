@@ -3,9 +3,7 @@ import type { Config } from '../config.js';
 import { fileSecret } from '../secrets.js';
 import { buildStore, type StoreLogger } from './app.js';
 import type { StoreOptions } from './context.js';
-import { createRequire } from 'node:module';
-
-const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
+import { packageVersion } from './version.js';
 
 export interface StartedStore {
   app: FastifyInstance;
@@ -52,7 +50,7 @@ export async function startStore(
     pbkdf2Iterations: 50_000,
     sessionTimeoutSec: 600,
     maxOpenDbs: 200,
-    version: pkg.version,
+    version: packageVersion(),
     ...opts.overrides,
   };
   const app = await buildStore(storeOpts, opts.logger ?? false);

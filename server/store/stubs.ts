@@ -1,4 +1,5 @@
 import type { Db } from './pouch.js';
+import { own } from './own.js';
 
 type Doc = Record<string, unknown>;
 type Att = Record<string, unknown>;
@@ -28,7 +29,7 @@ export async function fillStubs(db: Db, doc: Doc): Promise<StubFailure | null> {
       : null;
   const known = (previous?._attachments ?? {}) as Record<string, Att>;
   for (const [name] of bare) {
-    const old = known[name];
+    const old = own(known, name);
     if (!old)
       return { error: 'missing_stub', reason: `Invalid attachment stub in ${id} for ${name}` };
     atts[name] = { ...old, stub: true };

@@ -1,27 +1,11 @@
-import type { UserCtx } from './auth/user-ctx.js';
+import type { UserCtx } from './user-ctx.js';
 import {
   USERS_DB,
   notServerAdmin,
   requiresServerAdmin,
   securityNotEditable,
 } from './auth/users-db.js';
-import { isServerAdmin } from './auth/user-ctx.js';
-
-/**
- * In `_users` anyone may write a user document (to sign up or change their own
- * password) whatever the database's members say: the `_users` rules then decide.
- */
-export function isUserDoc(db: string, id: string): boolean {
-  return db === USERS_DB && id.startsWith('org.couchdb.user:');
-}
-
-/**
- * …and any named user may ask for a user document: `filterUserDocRead` then
- * gives the owner all of it and others only the public fields (or 404).
- */
-export function canReadUserDoc(db: string, id: string, ctx: UserCtx): boolean {
-  return isUserDoc(db, id) && ctx.name !== null;
-}
+import { isServerAdmin } from './user-ctx.js';
 
 /** `_users` endpoints CouchDB keeps for server admins, whatever `_security` says. */
 export function usersDbGuard(

@@ -1,4 +1,4 @@
-import type { UserCtx } from './auth/user-ctx.js';
+import type { UserCtx } from './user-ctx.js';
 import type { StoreOptions } from './context.js';
 import type { Doc } from './writes.js';
 import type { SecurityObject } from './security.js';

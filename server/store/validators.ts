@@ -1,6 +1,6 @@
 import type { Db } from './pouch.js';
 import { compileValidator, type Validator } from './sandbox/validate.js';
-import type { UserCtx } from './auth/user-ctx.js';
+import type { UserCtx } from './user-ctx.js';
 import type { SecurityObject } from './security.js';
 
 export interface Rejection {

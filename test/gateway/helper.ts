@@ -153,3 +153,21 @@ export function farmer(owner: string, id: string, extra: Record<string, unknown>
     ...extra,
   };
 }
+
+/** A valid payment_request (immutable once written) of `owner`. */
+export function paymentRequest(owner: string, id: string, extra: Record<string, unknown> = {}) {
+  const at = '2024-05-01T09:30:00+03:00';
+  return {
+    _id: id,
+    type: 'payment_request',
+    owner,
+    created_at: at,
+    updated_at: at,
+    farmer_id: 'farmer-1',
+    msisdn: '+255712345678',
+    amount: 1000,
+    provider: 'mpesa',
+    reason: 'maize seed',
+    ...extra,
+  };
+}

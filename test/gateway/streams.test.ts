@@ -91,7 +91,8 @@ for (const [encoding, inflate] of [
     t.equal(res.headers['content-encoding'], encoding);
     const body = res.pipe(inflate());
     const seen = await within(readUntil(body, '\n'), `a heartbeat through ${encoding}`);
-    t.match(seen, /^\n+$/, 'only heartbeats so far: nothing changed');
+    // CouchDB 3.5's longpoll opens its array at once, then sends newlines as heartbeats.
+    t.match(seen, /^(\{"results":\[)?\n+$/, 'only heartbeats so far: nothing changed');
     req.destroy();
   });
 }

@@ -24,11 +24,20 @@ t.test('the base revision of a write', async (t) => {
       { _id: 'a', _rev: '4-d', _revisions: { start: 4, ids: ['d', 'c', 'b', 'a'] } },
       false,
     ),
-    { id: 'a', ancestors: ['3-c', '2-b', '1-a'], exact: false },
+    { id: 'a', rev: '4-d', ancestors: ['3-c', '2-b', '1-a'], exact: false },
     'replicated: every ancestor, nearest first',
   );
-  t.equal(baseQuery({ _id: 'a', _rev: '1-a', _revisions: { start: 1, ids: ['a'] } }, false), null);
-  t.equal(baseQuery({ _id: 'a', _rev: '3-c' }, false), null, 'no history: judged as a create');
+  t.same(baseQuery({ _id: 'a', _rev: '1-a', _revisions: { start: 1, ids: ['a'] } }, false), {
+    id: 'a',
+    rev: '1-a',
+    ancestors: [],
+    exact: false,
+  });
+  t.same(
+    baseQuery({ _id: 'a', _rev: '3-c' }, false),
+    { id: 'a', rev: '3-c', ancestors: [], exact: false },
+    'no history: the server may still have that revision, or the document',
+  );
   t.equal(baseQuery({ _rev: '1-a' }, true), null);
 });
 
@@ -37,7 +46,7 @@ t.test('judged in one batch, in order, _local documents skipped', async (t) => {
   const asked: BaseQuery[][] = [];
   const load = async (qs: BaseQuery[]) => {
     asked.push(qs);
-    return qs.map((q) => (q.id === 'f1' ? stored : null));
+    return qs.map((q) => ({ kind: 'base' as const, doc: q.id === 'f1' ? stored : null }));
   };
   const docs: Doc[] = [
     farmer('amina', 'f0'),

@@ -5,6 +5,7 @@ import type { Test } from 'tap';
 import { randomBytes } from 'node:crypto';
 import { spawnStore } from './store-process.js';
 import type { StoreOptions } from '../../server/store/context.js';
+import { configuredCouch } from '../../server/couch/connection.js';
 
 export interface TestCouch {
   /** Base URL without credentials, ending without a slash. */
@@ -21,29 +22,19 @@ export interface TestCouch {
 /**
  * A CouchDB for one test file: the embedded store on a free loopback port with
  * a fresh data directory, or the real CouchDB named by COUCHDB_URL (admin
- * credentials in the URL, proxy secret in COUCHDB_PROXY_SECRET).
+ * credentials in the URL or COUCHDB_USER/COUCHDB_PASSWORD, proxy secret in
+ * COUCHDB_PROXY_SECRET).
  */
 export async function testCouch(
   t: Test,
   env: Record<string, string> = {},
   overrides: Partial<StoreOptions> = {},
 ): Promise<TestCouch> {
-  const external = process.env.COUCHDB_URL;
+  // Resolved as the service and the scripts resolve it (server/couch/connection.ts).
+  const external = configuredCouch(process.env, { needsProxySecret: false });
   if (external) {
-    const u = new URL(external);
-    const admin = {
-      name: decodeURIComponent(u.username),
-      password: decodeURIComponent(u.password),
-    };
-    u.username = '';
-    u.password = '';
-    return {
-      url: u.toString().replace(/\/$/, ''),
-      admin,
-      proxySecret: process.env.COUCHDB_PROXY_SECRET ?? '',
-      embedded: false,
-      adminAuth: basicAuth(admin.name, admin.password),
-    };
+    const { admin } = external;
+    return { ...external, embedded: false, adminAuth: basicAuth(admin.name, admin.password) };
   }
   const dataDir = await mkdtemp(join(tmpdir(), 'sawa-store-'));
   const admin = { name: 'admin', password: 'test-admin-password' };

@@ -1,6 +1,8 @@
 import t from 'tap';
+import type Nano from 'nano';
 import { testCouch } from '../helpers/store.js';
 import { reconcile } from '../../server/jobs/reconcile/index.js';
+import { readHeld } from '../../server/conflicts/held.js';
 import {
   archiveDocs,
   docsWithConflicts,
@@ -13,6 +15,21 @@ import {
 } from './helpers.js';
 
 const server = await testCouch(t);
+
+/** Revisions written as a replicator writes them, straight to CouchDB (no gateway). */
+const replicated = (nano: Nano.ServerScope, db: string, docs: object[]) =>
+  nano.request({ db, method: 'POST', path: '_bulk_docs', body: { new_edits: false, docs } });
+
+const paymentStatus = (owner: string, status: string) => ({
+  _id: 'payment_status-1',
+  type: 'payment_status',
+  owner,
+  created_at: '2024-05-01T08:00:00Z',
+  updated_at: '2024-05-01T08:00:00Z',
+  request_id: 'payment_request-1',
+  provider: 'mpesa',
+  status,
+});
 
 t.test('field-merge: each phone keeps its own edits; phones get the merge', async (t) => {
   const ctx = jobContext(server);
@@ -121,16 +138,7 @@ t.test(
   async (t) => {
     const ctx = jobContext(server);
     const { db, user } = await userDb(ctx.nano);
-    const base = {
-      _id: 'payment_status-1',
-      type: 'payment_status',
-      owner: user,
-      created_at: '2024-05-01T08:00:00Z',
-      updated_at: '2024-05-01T08:00:00Z',
-      request_id: 'payment_request-1',
-      provider: 'mpesa',
-      status: 'pending',
-    };
+    const base = paymentStatus(user, 'pending');
     // Phone A saves twice (generation 3, CouchDB's winner) but earlier, with a photo of the
     // receipt; B once, later.
     const receipt = Buffer.from('M-Pesa receipt QWE123 TSh 25,000').toString('base64');
@@ -178,55 +186,90 @@ t.test(
   },
 );
 
-t.test('immutable and append-only: the earliest-created document stays', async (t) => {
-  const ctx = jobContext(server);
-  const { db, user } = await userDb(ctx.nano);
-  const sms = (created_at: string, text: string) => ({
-    _id: 'sms_request-1',
-    type: 'sms_request',
-    owner: user,
-    created_at,
-    updated_at: created_at,
-    to: '+255712000002',
-    text,
-  });
-  await doubleCreate(
-    server,
-    db,
-    sms('2024-05-02T08:00:00Z', 'later'),
-    sms('2024-05-01T08:00:00Z', 'earlier'),
-  );
-  const visit = (created_at: string, notes: string) => ({
-    _id: 'visit-1',
-    type: 'visit',
-    owner: user,
-    created_at,
-    updated_at: created_at,
-    farmer_id: 'farmer-1',
-    visited_at: created_at,
-    activity: 'training',
-    notes,
-  });
-  await doubleCreate(
-    server,
-    db,
-    visit('2024-05-01T07:00:00Z', 'first'),
-    visit('2024-05-01T07:30:00Z', 'second'),
-  );
-  t.match(await reconcile(ctx), { resolved: 2, held: 0 });
-  const docs = await docsWithConflicts(ctx.nano, db);
-  t.match(
-    docs.map((d) => [d._id, d.text ?? d.notes, d._conflicts]),
-    [
-      ['sms_request-1', 'earlier', undefined],
-      ['visit-1', 'first', undefined],
-    ],
-  );
-  const archived = (await archiveDocs(ctx.nano)).filter(
-    (d) => d.db === db && d.kind === 'revision',
-  );
-  t.same(archived.map((d) => d.doc.text ?? d.doc.notes).sort(), ['later', 'second']);
-});
+t.test(
+  'immutable and append-only: differing branches are held, never ranked by created_at',
+  async (t) => {
+    const ctx = jobContext(server);
+    const { db, user } = await userDb(ctx.nano);
+    const sms = (created_at: string, text: string) => ({
+      _id: 'sms_request-1',
+      type: 'sms_request',
+      owner: user,
+      created_at,
+      updated_at: created_at,
+      to: '+255712000002',
+      text,
+    });
+    // The second branch claims to be earlier: before, that alone made it win.
+    await doubleCreate(
+      server,
+      db,
+      sms('2024-05-02T08:00:00Z', 'first on the server'),
+      sms('2024-05-01T08:00:00Z', 'forged as earlier'),
+    );
+    const visit = {
+      _id: 'visit-1',
+      type: 'visit',
+      owner: user,
+      created_at: '2024-05-01T07:00:00Z',
+      updated_at: '2024-05-01T07:00:00Z',
+      farmer_id: 'farmer-1',
+      visited_at: '2024-05-01T07:00:00Z',
+      activity: 'training',
+      notes: 'same on both phones',
+    };
+    // The same visit under two revision ids (a phone re-sending after a reinstall).
+    const same = await replicated(ctx.nano, db, [
+      { ...visit, _rev: '1-aaaa', _revisions: { start: 1, ids: ['aaaa'] } },
+      { ...visit, _rev: '1-bbbb', _revisions: { start: 1, ids: ['bbbb'] } },
+    ]);
+    t.same(same, [], 'both branches stored');
+    t.match(await reconcile(ctx), { resolved: 1, held: 1 });
+    const docs = await docsWithConflicts(ctx.nano, db);
+    const byId = Object.fromEntries(docs.map((d) => [d._id, d]));
+    t.ok(byId['sms_request-1']?._conflicts?.length, 'the differing sms_request still has both');
+    t.notOk(byId['visit-1']?._conflicts, 'identical branches: one stays');
+    t.equal(byId['visit-1']?._rev, '1-bbbb', "CouchDB's winner");
+    const held = await readHeld(ctx.nano, db);
+    t.same(
+      held.map((h) => h.doc_id),
+      ['sms_request-1'],
+    );
+    t.match(held[0]?.reason, /cannot be told from the phones' timestamps/);
+  },
+);
+
+t.test(
+  'last-write-wins never hands a document to a branch that changes what may not change',
+  async (t) => {
+    const ctx = jobContext(server);
+    const { db, user } = await userDb(ctx.nano);
+    const status = paymentStatus(user, 'succeeded');
+    await ctx.nano.use(db).insert(status as never);
+    // Written straight to CouchDB with a history that meets nothing on the server:
+    // validate_doc_update sees oldDoc = null and accepts it as a create.
+    const forged = await replicated(ctx.nano, db, [
+      {
+        ...status,
+        request_id: 'payment_request-2',
+        updated_at: '2030-01-01T00:00:00Z',
+        _rev: '3-cccc',
+        _revisions: { start: 3, ids: ['cccc', 'c2', 'c1'] },
+      },
+    ]);
+    t.same(forged, []);
+    t.match(await reconcile(ctx), { resolved: 0, held: 1 });
+    const [held] = await readHeld(ctx.nano, db);
+    t.match(held?.reason, /request_id cannot change/);
+    const [kept] = await docsWithConflicts(ctx.nano, db);
+    t.equal(kept?._conflicts?.length, 1, 'both branches kept for a person');
+    t.equal(
+      kept?.request_id,
+      'payment_request-2',
+      'nothing deleted: CouchDB still shows its winner',
+    );
+  },
+);
 
 t.test('two reconcilers racing on one conflict produce one resolution', async (t) => {
   const ctx = jobContext(server);

@@ -9,7 +9,7 @@ import {
   TEAM_WRITE_GUARD_SOURCE,
   teamWriteGuard,
 } from '../../server/provisioning/team-write-guard.js';
-import { runBounded } from '../../server/provisioning/repair.js';
+import { runBounded } from '../../server/util/run-bounded.js';
 import { designDocVersion } from '../../server/rules/index.js';
 
 t.test('security objects', async (t) => {

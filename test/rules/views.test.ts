@@ -11,7 +11,7 @@ import {
 
 /** Each map function, run as CouchDB runs it: the file's function text with an `emit` in scope. */
 function mapper(view: string) {
-  const source = readDesignSource(`sawa/views/${view}/map.js`);
+  const source = readDesignSource(`fleet/sawa/views/${view}/map.js`);
   return (doc: Record<string, unknown>) => {
     const rows: [unknown, unknown][] = [];
     const emit = (key: unknown, value: unknown) => rows.push([key, value]);
@@ -33,7 +33,7 @@ t.test('conflicts', async (t) => {
     [[[null, 'odd'], { rev: '3-a', conflicts: ['3-b'] }]],
     'a document without a type is still found',
   );
-  t.equal(readDesignSource('sawa/views/conflicts/reduce.js'), '_count');
+  t.equal(readDesignSource('fleet/sawa/views/conflicts/reduce.js'), '_count');
 });
 
 t.test('by_type_and_date', async (t) => {
@@ -65,5 +65,5 @@ t.test('by_type_and_date', async (t) => {
     [['visit', null, 'training'], { _id: 'farmer-1' }],
   ]);
   t.same(map({ _id: 'untyped' }), [], 'untyped documents are not counted');
-  t.equal(readDesignSource('sawa/views/by_type_and_date/reduce.js'), '_count');
+  t.equal(readDesignSource('fleet/sawa/views/by_type_and_date/reduce.js'), '_count');
 });

@@ -1,12 +1,12 @@
 import t from 'tap';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { testCouch } from '../helpers/store.js';
 import { client, createDb } from '../helpers/fixtures.js';
 
 const server = await testCouch(t);
 const admin = client(server, server.adminAuth);
 const db = await createDb(server, 'atts');
-const md5 = (b: Buffer) => createHash('md5').update(b).digest('base64');
+const DIGEST = /^md5-[A-Za-z0-9+/]+=*$/;
 
 async function raw(
   method: string,
@@ -31,18 +31,22 @@ t.test('inline base64 attachments come back as stubs with digest, length and rev
   });
   t.equal(put.status, 201);
   const doc = await admin('GET', `/${db}/inline-1`);
-  t.same(doc.body._attachments['note.txt'], {
+  // The digest is CouchDB's own and opaque: not necessarily the md5 of the bytes.
+  const stub = doc.body._attachments['note.txt'];
+  t.match(stub, {
     content_type: 'text/plain',
-    digest: `md5-${md5(text)}`,
+    digest: DIGEST,
     length: text.length,
     revpos: 1,
     stub: true,
   });
-  const full = await admin('GET', `/${db}/inline-1?attachments=true`);
+  const full = await admin('GET', `/${db}/inline-1?attachments=true`, {
+    headers: { accept: 'application/json' },
+  });
   const att = full.body._attachments['note.txt'];
   t.equal(att.data, text.toString('base64'));
   t.notOk(att.stub);
-  t.equal(att.digest, `md5-${md5(text)}`);
+  t.equal(att.digest, stub.digest, 'the same digest inline as in the stub');
   const bad = await admin('PUT', `/${db}/inline-bad`, {
     body: {
       _attachments: { 'x.bin': { content_type: 'application/octet-stream', data: 'not base64!!' } },
@@ -63,10 +67,12 @@ t.test('standalone attachments: PUT, GET with headers, 304, HEAD, DELETE', async
   t.equal(got.status, 200);
   t.ok(got.bytes.equals(bytes), 'same bytes');
   t.equal(got.headers.get('content-type'), 'image/jpeg');
-  t.equal(got.headers.get('etag'), `"${md5(bytes)}"`);
-  t.equal(got.headers.get('content-md5'), md5(bytes));
+  const digest = (await admin('GET', `/${db}/photo-1`)).body._attachments['farm.jpg'].digest;
+  t.match(digest, DIGEST);
+  t.equal(got.headers.get('etag'), `"${digest.slice(4)}"`, 'the ETag is the digest');
+  t.equal(got.headers.get('content-md5'), null, 'no Content-MD5, as CouchDB 3.5');
   const cached = await raw('GET', `/${db}/photo-1/farm.jpg`, undefined, {
-    'if-none-match': `"${md5(bytes)}"`,
+    'if-none-match': `"${digest.slice(4)}"`,
   });
   t.equal(cached.status, 304);
   const head = await raw('HEAD', `/${db}/photo-1/farm.jpg`);
@@ -166,13 +172,14 @@ t.test('atts_since sends only attachments newer than revisions the client has', 
   });
   t.equal(r2.status, 201);
   const q = encodeURIComponent(JSON.stringify([r1.body.rev]));
-  const res = await admin('GET', `/${db}/since-1?atts_since=${q}`);
+  const json = { headers: { accept: 'application/json' } };
+  const res = await admin('GET', `/${db}/since-1?atts_since=${q}`, json);
   t.equal(res.status, 200);
   t.equal(res.body._attachments['old.txt'].stub, true, 'the client has it already');
   t.notOk(res.body._attachments['old.txt'].data);
   t.equal(Buffer.from(res.body._attachments['new.txt'].data, 'base64').toString(), 'new');
   const unknown = encodeURIComponent(JSON.stringify([`1-${'f'.repeat(32)}`]));
-  const all = await admin('GET', `/${db}/since-1?atts_since=${unknown}`);
+  const all = await admin('GET', `/${db}/since-1?atts_since=${unknown}`, json);
   t.ok(all.body._attachments['old.txt'].data, 'an unknown revision: everything is sent');
 });
 

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { verifyPassword } from '../../server/store/auth/passwords.js';
-import { anonymous, type UserCtx } from '../../server/store/auth/user-ctx.js';
+import { anonymous, type UserCtx } from '../../server/store/user-ctx.js';
 import {
   USERS_DB,
   UsersDbError,

@@ -21,20 +21,19 @@ t.test('create: 201 with Location, then 412 file_exists', async (t) => {
 });
 
 t.test('database names follow CouchDB rules', async (t) => {
-  for (const bad of [
-    'Upper',
-    '_private',
-    '1starts-with-digit',
-    'has space',
-    'dot.dot',
-    'bang!',
-    'a'.repeat(239),
-  ]) {
+  for (const bad of ['Upper', '_private', '1starts-with-digit', 'has space', 'dot.dot', 'bang!']) {
     const res = await admin('PUT', `/${encodeURIComponent(bad)}`);
     t.equal(res.status, 400, bad);
     t.equal(res.body.error, 'illegal_database_name', bad);
     t.match(res.body.reason, /Only lowercase characters/, bad);
   }
+  const long = await admin('PUT', `/${'a'.repeat(239)}`);
+  t.equal(long.status, 400, '239 characters');
+  t.equal(long.body.error, 'database_name_too_long');
+  const longest = unique('m');
+  const fits = await admin('PUT', `/${longest}${'m'.repeat(238 - longest.length)}`);
+  t.equal(fits.status, 201, '238 characters fit');
+  await admin('DELETE', `/${longest}${'m'.repeat(238 - longest.length)}`);
   const odd = `${unique('odd')}$()+-_/sub`;
   const created = await admin('PUT', `/${encodeURIComponent(odd)}`);
   t.equal(created.status, 201, 'every allowed character, a slash included');

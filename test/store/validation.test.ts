@@ -190,8 +190,15 @@ t.test(
       body: { validate_doc_update: 'function (newDoc) { while (true) {} }' },
     });
     const res = await admin('PUT', `/${db}/doc`, { body: { v: 1 } });
-    t.equal(res.status, 403);
-    t.match(res.body.reason, /time limit/);
+    if (server.embedded) {
+      // docs/store.md: the store stops it at its 1 s sandbox limit and refuses the write.
+      t.equal(res.status, 403);
+      t.match(res.body.reason, /time limit/);
+    } else {
+      // CouchDB 3.5 gives up after about 5 s.
+      t.equal(res.status, 500);
+      t.same(res.body, { error: 'os_process_error', reason: 'OS process timed out.' });
+    }
     t.equal((await admin('GET', `/${db}/doc`)).status, 404, 'not written');
     t.equal((await admin('GET', '/_up')).status, 200, 'the store still answers');
     const hog = await createDb(server, 'vdu-mem');

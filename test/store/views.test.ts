@@ -157,8 +157,10 @@ t.test('query errors', async (t) => {
   const multiKeyReduce = await admin('POST', `/${db}/_design/stats/_view/count`, {
     body: { keys: ['Kilosa'] },
   });
-  t.equal(multiKeyReduce.status, 400, 'keys on a reduce view need group=true');
-  t.equal(multiKeyReduce.body.error, 'query_parse_error');
+  // CouchDB 3.5 reduces the rows the keys select into one row (couchdb35-revs.test.ts checks the value).
+  t.equal(multiKeyReduce.status, 200, 'keys on a reduce view without group: one reduced row');
+  t.equal(multiKeyReduce.body.rows.length, 1);
+  t.equal(multiKeyReduce.body.rows[0].key, null);
   const groupNoReduce = await view('plain', '?group=true');
   t.equal(groupNoReduce.status, 400);
   t.equal(groupNoReduce.body.error, 'query_parse_error');

@@ -1,3 +1,4 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Accounts } from '../service.js';
 import { addTeam, removeTeam, setDisabled, setRoles } from '../admin.js';
@@ -19,6 +20,8 @@ export default async function adminUserStateRoutes(
   app: FastifyInstance,
   opts: { accounts: Accounts },
 ): Promise<void> {
+  // Request types come from the route schemas (TypeBox), not from generics by hand.
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const { ctx } = opts.accounts;
   // onRequest: who is asking is settled before the body is even read.
   app.addHook('onRequest', app.requireAdmin);
@@ -27,7 +30,7 @@ export default async function adminUserStateRoutes(
     ['disable', true],
     ['enable', false],
   ] as const) {
-    app.post<{ Params: NameParams }>(
+    api.post(
       `/admin/users/:name/${action}`,
       {
         schema: {
@@ -45,7 +48,7 @@ export default async function adminUserStateRoutes(
     );
   }
 
-  app.post<{ Params: NameParams; Body: ResetPasswordBody }>(
+  api.post(
     '/admin/users/:name/password',
     {
       bodyLimit: 4096,
@@ -65,7 +68,7 @@ export default async function adminUserStateRoutes(
     async (req) => resetPassword(ctx, req.params.name, req.body.password),
   );
 
-  app.put<{ Params: NameParams; Body: RolesBody }>(
+  api.put(
     '/admin/users/:name/roles',
     {
       schema: {
@@ -83,7 +86,7 @@ export default async function adminUserStateRoutes(
     async (req) => setRoles(ctx, req.sawaUser.name, req.params.name, req.body.roles),
   );
 
-  app.put<{ Params: TeamParams; Body: TeamBody }>(
+  api.put(
     '/admin/users/:name/teams/:team',
     {
       // No body at all means {}: the mode is optional, so the body is too.
@@ -105,7 +108,7 @@ export default async function adminUserStateRoutes(
     async (req) => addTeam(ctx, req.params.name, req.params.team, req.body.mode),
   );
 
-  app.delete<{ Params: TeamParams }>(
+  api.delete(
     '/admin/users/:name/teams/:team',
     {
       // No body at all means {}: the mode is optional, so the body is too.

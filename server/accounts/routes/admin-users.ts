@@ -1,3 +1,4 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { userDbName } from '../../provisioning/names.js';
 import type { Accounts } from '../service.js';
@@ -22,11 +23,13 @@ export default async function adminUserRoutes(
   app: FastifyInstance,
   opts: { accounts: Accounts },
 ): Promise<void> {
+  // Request types come from the route schemas (TypeBox), not from generics by hand.
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const { ctx } = opts.accounts;
   // onRequest: who is asking is settled before the body is even read.
   app.addHook('onRequest', app.requireAdmin);
 
-  app.post<{ Body: CreateUserBody }>(
+  api.post(
     '/admin/users',
     {
       bodyLimit: 64 * 1024,
@@ -56,7 +59,7 @@ export default async function adminUserRoutes(
     },
   );
 
-  app.get<{ Querystring: ListQuery }>(
+  api.get(
     '/admin/users',
     {
       schema: {
@@ -93,7 +96,7 @@ export default async function adminUserRoutes(
     },
   );
 
-  app.get<{ Params: NameParams }>(
+  api.get(
     '/admin/users/:name',
     {
       schema: {
@@ -107,7 +110,7 @@ export default async function adminUserRoutes(
     async (req) => getUserView(ctx, req.params.name),
   );
 
-  app.delete<{ Params: NameParams; Querystring: DeleteQuery }>(
+  api.delete(
     '/admin/users/:name',
     {
       schema: {

@@ -1,3 +1,4 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Accounts } from '../service.js';
 import { login, logout, refresh } from '../sessions.js';
@@ -17,13 +18,15 @@ export default async function authRoutes(
   app: FastifyInstance,
   opts: { accounts: Accounts; limits: AuthLimits; requireUserOrReset: RequireUser },
 ): Promise<void> {
+  // Request types come from the route schemas (TypeBox), not from generics by hand.
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const { ctx } = opts.accounts;
   const { limits } = opts;
   const limitsNote =
     'Limited per client address, and wrong passwords per user name and address with growing blocks ' +
     '(429, Retry-After); see docs/accounts.md.';
 
-  app.post<{ Body: SignupBody }>(
+  api.post(
     '/auth/signup',
     {
       bodyLimit: BODY_LIMIT,
@@ -56,7 +59,7 @@ export default async function authRoutes(
     },
   );
 
-  app.post<{ Body: Credentials }>(
+  api.post(
     '/auth/login',
     {
       bodyLimit: BODY_LIMIT,
@@ -77,7 +80,7 @@ export default async function authRoutes(
       limits.track(req, req.body.username, () => login(ctx, req.body.username, req.body.password)),
   );
 
-  app.post<{ Body: RefreshBody }>(
+  api.post(
     '/auth/refresh',
     {
       bodyLimit: BODY_LIMIT,
@@ -95,7 +98,7 @@ export default async function authRoutes(
     async (req) => refresh(ctx, req.body.refresh_token),
   );
 
-  app.post<{ Body: RefreshBody }>(
+  api.post(
     '/auth/logout',
     {
       bodyLimit: BODY_LIMIT,

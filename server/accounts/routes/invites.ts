@@ -1,3 +1,4 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { InviterRequired } from '../../errors.js';
@@ -23,6 +24,8 @@ export default async function inviteRoutes(
   app: FastifyInstance,
   opts: { accounts: Accounts },
 ): Promise<void> {
+  // Request types come from the route schemas (TypeBox), not from generics by hand.
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const { ctx } = opts.accounts;
   app.addHook('onRequest', async (req: FastifyRequest, reply) => {
     await app.requireUser(req, reply);
@@ -30,7 +33,7 @@ export default async function inviteRoutes(
     if (!roles.includes('admin') && !roles.includes('supervisor')) throw new InviterRequired();
   });
 
-  app.post<{ Body: CreateInviteBody }>(
+  api.post(
     '/admin/invites',
     {
       bodyLimit: 16 * 1024,
@@ -50,7 +53,7 @@ export default async function inviteRoutes(
     async (req, reply) => reply.code(201).send(await createInvite(ctx, req.sawaUser, req.body)),
   );
 
-  app.get<{ Querystring: InviteListQuery }>(
+  api.get(
     '/admin/invites',
     {
       schema: {
@@ -70,7 +73,7 @@ export default async function inviteRoutes(
     async (req) => ({ invites: await listInvites(ctx, req.sawaUser, req.query.state) }),
   );
 
-  app.delete<{ Params: InviteParams }>(
+  api.delete(
     '/admin/invites/:id',
     {
       schema: {

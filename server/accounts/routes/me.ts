@@ -1,3 +1,4 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Accounts } from '../service.js';
 import { getUserView } from '../admin.js';
@@ -13,7 +14,9 @@ export default async function meRoutes(
   opts: { accounts: Accounts; limits: AuthLimits; requireUserOrReset: RequireUser },
 ): Promise<void> {
   const { ctx } = opts.accounts;
-  app.get(
+  // Request types come from the route schemas (TypeBox), not from generics by hand.
+  const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  api.get(
     '/me',
     {
       preHandler: opts.requireUserOrReset,
@@ -29,7 +32,7 @@ export default async function meRoutes(
     async (req) => getUserView(ctx, req.sawaUser.name),
   );
 
-  app.post<{ Body: PasswordChangeBody }>(
+  api.post(
     '/me/password',
     {
       bodyLimit: 4096,

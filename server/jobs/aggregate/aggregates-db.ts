@@ -1,11 +1,8 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type Nano from 'nano';
-import { cleanCouchError, couchStatus } from '../../errors.js';
 import { upsert } from '../../couch/upsert.js';
-import { extractDefaultExport } from '../../rules/sources.js';
-import { adminOnlySecurity, sameSecurity } from '../../provisioning/security.js';
+import { readViews, type View } from '../../rules/sources.js';
+import { adminOnlySecurity } from '../../provisioning/security.js';
+import { ensureDb, ensureSecurity } from '../../provisioning/steps.js';
 import type { BucketKey, BucketValue, Facts, ReportName, Share } from './rollups.js';
 import { REPORTS } from './rollups.js';
 
@@ -74,31 +71,11 @@ export function bucketDoc(key: BucketKey, value: BucketValue): Bucket {
   };
 }
 
-// From server/jobs/aggregate/ (tsx, tap) or dist/server/jobs/aggregate/ (tsc output).
-const VIEW_DIRS = ['./views/', '../../../../server/jobs/aggregate/views/'];
+let designDoc: { _id: string; language: 'javascript'; views: Record<string, View> } | undefined;
 
-let designDoc:
-  | { _id: string; language: 'javascript'; views: Record<string, { map: string; reduce?: string }> }
-  | undefined;
-
-/** `_design/aggregates`, from views/<view>/map.js and reduce.js (one function per file). */
+/** `_design/aggregates`, from design-docs/aggregates/aggregates/ (one function per file). */
 export function aggregatesDesignDoc() {
-  if (designDoc) return designDoc;
-  const dir = VIEW_DIRS.map((d) => fileURLToPath(new URL(d, import.meta.url))).find((d) =>
-    existsSync(join(d, 'rows', 'map.js')),
-  );
-  if (!dir) throw new Error('server/jobs/aggregate/views/ not found');
-  const read = (view: string, file: string) =>
-    extractDefaultExport(readFileSync(join(dir, view, file), 'utf8'), `${view}/${file}`);
-  const views: Record<string, { map: string; reduce?: string }> = {};
-  for (const view of readdirSync(dir).sort()) {
-    const hasReduce = existsSync(join(dir, view, 'reduce.js'));
-    views[view] = {
-      map: read(view, 'map.js'),
-      ...(hasReduce && { reduce: read(view, 'reduce.js') }),
-    };
-  }
-  designDoc = { _id: `_design/${DDOC}`, language: 'javascript', views };
+  designDoc ??= { _id: `_design/${DDOC}`, language: 'javascript', views: readViews(DDOC, DDOC) };
   return designDoc;
 }
 
@@ -107,19 +84,8 @@ export function aggregatesDesignDoc() {
  * and brings its security and design document up to date; safe on every run.
  */
 export async function ensureAggregatesDb(nano: Nano.ServerScope, name: string): Promise<void> {
-  try {
-    await nano.db.create(name);
-  } catch (err) {
-    if (couchStatus(err) !== 412) throw cleanCouchError(err);
-  }
-  try {
-    const security = await nano.request({ db: name, path: '_security' });
-    if (!sameSecurity(security, adminOnlySecurity())) {
-      await nano.request({ db: name, path: '_security', method: 'PUT', body: adminOnlySecurity() });
-    }
-  } catch (err) {
-    throw cleanCouchError(err);
-  }
+  await ensureDb(nano, name);
+  await ensureSecurity(nano, name, adminOnlySecurity());
   const { _id, ...content } = aggregatesDesignDoc();
   await upsert<typeof content>(nano.use(name), _id, (cur) => {
     if (cur && JSON.stringify(cur.views) === JSON.stringify(content.views)) return false;

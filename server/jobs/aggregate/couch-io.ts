@@ -1,5 +1,5 @@
 import type Nano from 'nano';
-import { cleanCouchError } from '../../errors.js';
+import { cleanCouchError, CouchWriteFailed } from '../../errors.js';
 import type { Stored } from '../../couch/upsert.js';
 
 /** Batched reads and writes the aggregator makes; each turns nano's errors into safe ones. */
@@ -73,7 +73,7 @@ export async function bulkWrite(
     const failed = res.filter((r) => r.error);
     if (failed.length) {
       const f = failed[0]!;
-      throw new Error(
+      throw new CouchWriteFailed(
         `${failed.length} aggregate writes failed, first ${f.id}: ${f.error} ${f.reason ?? ''}`,
       );
     }

@@ -45,7 +45,7 @@ export interface Lookup {
 
 const str = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
 
-/** The local calendar day the phone wrote (as design-docs/sawa/views/by_type_and_date does). */
+/** The local calendar day the phone wrote (as design-docs/fleet/sawa/views/by_type_and_date does). */
 function day(value: unknown): string | null {
   return str(value) && /^\d{4}-\d{2}-\d{2}/.test(value) ? value.slice(0, 10) : null;
 }

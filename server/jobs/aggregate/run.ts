@@ -1,6 +1,6 @@
 import type Nano from 'nano';
 import type { FastifyBaseLogger } from 'fastify';
-import { couchStatus } from '../../errors.js';
+import { couchStatus, JobFailed } from '../../errors.js';
 import { changedDatabases, ensureJobsDb } from '../changed-dbs.js';
 import { contributionId, DDOC, ensureAggregatesDb } from './aggregates-db.js';
 import { idsWithPrefix } from './couch-io.js';
@@ -87,7 +87,7 @@ export async function aggregate(opts: AggregateOptions): Promise<AggregateResult
   };
   await Promise.all(Array.from({ length: Math.max(1, opts.concurrency) }, worker));
   if (errors.length) {
-    throw new Error(
+    throw new JobFailed(
       `aggregation failed for ${errors.length} database(s); first: ${String(errors[0])}`,
     );
   }

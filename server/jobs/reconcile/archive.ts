@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type Nano from 'nano';
 import { upsert } from '../../couch/upsert.js';
-import { cleanCouchError } from '../../errors.js';
+import { cleanCouchError, CouchWriteFailed } from '../../errors.js';
 import { fetchRevision, type Body, type Leaf } from '../../conflicts/leaves.js';
 import { teamFromDbName, userFromDbName } from '../../provisioning/names.js';
 import { replaced, type Plan } from './decide.js';
@@ -144,7 +144,7 @@ export async function archive(
     })) as Row[];
   const f = res.find((r) => r.error && r.error !== 'conflict');
   if (f) {
-    throw new Error(
+    throw new CouchWriteFailed(
       `archiving ${target.db}/${target.docId} failed: ${f.error} ${f.reason ?? ''} (${f.id})`,
     );
   }

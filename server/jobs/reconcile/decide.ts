@@ -3,6 +3,7 @@ import type { Body, Leaf } from '../../conflicts/leaves.js';
 import { couchOrder } from '../../conflicts/leaves.js';
 import type { TypeStrategy } from '../../conflicts/strategy.js';
 import { own, threeWayMerge } from './merge.js';
+import { Internal } from '../../errors.js';
 
 /**
  * What to do with one conflicted document, decided from its live leaves alone, so every
@@ -43,17 +44,20 @@ export function plan(
     }
     case 'immutable':
     case 'append-only': {
-      const [keep, ...losers] = byTime(live, how.field, 'earliest');
+      // Which branch the server accepted first is not in any field a phone wrote (a forged
+      // branch can carry any created_at): CouchDB's own winner stays, and the caller holds
+      // the document for a person unless every branch says the same.
+      const [keep, ...losers] = [...live].sort(couchOrder);
       return {
         keep: keep as Leaf,
         losers,
-        reason: `kept the earliest ${how.field} (${stamp(keep, how.field)})`,
+        reason: "the branches hold the same document; kept CouchDB's winner",
       };
     }
     case 'field-merge':
       return fieldMerge(how, live, ancestor ?? null);
     case 'manual':
-      throw new Error('manual conflicts are not planned: they are held for a person');
+      throw new Internal('manual conflicts are not planned: they are held for a person');
   }
 }
 

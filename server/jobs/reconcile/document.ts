@@ -13,6 +13,7 @@ import { cleanCouchError } from '../../errors.js';
 import type { RuleSet } from '../../rules/index.js';
 import { archive, finishResolution, type Target } from './archive.js';
 import { plan as planFor, type Plan } from './decide.js';
+import { refusal as admissible } from './admissible.js';
 
 /**
  * One conflicted document, start to finish: read its leaves, decide by its type's strategy,
@@ -69,6 +70,15 @@ export async function reconcileDocument(s: DbScope, id: string): Promise<DocOutc
 
   const ancestor = how.strategy === 'field-merge' ? await loadAncestor(s, id, live) : undefined;
   const plan = planFor(how, live, ancestor);
+  const refused = admissible(s.rules, s.db, plan);
+  if (refused) {
+    const immutable = how.strategy === 'immutable' || how.strategy === 'append-only';
+    return hold(
+      immutable
+        ? `its branches differ, and which one the server accepted first cannot be told from the phones' timestamps (${refused})`
+        : `the rules would refuse the outcome of ${how.strategy}: ${refused}`,
+    );
+  }
   const target: Target = { db: s.db, docId: id, docType, strategy: how.strategy };
   await s.archiveReady();
   const record = await archive(s.nano, target, live, plan, s.now());
@@ -90,10 +100,10 @@ export async function reconcileDocument(s: DbScope, id: string): Promise<DocOutc
       s.now(),
     );
 
-  const refused = results.find((r) => r.error && r.error !== 'conflict');
-  if (refused) {
+  const failed = results.find((r) => r.error && r.error !== 'conflict');
+  if (failed) {
     const what = plan.merged && !writtenRev ? 'merged document' : 'deletion';
-    const why = `CouchDB refused the ${what}: ${refused.reason ?? refused.error}`;
+    const why = `CouchDB refused the ${what}: ${failed.reason ?? failed.error}`;
     await finish('rejected', why);
     return hold(why);
   }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readHeld } from '../../conflicts/held.js';
 import { strategyFor } from '../../conflicts/strategy.js';
-import { runBounded } from '../../provisioning/repair.js';
+import { runBounded } from '../../util/run-bounded.js';
 import { ensureDb } from '../../provisioning/steps.js';
 import type { RuleSet } from '../../rules/index.js';
 import { changedDatabases, ensureJobsDb, readCheckpoint, writeCheckpoint } from '../changed-dbs.js';

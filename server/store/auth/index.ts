@@ -1,5 +1,5 @@
 /** The embedded store's authentication building blocks; the HTTP layer wires them to requests. */
-export { ADMIN_ROLE, anonymous, isServerAdmin, type UserCtx } from './user-ctx.js';
+export { ADMIN_ROLE, anonymous, isServerAdmin, type UserCtx } from '../user-ctx.js';
 export { BasicAuthError, parseBasicAuth, type BasicCredentials } from './basic.js';
 export {
   PasswordError,

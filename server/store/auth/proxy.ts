@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { CouchError } from '../errors.js';
-import type { UserCtx } from './user-ctx.js';
+import type { UserCtx } from '../user-ctx.js';
 
 /**
  * CouchDB proxy authentication (couch_httpd_auth:proxy_auth_user, 3.3.2+): a

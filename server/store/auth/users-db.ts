@@ -1,7 +1,7 @@
 import { CouchError } from '../errors.js';
 import { isDbAdmin, type SecurityObject } from '../security.js';
 import { hashPassword } from './passwords.js';
-import { isServerAdmin, type UserCtx } from './user-ctx.js';
+import { isServerAdmin, type UserCtx } from '../user-ctx.js';
 
 /**
  * CouchDB's authentication database rules as pure functions. CouchDB enforces
@@ -18,6 +18,16 @@ import { isServerAdmin, type UserCtx } from './user-ctx.js';
 export const USERS_DB = '_users';
 export const USER_DOC_PREFIX = 'org.couchdb.user:';
 export const AUTH_DDOC_ID = '_design/_auth';
+
+/**
+ * `_users`' security as CouchDB 3 sets it: server admins only, so nobody signs up by writing
+ * a user document, and nobody but Sawa can authenticate under the name of a Sawa user (who
+ * is not in `_users`) and then enter that user's database.
+ */
+export const USERS_SECURITY = {
+  members: { roles: ['_admin'] },
+  admins: { roles: ['_admin'] },
+};
 
 export const userDocId = (name: string): string => USER_DOC_PREFIX + name;
 

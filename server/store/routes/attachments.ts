@@ -6,6 +6,7 @@ import { checkRev, requestRev } from '../revs.js';
 import type { Doc } from '../writes.js';
 import { dbName, sendWriteResult, writeOne } from './common.js';
 import { sendBytes } from './att-send.js';
+import { own } from '../own.js';
 
 type Att = {
   content_type?: string;
@@ -62,10 +63,9 @@ export default async function attachmentRoutes(app: FastifyInstance): Promise<vo
     const rawRev = params.str(req, 'rev');
     const rev = rawRev === undefined ? undefined : checkRev(rawRev);
     const doc = await open(name, id, rev);
-    const meta = (doc._attachments as Record<string, Att> | undefined)?.[att];
+    const meta = own(doc._attachments as Record<string, Att> | undefined, att);
     if (!meta) throw errors.notFound('Document is missing attachment');
-    const md5 = String(meta.digest ?? '').replace(/^md5-/, '');
-    const etag = `"${md5}"`;
+    const etag = `"${String(meta.digest ?? '').replace(/^md5-/, '')}"`;
     if (req.headers['if-none-match'] === etag) return reply.code(304).header('etag', etag).send();
     const data = (await registry.use(name, (h) =>
       h.db.getAttachment(id, att, rev ? { rev } : {}),
@@ -73,7 +73,6 @@ export default async function attachmentRoutes(app: FastifyInstance): Promise<vo
     return sendBytes(req, reply, data, {
       contentType: meta.content_type ?? 'application/octet-stream',
       etag,
-      md5,
     });
   }
 
@@ -106,7 +105,7 @@ export default async function attachmentRoutes(app: FastifyInstance): Promise<vo
     const rev = requestRev(req);
     const doc = await open(name, id, rev, true);
     const atts = { ...((doc._attachments as Record<string, Att>) ?? {}) };
-    if (!atts[att]) throw errors.notFound('Document is missing attachment');
+    if (!own(atts, att)) throw errors.notFound('Document is missing attachment');
     if (rev === undefined) throw errors.conflict();
     delete atts[att];
     doc._attachments = atts;

@@ -2,12 +2,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { errors, toCouchError } from '../errors.js';
 import { jsonObject, params } from '../http.js';
 import { checkRev, requestRev } from '../revs.js';
-import { readDoc, sendOpenRevs } from './doc-read.js';
+import { openRevsOf, readDoc } from './doc-read.js';
+import { sendDoc, sendOpenRevs } from './doc-send.js';
 import { requireMember } from '../access.js';
 import type { Doc } from '../writes.js';
 import { docFromMultipart } from '../multipart.js';
 import { dbName, docUrl, sendWriteResult, writeOne } from './common.js';
-import { canReadUserDoc, isUserDoc } from '../users-read.js';
 import { USERS_DB, filterUserDocRead } from '../auth/users-db.js';
 
 /** `_design/x` and `_local/x` arrive as two path segments; everything else as one. */
@@ -43,16 +43,18 @@ export default async function docRoutes(app: FastifyInstance): Promise<void> {
     const name = dbName(req);
     const id = docId(req);
     const rec = registry.record(name);
-    if (!canReadUserDoc(name, id, req.userCtx)) requireMember(req, rec);
+    requireMember(req, rec);
     return registry.use(name, async (h) => {
       const openRevs = params.str(req, 'open_revs');
-      if (openRevs !== undefined) return sendOpenRevs(req, reply, h.db, id, openRevs);
+      if (openRevs !== undefined) {
+        return sendOpenRevs(req, reply, await openRevsOf(req, h.db, id, openRevs));
+      }
       const doc = await readDoc(req, h.db, id);
       const shown =
         name === USERS_DB ? filterUserDocRead(doc, req.userCtx, { security: rec.security }) : doc;
       const etag = `"${doc._rev as string}"`;
       if (req.headers['if-none-match'] === etag) return reply.code(304).send();
-      return reply.header('etag', etag).send(shown);
+      return sendDoc(req, reply.header('etag', etag), shown);
     });
   }
 
@@ -60,15 +62,13 @@ export default async function docRoutes(app: FastifyInstance): Promise<void> {
     const name = dbName(req);
     const id = docId(req);
     const rec = registry.record(name);
-    if (!isUserDoc(name, id)) requireMember(req, rec);
+    requireMember(req, rec);
     const type = String(req.headers['content-type'] ?? '');
     // CouchDB's replicator sends documents with attachments as multipart/related.
     const doc = type.toLowerCase().startsWith('multipart/related')
       ? docFromMultipart(Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), type)
       : jsonObject(req);
-    if (doc._id !== undefined && doc._id !== id) {
-      throw errors.badRequest('Document id must match the id in the URL');
-    }
+    // chttpd_db: the URL's id wins over any `_id` in the body.
     doc._id = id;
     const rev = requestRev(req, doc._rev);
     if (rev !== undefined) doc._rev = rev;
@@ -77,14 +77,16 @@ export default async function docRoutes(app: FastifyInstance): Promise<void> {
     if (params.str(req, 'batch') === 'ok' && 'ok' in res!) {
       return reply.code(202).send({ ok: true, id });
     }
-    return sendWriteResult(reply, res!, 201, docUrl(req, name, id));
+    // A PUT that deletes answers as a DELETE does: 200, not 201.
+    const status = doc._deleted === true ? 200 : 201;
+    return sendWriteResult(reply, res!, status, docUrl(req, name, id));
   }
 
   async function deleteDoc(req: FastifyRequest, reply: FastifyReply) {
     const name = dbName(req);
     const id = docId(req);
     const rec = registry.record(name);
-    if (!isUserDoc(name, id)) requireMember(req, rec);
+    requireMember(req, rec);
     const rev = requestRev(req);
     // Like chttpd_db: a missing (or already deleted) document is a 404 before any rev check.
     await registry.use(name, (h) =>

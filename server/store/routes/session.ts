@@ -34,7 +34,6 @@ export default async function sessionRoutes(app: FastifyInstance): Promise<void>
         ? ['proxy', 'cookie', 'default']
         : ['cookie', 'default'],
       ...(req.authMethod !== 'none' ? { authenticated: req.authMethod } : {}),
-      authentication_db: '_users',
     },
   }));
 

@@ -3,8 +3,9 @@ import { errors, toCouchError } from '../errors.js';
 import { jsonObject, params, requireJsonType } from '../http.js';
 import { formatSeq } from '../seq.js';
 import { requireMember } from '../access.js';
-import { queryView } from '../views.js';
+import { queryView, reduceKeys } from '../views.js';
 import { dbName } from './common.js';
+import { own } from '../own.js';
 
 const KEYS = ['key', 'startkey', 'start_key', 'endkey', 'end_key', 'keys'] as const;
 
@@ -54,8 +55,12 @@ function checkArgs(q: Record<string, unknown>, hasReduce: boolean): void {
     return;
   }
   if (q.include_docs === true) fail('`include_docs` is invalid for reduce');
-  if (Array.isArray(q.keys) && !grouping)
-    fail('Multi-key fetches for reduce views must use `group=true`');
+}
+
+/** `keys` on a view that reduces without grouping (CouchDB 3.5 answers one reduced row). */
+function reducesKeys(q: Record<string, unknown>, reduce: unknown): reduce is string {
+  const grouping = q.group === true || (typeof q.group_level === 'number' && q.group_level > 0);
+  return typeof reduce === 'string' && q.reduce !== false && Array.isArray(q.keys) && !grouping;
 }
 
 /** `GET|POST /db/_design/d/_view/v`: sandboxed map/reduce with CouchDB's query parameters. */
@@ -71,11 +76,13 @@ export default async function viewRoutes(app: FastifyInstance): Promise<void> {
       const design = (await h.db.get(`_design/${ddoc}`).catch((e) => {
         throw toCouchError(e);
       })) as { views?: Record<string, { map?: unknown; reduce?: unknown }> };
-      const def = design.views?.[view];
+      const def = own(design.views, view);
       if (!def || typeof def.map !== 'string') throw errors.notFound('missing_named_view');
       checkArgs(opts, typeof def.reduce === 'string');
       try {
-        const res = await queryView(h.db, ddoc, view, opts);
+        const res = reducesKeys(opts, def.reduce)
+          ? await reduceKeys(h.db, ddoc, view, def.reduce, opts)
+          : await queryView(h.db, ddoc, view, opts);
         if (res.update_seq !== undefined) {
           res.update_seq = formatSeq(Number(res.update_seq), h.record.seq_offset);
         }

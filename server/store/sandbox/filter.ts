@@ -1,4 +1,5 @@
-import { Sandbox, type SandboxOptions } from './engine.js';
+import type { Sandbox, SandboxOptions } from './engine.js';
+import { compileOwned } from './compile.js';
 import { FilterError, SandboxLimitError, SandboxThrow, describeThrown } from './errors.js';
 
 export interface FilterOptions extends SandboxOptions {
@@ -22,15 +23,7 @@ export function compileFilter(
   label: string,
   opts: FilterOptions = {},
 ): FilterFunction {
-  const sandbox = opts.sandbox ?? Sandbox.create(opts);
-  let compiled;
-  try {
-    compiled = sandbox.compile(source, label);
-  } catch (err) {
-    if (!opts.sandbox) sandbox.dispose();
-    throw err;
-  }
-  const fn = compiled;
+  const { sandbox, fn, dispose } = compileOwned(source, label, opts);
   const filter = (doc: unknown, req: unknown): boolean => {
     try {
       return Boolean(sandbox.call(fn, [doc, req]));
@@ -38,12 +31,7 @@ export function compileFilter(
       throw asFilterError(err);
     }
   };
-  return Object.assign(filter, {
-    label,
-    dispose() {
-      if (!opts.sandbox) sandbox.dispose();
-    },
-  });
+  return Object.assign(filter, { label, dispose });
 }
 
 /** The `{error, reason}` CouchDB's query server reports for what a function threw. */

@@ -1,4 +1,5 @@
-import { Sandbox, type SandboxOptions } from './engine.js';
+import type { Sandbox, SandboxOptions } from './engine.js';
+import { compileOwned } from './compile.js';
 import { SandboxThrow } from './errors.js';
 
 export interface MapOptions extends SandboxOptions {
@@ -21,15 +22,7 @@ export type MapFunction = ((doc: unknown) => Array<[unknown, unknown]>) & {
  * the couchjs process is killed and the view request fails.
  */
 export function compileMap(source: string, label: string, opts: MapOptions = {}): MapFunction {
-  const sandbox = opts.sandbox ?? Sandbox.create(opts);
-  let compiled;
-  try {
-    compiled = sandbox.compile(source, label);
-  } catch (err) {
-    if (!opts.sandbox) sandbox.dispose();
-    throw err;
-  }
-  const fn = compiled;
+  const { sandbox, fn, dispose } = compileOwned(source, label, opts);
   const map = (doc: unknown): Array<[unknown, unknown]> => {
     try {
       return sandbox.callForEmits(fn, [doc]);
@@ -39,12 +32,7 @@ export function compileMap(source: string, label: string, opts: MapOptions = {})
       return [];
     }
   };
-  return Object.assign(map, {
-    label,
-    dispose() {
-      if (!opts.sandbox) sandbox.dispose();
-    },
-  });
+  return Object.assign(map, { label, dispose });
 }
 
 export function isFatal(thrown: unknown): boolean {

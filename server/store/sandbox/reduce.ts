@@ -1,5 +1,6 @@
 import { count, stats, sum } from './builtins.js';
-import { Sandbox, type SandboxOptions } from './engine.js';
+import type { Sandbox, SandboxOptions } from './engine.js';
+import { compileOwned } from './compile.js';
 import { BuiltinReduceError, SandboxCompileError, SandboxThrow } from './errors.js';
 import { DistinctSketch } from './hll.js';
 import { isFatal } from './map.js';
@@ -64,15 +65,7 @@ export function compileReduce(
 }
 
 function compileJsReduce(source: string, label: string, opts: ReduceOptions): ReduceFunction {
-  const sandbox = opts.sandbox ?? Sandbox.create(opts);
-  let compiled;
-  try {
-    compiled = sandbox.compile(source, label);
-  } catch (err) {
-    if (!opts.sandbox) sandbox.dispose();
-    throw err;
-  }
-  const fn = compiled;
+  const { sandbox, fn, dispose } = compileOwned(source, label, opts);
   const reduce: Reducer = (keys, values, rereduce) => {
     try {
       return sandbox.call(fn, [keys, values, rereduce]) ?? null;
@@ -83,13 +76,7 @@ function compileJsReduce(source: string, label: string, opts: ReduceOptions): Re
       return null;
     }
   };
-  return Object.assign(reduce, {
-    label,
-    finalize: (value: unknown) => value,
-    dispose() {
-      if (!opts.sandbox) sandbox.dispose();
-    },
-  });
+  return Object.assign(reduce, { label, finalize: (value: unknown) => value, dispose });
 }
 
 function approxCountDistinct(

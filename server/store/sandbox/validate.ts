@@ -1,4 +1,5 @@
-import { Sandbox, type SandboxOptions } from './engine.js';
+import type { Sandbox, SandboxOptions } from './engine.js';
+import { compileOwned } from './compile.js';
 import {
   SandboxLimitError,
   SandboxThrow,
@@ -48,16 +49,11 @@ export function compileValidator(
   ddocId: string,
   opts: ValidatorOptions = {},
 ): Validator {
-  const sandbox = opts.sandbox ?? Sandbox.create(opts);
-  const label = `${ddocId}/validate_doc_update`;
-  let fn;
-  try {
-    fn = sandbox.compile(source, label);
-  } catch (err) {
-    if (!opts.sandbox) sandbox.dispose();
-    throw err;
-  }
-  const compiled = fn;
+  const {
+    sandbox,
+    fn: compiled,
+    dispose,
+  } = compileOwned(source, `${ddocId}/validate_doc_update`, opts);
   return {
     ddocId,
     run(newDoc, oldDoc, userCtx, secObj) {
@@ -70,9 +66,7 @@ export function compileValidator(
         return failure;
       }
     },
-    dispose() {
-      if (!opts.sandbox) sandbox.dispose();
-    },
+    dispose,
   };
 }
 
