@@ -2,6 +2,7 @@ import * as store from './store.js';
 import * as reconcile from './reconcile.js';
 import * as aggregate from './aggregate.js';
 import * as gateway from './gateway.js';
+import * as importUsers from './import.js';
 import * as bulkDocs from './bulk-docs.js';
 import * as conflicts from './store-conflicts.js';
 import * as client from './client.js';
@@ -38,6 +39,10 @@ const benches: Record<string, { title: string; go: () => Promise<string> }> = {
   aggregate: {
     title: 'Aggregator: 1,000 user databases, 10 changed',
     go: async () => aggregate.report(await aggregate.run()),
+  },
+  import: {
+    title: 'Bulk onboarding: 1,000 agents imported (scrypt and provisioning at production cost)',
+    go: async () => importUsers.report(await importUsers.run()),
   },
 };
 

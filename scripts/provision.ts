@@ -14,11 +14,9 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from '../server/config.js';
 import { createCouch, type CouchConnection } from '../server/couch/client.js';
 import { scriptCouch } from '../server/couch/connection.js';
-import { buildDesignDocs, loadSyncRules } from '../server/rules/index.js';
-import { createAccounts } from '../server/accounts/service.js';
+import { scriptAccounts } from './accounts.js';
 import { createUser } from '../server/accounts/sessions.js';
 import { repair } from '../server/accounts/admin.js';
-import { DEFAULT_SCRYPT_COST } from '../server/accounts/passwords.js';
 
 /** A password piped on stdin (one trailing newline dropped), or typed at a terminal without echo. */
 async function readPassword(prompt: string): Promise<string> {
@@ -89,19 +87,7 @@ async function main(): Promise<void> {
   }
   const couch = createCouch(await connection(config));
   if (!(await couch.up())) fail(`CouchDB is not reachable at ${couch.conn.url}`, 1);
-  const log = {
-    warn: (obj: object, msg: string) =>
-      process.stderr.write(`warning: ${msg} ${JSON.stringify(obj)}\n`),
-    error: (obj: object, msg: string) =>
-      process.stderr.write(`error: ${msg} ${JSON.stringify(obj)}\n`),
-  };
-  const { ctx } = createAccounts({
-    nano: couch.nano,
-    config,
-    ddocs: buildDesignDocs(loadSyncRules()),
-    scrypt: DEFAULT_SCRYPT_COST,
-    log,
-  });
+  const { ctx } = scriptAccounts(couch.nano, config);
 
   const name = values['create-admin'];
   if (name !== undefined) {

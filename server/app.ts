@@ -11,6 +11,8 @@ import healthRoutes from './routes/health.js';
 import appStatic from './web/plugin.js';
 import designDocsPlugin from './migrations/plugin.js';
 import rulesPlugin from './rules/plugin.js';
+import corsPlugin from './edge/cors.js';
+import { trustProxy } from './edge/trust-proxy.js';
 import type { Config } from './config.js';
 import { errorHandler } from './error-handler.js';
 
@@ -66,6 +68,8 @@ export function serverOptions(config: Config): FastifyServerOptions {
         }),
       },
     },
+    // Off unless TRUST_PROXY names the front end: a forged X-Forwarded-For never sets req.ip.
+    trustProxy: trustProxy(config.TRUST_PROXY),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1024 },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   };
@@ -76,6 +80,8 @@ export default async function app(fastify: FastifyInstance, opts: AppOptions): P
   fastify.decorate('config', opts.config);
   // Before any route exists, so every route of the app has it (the gateway sets its own).
   fastify.setErrorHandler(errorHandler);
+  // First, so a preflight is answered before any route's authentication or method check.
+  await fastify.register(corsPlugin);
   await fastify.register(swagger, {
     openapi: {
       info: {

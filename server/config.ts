@@ -1,5 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Ajv } from 'ajv';
+import { corsOriginsProblems } from './edge/cors.js';
+import { trustProxyProblems } from './edge/trust-proxy.js';
 
 /** A string enum as plain JSON Schema `enum`, so a bad value gets one message naming the choices. */
 function oneOf<const T extends readonly string[]>(
@@ -121,8 +123,39 @@ export const ConfigSchema = Type.Object({
   AUTH_RATE_LIMIT_PER_MIN: Type.Integer({
     minimum: 1,
     default: 10,
-    description: 'login/signup attempts per minute, per IP and per user name',
+    description:
+      'wrong passwords per minute for one user name from one address before that pair is blocked (a minute, doubling each time, up to an hour)',
   }),
+  AUTH_IP_RATE_LIMIT_PER_MIN: Type.Integer({
+    minimum: 1,
+    default: 60,
+    description:
+      'login, signup and password-change attempts per minute from one client address, whatever the names',
+  }),
+  SIGNUP: oneOf(['open', 'invite', 'closed'] as const, {
+    default: 'open',
+    description:
+      'who may sign up: open (anyone), invite (with an invitation code), closed (admins create users)',
+  }),
+  INVITE_TTL_DAYS: Type.Integer({
+    minimum: 1,
+    maximum: 365,
+    default: 7,
+    description: 'days an invitation code stays valid unless its creator says otherwise',
+  }),
+  CORS_ORIGINS: Type.Optional(
+    Type.String({
+      description:
+        'origins of apps allowed to call the API from a browser, separated by commas (capacitor://localhost, https://app.example.org); * outside production only',
+    }),
+  ),
+  TRUST_PROXY: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description:
+        'trust X-Forwarded-For from the front end: a hop count (1) or its addresses/CIDRs separated by commas; off by default',
+    }),
+  ),
   ACCOUNTS_DB: Type.String({
     pattern: '^[a-z][a-z0-9_$()+/-]*$',
     default: 'sawa-accounts',
@@ -247,5 +280,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     });
     throw new ConfigError(problems);
   }
-  return input as Config;
+  // Settings that a schema cannot check alone (lists, and values refused in production).
+  const config = input as Config;
+  const crossProblems = [
+    ...corsOriginsProblems(config.CORS_ORIGINS, config.NODE_ENV).map((p) => `CORS_ORIGINS: ${p}`),
+    ...trustProxyProblems(config.TRUST_PROXY).map((p) => `TRUST_PROXY: ${p}`),
+  ];
+  if (crossProblems.length) throw new ConfigError(crossProblems);
+  return config;
 }

@@ -90,6 +90,48 @@ export const SelfLockout = createError<'SAWA_SELF_LOCKOUT', 409, [string]>(
   409,
 );
 
+// Signup, invitations and passwords (issue 16)
+export const SignupClosed = createError(
+  'SAWA_SIGNUP_CLOSED',
+  'signup is closed on this server: an administrator creates accounts',
+  403,
+);
+export const InviteRequired = createError(
+  'SAWA_INVITE_REQUIRED',
+  'signup needs an invitation code (send it as "invite"): ask your supervisor for one',
+  403,
+);
+export const InviteInvalid = createError(
+  'SAWA_INVITE_INVALID',
+  'the invitation code is unknown, already used, expired or revoked: ask for a new one',
+  403,
+);
+export const InviteForbidden = createError<'SAWA_INVITE_FORBIDDEN', 403, [string]>(
+  'SAWA_INVITE_FORBIDDEN',
+  '%s',
+  403,
+);
+export const InviterRequired = createError(
+  'SAWA_INVITER_REQUIRED',
+  'this route needs the admin or supervisor role',
+  403,
+);
+export const InviteNotFound = createError<'SAWA_INVITE_NOT_FOUND', 404, [string]>(
+  'SAWA_INVITE_NOT_FOUND',
+  'no invitation %s',
+  404,
+);
+export const PasswordChangeRequired = createError(
+  'SAWA_PASSWORD_CHANGE_REQUIRED',
+  'your password was reset: choose a new one with POST /me/password before anything else',
+  403,
+);
+export const ImportInvalid = createError<'SAWA_IMPORT_INVALID', 400, [string]>(
+  'SAWA_IMPORT_INVALID',
+  '%s',
+  400,
+);
+
 // CouchDB
 export const CouchUnavailable = createError(
   'SAWA_COUCH_UNAVAILABLE',

@@ -22,4 +22,6 @@ export interface SawaUser {
   roles: Role[];
   teams: TeamMembership[];
   disabled: boolean;
+  /** An admin reset the password: the user may only change it (POST /me/password). */
+  passwordChangeRequired?: boolean;
 }

@@ -78,6 +78,12 @@ export const DeleteQuery = Type.Object(
 );
 export type DeleteQuery = Static<typeof DeleteQuery>;
 
+export const ResetPasswordBody = Type.Object(
+  { password: Password },
+  { additionalProperties: false },
+);
+export type ResetPasswordBody = Static<typeof ResetPasswordBody>;
+
 export const RolesBody = Type.Object(
   { roles: Type.Array(RoleSchema, { minItems: 1, uniqueItems: true }) },
   { additionalProperties: false },

@@ -2,18 +2,21 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   AccountDisabled,
   AdminRequired,
+  PasswordChangeRequired,
   TokenExpired,
   TokenInvalid,
   TokenMissing,
 } from '../errors.js';
 import type { AccessClaims } from './context.js';
-import { toSawaUser } from './records.js';
+import { toSawaUser, type UserDoc } from './records.js';
 import type { UserStore } from './users.js';
 
 const BEARER = /^Bearer +([A-Za-z0-9._~+/=-]+) *$/i;
 
-function claimsOf(value: unknown): AccessClaims | null {
-  const c = value as Partial<AccessClaims> | null;
+type Verified = AccessClaims & { iat?: number };
+
+function claimsOf(value: unknown): Verified | null {
+  const c = value as Partial<Verified> | null;
   // A token without `exp` would never expire: signed by us or not, it is refused.
   const exp = (c as { exp?: unknown } | null)?.exp;
   return c &&
@@ -21,8 +24,25 @@ function claimsOf(value: unknown): AccessClaims | null {
     typeof c.uid === 'string' &&
     Array.isArray(c.roles) &&
     typeof exp === 'number'
-    ? (c as AccessClaims)
+    ? (c as Verified)
     : null;
+}
+
+/** False for a token issued before a password change or reset, unless from the session kept. */
+function tokenStillValid(doc: UserDoc, claims: Verified): boolean {
+  if (!doc.sessions_revoked_at) return true;
+  if (doc.session_kept && claims.sid === doc.session_kept) return true;
+  // `at` is the issue time in ms (iat counts whole seconds, too coarse for a login right after a reset).
+  const issued = claims.at ?? (typeof claims.iat === 'number' ? claims.iat * 1000 : 0);
+  return issued > Date.parse(doc.sessions_revoked_at);
+}
+
+export interface RequireUserOptions {
+  /**
+   * Let through a user whose password an admin reset: only for the routes that user needs
+   * to change it (POST /me/password, GET /me, logout).
+   */
+  passwordChange?: boolean;
 }
 
 /**
@@ -31,7 +51,11 @@ function claimsOf(value: unknown): AccessClaims | null {
  * deleted user is refused at once, not when the token expires. Roles come from the record
  * too, so a role change applies to the next request.
  */
-export function makeRequireUser(app: FastifyInstance, users: UserStore) {
+export function makeRequireUser(
+  app: FastifyInstance,
+  users: UserStore,
+  opts: RequireUserOptions = {},
+) {
   return async function requireUser(req: FastifyRequest, reply: FastifyReply): Promise<void> {
     const fail = (err: Error, detail: string) => {
       reply.header('www-authenticate', `Bearer realm="sawa", error="${detail}"`);
@@ -39,7 +63,7 @@ export function makeRequireUser(app: FastifyInstance, users: UserStore) {
     };
     const m = BEARER.exec(req.headers.authorization ?? '');
     if (!m) throw fail(new TokenMissing(), 'invalid_request');
-    let claims: AccessClaims | null;
+    let claims: Verified | null;
     try {
       claims = claimsOf(app.jwt.verify(m[1]!));
     } catch (err) {
@@ -49,11 +73,15 @@ export function makeRequireUser(app: FastifyInstance, users: UserStore) {
     if (!claims) throw fail(new TokenInvalid(), 'invalid_token');
     const doc = await users.get(claims.sub);
     const user = doc && doc.uid === claims.uid ? toSawaUser(doc) : null;
-    if (!user) throw fail(new TokenInvalid(), 'invalid_token');
+    if (!user || !tokenStillValid(doc!, claims)) throw fail(new TokenInvalid(), 'invalid_token');
     if (user.disabled) throw fail(new AccountDisabled(), 'invalid_token');
+    if (user.passwordChangeRequired && !opts.passwordChange) throw new PasswordChangeRequired();
     req.sawaUser = user;
+    req.sawaSession = claims.sid ?? null;
   };
 }
+
+export type RequireUser = ReturnType<typeof makeRequireUser>;
 
 export function makeRequireAdmin(requireUser: ReturnType<typeof makeRequireUser>) {
   return async function requireAdmin(req: FastifyRequest, reply: FastifyReply): Promise<void> {

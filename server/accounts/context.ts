@@ -6,6 +6,7 @@ import { adminOnlySecurity } from '../provisioning/security.js';
 import { ensureDb, ensureSecurity } from '../provisioning/steps.js';
 import { ProvisioningFailed } from '../errors.js';
 import { dummyHash, type PasswordHash, type ScryptCost } from './passwords.js';
+import { InviteStore } from './invites.js';
 import { RefreshTokens } from './refresh-tokens.js';
 import { UserStore } from './users.js';
 
@@ -13,6 +14,10 @@ import { UserStore } from './users.js';
 export interface AccessClaims {
   /** The user name. */
   sub: string;
+  /** The refresh session the token was issued with: a password change keeps this one. */
+  sid?: string;
+  /** Issue time in milliseconds: tokens older than a password change are refused. */
+  at?: number;
   /** The user record's uid: a token outlives no deletion. */
   uid: string;
   roles: string[];
@@ -27,7 +32,12 @@ export interface AccountsDeps {
   nano: Nano.ServerScope;
   config: Pick<
     Config,
-    'ACCOUNTS_DB' | 'ACCESS_TOKEN_TTL_SEC' | 'REFRESH_TOKEN_TTL_SEC' | 'PASSWORD_MIN_LENGTH'
+    | 'ACCOUNTS_DB'
+    | 'ACCESS_TOKEN_TTL_SEC'
+    | 'REFRESH_TOKEN_TTL_SEC'
+    | 'PASSWORD_MIN_LENGTH'
+    | 'SIGNUP'
+    | 'INVITE_TTL_DAYS'
   >;
   ddocs: DesignDocSet;
   scrypt: ScryptCost;
@@ -40,6 +50,7 @@ export interface AccountsDeps {
 export interface AccountsContext extends AccountsDeps {
   users: UserStore;
   tokens: RefreshTokens;
+  invites: InviteStore;
   provisioner: Provisioner;
   /** The hash unknown users are checked against (see passwords.ts). */
   dummy(): Promise<PasswordHash>;
@@ -58,6 +69,7 @@ export function createContext(deps: AccountsDeps): AccountsContext {
     ...deps,
     users: new UserStore(deps.nano, db),
     tokens: new RefreshTokens(deps.nano, db, deps.config.REFRESH_TOKEN_TTL_SEC),
+    invites: new InviteStore(deps.nano, db),
     provisioner,
     dummy: () => (dummy ??= dummyHash(deps.scrypt)),
     ready() {

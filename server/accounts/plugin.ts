@@ -5,7 +5,11 @@ import { makeRequireAdmin, makeRequireUser } from './authenticate.js';
 import type { AccessClaims } from './context.js';
 import { jwtOptions } from './jwt-keys.js';
 import { DEFAULT_SCRYPT_COST, type ScryptCost } from './passwords.js';
+import { LoginThrottle } from './login-throttle.js';
+import { authRateLimits } from './rate-limit.js';
+import adminImportRoutes from './routes/admin-import.js';
 import adminUserStateRoutes from './routes/admin-user-state.js';
+import inviteRoutes from './routes/invites.js';
 import adminUserRoutes from './routes/admin-users.js';
 import authRoutes from './routes/auth.js';
 import meRoutes from './routes/me.js';
@@ -50,6 +54,10 @@ async function accountsPlugin(app: FastifyInstance, opts: AccountsPluginOptions)
   app.decorate('requireUser', requireUser);
   app.decorate('requireAdmin', makeRequireAdmin(requireUser));
   app.decorateRequest('sawaUser', null as unknown as SawaUser);
+  app.decorateRequest('sawaSession', null);
+  // For the few routes a user whose password was reset may still use.
+  const requireUserOrReset = makeRequireUser(app, accounts.ctx.users, { passwordChange: true });
+  const throttle = new LoginThrottle({ perMinute: config.AUTH_RATE_LIMIT_PER_MIN });
 
   app.addHook('onReady', async () => {
     // Create the accounts database now if CouchDB is up; if not, the first request will.
@@ -60,10 +68,13 @@ async function accountsPlugin(app: FastifyInstance, opts: AccountsPluginOptions)
   app.addHook('onClose', async () => accounts.flushSyncTimes());
 
   await app.register(async (routes) => {
-    await routes.register(authRoutes, { accounts });
-    await routes.register(meRoutes, { accounts });
+    const limits = await authRateLimits(routes, config.AUTH_IP_RATE_LIMIT_PER_MIN, throttle);
+    await routes.register(authRoutes, { accounts, limits, requireUserOrReset });
+    await routes.register(meRoutes, { accounts, limits, requireUserOrReset });
+    await routes.register(inviteRoutes, { accounts });
     await routes.register(adminUserRoutes, { accounts });
     await routes.register(adminUserStateRoutes, { accounts });
+    await routes.register(adminImportRoutes, { accounts });
   });
 }
 

@@ -23,6 +23,19 @@ export interface UserDoc {
   updated_at: string;
   last_pull_at: string | null;
   last_push_at: string | null;
+  /** Set by an admin's password reset: nothing but a password change until it is cleared. */
+  password_change_required?: boolean;
+  /**
+   * Access tokens issued before this time stop working (a password change or reset), except
+   * those of session `session_kept`, the one the user changed their password from.
+   */
+  sessions_revoked_at?: string;
+  session_kept?: string | null;
+  /** From a bulk import: the agent's name as people say it, and their phone (E.164). */
+  full_name?: string;
+  phone?: string;
+  /** Who created the invitation this user signed up with. */
+  invited_by?: string;
   /** Set when an admin deletes the user; the deletion finishes (or a repair finishes it) after. */
   deleting?: { keep_data: boolean; requested_at: string };
 }
@@ -38,6 +51,7 @@ export function toSawaUser(doc: UserDoc): SawaUser | null {
     roles: [...doc.roles],
     teams: doc.teams.map((m) => ({ ...m })),
     disabled: doc.disabled,
+    ...(doc.password_change_required && { passwordChangeRequired: true }),
   };
 }
 

@@ -136,9 +136,10 @@ export class RefreshTokens {
 
   /**
    * Deletes sessions that can no longer be used (expired or revoked) and, with `user`, every
-   * session of that user. Returns how many went. For the repair script and user deletion.
+   * session of that user but `except`. Returns how many went. For the repair script, user
+   * deletion and password changes.
    */
-  async prune(opts: { user?: string } = {}): Promise<number> {
+  async prune(opts: { user?: string; except?: string } = {}): Promise<number> {
     const now = Date.now();
     let startkey = REFRESH_PREFIX;
     let removed = 0;
@@ -152,7 +153,10 @@ export class RefreshTokens {
         .map((r) => r.doc as Stored<RefreshDoc> | undefined)
         .filter(
           (d): d is Stored<RefreshDoc> =>
-            !!d && (d.user === opts.user || !!d.revoked_at || Date.parse(d.expires_at) <= now),
+            !!d &&
+            ((d.user === opts.user && d.family !== opts.except) ||
+              !!d.revoked_at ||
+              Date.parse(d.expires_at) <= now),
         );
       if (dead.length) {
         const out = await this.db

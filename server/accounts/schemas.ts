@@ -40,6 +40,28 @@ export const Credentials = Type.Object(
 );
 export type Credentials = Static<typeof Credentials>;
 
+export const InviteCode = Type.String({
+  minLength: 1,
+  maxLength: 64,
+  description: 'an invitation code (XXXX-XXXX-XXXX-XXXX; case, dashes and spaces do not matter)',
+});
+
+export const SignupBody = Type.Object(
+  {
+    username: Username,
+    password: Password,
+    invite: Type.Optional(InviteCode),
+  },
+  { additionalProperties: false },
+);
+export type SignupBody = Static<typeof SignupBody>;
+
+export const PasswordChangeBody = Type.Object(
+  { old_password: Password, new_password: Password },
+  { additionalProperties: false },
+);
+export type PasswordChangeBody = Static<typeof PasswordChangeBody>;
+
 export const RefreshBody = Type.Object(
   {
     refresh_token: Type.String({
@@ -63,7 +85,16 @@ export const AuthResponse = Type.Object({
     description: 'opaque; exchange at POST /auth/refresh before it expires',
   }),
   expires_in: Type.Integer({ description: 'access-token lifetime in seconds' }),
-  user: Type.Object({ name: Type.String(), roles: Type.Array(RoleSchema) }),
+  user: Type.Object({
+    name: Type.String(),
+    roles: Type.Array(RoleSchema),
+    password_change_required: Type.Optional(
+      Type.Boolean({
+        description:
+          'true after an admin set the password: every route but POST /me/password, GET /me and logout answers 403 until it is changed',
+      }),
+    ),
+  }),
   dbs: Dbs,
 });
 
@@ -77,6 +108,11 @@ export const UserViewSchema = Type.Object({
   last_pull_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
   last_push_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
   dbs: Dbs,
+  password_change_required: Type.Optional(
+    Type.Boolean({ description: 'an admin set the password: change it with POST /me/password' }),
+  ),
+  full_name: Type.Optional(Type.String()),
+  phone: Type.Optional(Type.String({ description: 'E.164' })),
 });
 
 // The error body is the app's one error handler's (server/error-handler.ts).

@@ -5,7 +5,6 @@ import {
   Internal,
   InvalidUsername,
   RefreshInvalid,
-  UsernameTaken,
   WeakPassword,
 } from '../errors.js';
 import { userDbs } from '../access.js';
@@ -21,7 +20,7 @@ export interface AuthResult {
   access_token: string;
   refresh_token: string;
   expires_in: number;
-  user: { name: string; roles: Role[] };
+  user: { name: string; roles: Role[]; password_change_required?: boolean };
   dbs: { user: string; shared: string[] };
 }
 
@@ -30,6 +29,17 @@ export interface NewUser {
   password: string;
   roles: Role[];
   teams: TeamMembership[];
+  /** Someone else chose the password (an import): the user must change it first. */
+  passwordChangeRequired?: boolean;
+  invitedBy?: string;
+  fullName?: string;
+  phone?: string;
+}
+
+export function checkPassword(ctx: AccountsContext, password: string): void {
+  if ([...password.normalize('NFC')].length < ctx.config.PASSWORD_MIN_LENGTH) {
+    throw new WeakPassword(ctx.config.PASSWORD_MIN_LENGTH);
+  }
 }
 
 export function checkUsername(name: string, opts: { allowReserved?: boolean } = {}): void {
@@ -44,9 +54,7 @@ export async function createUser(
   opts: { allowReserved?: boolean } = {},
 ): Promise<Stored<UserDoc>> {
   checkUsername(input.name, opts);
-  if ([...input.password.normalize('NFC')].length < ctx.config.PASSWORD_MIN_LENGTH) {
-    throw new WeakPassword(ctx.config.PASSWORD_MIN_LENGTH);
-  }
+  checkPassword(ctx, input.password);
   await ctx.ready();
   const now = new Date().toISOString();
   const doc = await ctx.users.create({
@@ -61,47 +69,41 @@ export async function createUser(
     updated_at: now,
     last_pull_at: null,
     last_push_at: null,
+    ...(input.passwordChangeRequired && { password_change_required: true }),
+    ...(input.invitedBy && { invited_by: input.invitedBy }),
+    ...(input.fullName && { full_name: input.fullName }),
+    ...(input.phone && { phone: input.phone }),
   });
   await ctx.provision(doc);
   return doc;
 }
 
-async function session(
+/** The answer of a login: an access token tied to the refresh session `refreshToken` starts. */
+export async function session(
   ctx: AccountsContext,
   doc: UserDoc,
   refreshToken: string,
 ): Promise<AuthResult> {
   if (!ctx.signAccessToken) throw new Internal('this accounts context cannot sign access tokens');
   const user = toSawaUser(doc)!;
+  const sid = refreshToken.split('.')[0]!;
   return {
-    access_token: ctx.signAccessToken({ sub: doc.name, uid: doc.uid, roles: doc.roles }),
+    access_token: ctx.signAccessToken({
+      sub: doc.name,
+      uid: doc.uid,
+      sid,
+      at: Date.now(),
+      roles: doc.roles,
+    }),
     refresh_token: refreshToken,
     expires_in: ctx.config.ACCESS_TOKEN_TTL_SEC,
-    user: { name: doc.name, roles: [...doc.roles] },
+    user: {
+      name: doc.name,
+      roles: [...doc.roles],
+      ...(doc.password_change_required && { password_change_required: true }),
+    },
     dbs: userDbs(user),
   };
-}
-
-/**
- * Public signup: a new `agent`. Safe to retry on a dropped link: if the name exists and the
- * password is the one given, it answers as a login (`created: false`) instead of 409.
- */
-export async function signup(
-  ctx: AccountsContext,
-  name: string,
-  password: string,
-): Promise<{ created: boolean; result: AuthResult }> {
-  checkUsername(name);
-  await ctx.ready();
-  const existing = await ctx.users.get(name);
-  if (existing) {
-    if (existing.deleting || !(await verifyPassword(password, existing.password))) {
-      throw new UsernameTaken(JSON.stringify(name));
-    }
-    return { created: false, result: await login(ctx, name, password) };
-  }
-  const doc = await createUser(ctx, { name, password, roles: ['agent'], teams: [] });
-  return { created: true, result: await session(ctx, doc, await ctx.tokens.issue(doc)) };
 }
 
 /**

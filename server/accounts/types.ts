@@ -35,5 +35,7 @@ declare module 'fastify' {
   }
   interface FastifyRequest {
     sawaUser: SawaUser;
+    /** The refresh session the access token came with (null for tokens without one). */
+    sawaSession: string | null;
   }
 }

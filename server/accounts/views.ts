@@ -14,6 +14,9 @@ export interface UserView {
   last_pull_at: string | null;
   last_push_at: string | null;
   dbs: { user: string; shared: string[] };
+  password_change_required?: boolean;
+  full_name?: string;
+  phone?: string;
 }
 
 export function userView(doc: UserDoc): UserView {
@@ -33,6 +36,9 @@ export function userView(doc: UserDoc): UserView {
     last_pull_at: doc.last_pull_at,
     last_push_at: doc.last_push_at,
     dbs: userDbs({ ...user, disabled: false }),
+    ...(doc.password_change_required && { password_change_required: true }),
+    ...(doc.full_name && { full_name: doc.full_name }),
+    ...(doc.phone && { phone: doc.phone }),
   };
 }
 

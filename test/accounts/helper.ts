@@ -36,6 +36,7 @@ export async function accountsService(
     DATA_DIR: store.dataDir ?? '/tmp/sawa-test',
     JWT_SECRET: 'test-jwt-secret-that-is-long-enough-0123456789',
     AUTH_RATE_LIMIT_PER_MIN: '1000',
+    AUTH_IP_RATE_LIMIT_PER_MIN: '1000',
     // Its own accounts database: the store is shared by the file's tests (or by every file).
     ACCOUNTS_DB: unique('sawa-accounts'),
     ...opts.env,

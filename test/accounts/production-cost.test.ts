@@ -12,7 +12,10 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 t.test('at production cost, unknown users and wrong passwords take the same time', async (t) => {
   const store = await testCouch(t);
   const amina = unique('amina');
-  const svc = await testService(t, store, { AUTH_RATE_LIMIT_PER_MIN: '1000' });
+  const svc = await testService(t, store, {
+    AUTH_RATE_LIMIT_PER_MIN: '1000',
+    AUTH_IP_RATE_LIMIT_PER_MIN: '1000',
+  });
   const call = (path: string, body: unknown) => couch(svc.url, 'POST', path, { body });
   const up = await call('/auth/signup', { username: amina, password: 'password123' });
   t.equal(up.status, 201);

@@ -1,33 +1,66 @@
 import t from 'tap';
 import { setup } from './helper.js';
 
-t.test('login is limited per user name, whatever the address', async (t) => {
-  const s = await setup(t, { env: { AUTH_RATE_LIMIT_PER_MIN: '5' } });
-  // inject lets each attempt come from its own address, so only the name limit applies.
-  let n = 0;
-  const attempt = (username: string) =>
+t.test('guessing at a name blocks the guesser, never the owner on another address', async (t) => {
+  const s = await setup(t, {
+    env: { AUTH_RATE_LIMIT_PER_MIN: '5', AUTH_IP_RATE_LIMIT_PER_MIN: '50' },
+  });
+  await s.user('amina', ['agent'], 'the-right-password');
+  const attempt = (address: string, username: string, password: string) =>
     s.svc.app.inject({
       method: 'POST',
       url: '/auth/login',
-      remoteAddress: `10.0.0.${++n}`,
-      payload: { username, password: 'guess-guess' },
+      remoteAddress: address,
+      payload: { username, password },
     });
 
-  // Five guesses at one name from five addresses, then 429; other names still get answers.
+  // Five wrong passwords from one address: that address waits for that name.
   const statuses: number[] = [];
-  for (let i = 0; i < 6; i++) statuses.push((await attempt('amina')).statusCode);
+  for (let i = 0; i < 6; i++)
+    statuses.push((await attempt('10.0.0.66', 'amina', `guess-${i}`)).statusCode);
   t.same(statuses, [401, 401, 401, 401, 401, 429]);
-  t.equal((await attempt('baraka')).statusCode, 401, 'another name is not limited');
-  const limited = await attempt('amina');
-  t.equal(limited.statusCode, 429);
+  const limited = await attempt('10.0.0.66', 'amina', 'the-right-password');
+  t.equal(limited.statusCode, 429, 'even the right password waits on the guessing address');
   t.ok(Number(limited.headers['retry-after']) > 0, 'Retry-After says when');
   const body = limited.json() as { code: string; message: string };
   t.equal(body.code, 'SAWA_RATE_LIMITED');
   t.match(body.message, /too many attempts: retry in \d+ seconds/);
+
+  // The owner, elsewhere, is not locked out (before: 429 from every address for a minute).
+  t.equal((await attempt('10.0.0.7', 'amina', 'the-right-password')).statusCode, 200);
+  t.equal(
+    (await attempt('10.0.0.8', 'amina', 'one-wrong-guess')).statusCode,
+    401,
+    'another address gets its own count',
+  );
+});
+
+t.test('signing up over an existing name with a wrong password counts as a guess', async (t) => {
+  const s = await setup(t, {
+    env: { AUTH_RATE_LIMIT_PER_MIN: '3', AUTH_IP_RATE_LIMIT_PER_MIN: '50' },
+  });
+  await s.user('neema', ['agent'], 'the-right-password');
+  const signup = (password: string) =>
+    s.svc.app.inject({
+      method: 'POST',
+      url: '/auth/signup',
+      remoteAddress: '10.1.0.1',
+      payload: { username: 'neema', password },
+    });
+  const statuses: number[] = [];
+  for (let i = 0; i < 4; i++) statuses.push((await signup(`guess-${i}-long`)).statusCode);
+  t.same(statuses, [409, 409, 409, 429]);
+  const login = await s.svc.app.inject({
+    method: 'POST',
+    url: '/auth/login',
+    remoteAddress: '10.1.0.1',
+    payload: { username: 'other-name', password: 'whatever-it-is' },
+  });
+  t.equal(login.statusCode, 401, 'the address is not blocked for other names');
 });
 
 t.test('the IP limit covers junk and signups too', async (t) => {
-  const s = await setup(t, { env: { AUTH_RATE_LIMIT_PER_MIN: '5' } });
+  const s = await setup(t, { env: { AUTH_IP_RATE_LIMIT_PER_MIN: '5' } });
   const statuses: number[] = [];
   for (let i = 0; i < 3; i++)
     statuses.push(

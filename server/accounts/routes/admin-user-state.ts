@@ -2,13 +2,20 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Accounts } from '../service.js';
 import { addTeam, removeTeam, setDisabled, setRoles } from '../admin.js';
-import { NameParams, RolesBody, TeamBody, TeamParams } from '../admin-schemas.js';
+import {
+  NameParams,
+  ResetPasswordBody,
+  RolesBody,
+  TeamBody,
+  TeamParams,
+} from '../admin-schemas.js';
+import { resetPassword } from '../password-change.js';
 import { UserViewSchema, errors } from '../schemas.js';
 
 const tags = ['admin'];
 const security = [{ bearer: [] }];
 
-/** Disabling, roles and team memberships: admins only. Each answers the user as it now is. */
+/** Disabling, password resets, roles and team memberships: admins only. Each answers the user as it now is. */
 export default async function adminUserStateRoutes(
   app: FastifyInstance,
   opts: { accounts: Accounts },
@@ -40,6 +47,26 @@ export default async function adminUserStateRoutes(
       async (req) => setDisabled(ctx, req.sawaUser.name, req.params.name, disabled),
     );
   }
+
+  api.post(
+    '/admin/users/:name/password',
+    {
+      bodyLimit: 4096,
+      schema: {
+        summary: "Reset a user's password",
+        description:
+          'Sets the password, ends every session of the user at once, and makes them choose a new one: ' +
+          'until they do (POST /me/password), their login answers user.password_change_required = true and ' +
+          'every other route 403 SAWA_PASSWORD_CHANGE_REQUIRED.',
+        tags,
+        security,
+        params: NameParams,
+        body: ResetPasswordBody,
+        response: { 200: UserViewSchema, ...errors(400, 401, 403, 404, 413, 415, 503) },
+      },
+    },
+    async (req) => resetPassword(ctx, req.params.name, req.body.password),
+  );
 
   api.put(
     '/admin/users/:name/roles',

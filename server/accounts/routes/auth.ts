@@ -1,9 +1,11 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Accounts } from '../service.js';
-import { login, logout, refresh, signup } from '../sessions.js';
-import { authRateLimits } from '../rate-limit.js';
-import { AuthResponse, Credentials, Ok, RefreshBody, errors } from '../schemas.js';
+import { login, logout, refresh } from '../sessions.js';
+import { signup } from '../signup.js';
+import type { AuthLimits } from '../rate-limit.js';
+import type { RequireUser } from '../authenticate.js';
+import { AuthResponse, Credentials, Ok, RefreshBody, SignupBody, errors } from '../schemas.js';
 
 /** Small bodies only: a login is a name and a password. */
 const BODY_LIMIT = 4096;
@@ -14,32 +16,45 @@ const contract =
 
 export default async function authRoutes(
   app: FastifyInstance,
-  opts: { accounts: Accounts },
+  opts: { accounts: Accounts; limits: AuthLimits; requireUserOrReset: RequireUser },
 ): Promise<void> {
   // Request types come from the route schemas (TypeBox), not from generics by hand.
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const { ctx } = opts.accounts;
-  const limits = await authRateLimits(app, app.config.AUTH_RATE_LIMIT_PER_MIN);
+  const { limits } = opts;
+  const limitsNote =
+    'Limited per client address, and wrong passwords per user name and address with growing blocks ' +
+    '(429, Retry-After); see docs/accounts.md.';
 
   api.post(
     '/auth/signup',
     {
       bodyLimit: BODY_LIMIT,
       onRequest: limits.byIp,
-      preHandler: limits.byName,
+      preHandler: limits.byNameAndIp,
       schema: {
         summary: 'Sign up as a field agent',
         description:
           `Creates an agent and their private database. ${contract} ` +
+          'SIGNUP decides who may: open (anyone; an invitation code, if sent, gives its role and teams), ' +
+          'invite (only with an invitation code: 403 SAWA_INVITE_REQUIRED without, SAWA_INVITE_INVALID for a bad one) ' +
+          'or closed (403 SAWA_SIGNUP_CLOSED). ' +
           'Safe to retry: if the name exists and the password matches, it answers 200 as a login. ' +
-          'Rate-limited per IP and per user name (429, Retry-After).',
+          limitsNote,
         tags: ['auth'],
-        body: Credentials,
-        response: { 201: AuthResponse, 200: AuthResponse, ...errors(400, 409, 413, 415, 429, 503) },
+        body: SignupBody,
+        response: {
+          201: AuthResponse,
+          200: AuthResponse,
+          ...errors(400, 403, 409, 413, 415, 429, 503),
+        },
       },
     },
     async (req, reply) => {
-      const { created, result } = await signup(ctx, req.body.username, req.body.password);
+      const { username, password, invite } = req.body;
+      const { created, result } = await limits.track(req, username, () =>
+        signup(ctx, username, password, invite),
+      );
       return reply.code(created ? 201 : 200).send(result);
     },
   );
@@ -49,18 +64,20 @@ export default async function authRoutes(
     {
       bodyLimit: BODY_LIMIT,
       onRequest: limits.byIp,
-      preHandler: limits.byName,
+      preHandler: limits.byNameAndIp,
       schema: {
         summary: 'Log in',
         description:
           `${contract} Finishes any provisioning left undone. A wrong password and an unknown user ` +
-          'answer the same 401. Rate-limited per IP and per user name (429, Retry-After).',
+          'answer the same 401. After an admin reset, user.password_change_required is true and the ' +
+          `token serves only POST /me/password, GET /me and logout. ${limitsNote}`,
         tags: ['auth'],
         body: Credentials,
         response: { 200: AuthResponse, ...errors(400, 401, 413, 415, 429, 503) },
       },
     },
-    async (req) => login(ctx, req.body.username, req.body.password),
+    async (req) =>
+      limits.track(req, req.body.username, () => login(ctx, req.body.username, req.body.password)),
   );
 
   api.post(
@@ -85,7 +102,7 @@ export default async function authRoutes(
     '/auth/logout',
     {
       bodyLimit: BODY_LIMIT,
-      preHandler: app.requireUser,
+      preHandler: opts.requireUserOrReset,
       schema: {
         summary: 'Log out: revoke the session of a refresh token',
         description:
