@@ -9,7 +9,7 @@ import type { SawaUser } from '../../server/accounts/types.js';
 import { aggregate, type AggregateOptions } from '../../server/jobs/aggregate/index.js';
 import type { Bucket } from '../../server/jobs/aggregate/aggregates-db.js';
 import { phone, remote } from '../helpers/phones.js';
-import { testCouch, type TestCouch } from '../helpers/store.js';
+import { ownCouch, type TestCouch } from '../helpers/store.js';
 
 /**
  * Field data for the aggregator and report tests: users with provisioned databases (design
@@ -130,7 +130,8 @@ export interface World {
 }
 
 export async function makeWorld(t: Test, store?: TestCouch): Promise<World> {
-  store ??= await testCouch(t);
+  // The aggregator reads every user and team database: a world has a store of its own.
+  store ??= await ownCouch(t);
   const s = store;
   const nano = adminNano(s);
   const provisioner = createProvisioner(nano, buildDesignDocs(loadSyncRules()));
