@@ -43,14 +43,20 @@ export async function spawnStore(dataDir: string): Promise<SpawnedStore> {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 200; i++) {
-    const up = await fetch(`${url}/_up`).then(
+  let up = false;
+  // Up to 30 s: a loaded machine starts the store slowly, and a benchmark run against a store
+  // that never came up would only report connection errors.
+  for (let i = 0; i < 600 && !up; i++) {
+    up = await fetch(`${url}/_up`).then(
       (r) => r.ok,
       () => false,
     );
-    if (up) break;
     if (child.exitCode !== null) throw new Error(`store exited with ${child.exitCode}`);
-    await new Promise((r) => setTimeout(r, 50));
+    if (!up) await new Promise((r) => setTimeout(r, 50));
+  }
+  if (!up) {
+    child.kill('SIGKILL');
+    throw new Error(`store did not answer ${url}/_up within 30 s`);
   }
   return {
     url,

@@ -24,6 +24,7 @@ import { ADMIN_ONLY } from './security.js';
 import { USERS_DB, USERS_SECURITY } from './auth/users-db.js';
 import { usersDbGuard } from './users-read.js';
 import { allowedMethods } from './routes/allowed.js';
+import { COUCHDB_VERSION } from './routes/server.js';
 
 export type { StoreOptions } from './context.js';
 
@@ -84,7 +85,7 @@ export async function buildStore(
   });
 
   app.addHook('onRequest', async (req, reply) => {
-    reply.header('server', `CouchDB/3.3.3 (Sawa embedded store ${opts.version})`);
+    reply.header('server', `CouchDB/${COUCHDB_VERSION} (Sawa embedded store ${opts.version})`);
     reply.header('cache-control', 'must-revalidate');
     await authenticator.authenticate(req, reply);
   });
