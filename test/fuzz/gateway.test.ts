@@ -18,7 +18,12 @@ const A = me.dbs.user;
 const checker = createWriteChecker(loadSyncRules());
 const userCtx = { name, roles: me.user.roles, db: A };
 const auth = { authorization: `Bearer ${me.access_token}` };
-const store = (path: string) => couch(gw.store.url, 'GET', path, { auth: gw.store.adminAuth });
+// JSON only: `open_revs` answers multipart/mixed to a client that accepts it (fetch sends */*).
+const store = (path: string) =>
+  couch(gw.store.url, 'GET', path, {
+    auth: gw.store.adminAuth,
+    headers: { accept: 'application/json' },
+  });
 
 const payment = paymentRequest(name, 'pay-0');
 const seeded = await couch(gw.url, 'PUT', `/sync/${A}/pay-0`, { body: payment, headers: auth });
