@@ -13,6 +13,7 @@ import designDocsPlugin from './migrations/plugin.js';
 import rulesPlugin from './rules/plugin.js';
 import corsPlugin from './edge/cors.js';
 import { trustProxy } from './edge/trust-proxy.js';
+import { drainOnClose } from './util/drain.js';
 import type { Config } from './config.js';
 import { errorHandler } from './error-handler.js';
 
@@ -80,6 +81,7 @@ export default async function app(fastify: FastifyInstance, opts: AppOptions): P
   fastify.decorate('config', opts.config);
   // Before any route exists, so every route of the app has it (the gateway sets its own).
   fastify.setErrorHandler(errorHandler);
+  drainOnClose(fastify);
   // First, so a preflight is answered before any route's authentication or method check.
   await fastify.register(corsPlugin);
   await fastify.register(swagger, {

@@ -25,6 +25,7 @@ import { USERS_DB, USERS_SECURITY } from './auth/users-db.js';
 import { usersDbGuard } from './users-read.js';
 import { allowedMethods } from './routes/allowed.js';
 import { COUCHDB_VERSION } from './routes/server.js';
+import { drainOnClose } from '../util/drain.js';
 
 export type { StoreOptions } from './context.js';
 
@@ -61,6 +62,7 @@ export async function buildStore(
   };
   const app = Fastify(storeServerOptions(opts, logger));
   app.decorate('store', store);
+  drainOnClose(app);
   const authenticator = new Authenticator(app);
   await authenticator.init();
   app.decorate('authenticator', authenticator);
