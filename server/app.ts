@@ -14,6 +14,7 @@ import rulesPlugin from './rules/plugin.js';
 import corsPlugin from './edge/cors.js';
 import { trustProxy } from './edge/trust-proxy.js';
 import { drainOnClose } from './util/drain.js';
+import { answerStrayErrors } from './last-line.js';
 import type { Config } from './config.js';
 import { errorHandler } from './error-handler.js';
 
@@ -82,6 +83,7 @@ export default async function app(fastify: FastifyInstance, opts: AppOptions): P
   // Before any route exists, so every route of the app has it (the gateway sets its own).
   fastify.setErrorHandler(errorHandler);
   drainOnClose(fastify);
+  answerStrayErrors(fastify);
   // First, so a preflight is answered before any route's authentication or method check.
   await fastify.register(corsPlugin);
   await fastify.register(swagger, {

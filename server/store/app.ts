@@ -26,6 +26,7 @@ import { usersDbGuard } from './users-read.js';
 import { allowedMethods } from './routes/allowed.js';
 import { COUCHDB_VERSION } from './routes/server.js';
 import { drainOnClose } from '../util/drain.js';
+import { answerStrayErrors } from '../last-line.js';
 
 export type { StoreOptions } from './context.js';
 
@@ -63,6 +64,7 @@ export async function buildStore(
   const app = Fastify(storeServerOptions(opts, logger));
   app.decorate('store', store);
   drainOnClose(app);
+  answerStrayErrors(app);
   const authenticator = new Authenticator(app);
   await authenticator.init();
   app.decorate('authenticator', authenticator);
