@@ -15,6 +15,8 @@ import corsPlugin from './edge/cors.js';
 import { trustProxy } from './edge/trust-proxy.js';
 import type { Config } from './config.js';
 import { errorHandler } from './error-handler.js';
+import auditHook from './privacy/hook.js';
+import privacyPlugin from './privacy/plugin.js';
 
 /**
  * What the app is built from. The plugins' own options are named here (not added by each
@@ -97,6 +99,8 @@ export default async function app(fastify: FastifyInstance, opts: AppOptions): P
   });
   await fastify.register(swaggerUi, { routePrefix: '/docs' });
   await fastify.register(couchPlugin, { conn: opts.couch });
+  // Before every route, so its onResponse hook records staff access to all of them.
+  await fastify.register(auditHook);
   await fastify.register(rulesPlugin);
   await fastify.register(designDocsPlugin);
   await fastify.register(accountsPlugin, opts.accounts ?? {});
@@ -104,6 +108,7 @@ export default async function app(fastify: FastifyInstance, opts: AppOptions): P
   await fastify.register(gatewayPlugin);
   await fastify.register(reportsPlugin, opts.reports ?? {});
   await fastify.register(jobsPlugin, opts.jobs ?? {});
+  await fastify.register(privacyPlugin);
   await fastify.register(healthRoutes);
   await fastify.register(appStatic);
 }

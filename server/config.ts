@@ -244,6 +244,16 @@ export const ConfigSchema = Type.Object({
     description:
       'Cache-Control max-age of GET /reports/… answers; after it a client revalidates (304)',
   }),
+  AUDIT_DB: Type.String({
+    pattern: '^[a-z][a-z0-9_$()+/-]*$',
+    default: 'sawa-audit',
+    description: 'append-only CouchDB database of the audit log (staff access, privacy actions)',
+  }),
+  PRIVACY_DB: Type.String({
+    pattern: '^[a-z][a-z0-9_$()+/-]*$',
+    default: 'sawa-privacy',
+    description: 'CouchDB database of processing restrictions and erasure records',
+  }),
 });
 
 export type Config = Static<typeof ConfigSchema>;

@@ -1,0 +1,45 @@
+import { Type } from '@sinclair/typebox';
+
+export const AuditEntrySchema = Type.Object(
+  {
+    _id: Type.String({ description: 'time-ordered id' }),
+    at: Type.String({ format: 'date-time' }),
+    actor: Type.String(),
+    actor_roles: Type.Array(Type.String()),
+    action: Type.String({ description: 'access, export, erase, restrict, unrestrict, retention…' }),
+    subject: Type.Union([Type.String(), Type.Null()]),
+    reason: Type.Union([Type.String(), Type.Null()]),
+    ip: Type.Union([Type.String(), Type.Null()]),
+    method: Type.Optional(Type.String()),
+    route: Type.Optional(Type.String()),
+    status: Type.Optional(Type.Integer()),
+    detail: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  },
+  { additionalProperties: true },
+);
+
+export const AuditQuery = Type.Object(
+  {
+    actor: Type.Optional(Type.String({ maxLength: 200 })),
+    subject: Type.Optional(Type.String({ maxLength: 200 })),
+    action: Type.Optional(Type.String({ maxLength: 50 })),
+    since: Type.Optional(Type.String({ format: 'date-time' })),
+    until: Type.Optional(Type.String({ format: 'date-time' })),
+    limit: Type.Optional(
+      Type.String({ pattern: '^[0-9]{1,3}$', description: 'page size, 1 to 500 (default 100)' }),
+    ),
+    cursor: Type.Optional(
+      Type.String({ maxLength: 100, description: 'next_cursor of the page before' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const AuditPageSchema = Type.Object({
+  entries: Type.Array(AuditEntrySchema),
+  next_cursor: Type.Union([Type.String(), Type.Null()]),
+});
+
+export const SubjectParams = Type.Object({
+  id: Type.String({ minLength: 1, maxLength: 200, description: 'the person: a user name' }),
+});

@@ -1,0 +1,162 @@
+import t from 'tap';
+import { unique } from '../helpers/fixtures.js';
+import { runCli } from '../helpers/cli.js';
+import { main as auditReport } from '../../scripts/audit-report.js';
+import { privacySetup } from './helper.js';
+
+t.test('audit log', async (t) => {
+  const s = await privacySetup(t);
+  const adminName = unique('boss');
+  const agentName = unique('juma');
+  const admin = await s.user(adminName, ['admin']);
+  const agent = await s.user(agentName);
+
+  t.test('staff reads are recorded with who, what, whose, why and from where', async (t) => {
+    const res = await s.send('GET', `/admin/users/${agentName}`, admin.access_token, {
+      headers: { 'x-sawa-reason': 'ticket 42' },
+    });
+    t.equal(res.status, 200);
+    const [entry] = await s.entries({ actor: adminName, subject: agentName });
+    t.ok(entry, 'an entry for the read');
+    t.match(entry, {
+      action: 'access',
+      actor_roles: ['admin'],
+      method: 'GET',
+      route: '/admin/users/:name',
+      status: 200,
+      reason: 'ticket 42',
+      ip: '127.0.0.1',
+    });
+    t.ok(Date.parse(entry!.at) > Date.now() - 60_000, 'a recent time');
+    // An agent's own reads are not staff access.
+    await s.send('GET', '/me', agent.access_token);
+    t.same((await s.audit.list({ actor: agentName }, 10)).entries, []);
+  });
+
+  t.test('only admins read the log', async (t) => {
+    t.equal((await s.send('GET', '/admin/audit', undefined)).status, 401);
+    const denied = await s.send('GET', '/admin/audit', agent.access_token);
+    t.equal(denied.status, 403);
+    const ok = await s.send('GET', `/admin/audit?actor=${adminName}`, admin.access_token);
+    t.equal(ok.status, 200);
+    t.ok(ok.body.entries.length >= 1);
+    t.ok(ok.body.entries.every((e: { actor: string }) => e.actor === adminName));
+    const bad = await s.send('GET', '/admin/audit?cursor=zzz', admin.access_token);
+    t.equal(bad.status, 400);
+    t.equal(bad.body.code, 'SAWA_AUDIT_CURSOR_INVALID');
+  });
+
+  t.test('filters and pages, newest first', async (t) => {
+    const actor = unique('script');
+    const base = Date.parse('2026-01-01T00:00:00.000Z');
+    for (let i = 0; i < 5; i++) {
+      await s.audit.record({
+        at: new Date(base + i * 1000).toISOString(),
+        actor,
+        actor_roles: [],
+        action: i % 2 ? 'export' : 'erase',
+        subject: `p${i}`,
+        reason: null,
+        ip: null,
+      });
+    }
+    const q = `/admin/audit?actor=${actor}&limit=2`;
+    const p1 = await s.send('GET', q, admin.access_token);
+    t.same(
+      p1.body.entries.map((e: { subject: string }) => e.subject),
+      ['p4', 'p3'],
+    );
+    const p2 = await s.send('GET', `${q}&cursor=${p1.body.next_cursor}`, admin.access_token);
+    t.same(
+      p2.body.entries.map((e: { subject: string }) => e.subject),
+      ['p2', 'p1'],
+    );
+    const p3 = await s.send('GET', `${q}&cursor=${p2.body.next_cursor}`, admin.access_token);
+    t.same(
+      p3.body.entries.map((e: { subject: string }) => e.subject),
+      ['p0'],
+    );
+    t.equal(p3.body.next_cursor, null);
+    const exports = await s.send(
+      'GET',
+      `/admin/audit?actor=${actor}&action=export`,
+      admin.access_token,
+    );
+    t.same(
+      exports.body.entries.map((e: { subject: string }) => e.subject),
+      ['p3', 'p1'],
+    );
+    const window = await s.send(
+      'GET',
+      `/admin/audit?actor=${actor}&since=2026-01-01T00:00:01.000Z&until=2026-01-01T00:00:02.000Z`,
+      admin.access_token,
+    );
+    t.same(
+      window.body.entries.map((e: { subject: string }) => e.subject),
+      ['p2', 'p1'],
+    );
+  });
+
+  t.test('entries cannot be changed or deleted, even by a CouchDB admin', async (t) => {
+    const id = await s.audit.record({
+      actor: 'system',
+      actor_roles: [],
+      action: 'erase',
+      subject: 'someone',
+      reason: null,
+      ip: null,
+    });
+    const path = `/${s.svc.config.AUDIT_DB}/${encodeURIComponent(id)}`;
+    const doc = (await s.admin('GET', path)).body;
+    const update = await s.admin('PUT', path, { ...doc, subject: 'nobody' });
+    t.equal(update.status, 403, 'update refused');
+    const del = await s.admin('DELETE', `${path}?rev=${doc._rev}`);
+    t.equal(del.status, 403, 'delete refused');
+    const bulk = await s.admin('POST', `/${s.svc.config.AUDIT_DB}/_bulk_docs`, {
+      docs: [{ ...doc, _deleted: true }],
+    });
+    t.match(bulk.body, [{ error: 'forbidden' }], 'bulk delete refused');
+    t.equal((await s.admin('GET', path)).body.subject, 'someone');
+  });
+
+  t.test('npm run audit-report filters the log as table, json and csv', async (t) => {
+    const actor = unique('report');
+    for (const subject of ['amina', 'baraka=1']) {
+      await s.audit.record({
+        actor,
+        actor_roles: ['admin'],
+        action: 'export',
+        subject,
+        reason: 'request, by letter',
+        ip: null,
+      });
+    }
+    const env = {
+      COUCHDB_URL: s.store.url,
+      COUCHDB_USER: s.store.admin.name,
+      COUCHDB_PASSWORD: s.store.admin.password,
+      DATA_DIR: s.store.dataDir ?? '/tmp/sawa-test',
+      AUDIT_DB: s.svc.config.AUDIT_DB,
+    };
+    const json = await runCli(auditReport, ['--format', 'json', '--actor', actor], env);
+    t.equal(json.code, 0, json.stderr);
+    t.same(
+      JSON.parse(json.stdout).entries.map((e: { subject: string }) => e.subject),
+      ['baraka=1', 'amina'],
+    );
+    const csv = await runCli(
+      auditReport,
+      ['--format', 'csv', '--actor', actor, '--subject', 'baraka=1'],
+      env,
+    );
+    t.equal(csv.code, 0, csv.stderr);
+    const lines = csv.stdout.trim().split('\n');
+    t.equal(lines.length, 2);
+    t.match(lines[1], /,export,baraka=1,.*"request, by letter"/);
+    const table = await runCli(auditReport, ['--actor', actor, '--until', '2000-01-01'], env);
+    t.equal(table.code, 0, table.stderr);
+    t.match(table.stdout, /0 entries/);
+    const bad = await runCli(auditReport, ['--format', 'xml'], env);
+    t.equal(bad.code, 2);
+  });
+});

@@ -1,0 +1,37 @@
+import type { Test } from 'tap';
+import { setup } from '../accounts/helper.js';
+import { couch } from '../helpers/store.js';
+import { unique } from '../helpers/fixtures.js';
+import type { AuditLog } from '../../server/privacy/audit.js';
+
+/** A service with audit and privacy databases of its own, on the file's shared store. */
+export async function privacySetup(t: Test) {
+  const s = await setup(t, {
+    env: { AUDIT_DB: unique('sawa-audit'), PRIVACY_DB: unique('sawa-privacy') },
+  });
+  const audit = s.svc.app.audit as AuditLog;
+  return {
+    ...s,
+    audit,
+    /** A request with headers (X-Sawa-Reason…) and a token. */
+    send: (
+      method: string,
+      path: string,
+      token: string | undefined,
+      opts: { body?: unknown; headers?: Record<string, string>; raw?: boolean } = {},
+    ) =>
+      couch(s.svc.url, method, path, {
+        ...opts,
+        auth: token ? `Bearer ${token}` : undefined,
+      }),
+    /** The audit log's entries that match, once the hook's asynchronous write landed. */
+    async entries(filter: Parameters<AuditLog['list']>[0], atLeast = 1) {
+      for (let i = 0; i < 100; i++) {
+        const page = await audit.list(filter, 100);
+        if (page.entries.length >= atLeast) return page.entries;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      return (await audit.list(filter, 100)).entries;
+    },
+  };
+}
