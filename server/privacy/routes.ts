@@ -1,14 +1,20 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { errors } from '../error-handler.js';
-import { AuditCursorInvalid } from '../errors.js';
-import { AuditPageSchema, AuditQuery } from './schemas.js';
+import { AuditCursorInvalid, SubjectNotFound } from '../errors.js';
+import type { Accounts } from '../accounts/service.js';
+import { checkSubjectRight } from './access.js';
+import { accountOf, countOf, exportSubject } from './export.js';
+import { actorOf, reasonOf } from './hook.js';
+import { AuditPageSchema, AuditQuery, SubjectExportSchema, SubjectParams } from './schemas.js';
 
 const CURSOR = /^\d{4}-\d\d-\d\dT[0-9:.]+Z:[0-9a-f]{12}$/;
 
-/** The privacy routes: the audit log's reader. */
+/** The privacy routes: the audit log's reader, a person's export. */
 export default async function privacyRoutes(app: FastifyInstance): Promise<void> {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
+  // The plugin decorates the whole accounts object; its context reads user records.
+  const accountsCtx = (app.accounts as Accounts).ctx;
   api.get(
     '/admin/audit',
     {
@@ -30,6 +36,72 @@ export default async function privacyRoutes(app: FastifyInstance): Promise<void>
       const limit = Math.min(500, Math.max(1, Number(given ?? 100)));
       if (cursor !== undefined && !CURSOR.test(cursor)) throw new AuditCursorInvalid();
       return app.audit.list(filter, limit, cursor);
+    },
+  );
+
+  const exportOf = async (req: FastifyRequest, name: string) => {
+    const data = await exportSubject({
+      nano: app.couch.nano,
+      rules: app.syncRules.ruleSet,
+      audit: app.audit,
+      aggregatesDb: app.config.AGGREGATES_DB,
+      name,
+      account: await accountOf(accountsCtx, name),
+    });
+    await app.audit.record({
+      ...actorOf(req),
+      action: 'export',
+      subject: name,
+      reason: reasonOf(req),
+      status: 200,
+      detail: countOf(data),
+    });
+    return data;
+  };
+
+  api.get(
+    '/me/export',
+    {
+      preHandler: app.requireUser,
+      config: { audited: true },
+      schema: {
+        summary: 'Everything Sawa holds about you',
+        description:
+          'Your account (no secrets), every document of your database, your documents in team ' +
+          'databases, conflict-archive entries and aggregate contributions of your documents, ' +
+          'and the audit entries about you, as one JSON document with attachments inline.',
+        tags: ['privacy'],
+        security: [{ bearer: [] }],
+        response: { 200: SubjectExportSchema, ...errors(401, 503) },
+      },
+    },
+    async (req) => exportOf(req, req.sawaUser.name),
+  );
+
+  api.get(
+    '/admin/subjects/:id/export',
+    {
+      preHandler: app.requireUser,
+      config: { audited: true },
+      schema: {
+        summary: 'Everything Sawa holds about a person (subject access)',
+        description:
+          'As GET /me/export, for the person named. Admins: anyone; supervisors: members of ' +
+          'their teams. Give the reason in X-Sawa-Reason: the audit log keeps it.',
+        tags: ['privacy'],
+        security: [{ bearer: [] }],
+        params: SubjectParams,
+        response: { 200: SubjectExportSchema, ...errors(401, 403, 404, 503) },
+      },
+    },
+    async (req) => {
+      const name = req.params.id;
+      const account = await accountOf(accountsCtx, name);
+      checkSubjectRight(req.sawaUser, account, 'export');
+      const data = await exportOf(req, name);
+      if (!account && countOf(data).documents === 0)
+        throw new SubjectNotFound(JSON.stringify(name));
+      return data;
     },
   );
 }

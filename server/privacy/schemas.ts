@@ -43,3 +43,19 @@ export const AuditPageSchema = Type.Object({
 export const SubjectParams = Type.Object({
   id: Type.String({ minLength: 1, maxLength: 200, description: 'the person: a user name' }),
 });
+
+const Docs = Type.Array(Type.Unknown());
+
+export const SubjectExportSchema = Type.Object({
+  subject: Type.String(),
+  generated_at: Type.String({ format: 'date-time' }),
+  account: Type.Union([Type.Unknown(), Type.Null()], {
+    description: 'the user record without secrets; null when none is left',
+  }),
+  databases: Type.Record(Type.String(), Docs, {
+    description: 'database → the person’s documents there, attachments inline (base64)',
+  }),
+  conflict_archive: Docs,
+  aggregate_contributions: Docs,
+  audit: Docs,
+});
