@@ -4,9 +4,17 @@ import { errors } from '../error-handler.js';
 import { AuditCursorInvalid, SubjectNotFound } from '../errors.js';
 import type { Accounts } from '../accounts/service.js';
 import { checkSubjectRight } from './access.js';
+import { eraseSubject } from './erase.js';
 import { accountOf, countOf, exportSubject } from './export.js';
 import { actorOf, reasonOf } from './hook.js';
-import { AuditPageSchema, AuditQuery, SubjectExportSchema, SubjectParams } from './schemas.js';
+import {
+  AuditPageSchema,
+  AuditQuery,
+  EraseBody,
+  ErasureSchema,
+  SubjectExportSchema,
+  SubjectParams,
+} from './schemas.js';
 
 const CURSOR = /^\d{4}-\d\d-\d\dT[0-9:.]+Z:[0-9a-f]{12}$/;
 
@@ -102,6 +110,49 @@ export default async function privacyRoutes(app: FastifyInstance): Promise<void>
       if (!account && countOf(data).documents === 0)
         throw new SubjectNotFound(JSON.stringify(name));
       return data;
+    },
+  );
+
+  api.post(
+    '/admin/subjects/:id/erase',
+    {
+      preHandler: app.requireUser,
+      config: { audited: true },
+      bodyLimit: 4096,
+      schema: {
+        summary: 'Erase a person (right to erasure)',
+        description:
+          'Admins only. `_purge` (every revision, no tombstone) of the person’s documents: all of ' +
+          'their own database and those they own in team databases; their conflict-archive ' +
+          'entries; their aggregate contributions (taken out of the report buckets first). Each ' +
+          'database gets a sawa_purge instruction, so phones that sync it purge their copies. ' +
+          'The account stays: DELETE /admin/users/{name} removes it. Safe to repeat.',
+        tags: ['privacy'],
+        security: [{ bearer: [] }],
+        params: SubjectParams,
+        body: EraseBody,
+        response: { 200: ErasureSchema, ...errors(400, 401, 403, 413, 415, 503) },
+      },
+    },
+    async (req) => {
+      const name = req.params.id;
+      checkSubjectRight(req.sawaUser, null, 'erase');
+      const result = await eraseSubject({
+        nano: app.couch.nano,
+        rules: app.syncRules.ruleSet,
+        aggregatesDb: app.config.AGGREGATES_DB,
+        name,
+        log: req.log,
+      });
+      await app.audit.record({
+        ...actorOf(req),
+        action: 'erase',
+        subject: name,
+        reason: req.body.reason,
+        status: 200,
+        detail: { ...result },
+      });
+      return { ok: true as const, subject: name, ...result };
     },
   );
 }

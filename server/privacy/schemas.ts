@@ -59,3 +59,24 @@ export const SubjectExportSchema = Type.Object({
   aggregate_contributions: Docs,
   audit: Docs,
 });
+
+export const EraseBody = Type.Object(
+  {
+    reason: Type.String({
+      minLength: 1,
+      maxLength: 500,
+      description: 'why (the request, the ticket): kept in the audit log',
+    }),
+  },
+  { additionalProperties: false },
+);
+
+export const ErasureSchema = Type.Object({
+  ok: Type.Literal(true),
+  subject: Type.String(),
+  databases: Type.Record(Type.String(), Type.Integer(), {
+    description: 'database → documents purged there',
+  }),
+  conflict_archive: Type.Integer(),
+  aggregate_contributions: Type.Integer(),
+});

@@ -86,7 +86,10 @@ export async function findSubjectDocs(
   const databases: Record<string, Doc[]> = {};
   const own = userDbName(name);
   const ownDocs: Doc[] = [];
-  for await (const doc of allDocs(nano, own, opts)) ownDocs.push(doc);
+  for await (const doc of allDocs(nano, own, opts)) {
+    // The server's purge instructions hold ids only: not the person's data.
+    if (doc.type !== 'sawa_purge') ownDocs.push(doc);
+  }
   if (ownDocs.length) databases[own] = ownDocs;
   for (const db of await teamDbs(nano)) {
     const mine: Doc[] = [];

@@ -1,8 +1,10 @@
 import t from 'tap';
 import { unique } from '../helpers/fixtures.js';
+import { couch } from '../helpers/store.js';
 import { teamDbName, userDbName } from '../../server/provisioning/names.js';
 import { ARCHIVE_DB } from '../../server/jobs/reconcile/archive.js';
 import { farmer } from '../reports/world.js';
+import { phoneClient } from '../client/helper.js';
 import { privacySetup, pushDocs, type Person } from './helper.js';
 
 t.test('subject access and erasure', async (t) => {
@@ -117,4 +119,90 @@ t.test('subject access and erasure', async (t) => {
     const [entry] = await s.entries({ action: 'export', actor: sup.name });
     t.match(entry, { subject: amina.name, reason: 'complaint 7' });
   });
+
+  t.test(
+    'erasure: gone from every database, archive and aggregate, and from the phone',
+    async (t) => {
+      const { client } = phoneClient(s.svc.url);
+      await client.login(amina.name, 'correct horse battery');
+      await client.syncOnce();
+      const local = client.databases.user;
+      const localTeam = client.databases.shared[0];
+      const before = await local.get('f-a1');
+      t.equal(before.name, 'Asha Mwakyusa', 'the phone holds her farmer');
+      t.ok(await localTeam.get('f-at'));
+
+      const erase = (who: Person, token: string, body: unknown = { reason: 'letter of 3 May' }) =>
+        s.send('POST', `/admin/subjects/${encodeURIComponent(who.name)}/erase`, token, { body });
+      t.equal((await erase(amina, baraka.token)).status, 403, 'an agent cannot');
+      t.equal((await erase(amina, sup.token)).status, 403, 'a supervisor cannot');
+      t.equal((await erase(amina, amina.token)).status, 403, 'nor the person themselves');
+      t.equal((await erase(amina, admin.token, {})).status, 400, 'a reason is required');
+      const res = await erase(amina, admin.token);
+      t.equal(res.status, 200);
+      t.match(res.body, {
+        databases: { [amina.db]: 2, [teamDb]: 1 },
+        conflict_archive: 1,
+        aggregate_contributions: 2,
+      });
+
+      // Every revision the server holds of a document (none when purged: 404).
+      const openRevs = async (db: string, id: string) => {
+        const res = await couch(s.store.url, 'GET', `/${db}/${id}?open_revs=all`, {
+          auth: s.store.adminAuth,
+          headers: { accept: 'application/json' },
+        });
+        if (res.status === 404) return [];
+        if (!Array.isArray(res.body))
+          throw new Error(`open_revs: ${res.status} ${JSON.stringify(res.body)}`);
+        return res.body as unknown[];
+      };
+      for (const [db, id] of [
+        [amina.db, 'f-a1'],
+        [amina.db, 'f-a2'],
+        [teamDb, 'f-at'],
+      ] as const) {
+        t.same(await openRevs(db, id), [], `${id} purged from ${db}: no revision left`);
+      }
+      const exp = await s.send('GET', `/admin/subjects/${amina.name}/export`, admin.token);
+      t.same(exp.body.databases, {}, 'nothing left to export');
+      t.same(exp.body.conflict_archive, []);
+      t.same(exp.body.aggregate_contributions, []);
+      const aggIds = (await s.admin('GET', `/${aggDb}/_all_docs`)).body.rows.map(
+        (r: { id: string }) => r.id,
+      );
+      t.notOk(
+        aggIds.some(
+          (id: string) =>
+            id.startsWith('contribution:') && (id.includes(amina.db) || id.endsWith(':f-at')),
+        ),
+        'no contribution of hers',
+      );
+      // Baraka's data is untouched.
+      const theirs = await s.send('GET', `/admin/subjects/${baraka.name}/export`, admin.token);
+      t.same(ids(theirs.body), { [baraka.db]: ['f-b1'], [teamDb]: ['f-bt'] });
+      t.equal(theirs.body.conflict_archive.length, 1);
+      t.equal(theirs.body.aggregate_contributions.length, 1);
+
+      // The phone syncs: the instruction purges its copies.
+      await client.syncOnce();
+      await t.rejects(local.get('f-a1'), { message: 'missing' });
+      await t.rejects(local.get('f-a1', { rev: before._rev }), 'the old revision is gone too');
+      await t.rejects(localTeam.get('f-at'), { message: 'missing' });
+      t.ok(await localTeam.get('f-bt'), "a team mate's document stays");
+      const dump = JSON.stringify((await local.allDocs({ include_docs: true })).rows);
+      t.notMatch(dump, 'Asha', 'no trace of her data on the phone');
+      for (const id of ['f-a1', 'f-at']) {
+        const db = id === 'f-a1' ? amina.db : teamDb;
+        const left = (await openRevs(db, id)) as Array<{ ok?: Record<string, unknown> }>;
+        t.ok(
+          left.every((r) => !r.ok || Object.keys(r.ok).every((k) => k.startsWith('_'))),
+          `no data of ${id} came back to the server`,
+        );
+      }
+      const [entry] = await s.entries({ action: 'erase', subject: amina.name });
+      t.match(entry, { actor: admin.name, reason: 'letter of 3 May' });
+      await client.logout?.();
+    },
+  );
 });
