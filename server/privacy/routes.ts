@@ -5,6 +5,7 @@ import { AuditCursorInvalid, SubjectNotFound } from '../errors.js';
 import type { Accounts } from '../accounts/service.js';
 import { checkSubjectRight } from './access.js';
 import { eraseSubject } from './erase.js';
+import { getRestriction, lift, restrict } from './restriction.js';
 import { accountOf, countOf, exportSubject } from './export.js';
 import { actorOf, reasonOf } from './hook.js';
 import {
@@ -12,6 +13,8 @@ import {
   AuditQuery,
   EraseBody,
   ErasureSchema,
+  RestrictionBody,
+  RestrictionSchema,
   SubjectExportSchema,
   SubjectParams,
 } from './schemas.js';
@@ -153,6 +156,90 @@ export default async function privacyRoutes(app: FastifyInstance): Promise<void>
         detail: { ...result },
       });
       return { ok: true as const, subject: name, ...result };
+    },
+  );
+
+  const privacyDb = app.config.PRIVACY_DB;
+  const restrictionSchema = (summary: string, description: string) => ({
+    summary,
+    description: `${description} Admins only.`,
+    tags: ['privacy'],
+    security: [{ bearer: [] }],
+    params: SubjectParams,
+    response: { 200: RestrictionSchema, ...errors(400, 401, 403, 503) },
+  });
+
+  api.get(
+    '/admin/subjects/:id/restriction',
+    {
+      preHandler: app.requireAdmin,
+      schema: restrictionSchema(
+        'Is processing of a person’s data restricted?',
+        'The restriction, if any.',
+      ),
+    },
+    async (req) => {
+      const r = await getRestriction(app.couch.nano, privacyDb, req.params.id);
+      if (!r) return { subject: req.params.id, restricted: false };
+      return { subject: r.subject, restricted: true, reason: r.reason, since: r.since, by: r.by };
+    },
+  );
+
+  api.put(
+    '/admin/subjects/:id/restriction',
+    {
+      preHandler: app.requireAdmin,
+      config: { audited: true },
+      bodyLimit: 4096,
+      schema: {
+        ...restrictionSchema(
+          'Restrict processing of a person’s data',
+          'While it stands, no SMS, no payment and no aggregation for the person (the integrations ' +
+            'and jobs ask isRestricted()). Setting it again replaces the reason and keeps the date.',
+        ),
+        body: RestrictionBody,
+      },
+    },
+    async (req) => {
+      const name = req.params.id;
+      const r = await restrict(app.couch.nano, privacyDb, {
+        subject: name,
+        reason: req.body.reason,
+        by: req.sawaUser.name,
+      });
+      await app.audit.record({
+        ...actorOf(req),
+        action: 'restrict',
+        subject: name,
+        reason: req.body.reason,
+        status: 200,
+      });
+      return { ...r, restricted: true };
+    },
+  );
+
+  api.delete(
+    '/admin/subjects/:id/restriction',
+    {
+      preHandler: app.requireAdmin,
+      config: { audited: true },
+      schema: restrictionSchema(
+        'Lift a restriction',
+        'Processing resumes. Give the reason in X-Sawa-Reason: the audit log keeps it.',
+      ),
+    },
+    async (req) => {
+      const name = req.params.id;
+      const lifted = await lift(app.couch.nano, privacyDb, name);
+      await app.audit.record({
+        ...actorOf(req),
+        action: 'unrestrict',
+        subject: name,
+        reason: reasonOf(req),
+        status: 200,
+        detail: { lifted },
+      });
+      return { subject: name, restricted: false };
     },
   );
 }

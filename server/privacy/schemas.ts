@@ -80,3 +80,23 @@ export const ErasureSchema = Type.Object({
   conflict_archive: Type.Integer(),
   aggregate_contributions: Type.Integer(),
 });
+
+export const RestrictionBody = Type.Object(
+  {
+    reason: Type.String({
+      minLength: 1,
+      maxLength: 500,
+      description:
+        'why processing stops (the dispute): kept with the restriction and in the audit log',
+    }),
+  },
+  { additionalProperties: false },
+);
+
+export const RestrictionSchema = Type.Object({
+  subject: Type.String(),
+  restricted: Type.Boolean(),
+  reason: Type.Optional(Type.String()),
+  since: Type.Optional(Type.String({ format: 'date-time' })),
+  by: Type.Optional(Type.String()),
+});

@@ -2,6 +2,7 @@ import t from 'tap';
 import { unique } from '../helpers/fixtures.js';
 import { runCli } from '../helpers/cli.js';
 import { main as auditReport } from '../../scripts/audit-report.js';
+import { isRestricted } from '../../server/privacy/restriction.js';
 import { privacySetup } from './helper.js';
 
 t.test('audit log', async (t) => {
@@ -158,5 +159,42 @@ t.test('audit log', async (t) => {
     t.match(table.stdout, /0 entries/);
     const bad = await runCli(auditReport, ['--format', 'xml'], env);
     t.equal(bad.code, 2);
+  });
+
+  t.test('restriction: admins set, read and lift it; isRestricted() follows', async (t) => {
+    const path = `/admin/subjects/${agentName}/restriction`;
+    const nano = s.svc.app.couch.nano;
+    const db = s.svc.config.PRIVACY_DB;
+    t.equal((await s.send('PUT', path, agent.access_token, { body: { reason: 'x' } })).status, 403);
+    t.equal((await s.send('GET', path, agent.access_token)).status, 403);
+    t.equal((await s.send('DELETE', path, agent.access_token)).status, 403);
+    t.equal((await s.send('PUT', path, admin.access_token, { body: {} })).status, 400);
+    t.same((await s.send('GET', path, admin.access_token)).body, {
+      subject: agentName,
+      restricted: false,
+    });
+    t.equal(await isRestricted(nano, db, agentName), false);
+    const set = await s.send('PUT', path, admin.access_token, {
+      body: { reason: 'disputes the payment of May' },
+    });
+    t.equal(set.status, 200);
+    t.match(set.body, { restricted: true, by: adminName, reason: 'disputes the payment of May' });
+    t.equal(await isRestricted(nano, db, agentName), true);
+    t.equal(await isRestricted(nano, db, adminName), false, 'only that person');
+    const again = await s.send('PUT', path, admin.access_token, { body: { reason: 'still' } });
+    t.equal(again.body.since, set.body.since, 'setting it again keeps the date');
+    t.match((await s.send('GET', path, admin.access_token)).body, {
+      restricted: true,
+      reason: 'still',
+    });
+    const lifted = await s.send('DELETE', path, admin.access_token, {
+      headers: { 'x-sawa-reason': 'resolved' },
+    });
+    t.same(lifted.body, { subject: agentName, restricted: false });
+    t.equal(await isRestricted(nano, db, agentName), false);
+    const actions = (await s.entries({ subject: agentName, actor: adminName }, 4)).map(
+      (e) => e.action,
+    );
+    t.ok(actions.includes('restrict') && actions.includes('unrestrict'), 'both audited');
   });
 });
