@@ -8,7 +8,7 @@
  * Read-only. Exit codes: 0 done, 2 usage or configuration, 3 CouchDB unreachable.
  * See docs/data-protection.md.
  */
-import { createAuditLog, type AuditFilter, type StoredEntry } from '../server/privacy/audit.js';
+import { createAuditLog, type AuditFilter, type StoredEntry } from '../server/audit/audit.js';
 import {
   CliError,
   EXIT,

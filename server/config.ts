@@ -254,6 +254,12 @@ export const ConfigSchema = Type.Object({
     default: 'sawa-privacy',
     description: 'CouchDB database of processing restrictions and erasure records',
   }),
+  JOB_RETENTION_SCHEDULE: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description: 'cron expression of the retention job (default daily at 03:15)',
+    }),
+  ),
 });
 
 export type Config = Static<typeof ConfigSchema>;

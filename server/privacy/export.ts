@@ -3,7 +3,7 @@ import { getUserView } from '../accounts/admin.js';
 import type { AccountsContext } from '../accounts/context.js';
 import type { UserView } from '../accounts/views.js';
 import type { RuleSet } from '../rules/load.js';
-import type { AuditLog, StoredEntry } from './audit.js';
+import type { AuditLog, StoredEntry } from '../audit/audit.js';
 import { findSubjectDocs, type SubjectDocs } from './subject.js';
 
 export interface SubjectExport extends SubjectDocs {

@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { createAuditLog, type AuditEntry, type AuditLog } from './audit.js';
+import { createAuditLog, type AuditEntry, type AuditLog } from '../audit/audit.js';
 
 /** Routes whose staff use the hook records: they read or change other people's data. */
 const STAFF_ROUTES = /^\/(admin|reports)(\/|$)/;

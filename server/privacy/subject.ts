@@ -1,5 +1,6 @@
 import type Nano from 'nano';
-import { cleanCouchError, couchStatus } from '../errors.js';
+import { cleanCouchError } from '../errors.js';
+import { allDocs, type Doc } from '../couch/purge.js';
 import { ARCHIVE_DB } from '../jobs/reconcile/archive.js';
 import { contributionId } from '../jobs/aggregate/aggregates-db.js';
 import { TEAM_DB_PREFIX, userDbName } from '../provisioning/names.js';
@@ -16,51 +17,11 @@ import type { RuleSet } from '../rules/load.js';
  * - the aggregates: the contribution records of the documents above.
  */
 
-export type Doc = Record<string, unknown> & { _id: string; _rev: string };
-
 export interface SubjectDocs {
   /** Database name → the person's documents there (with attachments, base64). */
   databases: Record<string, Doc[]>;
   conflict_archive: Doc[];
   aggregate_contributions: Doc[];
-}
-
-const PAGE = 500;
-
-/** Every non-design document of a database, page by page; none if it does not exist. */
-export async function* allDocs(
-  nano: Nano.ServerScope,
-  db: string,
-  opts: { attachments?: boolean; startkey?: string; endkey?: string } = {},
-): AsyncGenerator<Doc> {
-  let startkey = opts.startkey;
-  let skip = 0;
-  for (;;) {
-    let res: { rows: Array<{ id: string; doc?: Doc | null }> };
-    try {
-      res = (await nano.request({
-        db,
-        path: '_all_docs',
-        qs: {
-          include_docs: true,
-          attachments: opts.attachments ?? false,
-          limit: PAGE,
-          skip,
-          ...(startkey !== undefined ? { startkey } : {}),
-          ...(opts.endkey !== undefined ? { endkey: opts.endkey } : {}),
-        },
-      })) as typeof res;
-    } catch (err) {
-      if (couchStatus(err) === 404) return;
-      throw cleanCouchError(err);
-    }
-    for (const row of res.rows) {
-      if (!row.id.startsWith('_design/') && row.doc) yield row.doc;
-    }
-    if (res.rows.length < PAGE) return;
-    startkey = res.rows[res.rows.length - 1]!.id;
-    skip = 1;
-  }
 }
 
 export async function teamDbs(nano: Nano.ServerScope): Promise<string[]> {

@@ -3,6 +3,8 @@ import { unique } from '../helpers/fixtures.js';
 import { runCli } from '../helpers/cli.js';
 import { main as auditReport } from '../../scripts/audit-report.js';
 import { isRestricted } from '../../server/privacy/restriction.js';
+import { enforceRetention } from '../../server/jobs/retention.js';
+import { userDbName } from '../../server/provisioning/names.js';
 import { privacySetup } from './helper.js';
 
 t.test('audit log', async (t) => {
@@ -196,5 +198,62 @@ t.test('audit log', async (t) => {
       (e) => e.action,
     );
     t.ok(actions.includes('restrict') && actions.includes('unrestrict'), 'both audited');
+  });
+
+  t.test('retention purges what is past its server period, tells phones, and audits', async (t) => {
+    const db = userDbName(agentName);
+    const now = new Date('2026-06-01T00:00:00Z');
+    const status = (id: string, created: string) => ({
+      _id: id,
+      type: 'sms_status',
+      owner: agentName,
+      created_at: created,
+      updated_at: created,
+      request_id: `req-${id}`,
+      provider: 'beem',
+      status: 'delivered',
+    });
+    // sms_status: 90 server days. farmer: forever.
+    for (const doc of [
+      status('old', '2026-02-01T00:00:00Z'),
+      status('young', '2026-05-01T00:00:00Z'),
+      {
+        _id: 'farmer-1',
+        type: 'farmer',
+        owner: agentName,
+        created_at: '2020-01-01T00:00:00Z',
+        updated_at: '2020-01-01T00:00:00Z',
+        name: 'Asha',
+        village: 'Isyesye',
+        district: 'Mbeya',
+      },
+    ]) {
+      const res = await s.admin('POST', `/${db}`, doc);
+      t.equal(res.status, 201, `${doc._id} written: ${JSON.stringify(res.body)}`);
+    }
+    const result = await enforceRetention({
+      nano: s.svc.app.couch.nano,
+      rules: s.svc.app.syncRules.ruleSet,
+      audit: s.audit,
+      now,
+      databases: [db],
+    });
+    t.match(result, { purged: 1, databases_purged: 1 });
+    t.equal((await s.admin('GET', `/${db}/old`)).status, 404);
+    t.equal((await s.admin('GET', `/${db}/young`)).status, 200);
+    t.equal((await s.admin('GET', `/${db}/farmer-1`)).status, 200);
+    const all = await s.admin('GET', `/${db}/_all_docs?include_docs=true`);
+    const instruction = all.body.rows.find((r: { id: string }) => r.id.startsWith('sawa_purge:'));
+    t.match(instruction?.doc, { type: 'sawa_purge', reason: 'retention', ids: ['old'] });
+    const [entry] = await s.entries({ action: 'retention', subject: agentName });
+    t.match(entry, { actor: 'system', detail: { db, purged: 1, types: { sms_status: 1 } } });
+    const again = await enforceRetention({
+      nano: s.svc.app.couch.nano,
+      rules: s.svc.app.syncRules.ruleSet,
+      audit: s.audit,
+      now,
+      databases: [db],
+    });
+    t.match(again, { purged: 0 }, 'a second run finds nothing');
   });
 });

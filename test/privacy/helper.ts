@@ -2,7 +2,7 @@ import type { Test } from 'tap';
 import { setup } from '../accounts/helper.js';
 import { couch } from '../helpers/store.js';
 import { unique } from '../helpers/fixtures.js';
-import type { AuditLog } from '../../server/privacy/audit.js';
+import type { AuditLog } from '../../server/audit/audit.js';
 import { phone, remote } from '../helpers/phones.js';
 
 /** A service with audit and privacy databases of its own, on the file's shared store. */
