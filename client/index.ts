@@ -13,6 +13,7 @@
 export { SawaClient } from './client.js';
 export { SawaError, type SawaErrorCode } from './errors.js';
 export { memoryStorage } from './storage.js';
+export { applyPurges, type PurgeOutcome } from './purge.js';
 export type {
   Conflict,
   LiveSyncOptions,

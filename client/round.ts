@@ -1,6 +1,7 @@
 import { SawaError } from './errors.js';
 import type { LocalDb } from './local.js';
 import { pull, type PullResult } from './pull.js';
+import { applyPurges } from './purge.js';
 import { push, type PushResult } from './push.js';
 import type { Session } from './session.js';
 import type { Conflict, SyncResult } from './types.js';
@@ -35,6 +36,8 @@ export async function syncRound(
   try {
     for (const local of dbs) {
       await pull(session, local, {}, pullInto(local.name));
+      // The server's erasure and retention instructions, before anything is pushed.
+      await local.exclusive(() => applyPurges(local.db));
       const before = pushed.pushed;
       await push(session, local, batchSize, undefined, pushed);
       if (pushed.pushed > before) await pull(session, local, {}, pullInto(local.name));

@@ -17,6 +17,8 @@ import { drainOnClose } from './util/drain.js';
 import { answerStrayErrors } from './last-line.js';
 import type { Config } from './config.js';
 import { errorHandler } from './error-handler.js';
+import auditHook from './privacy/hook.js';
+import privacyPlugin from './privacy/plugin.js';
 
 /**
  * What the app is built from. The plugins' own options are named here (not added by each
@@ -101,6 +103,8 @@ export default async function app(fastify: FastifyInstance, opts: AppOptions): P
   });
   await fastify.register(swaggerUi, { routePrefix: '/docs' });
   await fastify.register(couchPlugin, { conn: opts.couch });
+  // Before every route, so its onResponse hook records staff access to all of them.
+  await fastify.register(auditHook);
   await fastify.register(rulesPlugin);
   await fastify.register(designDocsPlugin);
   await fastify.register(accountsPlugin, opts.accounts ?? {});
@@ -108,6 +112,7 @@ export default async function app(fastify: FastifyInstance, opts: AppOptions): P
   await fastify.register(gatewayPlugin);
   await fastify.register(reportsPlugin, opts.reports ?? {});
   await fastify.register(jobsPlugin, opts.jobs ?? {});
+  await fastify.register(privacyPlugin);
   await fastify.register(healthRoutes);
   await fastify.register(appStatic);
 }

@@ -244,6 +244,22 @@ export const ConfigSchema = Type.Object({
     description:
       'Cache-Control max-age of GET /reports/… answers; after it a client revalidates (304)',
   }),
+  AUDIT_DB: Type.String({
+    pattern: '^[a-z][a-z0-9_$()+/-]*$',
+    default: 'sawa-audit',
+    description: 'append-only CouchDB database of the audit log (staff access, privacy actions)',
+  }),
+  PRIVACY_DB: Type.String({
+    pattern: '^[a-z][a-z0-9_$()+/-]*$',
+    default: 'sawa-privacy',
+    description: 'CouchDB database of processing restrictions and erasure records',
+  }),
+  JOB_RETENTION_SCHEDULE: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description: 'cron expression of the retention job (default daily at 03:15)',
+    }),
+  ),
 });
 
 export type Config = Static<typeof ConfigSchema>;

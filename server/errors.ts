@@ -232,6 +232,28 @@ export const AppUnavailable = createError(
   503,
 );
 
+// Data protection (/me/export, /admin/subjects/…, /admin/audit)
+export const StaffRequired = createError(
+  'SAWA_STAFF_REQUIRED',
+  'this route needs the admin role, or supervisor of a team the person belongs to',
+  403,
+);
+export const SubjectNotFound = createError<'SAWA_SUBJECT_NOT_FOUND', 404, [string]>(
+  'SAWA_SUBJECT_NOT_FOUND',
+  'no user named %s',
+  404,
+);
+export const ReasonRequired = createError(
+  'SAWA_REASON_REQUIRED',
+  'say why in the body (reason): the audit log keeps it',
+  400,
+);
+export const AuditCursorInvalid = createError(
+  'SAWA_AUDIT_CURSOR_INVALID',
+  'cursor must be the next_cursor of an earlier page',
+  400,
+);
+
 /**
  * A failed CouchDB request, stripped to what is safe to log. nano's own errors carry the
  * request, body included (a user document holds a password hash), so they never leave the

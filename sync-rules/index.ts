@@ -1,6 +1,7 @@
 import { farmer } from './farmer.js';
 import { paymentRequest } from './payment-request.js';
 import { paymentStatus } from './payment-status.js';
+import { sawaPurge } from './sawa-purge.js';
 import { smsRequest } from './sms-request.js';
 import { smsStatus } from './sms-status.js';
 import type { SyncRule } from './types.js';
@@ -19,4 +20,5 @@ export const syncRules: readonly SyncRule[] = [
   smsRequest,
   paymentStatus,
   smsStatus,
+  sawaPurge,
 ];

@@ -37,6 +37,7 @@ t.test('the reference rules load', async (t) => {
     'sms_request',
     'payment_status',
     'sms_status',
+    'sawa_purge',
   ]);
   t.equal(set.rule('visit')?.conflict.strategy, 'append-only');
   t.equal(set.rule('nope'), undefined);

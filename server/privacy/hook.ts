@@ -1,0 +1,86 @@
+import fp from 'fastify-plugin';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { createAuditLog, type AuditEntry, type AuditLog } from '../audit/audit.js';
+
+/** Routes whose staff use the hook records: they read or change other people's data. */
+const STAFF_ROUTES = /^\/(admin|reports)(\/|$)/;
+
+/** At most this many characters of a reason are kept. */
+const REASON_MAX = 500;
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    audit: AuditLog;
+  }
+  interface FastifyContextConfig {
+    /** The route writes its own, richer audit entry (export, erase, restriction). */
+    audited?: boolean;
+  }
+}
+
+/** The X-Sawa-Reason header, trimmed, or null. */
+export function reasonOf(req: FastifyRequest): string | null {
+  const h = req.headers['x-sawa-reason'];
+  const v = (Array.isArray(h) ? h[0] : h)?.trim();
+  return v ? v.slice(0, REASON_MAX) : null;
+}
+
+/** Who acted, from where: the parts of an entry every audited request has. */
+export function actorOf(
+  req: FastifyRequest,
+): Pick<AuditEntry, 'actor' | 'actor_roles' | 'ip' | 'method' | 'route'> {
+  return {
+    actor: req.sawaUser?.name ?? 'anonymous',
+    actor_roles: req.sawaUser?.roles ?? [],
+    ip: req.ip ?? null,
+    method: req.method,
+    route: req.routeOptions.url,
+  };
+}
+
+/**
+ * Decorates `audit` and records every request an admin or supervisor makes to the staff
+ * routes (`/admin/…`, `/reports/…`): who, which route (its pattern, never its values),
+ * whose data (the route's `name` or `id`), the answer's status, the reason given in
+ * X-Sawa-Reason, the client address. Registered before the routes, so its onResponse hook
+ * covers them all. Routes with `config.audited` write their own entry instead.
+ */
+async function auditHook(app: FastifyInstance): Promise<void> {
+  const audit = createAuditLog(app.couch.nano, app.config.AUDIT_DB);
+  app.decorate('audit', audit);
+  const pending = new Set<Promise<unknown>>();
+
+  app.addHook('onReady', async () => {
+    await audit
+      .ready()
+      .catch((err) => app.log.warn({ err: String(err) }, 'audit database not ready yet'));
+  });
+  // Entries still being written when the service stops.
+  app.addHook('onClose', async () => {
+    await Promise.allSettled([...pending]);
+  });
+
+  app.addHook('onResponse', async (req, reply) => {
+    const user = req.sawaUser;
+    if (!user || !user.roles.some((r) => r === 'admin' || r === 'supervisor')) return;
+    const route = req.routeOptions.url;
+    if (!route || !STAFF_ROUTES.test(route) || req.routeOptions.config.audited) return;
+    const params = (req.params ?? {}) as Record<string, string | undefined>;
+    const write = audit
+      .record({
+        ...actorOf(req),
+        action: 'access',
+        subject: params.name ?? params.id ?? null,
+        reason: reasonOf(req),
+        status: reply.statusCode,
+      })
+      .catch((err: unknown) =>
+        // Never the entry itself: it names a person.
+        req.log.error({ err: String(err) }, 'audit entry not written'),
+      )
+      .finally(() => pending.delete(write));
+    pending.add(write);
+  });
+}
+
+export default fp(auditHook, { name: 'sawa-audit', dependencies: ['couch'] });
