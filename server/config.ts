@@ -244,6 +244,24 @@ export const ConfigSchema = Type.Object({
     description:
       'Cache-Control max-age of GET /reports/… answers; after it a client revalidates (304)',
   }),
+  PAYMENTS_AGENT_DAILY_LIMIT_TZS: Type.Integer({
+    minimum: 0,
+    default: 1_000_000,
+    description: 'most shillings the payments worker pays for one agent in one (UTC) day',
+  }),
+  PAYMENTS_MAX_ATTEMPTS: Type.Integer({
+    minimum: 1,
+    maximum: 20,
+    default: 5,
+    description:
+      'payment calls per request on retryable errors; also status queries before a stuck payment is flagged',
+  }),
+  PAYMENTS_RETRY_BASE_SEC: Type.Integer({
+    minimum: 1,
+    maximum: 3600,
+    default: 30,
+    description: 'first retry and status-query delay, seconds; doubles each time, with jitter',
+  }),
 });
 
 export type Config = Static<typeof ConfigSchema>;

@@ -1,6 +1,7 @@
 import { aggregateJob } from './aggregate/index.js';
 import { reconcileJob } from './reconcile/index.js';
+import { paymentsJob } from './integrations/payments/index.js';
 import type { Job } from './types.js';
 
 /** Every job Sawa runs, scheduled by the jobs plugin and runnable with `npm run job -- <name>`. */
-export const jobs: readonly Job[] = [reconcileJob, aggregateJob];
+export const jobs: readonly Job[] = [reconcileJob, aggregateJob, paymentsJob];

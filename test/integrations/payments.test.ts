@@ -1,0 +1,259 @@
+import t from 'tap';
+import { gateway, Session } from '../gateway/helper.js';
+import { jobContext } from '../jobs/helpers.js';
+import { phone } from '../helpers/phones.js';
+import { couch } from '../helpers/store.js';
+import { unique } from '../helpers/fixtures.js';
+import { runPayments } from '../../server/jobs/integrations/payments/index.js';
+import { settle } from '../../server/jobs/integrations/payments/outcome.js';
+import type {
+  PaymentOrder,
+  PaymentProvider,
+  QueryOutcome,
+  SubmitOutcome,
+} from '../../server/jobs/integrations/payments/provider.js';
+import type { Claim } from '../../server/jobs/integrations/payments/claim.js';
+
+/**
+ * The payments worker against the real store and gateway, with a provider double that keeps
+ * every call (the provider's wire format is tested with its fake server in azampay.test.ts).
+ */
+const gw = await gateway(t);
+let clock = Date.parse('2026-03-02T08:00:00Z');
+const now = () => new Date(clock);
+const advance = (sec: number) => void (clock += sec * 1000);
+
+interface Ledger {
+  submits: PaymentOrder[];
+  queries: string[];
+  provider: PaymentProvider;
+}
+function provider(
+  onSubmit: (o: PaymentOrder, n: number) => SubmitOutcome | Promise<SubmitOutcome>,
+  onQuery: (id: string) => QueryOutcome = () => ({ kind: 'pending' }),
+): Ledger {
+  const l: Ledger = {
+    submits: [],
+    queries: [],
+    provider: {
+      name: 'double',
+      async submit(o) {
+        l.submits.push(o);
+        return onSubmit(o, l.submits.filter((s) => s.externalId === o.externalId).length);
+      },
+      async query(id) {
+        l.queries.push(id);
+        return onQuery(id);
+      },
+    },
+  };
+  return l;
+}
+
+const run = (l: Ledger | null, env: Record<string, string> = {}) =>
+  runPayments(jobContext(gw.store, { env: { PAYMENTS_RETRY_BASE_SEC: '10', ...env } }), {
+    provider: () => l?.provider ?? null,
+    now,
+    random: () => 0.5,
+  });
+
+let n = 0;
+const msisdn = () =>
+  `+2557${String(Date.now() % 1e5).padStart(5, '0')}${String(++n).padStart(3, '0')}`;
+
+/** A field agent whose phone writes a payment request offline and syncs it through the gateway. */
+async function agentPays(amount = 5000) {
+  const auth = await gw.signup(unique('agent'));
+  const session = new Session(gw.url, auth);
+  const local = phone();
+  const number = msisdn();
+  const request = {
+    _id: `payment_request-${unique('p')}`,
+    type: 'payment_request',
+    owner: auth.user.name,
+    created_at: '2026-03-02T10:00:00+03:00',
+    updated_at: '2026-03-02T10:00:00+03:00',
+    farmer_id: 'farmer-1',
+    msisdn: number,
+    amount,
+    provider: 'mpesa',
+    reason: 'maize delivery',
+  };
+  await local.put(request);
+  const remote = session.db(auth.dbs.user);
+  const pushed = await local.replicate.to(remote);
+  if (pushed.docs_written !== 1) throw new Error(`push: ${JSON.stringify(pushed)}`);
+  const status = async () => {
+    await local.replicate.from(remote);
+    return local.get(`payment_status-${request._id}`).catch(() => null) as Promise<
+      (Record<string, unknown> & { status: string }) | null
+    >;
+  };
+  return { auth, session, local, remote, request, number, status };
+}
+
+const mine = (l: Ledger, number: string) => l.submits.filter((s) => s.msisdn === number);
+
+t.test('paid once: accepted, then settled by the status query; re-runs pay nothing', async (t) => {
+  const a = await agentPays();
+  const l = provider(
+    () => ({ kind: 'accepted', reference: 'AZ-1' }),
+    () => ({
+      kind: 'succeeded',
+      reference: 'MP-77',
+    }),
+  );
+  await run(l);
+  t.equal(mine(l, a.number).length, 1, 'one payment call');
+  t.match(await a.status(), { status: 'submitted', provider_reference: 'AZ-1', attempts: 1 });
+  await run(l);
+  t.equal(mine(l, a.number).length, 1, 'a re-run before the query is due calls nothing');
+  advance(11);
+  await run(l);
+  await run(l);
+  t.equal(mine(l, a.number).length, 1, 'never paid again');
+  const status = await a.status();
+  t.match(status, { status: 'succeeded', provider_reference: 'MP-77', provider: 'mpesa' });
+  t.equal(mine(l, a.number)[0]?.externalId.startsWith('sawa-'), true);
+  t.equal(mine(l, a.number)[0]?.amount, 5000);
+});
+
+t.test('no provider configured: the request waits and says so; then it is paid', async (t) => {
+  const a = await agentPays();
+  await run(null);
+  t.match(await a.status(), { status: 'queued', message: /no payment provider/ });
+  const l = provider(() => ({ kind: 'succeeded', reference: 'R1' }));
+  await run(l);
+  t.match(await a.status(), { status: 'succeeded', provider_reference: 'R1' });
+  t.equal(mine(l, a.number).length, 1);
+});
+
+t.test(
+  'a timeout after sending is settled by the status query, never by paying again',
+  async (t) => {
+    const a = await agentPays();
+    const l = provider(
+      () => Promise.reject(new Error('timeout')),
+      () => ({ kind: 'succeeded', reference: 'Q-1' }),
+    );
+    await run(l);
+    t.match(await a.status(), { status: 'submitted' });
+    for (let i = 0; i < 3; i++) {
+      advance(60);
+      await run(l);
+    }
+    t.equal(mine(l, a.number).length, 1, 'one call only');
+    t.match(await a.status(), { status: 'succeeded', provider_reference: 'Q-1' });
+  },
+);
+
+t.test('retryable refusals back off and retry with the same external id', async (t) => {
+  const a = await agentPays();
+  const l = provider((_o, k) =>
+    k < 3 ? { kind: 'rejected', retryable: true, reason: 'busy' } : { kind: 'succeeded' },
+  );
+  await run(l);
+  t.match(await a.status(), { status: 'queued', message: 'retrying: busy', attempts: 1 });
+  await run(l);
+  t.equal(mine(l, a.number).length, 1, 'not before the backoff');
+  advance(8); // base 10 s, jitter 0.5: the first wait is 7.5 s
+  await run(l);
+  t.equal(mine(l, a.number).length, 2);
+  advance(16);
+  await run(l);
+  const calls = mine(l, a.number);
+  t.equal(calls.length, 3);
+  t.equal(new Set(calls.map((c) => c.externalId)).size, 1, 'one idempotency key');
+  t.match(await a.status(), { status: 'succeeded', attempts: 3 });
+});
+
+t.test('a final refusal fails at once; the amount no longer counts against the day', async (t) => {
+  const a = await agentPays(600_000);
+  const l = provider(() => ({ kind: 'rejected', retryable: false, reason: 'invalid number' }));
+  await run(l);
+  t.match(await a.status(), { status: 'failed', message: 'invalid number' });
+  advance(3600);
+  await run(l);
+  t.equal(mine(l, a.number).length, 1);
+});
+
+t.test('over the daily limit per agent: failed with the reason, nothing sent', async (t) => {
+  const a = await agentPays(300_000);
+  const l = provider(() => ({ kind: 'succeeded' }));
+  await run(l, { PAYMENTS_AGENT_DAILY_LIMIT_TZS: '250000' });
+  t.equal(mine(l, a.number).length, 0);
+  t.match(await a.status(), { status: 'failed', message: /daily limit of 250000/ });
+});
+
+t.test('two workers at once: one payment call', async (t) => {
+  const a = await agentPays();
+  const l = provider(async () => {
+    await new Promise((r) => setTimeout(r, 50));
+    return { kind: 'accepted' };
+  });
+  await Promise.all([run(l), run(l), run(l)]);
+  t.equal(mine(l, a.number).length, 1);
+});
+
+t.test('a stuck payment is flagged for a person after the allowed queries', async (t) => {
+  const a = await agentPays();
+  const l = provider(
+    () => ({ kind: 'accepted' }),
+    () => ({ kind: 'not-found' }),
+  );
+  await run(l);
+  for (let i = 0; i < 6; i++) {
+    advance(3600);
+    await run(l);
+  }
+  t.equal(mine(l, a.number).length, 1);
+  t.match(await a.status(), { status: 'submitted', flagged: true, message: /does not know/ });
+});
+
+t.test('a late outcome that disagrees with a final state is kept and flagged', async (t) => {
+  const base = { state: 'failed', reason: 'insufficient balance' } as Claim;
+  const at = new Date(0);
+  const late = settle(base, { state: 'succeeded', reference: 'X' }, 'callback', at);
+  t.match(late, {
+    state: 'failed',
+    flagged: true,
+    late: [{ outcome: 'succeeded', reference: 'X' }],
+  });
+  t.equal(settle(late as Claim, { state: 'succeeded' }, 'callback', at), false, 'duplicate');
+  t.equal(settle(base, { state: 'failed' }, 'callback', at), false, 'same outcome again');
+});
+
+t.test('phones cannot write payment status: not by _bulk_docs, not by replication', async (t) => {
+  const a = await agentPays();
+  const forged = {
+    _id: `payment_status-${a.request._id}`,
+    type: 'payment_status',
+    owner: a.auth.user.name,
+    created_at: '2026-03-02T10:00:00+03:00',
+    updated_at: '2026-03-02T10:00:00+03:00',
+    request_id: a.request._id,
+    provider: 'mpesa',
+    status: 'succeeded',
+  };
+  const auth = `Bearer ${a.auth.access_token}`;
+  const bulk = await couch(gw.url, 'POST', `/sync/${a.auth.dbs.user}/_bulk_docs`, {
+    auth,
+    body: { docs: [forged] },
+  });
+  t.match(bulk.body, [{ error: 'forbidden' }]);
+  const replicated = await couch(gw.url, 'POST', `/sync/${a.auth.dbs.user}/_bulk_docs`, {
+    auth,
+    body: {
+      new_edits: false,
+      docs: [{ ...forged, _rev: '1-abc', _revisions: { start: 1, ids: ['abc'] } }],
+    },
+  });
+  t.match(replicated.body, [{ error: 'forbidden' }]);
+  await a.local.put({ ...forged, _id: `${forged._id}-2` });
+  const pushed = await a.local.replicate.to(a.remote);
+  t.equal(pushed.docs_written, 0);
+  t.equal(pushed.doc_write_failures, 1);
+  const l = provider(() => ({ kind: 'accepted' }));
+  await run(l);
+  t.match(await a.status(), { status: 'submitted' }, 'the server writes the status');
+});
