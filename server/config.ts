@@ -262,6 +262,44 @@ export const ConfigSchema = Type.Object({
     default: 30,
     description: 'first retry and status-query delay, seconds; doubles each time, with jitter',
   }),
+  PROVIDER_TIMEOUT_MS: Type.Integer({
+    minimum: 1000,
+    maximum: 120_000,
+    default: 15_000,
+    description:
+      'deadline of one call to an SMS or payment provider, ms; after it the outcome is unknown',
+  }),
+  AZAMPAY_AUTH_URL: Type.String({
+    pattern: '^https?://[^/]+(/.*[^/])?$',
+    default: 'https://authenticator-sandbox.azampay.co.tz',
+    description: 'AzamPay token service (production: https://authenticator.azampay.co.tz)',
+  }),
+  AZAMPAY_CHECKOUT_URL: Type.String({
+    pattern: '^https?://[^/]+(/.*[^/])?$',
+    default: 'https://sandbox.azampay.co.tz',
+    description: 'AzamPay checkout API (production: https://checkout.azampay.co.tz)',
+  }),
+  AZAMPAY_APP_NAME: Type.Optional(Type.String({ minLength: 1, description: 'AzamPay app name' })),
+  AZAMPAY_CLIENT_ID: Type.Optional(Type.String({ minLength: 1, description: 'AzamPay client id' })),
+  AZAMPAY_CLIENT_SECRET: Type.Optional(
+    Type.String({ minLength: 1, description: 'AzamPay client secret (a secret: never logged)' }),
+  ),
+  AZAMPAY_API_KEY: Type.Optional(
+    Type.String({ minLength: 1, description: 'AzamPay X-API-Key (a secret: never logged)' }),
+  ),
+  AZAMPAY_CALLBACK_SECRET: Type.Optional(
+    Type.String({
+      minLength: 16,
+      description:
+        'path secret of the AzamPay callback URL /integrations/azampay/callback/<secret>; without it callbacks are refused',
+    }),
+  ),
+  CALLBACK_ALLOWED_IPS: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description: 'provider callbacks only from these addresses (comma-separated); default: any',
+    }),
+  ),
 });
 
 export type Config = Static<typeof ConfigSchema>;

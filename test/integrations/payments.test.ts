@@ -13,12 +13,26 @@ import type {
   SubmitOutcome,
 } from '../../server/jobs/integrations/payments/provider.js';
 import type { Claim } from '../../server/jobs/integrations/payments/claim.js';
+import { CREDS, fakeAzamPay } from './fakes/azampay.js';
+import { scrubUrl } from '../../server/app.js';
 
 /**
  * The payments worker against the real store and gateway, with a provider double that keeps
- * every call (the provider's wire format is tested with its fake server in azampay.test.ts).
+ * every call; then end to end with AzamPay's wire format on a local fake (fakes/azampay.ts).
  */
-const gw = await gateway(t);
+const azam = await fakeAzamPay(t);
+const CALLBACK_SECRET = 'callback-secret-0123456789';
+const AZAMPAY_ENV = {
+  AZAMPAY_AUTH_URL: azam.url,
+  AZAMPAY_CHECKOUT_URL: azam.url,
+  AZAMPAY_APP_NAME: CREDS.appName,
+  AZAMPAY_CLIENT_ID: CREDS.clientId,
+  AZAMPAY_CLIENT_SECRET: CREDS.clientSecret,
+  AZAMPAY_API_KEY: CREDS.apiKey,
+  AZAMPAY_CALLBACK_SECRET: CALLBACK_SECRET,
+  PROVIDER_TIMEOUT_MS: '1000',
+};
+const gw = await gateway(t, { env: AZAMPAY_ENV });
 let clock = Date.parse('2026-03-02T08:00:00Z');
 const now = () => new Date(clock);
 const advance = (sec: number) => void (clock += sec * 1000);
@@ -41,9 +55,9 @@ function provider(
         l.submits.push(o);
         return onSubmit(o, l.submits.filter((s) => s.externalId === o.externalId).length);
       },
-      async query(id) {
-        l.queries.push(id);
-        return onQuery(id);
+      async query(q) {
+        l.queries.push(q.externalId);
+        return onQuery(q.externalId);
       },
     },
   };
@@ -256,4 +270,116 @@ t.test('phones cannot write payment status: not by _bulk_docs, not by replicatio
   const l = provider(() => ({ kind: 'accepted' }));
   await run(l);
   t.match(await a.status(), { status: 'submitted' }, 'the server writes the status');
+});
+
+// ---- AzamPay, end to end: its wire format on the fake, callbacks through the service ----
+
+/** A run with the provider the configuration builds (AzamPay on the fake). */
+const runAzam = () =>
+  runPayments(jobContext(gw.store, { env: { PAYMENTS_RETRY_BASE_SEC: '10', ...AZAMPAY_ENV } }), {
+    now,
+    random: () => 0.5,
+  });
+const digits = (e164: string) => e164.slice(1);
+const callback = (body: unknown, secret = CALLBACK_SECRET) =>
+  couch(gw.url, 'POST', `/integrations/azampay/callback/${secret}`, { body });
+
+t.test(
+  'AzamPay: one checkout, the callback twice, one succeeded status on the phone',
+  async (t) => {
+    azam.setMode('accept');
+    const a = await agentPays(12_000);
+    await runAzam();
+    const [call, ...more] = azam.checkouts(digits(a.number));
+    t.equal(more.length, 0, 'one checkout');
+    t.match(call?.body, {
+      accountNumber: digits(a.number),
+      amount: '12000',
+      currency: 'TZS',
+      provider: 'Mpesa',
+      externalId: /^sawa-[0-9a-f]{32}$/,
+    });
+    t.match(await a.status(), { status: 'submitted' });
+    const txn = azam.settle(String(call?.body.externalId), 'SUCCESS');
+    const first = await callback(azam.callbackBody(txn, 'success'));
+    const second = await callback(azam.callbackBody(txn, 'success'));
+    t.match(first.body, { received: true, result: 'recorded' });
+    t.match(second.body, { received: true, result: 'duplicate' });
+    await runAzam();
+    t.equal(azam.checkouts(digits(a.number)).length, 1, 'still one checkout');
+    const status = await a.status();
+    t.match(status, { status: 'succeeded', provider_reference: txn.transactionId });
+    t.notOk((await a.local.get(String(status?._id), { conflicts: true }))._conflicts, 'one branch');
+  },
+);
+
+t.test('AzamPay: forged callbacks change nothing', async (t) => {
+  azam.setMode('accept');
+  const a = await agentPays();
+  await runAzam();
+  const externalId = String(azam.checkouts(digits(a.number))[0]?.body.externalId);
+  const txn = azam.txns.get(externalId)!;
+  const wrong = await callback(azam.callbackBody(txn, 'success'), 'not-the-secret-at-all');
+  t.equal(wrong.status, 404, 'wrong secret: no such route');
+  t.match(wrong.body, { code: 'SAWA_CALLBACK_UNKNOWN' });
+  const unknown = await callback({
+    ...azam.callbackBody(txn, 'success'),
+    utilityref: 'sawa-' + '0'.repeat(32),
+  });
+  t.match(unknown.body, { result: 'unknown-reference' });
+  const unconfirmed = await callback(azam.callbackBody(txn, 'success'));
+  t.match(unconfirmed.body, { result: 'unconfirmed' }, 'the status query says PENDING');
+  t.match(await a.status(), { status: 'submitted' });
+});
+
+t.test('AzamPay: accepted, then the answer lost: the status query settles it', async (t) => {
+  azam.setMode('hang-after-accept');
+  const a = await agentPays();
+  await runAzam();
+  azam.release();
+  t.match(await a.status(), { status: 'submitted' });
+  const externalId = [...azam.txns.values()].find(
+    (x) => x.accountNumber === digits(a.number),
+  )!.externalId;
+  azam.settle(externalId, 'SUCCESS');
+  azam.setMode('accept');
+  advance(11);
+  await runAzam();
+  t.equal(azam.checkouts(digits(a.number)).length, 1, 'no second charge');
+  t.match(await a.status(), { status: 'succeeded' });
+});
+
+t.test(
+  'AzamPay: invalid number fails at once; busy is retried; no balance ends failed',
+  async (t) => {
+    azam.setMode('invalid-number');
+    const bad = await agentPays();
+    await runAzam();
+    t.match(await bad.status(), { status: 'failed', message: /Invalid accountNumber/ });
+
+    azam.setMode('busy');
+    const busy = await agentPays();
+    await runAzam();
+    t.match(await busy.status(), { status: 'queued', message: /retrying/ });
+    azam.setMode('accept');
+    advance(8);
+    await runAzam();
+    t.equal(azam.checkouts(digits(busy.number)).length, 2);
+    t.match(await busy.status(), { status: 'submitted' });
+
+    azam.setMode('insufficient-balance');
+    const poor = await agentPays();
+    await runAzam();
+    advance(11);
+    await runAzam();
+    t.match(await poor.status(), { status: 'failed' });
+    azam.setMode('accept');
+  },
+);
+
+t.test('the callback secret never reaches the log', async (t) => {
+  t.equal(
+    scrubUrl(`/integrations/azampay/callback/${CALLBACK_SECRET}`),
+    '/integrations/azampay/callback/…',
+  );
 });

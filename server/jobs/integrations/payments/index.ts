@@ -5,6 +5,7 @@ import { listClaims, TERMINAL } from './claim.js';
 import { intakeDatabase, JOB } from './intake.js';
 import type { PaymentProvider } from './provider.js';
 import { workClaim, type Step } from './work.js';
+import { paymentProvider } from '../../../integrations/payment-provider.js';
 
 /**
  * The payments worker (docs/integrations.md): claims new `payment_request` documents from the
@@ -46,7 +47,7 @@ export async function runPayments(ctx: JobContext, opts: PaymentsOptions = {}): 
   if (!failedDbs && !signal.aborted) await changed.commit();
 
   const settings = {
-    provider: opts.provider ? opts.provider(ctx) : null,
+    provider: opts.provider ? opts.provider(ctx) : paymentProvider(config),
     dailyLimit: config.PAYMENTS_AGENT_DAILY_LIMIT_TZS,
     maxAttempts: config.PAYMENTS_MAX_ATTEMPTS,
     retryBaseMs: config.PAYMENTS_RETRY_BASE_SEC * 1000,

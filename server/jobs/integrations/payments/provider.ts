@@ -28,9 +28,16 @@ export type QueryOutcome =
   | { kind: 'pending' }
   | { kind: 'not-found' };
 
+/** What a status query needs: our key, and the provider's reference when it gave one. */
+export interface StatusQuestion {
+  externalId: string;
+  reference?: string;
+  network: string;
+}
+
 export interface PaymentProvider {
   name: string;
   /** Throws when the outcome is unknown (timeout, connection lost after sending). */
   submit(order: PaymentOrder): Promise<SubmitOutcome>;
-  query(externalId: string): Promise<QueryOutcome>;
+  query(q: StatusQuestion): Promise<QueryOutcome>;
 }

@@ -4,7 +4,7 @@ import type { Stored } from '../../../couch/upsert.js';
 import { moveClaim, type Claim } from './claim.js';
 import { release, reserve } from './limits.js';
 import { settle } from './outcome.js';
-import type { PaymentProvider } from './provider.js';
+import type { PaymentProvider, SubmitOutcome } from './provider.js';
 import { writeStatus } from './status.js';
 
 export interface WorkSettings {
@@ -79,7 +79,7 @@ async function submit(
     now,
   );
   if (!sending) return 'lost';
-  let answer;
+  let answer: SubmitOutcome;
   try {
     answer = await s.provider.submit({
       externalId: claim.external_id,
@@ -88,11 +88,19 @@ async function submit(
       network: claim.order.network,
     });
   } catch (err) {
-    s.log.warn(
-      { claim: claim._id, err: String(err) },
-      'payment call gave no answer; its outcome is left to the status query',
-    );
-    return 'submitted';
+    if ((err as { sent?: boolean }).sent === false) {
+      answer = {
+        kind: 'rejected',
+        retryable: true,
+        reason: String((err as Error).message),
+      } as const;
+    } else {
+      s.log.warn(
+        { claim: claim._id, err: String(err) },
+        'payment call gave no answer; its outcome is left to the status query',
+      );
+      return 'submitted';
+    }
   }
   const done = s.now();
   const base = { ...sending, unknown: false, updated_at: done.toISOString() };
@@ -127,7 +135,11 @@ async function submit(
 
 async function query(nano: Nano.ServerScope, claim: Stored<Claim>, s: WorkSettings): Promise<Step> {
   if (!s.provider) return 'waiting';
-  const answer = await s.provider.query(claim.external_id);
+  const answer = await s.provider.query({
+    externalId: claim.external_id,
+    reference: claim.reference,
+    network: claim.order.network,
+  });
   const now = s.now();
   if (answer.kind === 'succeeded' || answer.kind === 'failed') {
     const next = settle(
