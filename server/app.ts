@@ -8,7 +8,7 @@ import gatewayPlugin from './gateway/index.js';
 import reportsPlugin, { type ReportsPluginOptions } from './reports/index.js';
 import jobsPlugin, { type JobsPluginOptions } from './jobs/plugin.js';
 import healthRoutes from './routes/health.js';
-import integrationsPlugin from './integrations/plugin.js';
+import integrationsPlugin from './routes/integrations.js';
 import appStatic from './web/plugin.js';
 import designDocsPlugin from './migrations/plugin.js';
 import rulesPlugin from './rules/plugin.js';

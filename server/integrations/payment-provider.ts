@@ -1,5 +1,5 @@
 import type { Config } from '../config.js';
-import type { PaymentProvider } from '../jobs/integrations/payments/provider.js';
+import type { PaymentProvider } from './payment-types.js';
 import { azamPay } from './azampay/client.js';
 
 const built = new WeakMap<Config, PaymentProvider | null>();

@@ -11,7 +11,7 @@ import type {
   PaymentProvider,
   QueryOutcome,
   SubmitOutcome,
-} from '../../server/jobs/integrations/payments/provider.js';
+} from '../../server/integrations/payment-types.js';
 import type { Claim } from '../../server/jobs/integrations/payments/claim.js';
 import { CREDS, fakeAzamPay } from './fakes/azampay.js';
 import { scrubUrl } from '../../server/app.js';

@@ -6,7 +6,7 @@ import type {
   QueryOutcome,
   StatusQuestion,
   SubmitOutcome,
-} from '../../jobs/integrations/payments/provider.js';
+} from '../payment-types.js';
 
 /**
  * AzamPay (Tanzania) mobile checkout, as its documentation and SDKs describe it:

@@ -3,7 +3,7 @@ import { changedDatabases, ensureJobsDb } from '../../changed-dbs.js';
 import type { Job, JobContext, JobResult } from '../../types.js';
 import { listClaims, TERMINAL } from './claim.js';
 import { intakeDatabase, JOB } from './intake.js';
-import type { PaymentProvider } from './provider.js';
+import type { PaymentProvider } from '../../../integrations/payment-types.js';
 import { workClaim, type Step } from './work.js';
 import { paymentProvider } from '../../../integrations/payment-provider.js';
 

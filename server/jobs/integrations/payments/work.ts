@@ -4,7 +4,7 @@ import type { Stored } from '../../../couch/upsert.js';
 import { moveClaim, type Claim } from './claim.js';
 import { release, reserve } from './limits.js';
 import { settle } from './outcome.js';
-import type { PaymentProvider, SubmitOutcome } from './provider.js';
+import type { PaymentProvider, SubmitOutcome } from '../../../integrations/payment-types.js';
 import { writeStatus } from './status.js';
 
 export interface WorkSettings {

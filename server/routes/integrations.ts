@@ -1,8 +1,11 @@
 import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';
-import { checkCallback } from './callback-guard.js';
-import { handleAzamPayCallback, type AzamPayCallback } from './azampay/callback.js';
-import { paymentProvider } from './payment-provider.js';
+import { checkCallback } from '../integrations/callback-guard.js';
+import {
+  handleAzamPayCallback,
+  type AzamPayCallback,
+} from '../jobs/integrations/payments/callback.js';
+import { paymentProvider } from '../integrations/payment-provider.js';
 
 const callbackBody = {
   type: 'object',

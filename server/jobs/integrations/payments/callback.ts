@@ -1,9 +1,9 @@
 import type Nano from 'nano';
 import type { FastifyBaseLogger } from 'fastify';
-import { claimId, readClaim, updateClaim } from '../../jobs/integrations/payments/claim.js';
-import { settle } from '../../jobs/integrations/payments/outcome.js';
-import type { PaymentProvider } from '../../jobs/integrations/payments/provider.js';
-import { writeStatus } from '../../jobs/integrations/payments/status.js';
+import { claimId, readClaim, updateClaim } from './claim.js';
+import { settle } from './outcome.js';
+import type { PaymentProvider } from '../../../integrations/payment-types.js';
+import { writeStatus } from './status.js';
 
 /** AzamPay's checkout callback body (fields we use; the rest is ignored). */
 export interface AzamPayCallback {
