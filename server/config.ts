@@ -244,7 +244,7 @@ export const ConfigSchema = Type.Object({
     description:
       'Cache-Control max-age of GET /reports/… answers; after it a client revalidates (304)',
   }),
-  PAYMENTS_AGENT_DAILY_LIMIT_TZS: Type.Integer({
+  PAYMENTS_DAILY_LIMIT_TZS: Type.Integer({
     minimum: 0,
     default: 1_000_000,
     description: 'most shillings the payments worker pays for one agent in one (UTC) day',
@@ -298,6 +298,12 @@ export const ConfigSchema = Type.Object({
     Type.String({
       minLength: 1,
       description: 'provider callbacks only from these addresses (comma-separated); default: any',
+    }),
+  ),
+  JOB_PAYMENTS_SCHEDULE: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description: 'cron expression of the payments worker (default every 15 seconds)',
     }),
   ),
 });

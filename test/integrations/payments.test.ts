@@ -194,7 +194,7 @@ t.test('a final refusal fails at once; the amount no longer counts against the d
 t.test('over the daily limit per agent: failed with the reason, nothing sent', async (t) => {
   const a = await agentPays(300_000);
   const l = provider(() => ({ kind: 'succeeded' }));
-  await run(l, { PAYMENTS_AGENT_DAILY_LIMIT_TZS: '250000' });
+  await run(l, { PAYMENTS_DAILY_LIMIT_TZS: '250000' });
   t.equal(mine(l, a.number).length, 0);
   t.match(await a.status(), { status: 'failed', message: /daily limit of 250000/ });
 });

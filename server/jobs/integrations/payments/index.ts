@@ -48,7 +48,7 @@ export async function runPayments(ctx: JobContext, opts: PaymentsOptions = {}): 
 
   const settings = {
     provider: opts.provider ? opts.provider(ctx) : paymentProvider(config),
-    dailyLimit: config.PAYMENTS_AGENT_DAILY_LIMIT_TZS,
+    dailyLimit: config.PAYMENTS_DAILY_LIMIT_TZS,
     maxAttempts: config.PAYMENTS_MAX_ATTEMPTS,
     retryBaseMs: config.PAYMENTS_RETRY_BASE_SEC * 1000,
     now,
