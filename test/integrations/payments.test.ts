@@ -15,6 +15,8 @@ import type {
 import type { Claim } from '../../server/jobs/integrations/payments/claim.js';
 import { CREDS, fakeAzamPay } from './fakes/azampay.js';
 import { scrubUrl } from '../../server/app.js';
+import { runCli } from '../helpers/cli.js';
+import { main as reportMain } from '../../scripts/payments-report.js';
 
 /**
  * The payments worker against the real store and gateway, with a provider double that keeps
@@ -383,3 +385,31 @@ t.test('the callback secret never reaches the log', async (t) => {
     '/integrations/azampay/callback/…',
   );
 });
+
+t.test(
+  'npm run payments-report: by state, flagged and stuck, as table, json and csv',
+  async (t) => {
+    const url = new URL(gw.store.url);
+    url.username = gw.store.admin.name;
+    url.password = gw.store.admin.password;
+    const env = { COUCHDB_URL: url.toString(), LOG_LEVEL: 'warn' };
+    const json = await runCli(reportMain, ['--format', 'json', '--stuck-after', '1d'], env);
+    t.equal(json.code, 0, json.stderr);
+    const report = JSON.parse(json.stdout) as {
+      summary: { by_state: Record<string, { count: number; amount: number }>; flagged: number };
+      rows: Array<{ state: string; flagged: boolean; amount: number }>;
+    };
+    t.ok(report.summary.by_state.succeeded!.count >= 5, 'the succeeded payments of this file');
+    t.ok(report.summary.flagged >= 1, 'the stuck payment flagged above');
+    t.ok(report.rows.some((r) => r.state === 'failed' && r.amount === 300_000));
+    t.notMatch(json.stdout, /\+255/, 'no phone numbers in the report');
+    const table = await runCli(reportMain, ['--fail-above', '0'], env);
+    t.equal(table.code, 1, 'flagged payments fail --fail-above 0');
+    t.match(table.stdout, /AGENT\s+NETWORK\s+AMOUNT\s+STATE/);
+    t.match(table.stdout, /flagged/);
+    const csv = await runCli(reportMain, ['--format', 'csv'], env);
+    t.match(csv.stdout.split('\n')[0], /^claim,owner,request_id,network,amount,state/);
+    const bad = await runCli(reportMain, ['--format', 'xml'], env);
+    t.equal(bad.code, 2);
+  },
+);
