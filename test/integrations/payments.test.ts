@@ -16,6 +16,7 @@ import type { Claim } from '../../server/jobs/integrations/payments/claim.js';
 import { CREDS, fakeAzamPay } from './fakes/azampay.js';
 import { scrubUrl } from '../../server/app.js';
 import { runCli } from '../helpers/cli.js';
+import { digitsOnly, toE164 } from '../../server/integrations/phone.js';
 import { main as reportMain } from '../../scripts/payments-report.js';
 
 /**
@@ -413,3 +414,20 @@ t.test(
     t.equal(bad.code, 2);
   },
 );
+
+t.test('phone numbers: E.164 in, as people type them; digits out for AzamPay', async (t) => {
+  for (const typed of [
+    '0712345678',
+    '255712345678',
+    '+255712345678',
+    '+255 712-345-678',
+    '00255712345678',
+  ]) {
+    t.equal(toE164(typed), '+255712345678', typed);
+  }
+  for (const bad of ['712345678', '+25571234567', '0812345678', 'abc', '+2557123456789']) {
+    t.equal(toE164(bad), null, bad);
+  }
+  t.equal(toE164('+254712345678'), '+254712345678', 'other countries pass as E.164');
+  t.equal(digitsOnly('+255712345678'), '255712345678');
+});
