@@ -8,6 +8,7 @@ import gatewayPlugin from './gateway/index.js';
 import reportsPlugin, { type ReportsPluginOptions } from './reports/index.js';
 import jobsPlugin, { type JobsPluginOptions } from './jobs/plugin.js';
 import healthRoutes from './routes/health.js';
+import integrationsPlugin from './routes/integrations.js';
 import appStatic from './web/plugin.js';
 import designDocsPlugin from './migrations/plugin.js';
 import rulesPlugin from './rules/plugin.js';
@@ -38,6 +39,9 @@ export interface AppOptions {
 /** `/sync/userdb-6a75…/farmer-12?rev=…` → `/sync/userdb-…/…`: the path's shape without user names, ids or query. */
 export function scrubUrl(url: string): string {
   const path = url.split('?')[0] as string;
+  // A provider callback's path holds its secret.
+  if (path.startsWith('/integrations/'))
+    return path.replace(/^(\/integrations\/[^/]+\/[^/]+)\/.+/, '$1/…');
   if (path.startsWith('/admin/users/'))
     return path.replace(/^\/admin\/users\/[^/]+/, '/admin/users/…');
   const m = /^\/sync\/([^/]+)(\/(_[a-z_]+))?/.exec(path);
@@ -60,6 +64,10 @@ export function serverOptions(config: Config): FastifyServerOptions {
           '*.password',
           '*.refresh_token',
           '*.access_token',
+          '*.clientSecret',
+          '*.apiKey',
+          'req.headers["x-api-key"]',
+          'req.headers.apikey',
         ],
         censor: '[redacted]',
       },
@@ -114,6 +122,7 @@ export default async function app(fastify: FastifyInstance, opts: AppOptions): P
   await fastify.register(jobsPlugin, opts.jobs ?? {});
   await fastify.register(privacyPlugin);
   await fastify.register(healthRoutes);
+  await fastify.register(integrationsPlugin);
   await fastify.register(appStatic);
 }
 

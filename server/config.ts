@@ -252,12 +252,74 @@ export const ConfigSchema = Type.Object({
   PRIVACY_DB: Type.String({
     pattern: '^[a-z][a-z0-9_$()+/-]*$',
     default: 'sawa-privacy',
-    description: 'CouchDB database of processing restrictions and erasure records',
+    description: 'CouchDB database of processing restrictions',
   }),
   JOB_RETENTION_SCHEDULE: Type.Optional(
     Type.String({
       minLength: 1,
       description: 'cron expression of the retention job (default daily at 03:15)',
+    }),
+  ),
+  PAYMENTS_DAILY_LIMIT_TZS: Type.Integer({
+    minimum: 0,
+    default: 1_000_000,
+    description: 'most shillings the payments worker pays for one agent in one (UTC) day',
+  }),
+  PAYMENTS_MAX_ATTEMPTS: Type.Integer({
+    minimum: 1,
+    maximum: 20,
+    default: 5,
+    description:
+      'payment calls per request on retryable errors; also status queries before a stuck payment is flagged',
+  }),
+  PAYMENTS_RETRY_BASE_SEC: Type.Integer({
+    minimum: 1,
+    maximum: 3600,
+    default: 30,
+    description: 'first retry and status-query delay, seconds; doubles each time, with jitter',
+  }),
+  PROVIDER_TIMEOUT_MS: Type.Integer({
+    minimum: 1000,
+    maximum: 120_000,
+    default: 15_000,
+    description:
+      'deadline of one call to an SMS or payment provider, ms; after it the outcome is unknown',
+  }),
+  AZAMPAY_AUTH_URL: Type.String({
+    pattern: '^https?://[^/]+(/.*[^/])?$',
+    default: 'https://authenticator-sandbox.azampay.co.tz',
+    description: 'AzamPay token service (production: https://authenticator.azampay.co.tz)',
+  }),
+  AZAMPAY_CHECKOUT_URL: Type.String({
+    pattern: '^https?://[^/]+(/.*[^/])?$',
+    default: 'https://sandbox.azampay.co.tz',
+    description: 'AzamPay checkout API (production: https://checkout.azampay.co.tz)',
+  }),
+  AZAMPAY_APP_NAME: Type.Optional(Type.String({ minLength: 1, description: 'AzamPay app name' })),
+  AZAMPAY_CLIENT_ID: Type.Optional(Type.String({ minLength: 1, description: 'AzamPay client id' })),
+  AZAMPAY_CLIENT_SECRET: Type.Optional(
+    Type.String({ minLength: 1, description: 'AzamPay client secret (a secret: never logged)' }),
+  ),
+  AZAMPAY_API_KEY: Type.Optional(
+    Type.String({ minLength: 1, description: 'AzamPay X-API-Key (a secret: never logged)' }),
+  ),
+  AZAMPAY_CALLBACK_SECRET: Type.Optional(
+    Type.String({
+      minLength: 16,
+      description:
+        'path secret of the AzamPay callback URL /integrations/azampay/callback/<secret>; without it callbacks are refused',
+    }),
+  ),
+  CALLBACK_ALLOWED_IPS: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description: 'provider callbacks only from these addresses (comma-separated); default: any',
+    }),
+  ),
+  JOB_PAYMENTS_SCHEDULE: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description: 'cron expression of the payments worker (default every 15 seconds)',
     }),
   ),
 });

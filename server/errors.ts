@@ -292,3 +292,11 @@ export function cleanCouchError(err: unknown): Error {
   }
   return err instanceof Error ? err : new Error(String(err));
 }
+
+// Provider callbacks: a wrong path secret reads as no such route; a refused address as 403
+export const CallbackUnknown = createError('SAWA_CALLBACK_UNKNOWN', 'no such callback', 404);
+export const CallbackForbidden = createError(
+  'SAWA_CALLBACK_FORBIDDEN',
+  'callbacks are not accepted from this address',
+  403,
+);

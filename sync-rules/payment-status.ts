@@ -10,10 +10,12 @@ export const paymentStatus: SyncRule = {
     properties: {
       request_id: text(200),
       provider: { enum: [...PAYMENT_PROVIDERS] },
-      status: { enum: ['pending', 'succeeded', 'failed'] },
+      status: { enum: ['pending', 'queued', 'submitted', 'succeeded', 'failed'] },
       provider_reference: text(200),
       message: text(500),
       attempts: { type: 'integer', minimum: 0 },
+      // An outcome that disagrees with the final status: a person looks (docs/integrations.md).
+      flagged: { type: 'boolean' },
     },
     required: ['request_id', 'provider', 'status'],
   }),

@@ -49,7 +49,7 @@ t.test('the server writes them, and is held to the schema', async (t) => {
     paymentStatus({ status: 'done' }),
     null,
     server,
-    'payment_status.status must be one of pending, succeeded, failed',
+    'payment_status.status must be one of pending, queued, submitted, succeeded, failed',
   );
   e.refuses(t, smsStatus({ attempts: -1 }), null, server, 'sms_status.attempts must be at least 0');
   e.refuses(t, edited(old, { request_id: 'pay-2' }), old, server, 'request_id cannot change');

@@ -1,0 +1,68 @@
+import type Nano from 'nano';
+import type { FastifyBaseLogger } from 'fastify';
+import { claimId, readClaim, updateClaim } from './claim.js';
+import { settle } from './outcome.js';
+import type { PaymentProvider } from '../../../integrations/payment-types.js';
+import { writeStatus } from './status.js';
+
+/** AzamPay's checkout callback body (fields we use; the rest is ignored). */
+export interface AzamPayCallback {
+  utilityref: string;
+  transactionstatus: string;
+  reference?: string;
+  message?: string;
+  msisdn?: string;
+  amount?: string;
+}
+
+export type CallbackResult = 'recorded' | 'duplicate' | 'unknown-reference' | 'unconfirmed';
+
+/**
+ * One callback: find the claim by our external id (`utilityref`), ask the provider's status
+ * query whether it agrees, and only then settle the claim (settle keeps a final state final).
+ * Duplicates and late deliveries end as no change.
+ */
+export async function handleAzamPayCallback(
+  nano: Nano.ServerScope,
+  provider: PaymentProvider,
+  body: AzamPayCallback,
+  log: FastifyBaseLogger,
+  now = new Date(),
+): Promise<CallbackResult> {
+  const m = /^sawa-([0-9a-f]{32})$/.exec(body.utilityref);
+  const id = m ? claimId('payment', m[1] as string) : null;
+  const claim = id ? await readClaim(nano, id) : null;
+  if (!id || !claim) return 'unknown-reference';
+  const claimed = body.transactionstatus.toLowerCase() === 'success' ? 'succeeded' : 'failed';
+  const reference = claim.reference ?? body.reference;
+  const confirmed = await provider.query({
+    externalId: claim.external_id,
+    reference,
+    network: claim.order.network,
+  });
+  if (confirmed.kind !== claimed) {
+    log.warn(
+      { claim: id, claimed, confirmed: confirmed.kind },
+      'a payment callback the status query does not confirm; nothing changed',
+    );
+    return 'unconfirmed';
+  }
+  let changed = false;
+  const res = await updateClaim(nano, id, (cur) => {
+    const next = settle(
+      cur,
+      {
+        state: claimed,
+        reference:
+          confirmed.kind === 'succeeded' ? (confirmed.reference ?? body.reference) : undefined,
+        reason: confirmed.kind === 'failed' ? confirmed.reason : undefined,
+      },
+      'callback',
+      now,
+    );
+    changed = next !== false;
+    return next;
+  });
+  if (changed && res.doc) await writeStatus(nano, res.doc, now);
+  return changed ? 'recorded' : 'duplicate';
+}

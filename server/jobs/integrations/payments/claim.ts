@@ -1,0 +1,116 @@
+import { createHash } from 'node:crypto';
+import type Nano from 'nano';
+import { getDoc, upsert, type Stored } from '../../../couch/upsert.js';
+import { couchStatus, cleanCouchError } from '../../../errors.js';
+import { JOBS_DB } from '../../types.js';
+
+/**
+ * An outbox claim: the jobs database's record that one request document is being acted on,
+ * `outbox:<kind>:<key>`. It is created once (a second create answers 409), and every state
+ * change is a write on its revision, so two instances can never both move it to `submitted`.
+ */
+
+export type ClaimState = 'queued' | 'submitted' | 'succeeded' | 'failed';
+
+export interface LateOutcome {
+  at: string;
+  source: string;
+  outcome: string;
+  reference?: string;
+}
+
+export interface Claim {
+  kind: string;
+  db: string;
+  request_id: string;
+  owner: string;
+  external_id: string;
+  state: ClaimState;
+  attempts: number;
+  queries: number;
+  next_at: string;
+  created_at: string;
+  updated_at: string;
+  /** The request, as the provider needs it (the request document is immutable). */
+  order: { msisdn: string; amount: number; network: string };
+  reference?: string;
+  reason?: string;
+  /** When `submitted`: the call's answer was never read, so only a status query may settle it. */
+  unknown?: boolean;
+  /** For a person: an outcome that disagrees with a final state, or one nobody can settle. */
+  flagged?: boolean;
+  late?: LateOutcome[];
+}
+
+export const TERMINAL: ReadonlySet<ClaimState> = new Set(['succeeded', 'failed']);
+
+/** The key of a request: the same database and document id always give the same key. */
+export function claimKey(db: string, requestId: string): string {
+  return createHash('sha256').update(`${db}\n${requestId}`).digest('hex').slice(0, 32);
+}
+
+export const claimId = (kind: string, key: string) => `outbox:${kind}:${key}`;
+
+const jobsDb = (nano: Nano.ServerScope) => nano.use(JOBS_DB);
+
+/** Creates the claim unless one exists; true when this call created it. */
+export async function createClaim(nano: Nano.ServerScope, id: string, claim: Claim) {
+  try {
+    await jobsDb(nano).insert({ ...claim, _id: id } as Nano.MaybeDocument);
+    return true;
+  } catch (err) {
+    if (couchStatus(err) === 409) return false;
+    throw cleanCouchError(err);
+  }
+}
+
+/**
+ * Writes `next` over exactly the revision read; false when someone else wrote first (the
+ * caller then leaves the claim to them). This is how a claim moves to `submitted` at most once.
+ */
+export async function moveClaim(nano: Nano.ServerScope, current: Stored<Claim>, next: Claim) {
+  try {
+    const res = await jobsDb(nano).insert({
+      ...next,
+      _id: current._id,
+      _rev: current._rev,
+    } as Nano.MaybeDocument);
+    return { ...next, _id: current._id, _rev: res.rev } as Stored<Claim>;
+  } catch (err) {
+    if (couchStatus(err) === 409) return null;
+    throw cleanCouchError(err);
+  }
+}
+
+export async function readClaim(nano: Nano.ServerScope, id: string) {
+  return getDoc<Claim>(jobsDb(nano), id);
+}
+
+/** Read-modify-write with retries, for changes that may be made by anyone (callbacks). */
+export async function updateClaim(
+  nano: Nano.ServerScope,
+  id: string,
+  diff: (c: Stored<Claim>) => Claim | false,
+) {
+  return upsert<Claim>(jobsDb(nano), id, (cur) => (cur ? diff(cur) : false));
+}
+
+/** Every claim of a kind, in pages. */
+export async function* listClaims(nano: Nano.ServerScope, kind: string, pageSize = 200) {
+  const prefix = `outbox:${kind}:`;
+  let startkey = prefix;
+  let skip = 0;
+  for (;;) {
+    const res = await jobsDb(nano).list({
+      startkey,
+      endkey: `${prefix}\ufff0`,
+      include_docs: true,
+      limit: pageSize,
+      skip,
+    });
+    for (const row of res.rows) if (row.doc) yield row.doc as unknown as Stored<Claim>;
+    if (res.rows.length < pageSize) return;
+    startkey = res.rows[res.rows.length - 1]!.id;
+    skip = 1;
+  }
+}

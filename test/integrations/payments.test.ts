@@ -1,0 +1,433 @@
+import t from 'tap';
+import { gateway, Session } from '../gateway/helper.js';
+import { jobContext } from '../jobs/helpers.js';
+import { phone } from '../helpers/phones.js';
+import { couch } from '../helpers/store.js';
+import { unique } from '../helpers/fixtures.js';
+import { runPayments } from '../../server/jobs/integrations/payments/index.js';
+import { settle } from '../../server/jobs/integrations/payments/outcome.js';
+import type {
+  PaymentOrder,
+  PaymentProvider,
+  QueryOutcome,
+  SubmitOutcome,
+} from '../../server/integrations/payment-types.js';
+import type { Claim } from '../../server/jobs/integrations/payments/claim.js';
+import { CREDS, fakeAzamPay } from './fakes/azampay.js';
+import { scrubUrl } from '../../server/app.js';
+import { runCli } from '../helpers/cli.js';
+import { digitsOnly, toE164 } from '../../server/integrations/phone.js';
+import { main as reportMain } from '../../scripts/payments-report.js';
+
+/**
+ * The payments worker against the real store and gateway, with a provider double that keeps
+ * every call; then end to end with AzamPay's wire format on a local fake (fakes/azampay.ts).
+ */
+const azam = await fakeAzamPay(t);
+const CALLBACK_SECRET = 'callback-secret-0123456789';
+const AZAMPAY_ENV = {
+  AZAMPAY_AUTH_URL: azam.url,
+  AZAMPAY_CHECKOUT_URL: azam.url,
+  AZAMPAY_APP_NAME: CREDS.appName,
+  AZAMPAY_CLIENT_ID: CREDS.clientId,
+  AZAMPAY_CLIENT_SECRET: CREDS.clientSecret,
+  AZAMPAY_API_KEY: CREDS.apiKey,
+  AZAMPAY_CALLBACK_SECRET: CALLBACK_SECRET,
+  PROVIDER_TIMEOUT_MS: '1000',
+};
+const gw = await gateway(t, { env: AZAMPAY_ENV });
+let clock = Date.parse('2026-03-02T08:00:00Z');
+const now = () => new Date(clock);
+const advance = (sec: number) => void (clock += sec * 1000);
+
+interface Ledger {
+  submits: PaymentOrder[];
+  queries: string[];
+  provider: PaymentProvider;
+}
+function provider(
+  onSubmit: (o: PaymentOrder, n: number) => SubmitOutcome | Promise<SubmitOutcome>,
+  onQuery: (id: string) => QueryOutcome = () => ({ kind: 'pending' }),
+): Ledger {
+  const l: Ledger = {
+    submits: [],
+    queries: [],
+    provider: {
+      name: 'double',
+      async submit(o) {
+        l.submits.push(o);
+        return onSubmit(o, l.submits.filter((s) => s.externalId === o.externalId).length);
+      },
+      async query(q) {
+        l.queries.push(q.externalId);
+        return onQuery(q.externalId);
+      },
+    },
+  };
+  return l;
+}
+
+const run = (l: Ledger | null, env: Record<string, string> = {}) =>
+  runPayments(jobContext(gw.store, { env: { PAYMENTS_RETRY_BASE_SEC: '10', ...env } }), {
+    provider: () => l?.provider ?? null,
+    now,
+    random: () => 0.5,
+  });
+
+let n = 0;
+const msisdn = () =>
+  `+2557${String(Date.now() % 1e5).padStart(5, '0')}${String(++n).padStart(3, '0')}`;
+
+/** A field agent whose phone writes a payment request offline and syncs it through the gateway. */
+async function agentPays(amount = 5000) {
+  const auth = await gw.signup(unique('agent'));
+  const session = new Session(gw.url, auth);
+  const local = phone();
+  const number = msisdn();
+  const request = {
+    _id: `payment_request-${unique('p')}`,
+    type: 'payment_request',
+    owner: auth.user.name,
+    created_at: '2026-03-02T10:00:00+03:00',
+    updated_at: '2026-03-02T10:00:00+03:00',
+    farmer_id: 'farmer-1',
+    msisdn: number,
+    amount,
+    provider: 'mpesa',
+    reason: 'maize delivery',
+  };
+  await local.put(request);
+  const remote = session.db(auth.dbs.user);
+  const pushed = await local.replicate.to(remote);
+  if (pushed.docs_written !== 1) throw new Error(`push: ${JSON.stringify(pushed)}`);
+  const status = async () => {
+    await local.replicate.from(remote);
+    return local.get(`payment_status-${request._id}`).catch(() => null) as Promise<
+      (Record<string, unknown> & { status: string }) | null
+    >;
+  };
+  return { auth, session, local, remote, request, number, status };
+}
+
+const mine = (l: Ledger, number: string) => l.submits.filter((s) => s.msisdn === number);
+
+t.test('paid once: accepted, then settled by the status query; re-runs pay nothing', async (t) => {
+  const a = await agentPays();
+  const l = provider(
+    () => ({ kind: 'accepted', reference: 'AZ-1' }),
+    () => ({
+      kind: 'succeeded',
+      reference: 'MP-77',
+    }),
+  );
+  await run(l);
+  t.equal(mine(l, a.number).length, 1, 'one payment call');
+  t.match(await a.status(), { status: 'submitted', provider_reference: 'AZ-1', attempts: 1 });
+  await run(l);
+  t.equal(mine(l, a.number).length, 1, 'a re-run before the query is due calls nothing');
+  advance(11);
+  await run(l);
+  await run(l);
+  t.equal(mine(l, a.number).length, 1, 'never paid again');
+  const status = await a.status();
+  t.match(status, { status: 'succeeded', provider_reference: 'MP-77', provider: 'mpesa' });
+  t.equal(mine(l, a.number)[0]?.externalId.startsWith('sawa-'), true);
+  t.equal(mine(l, a.number)[0]?.amount, 5000);
+});
+
+t.test('no provider configured: the request waits and says so; then it is paid', async (t) => {
+  const a = await agentPays();
+  await run(null);
+  t.match(await a.status(), { status: 'queued', message: /no payment provider/ });
+  const l = provider(() => ({ kind: 'succeeded', reference: 'R1' }));
+  await run(l);
+  t.match(await a.status(), { status: 'succeeded', provider_reference: 'R1' });
+  t.equal(mine(l, a.number).length, 1);
+});
+
+t.test(
+  'a timeout after sending is settled by the status query, never by paying again',
+  async (t) => {
+    const a = await agentPays();
+    const l = provider(
+      () => Promise.reject(new Error('timeout')),
+      () => ({ kind: 'succeeded', reference: 'Q-1' }),
+    );
+    await run(l);
+    t.match(await a.status(), { status: 'submitted' });
+    for (let i = 0; i < 3; i++) {
+      advance(60);
+      await run(l);
+    }
+    t.equal(mine(l, a.number).length, 1, 'one call only');
+    t.match(await a.status(), { status: 'succeeded', provider_reference: 'Q-1' });
+  },
+);
+
+t.test('retryable refusals back off and retry with the same external id', async (t) => {
+  const a = await agentPays();
+  const l = provider((_o, k) =>
+    k < 3 ? { kind: 'rejected', retryable: true, reason: 'busy' } : { kind: 'succeeded' },
+  );
+  await run(l);
+  t.match(await a.status(), { status: 'queued', message: 'retrying: busy', attempts: 1 });
+  await run(l);
+  t.equal(mine(l, a.number).length, 1, 'not before the backoff');
+  advance(8); // base 10 s, jitter 0.5: the first wait is 7.5 s
+  await run(l);
+  t.equal(mine(l, a.number).length, 2);
+  advance(16);
+  await run(l);
+  const calls = mine(l, a.number);
+  t.equal(calls.length, 3);
+  t.equal(new Set(calls.map((c) => c.externalId)).size, 1, 'one idempotency key');
+  t.match(await a.status(), { status: 'succeeded', attempts: 3 });
+});
+
+t.test('a final refusal fails at once; the amount no longer counts against the day', async (t) => {
+  const a = await agentPays(600_000);
+  const l = provider(() => ({ kind: 'rejected', retryable: false, reason: 'invalid number' }));
+  await run(l);
+  t.match(await a.status(), { status: 'failed', message: 'invalid number' });
+  advance(3600);
+  await run(l);
+  t.equal(mine(l, a.number).length, 1);
+});
+
+t.test('over the daily limit per agent: failed with the reason, nothing sent', async (t) => {
+  const a = await agentPays(300_000);
+  const l = provider(() => ({ kind: 'succeeded' }));
+  await run(l, { PAYMENTS_DAILY_LIMIT_TZS: '250000' });
+  t.equal(mine(l, a.number).length, 0);
+  t.match(await a.status(), { status: 'failed', message: /daily limit of 250000/ });
+});
+
+t.test('two workers at once: one payment call', async (t) => {
+  const a = await agentPays();
+  const l = provider(async () => {
+    await new Promise((r) => setTimeout(r, 50));
+    return { kind: 'accepted' };
+  });
+  await Promise.all([run(l), run(l), run(l)]);
+  t.equal(mine(l, a.number).length, 1);
+});
+
+t.test('a stuck payment is flagged for a person after the allowed queries', async (t) => {
+  const a = await agentPays();
+  const l = provider(
+    () => ({ kind: 'accepted' }),
+    () => ({ kind: 'not-found' }),
+  );
+  await run(l);
+  for (let i = 0; i < 6; i++) {
+    advance(3600);
+    await run(l);
+  }
+  t.equal(mine(l, a.number).length, 1);
+  t.match(await a.status(), { status: 'submitted', flagged: true, message: /does not know/ });
+});
+
+t.test('a late outcome that disagrees with a final state is kept and flagged', async (t) => {
+  const base = { state: 'failed', reason: 'insufficient balance' } as Claim;
+  const at = new Date(0);
+  const late = settle(base, { state: 'succeeded', reference: 'X' }, 'callback', at);
+  t.match(late, {
+    state: 'failed',
+    flagged: true,
+    late: [{ outcome: 'succeeded', reference: 'X' }],
+  });
+  t.equal(settle(late as Claim, { state: 'succeeded' }, 'callback', at), false, 'duplicate');
+  t.equal(settle(base, { state: 'failed' }, 'callback', at), false, 'same outcome again');
+});
+
+t.test('phones cannot write payment status: not by _bulk_docs, not by replication', async (t) => {
+  const a = await agentPays();
+  const forged = {
+    _id: `payment_status-${a.request._id}`,
+    type: 'payment_status',
+    owner: a.auth.user.name,
+    created_at: '2026-03-02T10:00:00+03:00',
+    updated_at: '2026-03-02T10:00:00+03:00',
+    request_id: a.request._id,
+    provider: 'mpesa',
+    status: 'succeeded',
+  };
+  const auth = `Bearer ${a.auth.access_token}`;
+  const bulk = await couch(gw.url, 'POST', `/sync/${a.auth.dbs.user}/_bulk_docs`, {
+    auth,
+    body: { docs: [forged] },
+  });
+  t.match(bulk.body, [{ error: 'forbidden' }]);
+  const replicated = await couch(gw.url, 'POST', `/sync/${a.auth.dbs.user}/_bulk_docs`, {
+    auth,
+    body: {
+      new_edits: false,
+      docs: [{ ...forged, _rev: '1-abc', _revisions: { start: 1, ids: ['abc'] } }],
+    },
+  });
+  t.match(replicated.body, [{ error: 'forbidden' }]);
+  await a.local.put({ ...forged, _id: `${forged._id}-2` });
+  const pushed = await a.local.replicate.to(a.remote);
+  t.equal(pushed.docs_written, 0);
+  t.equal(pushed.doc_write_failures, 1);
+  const l = provider(() => ({ kind: 'accepted' }));
+  await run(l);
+  t.match(await a.status(), { status: 'submitted' }, 'the server writes the status');
+});
+
+// ---- AzamPay, end to end: its wire format on the fake, callbacks through the service ----
+
+/** A run with the provider the configuration builds (AzamPay on the fake). */
+const runAzam = () =>
+  runPayments(jobContext(gw.store, { env: { PAYMENTS_RETRY_BASE_SEC: '10', ...AZAMPAY_ENV } }), {
+    now,
+    random: () => 0.5,
+  });
+const digits = (e164: string) => e164.slice(1);
+const callback = (body: unknown, secret = CALLBACK_SECRET) =>
+  couch(gw.url, 'POST', `/integrations/azampay/callback/${secret}`, { body });
+
+t.test(
+  'AzamPay: one checkout, the callback twice, one succeeded status on the phone',
+  async (t) => {
+    azam.setMode('accept');
+    const a = await agentPays(12_000);
+    await runAzam();
+    const [call, ...more] = azam.checkouts(digits(a.number));
+    t.equal(more.length, 0, 'one checkout');
+    t.match(call?.body, {
+      accountNumber: digits(a.number),
+      amount: '12000',
+      currency: 'TZS',
+      provider: 'Mpesa',
+      externalId: /^sawa-[0-9a-f]{32}$/,
+    });
+    t.match(await a.status(), { status: 'submitted' });
+    const txn = azam.settle(String(call?.body.externalId), 'SUCCESS');
+    const first = await callback(azam.callbackBody(txn, 'success'));
+    const second = await callback(azam.callbackBody(txn, 'success'));
+    t.match(first.body, { received: true, result: 'recorded' });
+    t.match(second.body, { received: true, result: 'duplicate' });
+    await runAzam();
+    t.equal(azam.checkouts(digits(a.number)).length, 1, 'still one checkout');
+    const status = await a.status();
+    t.match(status, { status: 'succeeded', provider_reference: txn.transactionId });
+    t.notOk((await a.local.get(String(status?._id), { conflicts: true }))._conflicts, 'one branch');
+  },
+);
+
+t.test('AzamPay: forged callbacks change nothing', async (t) => {
+  azam.setMode('accept');
+  const a = await agentPays();
+  await runAzam();
+  const externalId = String(azam.checkouts(digits(a.number))[0]?.body.externalId);
+  const txn = azam.txns.get(externalId)!;
+  const wrong = await callback(azam.callbackBody(txn, 'success'), 'not-the-secret-at-all');
+  t.equal(wrong.status, 404, 'wrong secret: no such route');
+  t.match(wrong.body, { code: 'SAWA_CALLBACK_UNKNOWN' });
+  const unknown = await callback({
+    ...azam.callbackBody(txn, 'success'),
+    utilityref: 'sawa-' + '0'.repeat(32),
+  });
+  t.match(unknown.body, { result: 'unknown-reference' });
+  const unconfirmed = await callback(azam.callbackBody(txn, 'success'));
+  t.match(unconfirmed.body, { result: 'unconfirmed' }, 'the status query says PENDING');
+  t.match(await a.status(), { status: 'submitted' });
+});
+
+t.test('AzamPay: accepted, then the answer lost: the status query settles it', async (t) => {
+  azam.setMode('hang-after-accept');
+  const a = await agentPays();
+  await runAzam();
+  azam.release();
+  t.match(await a.status(), { status: 'submitted' });
+  const externalId = [...azam.txns.values()].find(
+    (x) => x.accountNumber === digits(a.number),
+  )!.externalId;
+  azam.settle(externalId, 'SUCCESS');
+  azam.setMode('accept');
+  advance(11);
+  await runAzam();
+  t.equal(azam.checkouts(digits(a.number)).length, 1, 'no second charge');
+  t.match(await a.status(), { status: 'succeeded' });
+});
+
+t.test(
+  'AzamPay: invalid number fails at once; busy is retried; no balance ends failed',
+  async (t) => {
+    azam.setMode('invalid-number');
+    const bad = await agentPays();
+    await runAzam();
+    t.match(await bad.status(), { status: 'failed', message: /Invalid accountNumber/ });
+
+    azam.setMode('busy');
+    const busy = await agentPays();
+    await runAzam();
+    t.match(await busy.status(), { status: 'queued', message: /retrying/ });
+    azam.setMode('accept');
+    advance(8);
+    await runAzam();
+    t.equal(azam.checkouts(digits(busy.number)).length, 2);
+    t.match(await busy.status(), { status: 'submitted' });
+
+    azam.setMode('insufficient-balance');
+    const poor = await agentPays();
+    await runAzam();
+    advance(11);
+    await runAzam();
+    t.match(await poor.status(), { status: 'failed' });
+    azam.setMode('accept');
+  },
+);
+
+t.test('the callback secret never reaches the log', async (t) => {
+  t.equal(
+    scrubUrl(`/integrations/azampay/callback/${CALLBACK_SECRET}`),
+    '/integrations/azampay/callback/…',
+  );
+});
+
+t.test(
+  'npm run payments-report: by state, flagged and stuck, as table, json and csv',
+  async (t) => {
+    const url = new URL(gw.store.url);
+    url.username = gw.store.admin.name;
+    url.password = gw.store.admin.password;
+    const env = { COUCHDB_URL: url.toString(), LOG_LEVEL: 'warn' };
+    const json = await runCli(reportMain, ['--format', 'json', '--stuck-after', '1d'], env);
+    t.equal(json.code, 0, json.stderr);
+    const report = JSON.parse(json.stdout) as {
+      summary: { by_state: Record<string, { count: number; amount: number }>; flagged: number };
+      rows: Array<{ state: string; flagged: boolean; amount: number }>;
+    };
+    t.ok(report.summary.by_state.succeeded!.count >= 5, 'the succeeded payments of this file');
+    t.ok(report.summary.flagged >= 1, 'the stuck payment flagged above');
+    t.ok(report.rows.some((r) => r.state === 'failed' && r.amount === 300_000));
+    t.notMatch(json.stdout, /\+255/, 'no phone numbers in the report');
+    const table = await runCli(reportMain, ['--fail-above', '0'], env);
+    t.equal(table.code, 1, 'flagged payments fail --fail-above 0');
+    t.match(table.stdout, /AGENT\s+NETWORK\s+AMOUNT\s+STATE/);
+    t.match(table.stdout, /flagged/);
+    const csv = await runCli(reportMain, ['--format', 'csv'], env);
+    t.match(csv.stdout.split('\n')[0], /^claim,owner,request_id,network,amount,state/);
+    const bad = await runCli(reportMain, ['--format', 'xml'], env);
+    t.equal(bad.code, 2);
+  },
+);
+
+t.test('phone numbers: E.164 in, as people type them; digits out for AzamPay', async (t) => {
+  for (const typed of [
+    '0712345678',
+    '255712345678',
+    '+255712345678',
+    '+255 712-345-678',
+    '00255712345678',
+  ]) {
+    t.equal(toE164(typed), '+255712345678', typed);
+  }
+  for (const bad of ['712345678', '+25571234567', '0812345678', 'abc', '+2557123456789']) {
+    t.equal(toE164(bad), null, bad);
+  }
+  t.equal(toE164('+254712345678'), '+254712345678', 'other countries pass as E.164');
+  t.equal(digitsOnly('+255712345678'), '255712345678');
+});
