@@ -8,12 +8,14 @@ import { buildDesignDocs, loadSyncRules } from '../server/rules/index.js';
  * The accounts module as the scripts use it: production scrypt cost, the service's sync
  * rules, warnings and errors on stderr, and no access tokens (scripts hand out none).
  */
-export function scriptAccounts(nano: Nano.ServerScope, config: Config): Accounts {
+export function scriptAccounts(
+  nano: Nano.ServerScope,
+  config: Config,
+  stderr: NodeJS.WritableStream = process.stderr,
+): Accounts {
   const log = {
-    warn: (obj: object, msg: string) =>
-      process.stderr.write(`warning: ${msg} ${JSON.stringify(obj)}\n`),
-    error: (obj: object, msg: string) =>
-      process.stderr.write(`error: ${msg} ${JSON.stringify(obj)}\n`),
+    warn: (obj: object, msg: string) => stderr.write(`warning: ${msg} ${JSON.stringify(obj)}\n`),
+    error: (obj: object, msg: string) => stderr.write(`error: ${msg} ${JSON.stringify(obj)}\n`),
   };
   return createAccounts({
     nano,

@@ -20,6 +20,7 @@ import {
   progress,
   run,
   type Progress,
+  type CliIo,
 } from './cli.js';
 
 const USAGE = `usage: npm run backup -- --out DIR [--full] [--concurrency N]
@@ -27,47 +28,57 @@ const USAGE = `usage: npm run backup -- --out DIR [--full] [--concurrency N]
   --full            a full backup even if DIR already holds one (default: incremental)
   --concurrency N   databases at once, 1 to 64 (default 4)`;
 
-async function main(): Promise<number> {
-  const args = parseCliArgs(USAGE, {
-    out: { type: 'string' },
-    full: { type: 'boolean', default: false },
-    concurrency: { type: 'string', default: '4' },
-  });
+/** The command: reads only `io` (tests call it in-process), returns its exit code. */
+export async function main(io: CliIo): Promise<number> {
+  const args = parseCliArgs(
+    USAGE,
+    {
+      out: { type: 'string' },
+      full: { type: 'boolean', default: false },
+      concurrency: { type: 'string', default: '4' },
+    },
+    io.argv,
+    io.stdout,
+  );
   if (!args.out) throw new CliError(`--out is required\n${USAGE}`, EXIT.usage);
   const concurrency = intOption(args.concurrency, 'concurrency', 1, 64);
-  const couch = await connectCouch(loadCliConfig());
-  const signal = interruptSignal();
-  let bar: Progress | undefined;
-  let manifest;
+  const couch = await connectCouch(loadCliConfig(io.env));
   try {
-    manifest = await backup({
-      nano: couch.nano,
-      source: couch.conn.url,
-      out: args.out,
-      full: args.full,
-      concurrency,
-      signal,
-      onDatabase: (db, entry, done, total) => {
-        bar ??= progress('backing up', total);
-        bar.update(done, `${db} (${entry.mode}, ${entry.written} docs)`);
-      },
-    });
-  } catch (err) {
-    bar?.end();
-    if (signal.aborted) {
-      process.stderr.write('interrupted: the unfinished set is ignored; run again\n');
-      return EXIT.interrupted;
+    const signal = io.signal ?? interruptSignal();
+    let bar: Progress | undefined;
+    let manifest;
+    try {
+      manifest = await backup({
+        nano: couch.nano,
+        source: couch.conn.url,
+        out: args.out,
+        full: args.full,
+        concurrency,
+        signal,
+        onDatabase: (db, entry, done, total) => {
+          bar ??= progress('backing up', total, io.stderr, io.stdout);
+          bar.update(done, `${db} (${entry.mode}, ${entry.written} docs)`);
+        },
+      });
+    } catch (err) {
+      bar?.end();
+      if (signal.aborted) {
+        io.stderr.write('interrupted: the unfinished set is ignored; run again\n');
+        return EXIT.interrupted;
+      }
+      throw err;
     }
-    throw err;
+    bar?.end();
+    const dbs = Object.values(manifest.databases);
+    const written = dbs.reduce((n, e) => n + e.written, 0);
+    io.stdout.write(
+      `${manifest.kind} backup ${manifest.id}${manifest.parent ? ` (after ${manifest.parent})` : ''}: ` +
+        `${dbs.length} databases, ${written} documents written\n`,
+    );
+    return EXIT.ok;
+  } finally {
+    await couch.close();
   }
-  bar?.end();
-  const dbs = Object.values(manifest.databases);
-  const written = dbs.reduce((n, e) => n + e.written, 0);
-  process.stdout.write(
-    `${manifest.kind} backup ${manifest.id}${manifest.parent ? ` (after ${manifest.parent})` : ''}: ` +
-      `${dbs.length} databases, ${written} documents written\n`,
-  );
-  return EXIT.ok;
 }
 
-run(main);
+run(main, import.meta.url);

@@ -40,6 +40,8 @@ export interface CliIo {
   env: Record<string, string | undefined>;
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
+  /** What is piped in (a password); the process's stdin when not given. */
+  stdin?: NodeJS.ReadableStream;
   /** Stops the command cleanly; the process's Ctrl-C and SIGTERM when not given. */
   signal?: AbortSignal;
 }

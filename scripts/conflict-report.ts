@@ -23,6 +23,7 @@ import {
   parseCliArgs,
   progress,
   run,
+  type CliIo,
   type Progress,
 } from './cli.js';
 
@@ -32,15 +33,21 @@ const USAGE = `usage: npm run conflict-report -- [--format table|json|csv] [--us
 
 const FORMATS: readonly ReportFormat[] = ['table', 'json', 'csv'];
 
-run(async () => {
-  const values = parseCliArgs(USAGE, {
-    format: { type: 'string', default: 'table' },
-    user: { type: 'string' },
-    type: { type: 'string' },
-    'older-than': { type: 'string' },
-    'fail-above': { type: 'string' },
-    concurrency: { type: 'string', default: '8' },
-  });
+/** The command: reads only `io` (tests call it in-process), returns its exit code. */
+export async function main(io: CliIo): Promise<number> {
+  const values = parseCliArgs(
+    USAGE,
+    {
+      format: { type: 'string', default: 'table' },
+      user: { type: 'string' },
+      type: { type: 'string' },
+      'older-than': { type: 'string' },
+      'fail-above': { type: 'string' },
+      concurrency: { type: 'string', default: '8' },
+    },
+    io.argv,
+    io.stdout,
+  );
   const format = values.format as ReportFormat;
   if (!FORMATS.includes(format)) {
     throw new CliError(
@@ -62,7 +69,7 @@ run(async () => {
       : intOption(values['fail-above'], 'fail-above', 0, 1e9);
   const concurrency = intOption(values.concurrency as string, 'concurrency', 1, 64);
 
-  const config = loadCliConfig();
+  const config = loadCliConfig(io.env);
   const rules = loadSyncRules();
   const couch = await connectCouch(config);
   let bar: Progress | undefined;
@@ -74,10 +81,10 @@ run(async () => {
     concurrency,
     now,
     progress: ({ done, total, found }) => {
-      bar ??= progress('databases', total);
+      bar ??= progress('databases', total, io.stderr, io.stdout);
       bar.update(done, `${found} conflict${found === 1 ? '' : 's'}`);
     },
-  });
+  }).finally(() => couch.close());
   bar?.end();
 
   const filters: Record<string, string> = {};
@@ -85,18 +92,20 @@ run(async () => {
   if (values.type !== undefined) filters.type = values.type;
   if (olderThan !== undefined) filters['older than'] = olderThan;
   const report = { generated_at: now.toISOString(), filters, summary, conflicts: rows };
-  process.stdout.write(`${formatReport(report, format).replace(/\n$/, '')}\n`);
+  io.stdout.write(`${formatReport(report, format).replace(/\n$/, '')}\n`);
 
   let code: number = EXIT.ok;
   if (summary.failed.length) {
-    process.stderr.write(
+    io.stderr.write(
       `${summary.failed.length} database(s) could not be read: the report is incomplete\n`,
     );
     code = EXIT.failed;
   }
   if (failAbove !== undefined && rows.length > failAbove) {
-    process.stderr.write(`${rows.length} conflicts, above --fail-above ${failAbove}\n`);
+    io.stderr.write(`${rows.length} conflicts, above --fail-above ${failAbove}\n`);
     code = EXIT.failed;
   }
   return code;
-});
+}
+
+run(main, import.meta.url);

@@ -11,33 +11,36 @@
  * stderr; the exit code is 0 when everything succeeded, 1 when something failed, 2 for usage.
  */
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig, type Config } from '../server/config.js';
-import { createCouch, type CouchConnection } from '../server/couch/client.js';
-import { scriptCouch } from '../server/couch/connection.js';
 import { scriptAccounts } from './accounts.js';
+import { CliError, EXIT, couchConnection, loadCliConfig, run, type CliIo } from './cli.js';
+import { createCouch } from '../server/couch/client.js';
 import { createUser } from '../server/accounts/sessions.js';
 import { repair } from '../server/accounts/admin.js';
 
 /** A password piped on stdin (one trailing newline dropped), or typed at a terminal without echo. */
-async function readPassword(prompt: string): Promise<string> {
-  const stdin = process.stdin;
-  if (!stdin.isTTY) {
+async function readPassword(
+  stdin: NodeJS.ReadableStream & Partial<Pick<NodeJS.ReadStream, 'isTTY' | 'setRawMode'>>,
+  stderr: NodeJS.WritableStream,
+  prompt: string,
+): Promise<string> {
+  if (!stdin.isTTY || !stdin.setRawMode) {
     const chunks: Buffer[] = [];
-    for await (const chunk of stdin) chunks.push(chunk as Buffer);
+    for await (const chunk of stdin) chunks.push(Buffer.from(chunk));
     return Buffer.concat(chunks)
       .toString('utf8')
       .replace(/\r?\n$/, '');
   }
-  process.stderr.write(prompt);
-  stdin.setRawMode(true);
+  const setRawMode = stdin.setRawMode.bind(stdin);
+  stderr.write(prompt);
+  setRawMode(true);
   stdin.setEncoding('utf8');
   return new Promise((resolve, reject) => {
     let typed = '';
     const done = (fn: () => void) => {
-      stdin.setRawMode(false);
+      setRawMode(false);
       stdin.pause();
       stdin.off('data', onData);
-      process.stderr.write('\n');
+      stderr.write('\n');
       fn();
     };
     const onData = (text: string) => {
@@ -55,71 +58,54 @@ async function readPassword(prompt: string): Promise<string> {
 
 const USAGE = 'usage: npm run provision -- --create-admin NAME | --repair [--concurrency N]';
 
-function fail(message: string, code = 2): never {
-  process.stderr.write(message + '\n');
-  process.exit(code);
-}
-
-async function connection(config: Config): Promise<CouchConnection> {
-  try {
-    return await scriptCouch(config);
-  } catch (err) {
-    if (err instanceof ConfigError) fail(err.message);
-    throw err;
-  }
-}
-
-async function main(): Promise<void> {
+/** The command: reads only `io` (tests call it in-process), returns its exit code. */
+export async function main(io: CliIo): Promise<number> {
   const { values } = parseArgs({
+    args: io.argv,
     options: {
       'create-admin': { type: 'string' },
       repair: { type: 'boolean' },
       concurrency: { type: 'string', default: '8' },
     },
   });
-  if (!values['create-admin'] === !values.repair) fail(USAGE);
-  let config: Config;
+  if (!values['create-admin'] === !values.repair) throw new CliError(USAGE, EXIT.usage);
+  const config = loadCliConfig(io.env);
+  const couch = createCouch(await couchConnection(config));
   try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) fail(err.message);
-    throw err;
-  }
-  const couch = createCouch(await connection(config));
-  if (!(await couch.up())) fail(`CouchDB is not reachable at ${couch.conn.url}`, 1);
-  const { ctx } = scriptAccounts(couch.nano, config);
+    if (!(await couch.up()))
+      throw new CliError(`CouchDB is not reachable at ${couch.conn.url}`, EXIT.failed);
+    const { ctx } = scriptAccounts(couch.nano, config, io.stderr);
 
-  const name = values['create-admin'];
-  if (name !== undefined) {
-    // Scripts are entry points: the one place besides config that may read the environment.
-    const password =
-      process.env.SAWA_ADMIN_PASSWORD ?? (await readPassword(`password for ${name}: `));
-    const doc = await createUser(
-      ctx,
-      { name, password, roles: ['admin'], teams: [] },
-      { allowReserved: true },
+    const name = values['create-admin'];
+    if (name !== undefined) {
+      // Scripts are entry points: the one place besides config that may read the environment.
+      const password =
+        io.env.SAWA_ADMIN_PASSWORD ??
+        (await readPassword(io.stdin ?? process.stdin, io.stderr, `password for ${name}: `));
+      const doc = await createUser(
+        ctx,
+        { name, password, roles: ['admin'], teams: [] },
+        { allowReserved: true },
+      );
+      io.stderr.write(`created admin ${doc.name}\n`);
+      return EXIT.ok;
+    }
+
+    const concurrency = Number(values.concurrency);
+    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64)
+      throw new CliError('--concurrency must be 1 to 64', EXIT.usage);
+    const report = await repair(ctx, {
+      concurrency,
+      progress: (line) => io.stderr.write(line + '\n'),
+    });
+    io.stderr.write(
+      `repair: ${report.users} users, ${report.teams} teams, ${report.changed.length} changes, ` +
+        `${report.failed.length} failures\n`,
     );
-    process.stderr.write(`created admin ${doc.name}\n`);
-    return;
+    return report.failed.length ? EXIT.failed : EXIT.ok;
+  } finally {
+    await couch.close();
   }
-
-  const concurrency = Number(values.concurrency);
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64)
-    fail('--concurrency must be 1 to 64');
-  const report = await repair(ctx, {
-    concurrency,
-    progress: (line) => process.stderr.write(line + '\n'),
-  });
-  process.stderr.write(
-    `repair: ${report.users} users, ${report.teams} teams, ${report.changed.length} changes, ` +
-      `${report.failed.length} failures\n`,
-  );
-  if (report.failed.length) process.exitCode = 1;
 }
 
-main().catch((err: unknown) => {
-  // Our own errors carry a message meant for people; anything else is a bug worth its stack.
-  const e = err as { code?: string; message?: string; stack?: string };
-  const ours = typeof e?.code === 'string' && e.code.startsWith('SAWA_');
-  fail(ours ? `error: ${e.message}` : `error: ${e?.stack ?? String(err)}`, 1);
-});
+run(main, import.meta.url);

@@ -23,6 +23,7 @@ import {
   progress,
   run,
   type Progress,
+  type CliIo,
 } from './cli.js';
 
 const USAGE = `usage: npm run restore -- --from DIR [--at SET] [--db NAME]... [--rename FROM:TO]... [--prefix P] [--verify] [--verify-only] [--concurrency N]
@@ -35,17 +36,23 @@ const USAGE = `usage: npm run restore -- --from DIR [--at SET] [--db NAME]... [-
   --verify-only     compare without restoring
   --concurrency N   databases at once, 1 to 64 (default 4)`;
 
-async function main(): Promise<number> {
-  const args = parseCliArgs(USAGE, {
-    from: { type: 'string' },
-    at: { type: 'string' },
-    db: { type: 'string', multiple: true },
-    rename: { type: 'string', multiple: true },
-    prefix: { type: 'string' },
-    verify: { type: 'boolean', default: false },
-    'verify-only': { type: 'boolean', default: false },
-    concurrency: { type: 'string', default: '4' },
-  });
+/** The command: reads only `io` (tests call it in-process), returns its exit code. */
+export async function main(io: CliIo): Promise<number> {
+  const args = parseCliArgs(
+    USAGE,
+    {
+      from: { type: 'string' },
+      at: { type: 'string' },
+      db: { type: 'string', multiple: true },
+      rename: { type: 'string', multiple: true },
+      prefix: { type: 'string' },
+      verify: { type: 'boolean', default: false },
+      'verify-only': { type: 'boolean', default: false },
+      concurrency: { type: 'string', default: '4' },
+    },
+    io.argv,
+    io.stdout,
+  );
   if (!args.from) throw new CliError(`--from is required\n${USAGE}`, EXIT.usage);
   const concurrency = intOption(args.concurrency, 'concurrency', 1, 64);
   const rename = renaming(args.rename ?? [], args.prefix);
@@ -53,50 +60,54 @@ async function main(): Promise<number> {
     throw new CliError(err.message, EXIT.usage);
   });
   const target = chain.at(-1)!;
-  const couch = await connectCouch(loadCliConfig());
-  const signal = interruptSignal();
-  process.stderr.write(`restoring ${chain.map((s) => s.id).join(' → ')}\n`);
+  const couch = await connectCouch(loadCliConfig(io.env));
+  try {
+    const signal = io.signal ?? interruptSignal();
+    io.stderr.write(`restoring ${chain.map((s) => s.id).join(' → ')}\n`);
 
-  if (!args['verify-only']) {
-    let bar: Progress | undefined;
-    try {
-      const done = await restore({
-        nano: couch.nano,
-        from: args.from,
-        at: target.id,
-        only: args.db,
-        rename,
-        concurrency,
-        signal,
-        onDatabase: (db, stats, n, total) => {
-          bar ??= progress('restoring', total);
-          if (stats.existed)
-            bar.line(`note: ${stats.into} already existed; restored into it`, process.stderr);
-          bar.update(n, `${db} (${stats.docs} docs)`);
-        },
-      });
-      bar?.end();
-      const docs = Object.values(done).reduce((n, s) => n + s.docs, 0);
-      process.stdout.write(
-        `restored ${Object.keys(done).length} databases, ${docs} documents, from ${target.id}\n`,
-      );
-    } catch (err) {
-      bar?.end();
-      if (signal.aborted) return EXIT.interrupted;
-      throw err;
+    if (!args['verify-only']) {
+      let bar: Progress | undefined;
+      try {
+        const done = await restore({
+          nano: couch.nano,
+          from: args.from,
+          at: target.id,
+          only: args.db,
+          rename,
+          concurrency,
+          signal,
+          onDatabase: (db, stats, n, total) => {
+            bar ??= progress('restoring', total, io.stderr, io.stdout);
+            if (stats.existed)
+              bar.line(`note: ${stats.into} already existed; restored into it`, io.stderr);
+            bar.update(n, `${db} (${stats.docs} docs)`);
+          },
+        });
+        bar?.end();
+        const docs = Object.values(done).reduce((n, s) => n + s.docs, 0);
+        io.stdout.write(
+          `restored ${Object.keys(done).length} databases, ${docs} documents, from ${target.id}\n`,
+        );
+      } catch (err) {
+        bar?.end();
+        if (signal.aborted) return EXIT.interrupted;
+        throw err;
+      }
     }
-  }
 
-  if (args.verify || args['verify-only']) {
-    const checks = await verify(couch.nano, target, args.db, rename);
-    const bad = checks.filter((c) => !c.ok);
-    for (const c of bad) process.stdout.write(`MISMATCH ${c.db}: ${c.problems.join('; ')}\n`);
-    process.stdout.write(
-      `verified ${checks.length} databases against ${target.id}: ${bad.length} differ\n`,
-    );
-    if (bad.length) return EXIT.failed;
+    if (args.verify || args['verify-only']) {
+      const checks = await verify(couch.nano, target, args.db, rename);
+      const bad = checks.filter((c) => !c.ok);
+      for (const c of bad) io.stdout.write(`MISMATCH ${c.db}: ${c.problems.join('; ')}\n`);
+      io.stdout.write(
+        `verified ${checks.length} databases against ${target.id}: ${bad.length} differ\n`,
+      );
+      if (bad.length) return EXIT.failed;
+    }
+    return EXIT.ok;
+  } finally {
+    await couch.close();
   }
-  return EXIT.ok;
 }
 
 /** The name each database is restored under, from --rename FROM:TO and --prefix. */
@@ -128,4 +139,4 @@ function renaming(
 /** CouchDB's rule for database names. */
 const DB_NAME = /^[a-z][a-z0-9_$()+/-]*$/;
 
-run(main);
+run(main, import.meta.url);

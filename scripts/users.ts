@@ -16,6 +16,7 @@ import { readImport } from '../server/accounts/import-rows.js';
 import { scriptAccounts } from './accounts.js';
 import {
   CliError,
+  type CliIo,
   EXIT,
   connectCouch,
   intOption,
@@ -36,14 +37,16 @@ function resultLine(r: ImportResult): string {
   return [r.row, r.username, r.status, r.code, r.message, r.password].map(csvField).join(',');
 }
 
-run(async () => {
-  const [command, file, ...rest] = process.argv.slice(2);
-  if (command === '--help' || command === '-h') parseCliArgs(USAGE, {}, ['--help']);
+/** The command: reads only `io` (tests call it in-process), returns its exit code. */
+export async function main(io: CliIo): Promise<number> {
+  const [command, file, ...rest] = io.argv;
+  if (command === '--help' || command === '-h') parseCliArgs(USAGE, {}, ['--help'], io.stdout);
   if (command !== 'import' || !file || file.startsWith('-')) throw new CliError(USAGE, EXIT.usage);
   const values = parseCliArgs(
     USAGE,
     { format: { type: 'string' }, concurrency: { type: 'string', default: '4' } },
     rest,
+    io.stdout,
   );
   const format = values.format ?? (file.endsWith('.json') ? 'json' : 'csv');
   if (format !== 'csv' && format !== 'json')
@@ -66,19 +69,25 @@ run(async () => {
   }
   const rows = readImport(body, format);
 
-  const config = loadCliConfig();
+  const config = loadCliConfig(io.env);
   const couch = await connectCouch(config);
-  const { ctx } = scriptAccounts(couch.nano, config);
-  const bar = progress('users', rows.length);
-  const summary = await importUsers(ctx, rows, {
-    concurrency,
-    progress: (done) => bar.update(done),
-  });
-  bar.end();
-  process.stdout.write('row,username,status,code,message,password\n');
-  for (const r of summary.results) process.stdout.write(`${resultLine(r)}\n`);
-  process.stderr.write(
-    `created ${summary.created}, existing ${summary.exists}, failed ${summary.failed}\n`,
-  );
-  return summary.failed ? EXIT.failed : EXIT.ok;
-});
+  try {
+    const { ctx } = scriptAccounts(couch.nano, config, io.stderr);
+    const bar = progress('users', rows.length, io.stderr, io.stdout);
+    const summary = await importUsers(ctx, rows, {
+      concurrency,
+      progress: (done) => bar.update(done),
+    });
+    bar.end();
+    io.stdout.write('row,username,status,code,message,password\n');
+    for (const r of summary.results) io.stdout.write(`${resultLine(r)}\n`);
+    io.stderr.write(
+      `created ${summary.created}, existing ${summary.exists}, failed ${summary.failed}\n`,
+    );
+    return summary.failed ? EXIT.failed : EXIT.ok;
+  } finally {
+    await couch.close();
+  }
+}
+
+run(main, import.meta.url);

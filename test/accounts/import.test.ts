@@ -4,15 +4,26 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { setup } from './helper.js';
+import { runCli } from '../helpers/cli.js';
+import { main } from '../../scripts/users.js';
 
 type Setup = Awaited<ReturnType<typeof setup>>;
 
-/** `npm run users -- …` as an operator runs it, against the test CouchDB. */
-function users(s: Setup, args: string[]) {
+function adminUrl(s: Setup): string {
   const url = new URL(s.store.url);
   url.username = s.store.admin.name;
   url.password = s.store.admin.password;
-  const env = { ...process.env, COUCHDB_URL: url.toString(), NODE_ENV: 'test' };
+  return url.toString();
+}
+
+/** `npm run users -- …` in-process: scripts/users.ts's `main`, its output captured. */
+function users(s: Setup, args: string[]) {
+  return runCli(main, args, { COUCHDB_URL: adminUrl(s), NODE_ENV: 'test' });
+}
+
+/** `npm run users -- …` as an operator runs it, a process of its own, against the test CouchDB. */
+function usersProcess(s: Setup, args: string[]) {
+  const env = { ...process.env, COUCHDB_URL: adminUrl(s), NODE_ENV: 'test' };
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/users.ts', ...args], {
       env,
@@ -141,7 +152,7 @@ t.test('bulk onboarding', async (t) => {
       lines.push(`Agent ${i},+2557150000${String(i).padStart(2, '0')},arusha`);
     lines.push('Bad,12345,arusha');
     await writeFile(file, lines.join('\n') + '\n');
-    const run = await users(s, ['import', file, '--concurrency', '3']);
+    const run = await usersProcess(s, ['import', file, '--concurrency', '3']);
     t.equal(run.code, 1, 'a failed row makes exit code 1');
     t.match(run.stderr, /users 13\/13 100%/, 'progress on stderr');
     t.match(run.stderr, /created 12, existing 0, failed 1/);

@@ -6,6 +6,7 @@ import type { Test } from 'tap';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { gateway, type Gw } from '../gateway/helper.js';
 import { couch } from '../helpers/store.js';
+import { nameHelperInPages } from '../helpers/browser.js';
 
 /**
  * The field app in a real browser: Debian's chromium driven by playwright-core (no browser
@@ -62,6 +63,7 @@ export async function stage(t: Test, testFile: string): Promise<Stage | null> {
     async phone(viewport = { width: 360, height: 640 }) {
       const context = await browser.newContext({ viewport, locale: 'sw-TZ', timezoneId: 'Africa/Dar_es_Salaam' });
       t.teardown(() => context.close());
+      await nameHelperInPages(context);
       return context;
     },
     async shot(page, name) {

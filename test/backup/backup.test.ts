@@ -11,6 +11,9 @@ import { readGzipLines } from '../../server/backup/ndjson.js';
 import { restore } from '../../server/backup/restore.js';
 import { verify } from '../../server/backup/verify.js';
 import { ownCouch, type TestCouch } from '../helpers/store.js';
+import { runCli } from '../helpers/cli.js';
+import { main as backupMain } from '../../scripts/backup.js';
+import { main as restoreMain } from '../../scripts/restore.js';
 import { adminNano } from '../reports/world.js';
 
 /**
@@ -329,19 +332,24 @@ t.test('npm run backup and restore, as an operator runs them', async (t) => {
   url.username = encodeURIComponent(src.admin.name);
   url.password = encodeURIComponent(src.admin.password);
   const env = { ...process.env, COUCHDB_URL: url.toString(), LOG_LEVEL: 'silent' };
-  const cli = (script: string, args: string[]) =>
+  // One run of each script as a process of its own (entry point, exit code); the rest call
+  // its `main` in-process.
+  const cliProcess = (script: string, args: string[]) =>
     new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
       execFile(TSX, [`scripts/${script}.ts`, ...args], { env }, (err, stdout, stderr) =>
         resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
       );
     });
+  const mains = { backup: backupMain, restore: restoreMain };
+  const cli = (script: 'backup' | 'restore', args: string[]) =>
+    runCli(mains[script], args, { COUCHDB_URL: url.toString(), LOG_LEVEL: 'silent' });
 
-  const made = await cli('backup', ['--out', dir]);
+  const made = await cliProcess('backup', ['--out', dir]);
   t.equal(made.code, 0, made.stderr);
   t.match(made.stdout, /^full backup \S+-full: \d+ databases, \d+ documents written/);
   const again = await cli('backup', ['--out', dir]);
   t.match(again.stdout, /^incremental backup \S+-incr \(after \S+-full\)/);
-  const ok = await cli('restore', ['--from', dir, '--verify-only', '--db', db]);
+  const ok = await cliProcess('restore', ['--from', dir, '--verify-only', '--db', db]);
   t.equal(ok.code, 0, ok.stderr);
   t.match(ok.stdout, /verified 1 databases against \S+: 0 differ/);
   await put(n, db, { _id: 'two', type: 'farmer' });

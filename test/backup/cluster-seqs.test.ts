@@ -1,5 +1,4 @@
 import t, { type Test } from 'tap';
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,6 +9,8 @@ import { restore } from '../../server/backup/restore.js';
 import { verify } from '../../server/backup/verify.js';
 import { purgedSince, shardSeqs, startedOver } from '../../server/couch/sequences.js';
 import { ownCouch, testCouch, type TestCouch } from '../helpers/store.js';
+import { runCli } from '../helpers/cli.js';
+import { main as restoreMain } from '../../scripts/restore.js';
 import { adminNano } from '../reports/world.js';
 import { faultProxy, json, segments } from '../jobs/fault-proxy.js';
 
@@ -19,7 +20,6 @@ import { faultProxy, json, segments } from '../jobs/fault-proxy.js';
  * not editable. A proxy in front of the store answers like a cluster.
  */
 
-const TSX = join(process.cwd(), 'node_modules', '.bin', 'tsx');
 const PREFIX = `bkc-${randomBytes(3).toString('hex')}-`;
 // One store for the file; each test has its own databases and backup directory.
 const store = await testCouch(t);
@@ -240,13 +240,9 @@ t.test('npm run restore -- --prefix / --rename, as an operator runs a drill', as
   const url = new URL(src.url);
   url.username = encodeURIComponent(src.admin.name);
   url.password = encodeURIComponent(src.admin.password);
-  const env = { ...process.env, COUCHDB_URL: url.toString(), LOG_LEVEL: 'silent' };
+  // In-process (scripts/restore.ts's `main`); test/backup/backup.test.ts starts it as a process.
   const cli = (args: string[]) =>
-    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      execFile(TSX, ['scripts/restore.ts', ...args], { env }, (err, stdout, stderr) =>
-        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-      );
-    });
+    runCli(restoreMain, args, { COUCHDB_URL: url.toString(), LOG_LEVEL: 'silent' });
   const bad = await cli(['--from', dir, '--rename', 'nocolon']);
   t.equal(bad.code, 2, 'a bad --rename is a usage error');
   t.match(bad.stderr, /--rename wants FROM:TO/);

@@ -8,6 +8,7 @@ import { accountsService } from '../accounts/helper.js';
 import { farmer } from '../gateway/helper.js';
 import { unique } from '../helpers/fixtures.js';
 import { couch, testCouch } from '../helpers/store.js';
+import { nameHelperInPages } from '../helpers/browser.js';
 
 /**
  * A web app on another origin, in a real Chromium: it signs up through /auth/signup and syncs
@@ -58,6 +59,7 @@ t.test('a PouchDB web app on another origin signs up and syncs', { skip }, async
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
   t.teardown(() => browser.close());
   const page = await browser.newPage();
+  await nameHelperInPages(page);
   // The browser's own words on anything it refuses, for the failure message.
   const console: string[] = [];
   page.on('console', (m) => console.push(m.text()));

@@ -2,6 +2,8 @@ import t from 'tap';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { testCouch } from '../helpers/store.js';
+import { runCli } from '../helpers/cli.js';
+import { main as conflictReportMain } from '../../scripts/conflict-report.js';
 import { conflictReport } from '../../server/conflicts/report.js';
 import { reconcile } from '../../server/jobs/reconcile/index.js';
 import { loadRules } from '../../server/rules/index.js';
@@ -137,7 +139,16 @@ function cli(
   return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
 }
 
+/** `npm run conflict-report -- …` in-process: scripts/conflict-report.ts's `main`. */
+function conflictReportCli(args: string[]) {
+  const url = new URL(server.url);
+  url.username = server.admin.name;
+  url.password = server.admin.password;
+  return runCli(conflictReportMain, args, { COUCHDB_URL: url.toString(), LOG_LEVEL: 'warn' });
+}
+
 t.test('npm run conflict-report: exit code for cron, progress on stderr', async (t) => {
+  // The one run as a process of its own (entry point, exit code); the rest in-process.
   const above = await cli(script, ['--fail-above', '2', '--format', 'csv']);
   t.equal(above.code, 1, 'three conflicts is above 2');
   t.match(above.stderr, /databases 3\/3 100%/);
@@ -147,10 +158,10 @@ t.test('npm run conflict-report: exit code for cron, progress on stderr', async 
     4,
     'a header and three rows on stdout',
   );
-  const under = await cli(script, ['--fail-above', '3', '--type', 'farmer']);
+  const under = await conflictReportCli(['--fail-above', '3', '--type', 'farmer']);
   t.equal(under.code, 0);
   t.match(under.stdout, /1 unresolved conflict in 1 of 3 databases/);
-  const bad = await cli(script, ['--older-than', '3 days']);
+  const bad = await conflictReportCli(['--older-than', '3 days']);
   t.equal(bad.code, 2);
   t.match(bad.stderr, '--older-than must be a number and a unit');
 });

@@ -3,27 +3,37 @@ import t from 'tap';
 import { unique } from '../helpers/fixtures.js';
 import { userDbName } from '../../server/provisioning/names.js';
 import { setup } from '../accounts/helper.js';
+import { runCli } from '../helpers/cli.js';
+import { main } from '../../scripts/provision.js';
 
 type Setup = Awaited<ReturnType<typeof setup>>;
 
-/** `npm run provision -- …` as an operator runs it, against the test CouchDB. */
-function provision(
-  s: Setup,
-  args: string[],
-  opts: { env?: Record<string, string>; stdin?: string } = {},
-) {
+function provisionEnv(s: Setup, env: Record<string, string> = {}) {
   const url = new URL(s.store.url);
   url.username = s.store.admin.name;
   url.password = s.store.admin.password;
-  const env: Record<string, string | undefined> = {
-    ...process.env,
+  return {
     COUCHDB_URL: url.toString(),
     COUCHDB_PROXY_SECRET: undefined,
     SAWA_ADMIN_PASSWORD: undefined,
     NODE_ENV: 'test',
     ACCOUNTS_DB: s.svc.config.ACCOUNTS_DB,
-    ...opts.env,
+    ...env,
   };
+}
+
+/** `npm run provision -- …` in-process: scripts/provision.ts's `main`, its output captured. */
+function provision(
+  s: Setup,
+  args: string[],
+  opts: { env?: Record<string, string>; stdin?: string } = {},
+) {
+  return runCli(main, args, provisionEnv(s, opts.env), opts.stdin);
+}
+
+/** `npm run provision -- …` as an operator runs it, a process of its own, against the test CouchDB. */
+function provisionProcess(s: Setup, args: string[], opts: { stdin?: string } = {}) {
+  const env = { ...process.env, ...provisionEnv(s) };
   return new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/provision.ts', ...args], {
       env,
@@ -60,7 +70,9 @@ t.test('--create-admin makes the first admin; nothing else does', async (t) => {
   const doc = await s.admin('GET', `/${s.svc.config.ACCOUNTS_DB}/user:${boss}`);
   t.match(doc.body.password, { alg: 'scrypt', N: 32768, r: 8, p: 1 }, 'the production cost');
 
-  const piped = await provision(s, ['--create-admin', 'admin'], { stdin: 'piped-password-1\n' });
+  const piped = await provisionProcess(s, ['--create-admin', 'admin'], {
+    stdin: 'piped-password-1\n',
+  });
   t.equal(piped.code, 0, piped.stderr);
   t.equal(
     (await s.call('POST', '/auth/login', { username: 'admin', password: 'piped-password-1' }))

@@ -1,0 +1,47 @@
+// `npm test`: the linters (type check included) beside tap rather than before it, since each
+// leaves the other's core idle much of the time. Tap's report streams as it comes; the
+// linters' output is held and printed after it, so the two never interleave. Fails when either
+// fails. Arguments go to tap (`npm test -- test/store/`).
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+
+/** Runs a command from the root; resolves with its exit code (1 for a signal). */
+function run(cmd, args, opts) {
+  const child = spawn(cmd, args, { cwd: root, ...opts });
+  children.push(child);
+  return new Promise((resolve) => {
+    child.on('error', (err) => {
+      process.stderr.write(`${cmd}: ${err.message}\n`);
+      resolve(1);
+    });
+    child.on('exit', (code) => resolve(code ?? 1));
+  });
+}
+
+const children = [];
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    for (const child of children) child.kill(signal);
+  });
+}
+
+let lintOutput = '';
+const lint = run(npm, ['run', '--silent', 'lint'], { stdio: ['ignore', 'pipe', 'pipe'] });
+for (const stream of [children[0].stdout, children[0].stderr]) {
+  stream.on('data', (d) => (lintOutput += d));
+}
+const tap = run(join(root, 'node_modules', '.bin', 'tap'), process.argv.slice(2), {
+  stdio: 'inherit',
+});
+
+const [tapCode, lintCode] = await Promise.all([tap, lint]);
+process.stdout.write(
+  `\n# lint (tsc --noEmit, eslint, prettier --check): ${lintCode === 0 ? 'ok' : 'FAILED'}\n`,
+);
+if (lintOutput.trim())
+  process.stdout.write(lintOutput.endsWith('\n') ? lintOutput : `${lintOutput}\n`);
+process.exitCode = tapCode !== 0 ? tapCode : lintCode;
