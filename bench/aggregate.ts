@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url';
 import Nano from 'nano';
 import { aggregate } from '../server/jobs/aggregate/index.js';
 import { userDbName } from '../server/provisioning/names.js';
+import { fleetDbs } from '../server/jobs/fleet-dbs.js';
+import { loadConfig } from '../server/config.js';
 import { spawnStore } from './spawn-store.js';
 
 /**
@@ -115,6 +117,7 @@ export async function run(): Promise<AggregateFigure[]> {
       const res = await aggregate({
         nano: counted,
         aggregatesDb: 'sawa-aggregates',
+        fleet: fleetDbs(loadConfig({})),
         batchSize: 500,
         concurrency: 4,
       });

@@ -8,6 +8,7 @@
  * codes: 0 done, 1 failed (nothing half-written counts: run again), 2 usage or configuration,
  * 3 CouchDB unreachable, 130 interrupted.
  */
+import { fleetScope } from '../server/provisioning/names.js';
 import { backup } from '../server/backup/backup.js';
 import {
   CliError,
@@ -42,7 +43,8 @@ export async function main(io: CliIo): Promise<number> {
   );
   if (!args.out) throw new CliError(`--out is required\n${USAGE}`, EXIT.usage);
   const concurrency = intOption(args.concurrency, 'concurrency', 1, 64);
-  const couch = await connectCouch(loadCliConfig(io.env));
+  const config = loadCliConfig(io.env);
+  const couch = await connectCouch(config);
   try {
     const signal = io.signal ?? interruptSignal();
     let bar: Progress | undefined;
@@ -53,6 +55,7 @@ export async function main(io: CliIo): Promise<number> {
         source: couch.conn.url,
         out: args.out,
         full: args.full,
+        scope: fleetScope(config.FLEET_NAME_PREFIX),
         concurrency,
         signal,
         onDatabase: (db, entry, done, total) => {

@@ -11,6 +11,7 @@
  * read, 2 usage or configuration, 3 CouchDB unreachable. See docs/conflicts.md.
  */
 import { conflictReport } from '../server/conflicts/report.js';
+import { fleetDbs } from '../server/jobs/fleet-dbs.js';
 import { formatReport, type ReportFormat } from '../server/conflicts/format.js';
 import { parseDuration } from '../server/conflicts/duration.js';
 import { loadSyncRules } from '../server/rules/index.js';
@@ -75,6 +76,7 @@ export async function main(io: CliIo): Promise<number> {
   let bar: Progress | undefined;
   const now = new Date();
   const { rows, summary } = await conflictReport(couch.nano, rules, {
+    fleet: fleetDbs(config),
     user: values.user,
     type: values.type,
     olderThanSeconds: olderThanMs === undefined ? undefined : olderThanMs / 1000,

@@ -11,6 +11,7 @@
 import { buildDesignDocs, loadSyncRules, RulesError } from '../server/rules/index.js';
 import { DEPLOY_DEFAULTS } from '../server/migrations/design-docs.js';
 import { rollOutDesignDocs } from '../server/migrations/rollout.js';
+import { fleetDbs } from '../server/jobs/fleet-dbs.js';
 import {
   CliError,
   connectCouch,
@@ -60,6 +61,7 @@ export async function main(io: CliIo): Promise<number> {
   let bar: Progress | undefined;
   const result = await rollOutDesignDocs(couch.nano, built, {
     from: args.full ? 'full' : 'resume',
+    fleet: fleetDbs(config),
     dryRun,
     concurrency,
     prune: !args['keep-obsolete'],

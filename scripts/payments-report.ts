@@ -56,9 +56,14 @@ export async function main(io: CliIo): Promise<number> {
     args['fail-above'] === undefined
       ? undefined
       : intOption(args['fail-above'], 'fail-above', 0, 1e9);
-  const couch = await connectCouch(loadCliConfig(io.env));
+  const config = loadCliConfig(io.env);
+  const couch = await connectCouch(config);
   const now = new Date();
-  const { rows, summary } = await paymentsReport(couch.nano, { now, stuckAfterMs });
+  const { rows, summary } = await paymentsReport(couch.nano, {
+    jobsDb: config.JOBS_DB,
+    now,
+    stuckAfterMs,
+  });
   const report = { generated_at: now.toISOString(), summary, rows };
   io.stdout.write(`${formatPayments(report, format)}\n`);
   const attention = summary.stuck + summary.flagged;

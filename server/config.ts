@@ -322,6 +322,22 @@ export const ConfigSchema = Type.Object({
       description: 'cron expression of the payments worker (default every 15 seconds)',
     }),
   ),
+  JOBS_DB: Type.String({
+    pattern: '^[a-z][a-z0-9_$()+/-]*$',
+    default: 'sawa-jobs',
+    description: 'CouchDB database of job state: leases, checkpoints, held conflicts, rollouts',
+  }),
+  CONFLICTS_ARCHIVE_DB: Type.String({
+    pattern: '^[a-z][a-z0-9_$()+/-]*$',
+    default: 'sawa-conflicts-archive',
+    description: 'CouchDB database keeping every revision the conflict reconciler replaced',
+  }),
+  FLEET_NAME_PREFIX: Type.String({
+    pattern: '^(?:[a-z][a-z0-9-]{0,40})?$',
+    default: '',
+    description:
+      'jobs, rollouts and backups look only at user and team databases whose user or team name starts with this (empty: all)',
+  }),
 });
 
 export type Config = Static<typeof ConfigSchema>;

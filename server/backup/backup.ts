@@ -1,3 +1,4 @@
+import { isUserOrTeamDb, type FleetScope } from '../provisioning/names.js';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type Nano from 'nano';
@@ -20,6 +21,11 @@ export interface BackupOptions {
   source: string;
   /** The backup directory: a chain of sets (manifest.ts). */
   out: string;
+  /**
+   * User and team databases outside this fleet are left out (config FLEET_NAME_PREFIX); every
+   * other database is kept as without it.
+   */
+  scope?: FleetScope;
   /** A full backup even when a previous set exists. */
   full?: boolean;
   /** Databases copied at once. */
@@ -58,7 +64,9 @@ export async function backup(opts: BackupOptions): Promise<Manifest> {
 
   let dbs: string[];
   try {
-    dbs = ((await nano.db.list()) as string[]).filter(keptDb).sort();
+    dbs = ((await nano.db.list()) as string[])
+      .filter((db) => keptDb(db) && (!opts.scope || !isUserOrTeamDb(db) || opts.scope.has(db)))
+      .sort();
   } catch (err) {
     throw cleanCouchError(err);
   }

@@ -1,7 +1,6 @@
 import type Nano from 'nano';
 import { upsert } from '../couch/upsert.js';
 import { cleanCouchError, couchStatus } from '../errors.js';
-import { JOBS_DB } from '../provisioning/names.js';
 
 /**
  * Conflicts the reconciler left for a person (a `manual` type, a merge the schema refuses, a
@@ -35,10 +34,11 @@ export const heldId = (db: string, docId: string) => `held:${db}:${docId}`;
 /** Records (or updates) a held conflict; a record that says the same is not rewritten. */
 export async function holdConflict(
   nano: Nano.ServerScope,
+  jobsDb: string,
   held: Omit<HeldConflict, 'type' | 'first_seen' | 'last_seen'>,
   now: Date = new Date(),
 ): Promise<void> {
-  await upsert<HeldConflict>(nano.use(JOBS_DB), heldId(held.db, held.doc_id), (cur) => {
+  await upsert<HeldConflict>(nano.use(jobsDb), heldId(held.db, held.doc_id), (cur) => {
     const same =
       cur &&
       cur.reason === held.reason &&
@@ -57,19 +57,24 @@ export async function holdConflict(
 /** Deletes the record, if there is one. */
 export async function releaseHeld(
   nano: Nano.ServerScope,
+  jobsDb: string,
   db: string,
   docId: string,
 ): Promise<void> {
-  await upsert<{ _deleted?: boolean }>(nano.use(JOBS_DB), heldId(db, docId), (cur) =>
+  await upsert<{ _deleted?: boolean }>(nano.use(jobsDb), heldId(db, docId), (cur) =>
     cur ? { _deleted: true } : false,
   );
 }
 
 /** Every held record, or those of one database: one range read. */
-export async function readHeld(nano: Nano.ServerScope, db?: string): Promise<StoredHeld[]> {
+export async function readHeld(
+  nano: Nano.ServerScope,
+  jobsDb: string,
+  db?: string,
+): Promise<StoredHeld[]> {
   const prefix = db === undefined ? 'held:' : heldId(db, '');
   try {
-    const res = await nano.use(JOBS_DB).list({
+    const res = await nano.use(jobsDb).list({
       startkey: prefix,
       endkey: `${prefix}\ufff0`,
       include_docs: true,

@@ -1,11 +1,12 @@
 import type Nano from 'nano';
 import { cleanCouchError } from '../errors.js';
 import {
-  isUserOrTeamDb,
   teamFromDbName,
   userDbName,
   userFromDbName,
+  type FleetScope,
 } from '../provisioning/names.js';
+import type { FleetDbs } from '../jobs/fleet-dbs.js';
 import { runBounded, toAsync } from '../util/run-bounded.js';
 import type { RuleSet } from '../rules/index.js';
 import { readHeld, type StoredHeld } from './held.js';
@@ -54,6 +55,8 @@ export interface ReportSummary {
 }
 
 export interface ReportOptions {
+  /** The jobs database (held records) and the fleet's databases (fleet-dbs.ts). */
+  fleet: FleetDbs;
   user?: string;
   type?: string;
   olderThanSeconds?: number;
@@ -65,11 +68,16 @@ export interface ReportOptions {
 export async function conflictReport(
   nano: Nano.ServerScope,
   rules: RuleSet,
-  opts: ReportOptions = {},
+  opts: ReportOptions,
 ): Promise<{ rows: ConflictRow[]; summary: ReportSummary }> {
   const now = (opts.now ?? new Date()).getTime();
-  const dbs = opts.user !== undefined ? [userDbName(opts.user)] : await userAndTeamDbs(nano);
-  const held = new Map((await readHeld(nano)).map((h) => [`${h.db}\n${h.doc_id}`, h]));
+  const dbs =
+    opts.user !== undefined
+      ? [userDbName(opts.user)]
+      : await userAndTeamDbs(nano, opts.fleet.scope);
+  const held = new Map(
+    (await readHeld(nano, opts.fleet.jobs)).map((h) => [`${h.db}\n${h.doc_id}`, h]),
+  );
   const rows: ConflictRow[] = [];
   const failed: ReportSummary['failed'] = [];
   const withoutView: string[] = [];
@@ -140,9 +148,9 @@ async function latestEdit(nano: Nano.ServerScope, db: string, id: string): Promi
   return times.length ? new Date(Math.max(...times)).toISOString() : null;
 }
 
-async function userAndTeamDbs(nano: Nano.ServerScope): Promise<string[]> {
+async function userAndTeamDbs(nano: Nano.ServerScope, scope: FleetScope): Promise<string[]> {
   try {
-    return (await nano.db.list()).filter(isUserOrTeamDb);
+    return (await nano.db.list()).filter(scope.has);
   } catch (err) {
     throw cleanCouchError(err);
   }

@@ -3,10 +3,11 @@ import type { FastifyBaseLogger } from 'fastify';
 import type Nano from 'nano';
 import { upsert, getDoc } from '../couch/upsert.js';
 import { cleanCouchError, couchStatus, CouchRequestError } from '../errors.js';
-import { JOBS_DB } from './types.js';
+import type { FleetDbs } from './fleet-dbs.js';
+import type { FleetScope } from '../provisioning/names.js';
 import { ensureDb, ensureSecurity } from '../provisioning/steps.js';
 import { adminOnlySecurity } from '../provisioning/security.js';
-import { isUserOrTeamDb, listPeopleDbs, updateSeqs } from './db-scan.js';
+import { listPeopleDbs, updateSeqs } from './db-scan.js';
 
 interface Checkpoint {
   since: string;
@@ -16,28 +17,30 @@ interface Checkpoint {
 const checkpointId = (job: string, scope: string) => `checkpoint:${job}:${scope}`;
 
 /** Creates the jobs database, server admins only, unless it exists; safe to call on every run. */
-export async function ensureJobsDb(nano: Nano.ServerScope): Promise<void> {
-  await ensureDb(nano, JOBS_DB);
-  await ensureSecurity(nano, JOBS_DB, adminOnlySecurity());
+export async function ensureJobsDb(nano: Nano.ServerScope, jobsDb: string): Promise<void> {
+  await ensureDb(nano, jobsDb);
+  await ensureSecurity(nano, jobsDb, adminOnlySecurity());
 }
 
 export async function readCheckpoint(
   nano: Nano.ServerScope,
+  jobsDb: string,
   job: string,
   scope: string,
 ): Promise<string> {
-  const doc = await getDoc<Checkpoint>(nano.use(JOBS_DB), checkpointId(job, scope));
+  const doc = await getDoc<Checkpoint>(nano.use(jobsDb), checkpointId(job, scope));
   return doc?.since ?? '0';
 }
 
 /** Records progress only after the work up to `since` is done, so a crash repeats work rather than skipping it. */
 export async function writeCheckpoint(
   nano: Nano.ServerScope,
+  jobsDb: string,
   job: string,
   scope: string,
   since: string,
 ): Promise<void> {
-  await upsert<Checkpoint>(nano.use(JOBS_DB), checkpointId(job, scope), (cur) =>
+  await upsert<Checkpoint>(nano.use(jobsDb), checkpointId(job, scope), (cur) =>
     cur?.since === since ? false : { ...cur, since, updated_at: new Date().toISOString() },
   );
 }
@@ -62,6 +65,8 @@ export interface ChangedDbs {
 }
 
 export interface ChangedOptions {
+  /** Where the checkpoint lives, and which databases are the fleet's. */
+  fleet: FleetDbs;
   log?: FastifyBaseLogger;
   /** How often a run looks at every database whatever `_db_updates` says (ms). */
   safetyPassMs: number;
@@ -85,13 +90,14 @@ export async function changedDatabases(
   job: string,
   opts: ChangedOptions,
 ): Promise<ChangedDbs> {
-  const jobs = nano.use(JOBS_DB);
+  const jobs = nano.use(opts.fleet.jobs);
+  const { scope } = opts.fleet;
   const id = checkpointId(job, '_db_updates');
   const state = await getDoc<DbsCheckpoint>(jobs, id);
   const now = (opts.now ?? Date.now)();
   const fullAt = state?.full_at ? Date.parse(state.full_at) : NaN;
   const full = !(now - fullAt < opts.safetyPassMs);
-  const updates = await readDbUpdates(nano, state?.since ?? '0');
+  const updates = await readDbUpdates(nano, scope, state?.since ?? '0');
   if (!updates && !warned.has(job)) {
     warned.add(job);
     opts.log?.warn(
@@ -113,7 +119,7 @@ export async function changedDatabases(
   if (updates && !full) {
     return { names: updates.names, source: 'db_updates', full, commit: save({}) };
   }
-  const all = await listPeopleDbs(nano);
+  const all = await listPeopleDbs(nano, scope);
   if (updates) {
     const names = [...new Set([...all, ...updates.names])].sort();
     return { names, source: 'db_updates', full, commit: save({ seen: undefined }) };
@@ -133,6 +139,7 @@ const hashSeq = (seq: string) => createHash('sha256').update(seq).digest('base64
 /** The user and team databases `_db_updates` lists since `since`, or null when it is missing. */
 async function readDbUpdates(
   nano: Nano.ServerScope,
+  scope: FleetScope,
   since: string,
 ): Promise<{ names: string[]; last_seq: string } | null> {
   let res: { results: Array<{ db_name: string; type: string }>; last_seq: unknown };
@@ -154,9 +161,7 @@ async function readDbUpdates(
   const names = new Set<string>();
   for (const r of res.results) {
     if (r.type === 'deleted') names.delete(r.db_name);
-    else if (isUserOrTeamDb(r.db_name)) names.add(r.db_name);
+    else if (scope.has(r.db_name)) names.add(r.db_name);
   }
   return { names: [...names].sort(), last_seq: String(res.last_seq) };
 }
-
-export { isUserOrTeamDb };

@@ -1,27 +1,19 @@
 import type Nano from 'nano';
 import { cleanCouchError, couchStatus } from '../errors.js';
-import { isUserOrTeamDb, teamDbName, userDbName } from '../provisioning/names.js';
+import type { FleetScope } from '../provisioning/names.js';
 
-export { isUserOrTeamDb };
-
-/** The prefixes of those names, from the rules that make them. */
-const PREFIXES = [userDbName(''), teamDbName('')];
-
-/** Every user and team database, from their key ranges of `_all_dbs`. */
-export async function listPeopleDbs(nano: Nano.ServerScope): Promise<string[]> {
+/** Every user and team database of the fleet, from its key ranges of `_all_dbs`. */
+export async function listPeopleDbs(nano: Nano.ServerScope, scope: FleetScope): Promise<string[]> {
   const out: string[] = [];
-  for (const prefix of PREFIXES) {
+  for (const [startkey, endkey] of scope.ranges) {
     let res: string[];
     try {
-      res = (await nano.request({
-        path: '_all_dbs',
-        // nano JSON-encodes startkey and endkey itself.
-        qs: { startkey: prefix, endkey: `${prefix}\ufff0` },
-      })) as string[];
+      // nano JSON-encodes startkey and endkey itself.
+      res = (await nano.request({ path: '_all_dbs', qs: { startkey, endkey } })) as string[];
     } catch (err) {
       throw cleanCouchError(err);
     }
-    out.push(...res.filter(isUserOrTeamDb));
+    out.push(...res.filter(scope.has));
   }
   return out.sort();
 }

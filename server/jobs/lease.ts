@@ -2,10 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type Nano from 'nano';
 import { getDoc, upsert, type Stored } from '../couch/upsert.js';
-import { JOBS_DB, type JobResult } from './types.js';
+import type { JobResult } from './types.js';
 
 /**
- * One lease document per job in `sawa-jobs` (`lease:<job>`) makes exactly one process run a
+ * One lease document per job in the jobs database (JOBS_DB) (`lease:<job>`) makes exactly one process run a
  * job at a time, across every Sawa instance and the command line. It is taken and renewed
  * by `_rev` through the one retrying upsert, so of two racing writers one gets a 409, reads
  * again and sees the other holding it. A holder that dies stops renewing and the lease
@@ -64,6 +64,8 @@ export interface Lease {
 }
 
 export interface LeaseOptions {
+  /** The jobs database (config JOBS_DB). */
+  jobsDb: string;
   ttlMs: number;
   /** The cron tick this run is for; a manual run has none and leaves the tick as it is. */
   tick?: Date;
@@ -76,7 +78,7 @@ export async function takeLease(
   holder: string,
   opts: LeaseOptions,
 ): Promise<Taken> {
-  const db = nano.use(JOBS_DB);
+  const db = nano.use(opts.jobsDb);
   const now = opts.now ?? Date.now;
   const tick = opts.tick?.toISOString();
   const res = await upsert<LeaseDoc>(db, leaseId(job), (cur) => {
@@ -162,7 +164,8 @@ function blank(job: string): LeaseDoc {
 /** The lease document as it stands (for tests, the CLI and ops), or null. */
 export async function readLease(
   nano: Nano.ServerScope,
+  jobsDb: string,
   job: string,
 ): Promise<Stored<LeaseDoc> | null> {
-  return getDoc<LeaseDoc>(nano.use(JOBS_DB), leaseId(job));
+  return getDoc<LeaseDoc>(nano.use(jobsDb), leaseId(job));
 }

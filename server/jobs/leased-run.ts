@@ -3,6 +3,7 @@ import type Nano from 'nano';
 import type { Config } from '../config.js';
 import type { RuleSet } from '../rules/index.js';
 import { ensureJobsDb } from './changed-dbs.js';
+import { fleetDbs } from './fleet-dbs.js';
 import type { Clock } from './clock.js';
 import { takeLease, type Lease } from './lease.js';
 import type { Job, JobResult } from './types.js';
@@ -36,8 +37,10 @@ export async function runLeased(
   const { nano, config, rules, clock } = deps;
   const log = deps.log.child({ job: job.name });
   const ttlMs = config.JOBS_LEASE_TTL_SEC * 1000;
-  await ensureJobsDb(nano);
+  const { jobs: jobsDb } = fleetDbs(config);
+  await ensureJobsDb(nano, jobsDb);
   const taken = await takeLease(nano, job.name, deps.holder, {
+    jobsDb,
     ttlMs,
     tick: opts.tick,
     now: clock.now,

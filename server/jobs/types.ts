@@ -22,6 +22,3 @@ export interface Job {
   schedule: string;
   run(ctx: JobContext): Promise<JobResult>;
 }
-
-// The jobs database's name is a database-name rule: it lives with the others.
-export { JOBS_DB } from '../provisioning/names.js';

@@ -1,6 +1,5 @@
 import type Nano from 'nano';
 import { getDoc, upsert } from '../couch/upsert.js';
-import { JOBS_DB } from '../provisioning/names.js';
 
 /**
  * The record of the last rollout, one document in Sawa's jobs database. It lets a restart skip
@@ -34,10 +33,17 @@ export interface RolloutRecord {
 
 export { ensureJobsDb } from '../jobs/changed-dbs.js';
 
-export async function readRollout(nano: Nano.ServerScope): Promise<RolloutRecord | null> {
-  return getDoc<RolloutRecord>(nano.use(JOBS_DB), ROLLOUT_ID);
+export async function readRollout(
+  nano: Nano.ServerScope,
+  jobsDb: string,
+): Promise<RolloutRecord | null> {
+  return getDoc<RolloutRecord>(nano.use(jobsDb), ROLLOUT_ID);
 }
 
-export async function saveRollout(nano: Nano.ServerScope, record: RolloutRecord): Promise<void> {
-  await upsert<RolloutRecord>(nano.use(JOBS_DB), ROLLOUT_ID, () => record);
+export async function saveRollout(
+  nano: Nano.ServerScope,
+  jobsDb: string,
+  record: RolloutRecord,
+): Promise<void> {
+  await upsert<RolloutRecord>(nano.use(jobsDb), ROLLOUT_ID, () => record);
 }

@@ -5,6 +5,7 @@ import type { DesignDocSet } from '../rules/index.js';
 import { applyPlan, describePlan, planDatabase } from './database.js';
 import { listFleet } from './databases.js';
 import { fleetDesignDocs, kindOfDb } from './fleet.js';
+import type { FleetDbs } from '../jobs/fleet-dbs.js';
 
 /**
  * Rolls the built design documents out to every user and team database: each database is
@@ -36,6 +37,8 @@ export interface DeployProgress {
 }
 
 export interface DeployOptions {
+  /** The jobs database (rollout record) and the fleet's databases (fleet-dbs.ts). */
+  fleet: FleetDbs;
   /** Plan and report, write nothing. */
   dryRun?: boolean;
   /** Databases handled at once (default 4). */
@@ -71,7 +74,7 @@ export interface DeployResult {
 export async function deployDesignDocs(
   nano: Nano.ServerScope,
   ddocs: DesignDocSet,
-  options: DeployOptions = {},
+  options: DeployOptions,
 ): Promise<DeployResult> {
   const opts = {
     ...options,
@@ -80,7 +83,7 @@ export async function deployDesignDocs(
     prune: options.prune ?? DEPLOY_DEFAULTS.prune,
   };
   const wanted = fleetDesignDocs(ddocs);
-  const names = await listFleet(nano, { startAfter: opts.startAfter });
+  const names = await listFleet(nano, opts.fleet.scope, { startAfter: opts.startAfter });
   opts.onListed?.(names.length);
   const result: DeployResult = {
     scanned: 0,

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { DatabaseKind } from '../../sync-rules/types.js';
-import { teamFromDbName, USER_AND_TEAM_DB_RANGES, userFromDbName } from '../provisioning/names.js';
+import { teamFromDbName, userFromDbName } from '../provisioning/names.js';
 import { teamWriteGuard } from '../provisioning/team-write-guard.js';
 import type { DesignDoc, DesignDocSet } from '../rules/index.js';
 
@@ -16,9 +16,6 @@ export function kindOfDb(db: string): DatabaseKind | null {
   if (teamFromDbName(db) !== null) return 'team';
   return null;
 }
-
-/** Where the fleet's names live in `_all_dbs` order, for listing only that part of it. */
-export const FLEET_RANGES = USER_AND_TEAM_DB_RANGES;
 
 /**
  * The design documents each kind of database must hold: the build from the rules, plus the

@@ -3,6 +3,7 @@ import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';
 import { fleetDesignDocs, rolloutTarget } from './fleet.js';
 import { rollOutDesignDocs, type RolloutResult } from './rollout.js';
+import { fleetDbs } from '../jobs/fleet-dbs.js';
 
 /**
  * At start-up, brings every user and team database to this build's design documents, in the
@@ -67,6 +68,7 @@ async function designDocsPlugin(
     const started = Date.now();
     const result = await rollOutDesignDocs(app.couch.nano, built, {
       from: 'start-up',
+      fleet: fleetDbs(app.config),
       concurrency: opts.concurrency,
       signal: abort.signal,
       log: app.log,

@@ -59,8 +59,9 @@ export async function rollOutDesignDocs(
     return { ...result, target, skipped: false, resumedAfter: null, record: null };
   }
 
-  await ensureJobsDb(nano);
-  const previous = await readRollout(nano);
+  const { jobs } = opts.fleet;
+  await ensureJobsDb(nano, jobs);
+  const previous = await readRollout(nano, jobs);
   const same = previous?.target === target;
   if (opts.from === 'start-up' && same && previous.state === 'complete') {
     return { ...nothing(previous), target, skipped: true, resumedAfter: null, record: previous };
@@ -81,14 +82,14 @@ export async function rollOutDesignDocs(
     failed: 0,
     failures: [],
   };
-  await saveRollout(nano, record);
+  await saveRollout(nano, jobs, record);
 
   // Checkpoints are saved one at a time, never awaited by the run; a failed save only warns.
   let saving: Promise<void> = Promise.resolve();
   const save = () => {
     const snapshot = { ...record, failures: [...record.failures], updated_at: now() };
     saving = saving
-      .then(() => saveRollout(nano, snapshot))
+      .then(() => saveRollout(nano, jobs, snapshot))
       .catch((err: unknown) =>
         opts.log?.warn({ err: String(err) }, 'design docs: checkpoint not saved'),
       );

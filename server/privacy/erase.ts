@@ -1,6 +1,5 @@
 import type Nano from 'nano';
 import { PURGE_TYPE, everyDoc, leavesOfIds, purge, tellPhones } from '../couch/purge.js';
-import { ARCHIVE_DB } from '../jobs/reconcile/archive.js';
 import { sweepPurged } from '../jobs/aggregate/purged.js';
 import { userDbName } from '../provisioning/names.js';
 import type { RuleSet } from '../rules/load.js';
@@ -25,6 +24,7 @@ export async function eraseSubject(deps: {
   nano: Nano.ServerScope;
   rules: RuleSet;
   aggregatesDb: string;
+  archiveDb: string;
   name: string;
   log?: { warn(obj: object, msg: string): void };
 }): Promise<ErasureResult> {
@@ -32,6 +32,7 @@ export async function eraseSubject(deps: {
   const found = await findSubjectDocs(nano, deps.rules, name, {
     attachments: false,
     aggregatesDb: deps.aggregatesDb,
+    archiveDb: deps.archiveDb,
   });
   const own = userDbName(name);
   const result: ErasureResult = { databases: {}, conflict_archive: 0, aggregate_contributions: 0 };
@@ -53,10 +54,10 @@ export async function eraseSubject(deps: {
   }
   result.conflict_archive = await purge(
     nano,
-    ARCHIVE_DB,
+    deps.archiveDb,
     await leavesOfIds(
       nano,
-      ARCHIVE_DB,
+      deps.archiveDb,
       found.conflict_archive.map((d) => d._id),
     ),
   );

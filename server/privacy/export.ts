@@ -31,12 +31,14 @@ export async function exportSubject(deps: {
   rules: RuleSet;
   audit: AuditLog;
   aggregatesDb: string;
+  archiveDb: string;
   name: string;
   account: UserView | null;
 }): Promise<SubjectExport> {
   const docs = await findSubjectDocs(deps.nano, deps.rules, deps.name, {
     attachments: true,
     aggregatesDb: deps.aggregatesDb,
+    archiveDb: deps.archiveDb,
   });
   const audit: StoredEntry[] = [];
   let cursor: string | undefined;

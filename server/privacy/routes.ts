@@ -56,6 +56,7 @@ export default async function privacyRoutes(app: FastifyInstance): Promise<void>
       rules: app.syncRules.ruleSet,
       audit: app.audit,
       aggregatesDb: app.config.AGGREGATES_DB,
+      archiveDb: app.config.CONFLICTS_ARCHIVE_DB,
       name,
       account: await accountOf(accountsCtx, name),
     });
@@ -144,6 +145,7 @@ export default async function privacyRoutes(app: FastifyInstance): Promise<void>
         nano: app.couch.nano,
         rules: app.syncRules.ruleSet,
         aggregatesDb: app.config.AGGREGATES_DB,
+        archiveDb: app.config.CONFLICTS_ARCHIVE_DB,
         name,
         log: req.log,
       });

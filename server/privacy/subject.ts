@@ -1,7 +1,6 @@
 import type Nano from 'nano';
 import { cleanCouchError } from '../errors.js';
 import { allDocs, type Doc } from '../couch/purge.js';
-import { ARCHIVE_DB } from '../jobs/reconcile/archive.js';
 import { contributionId } from '../jobs/aggregate/aggregates-db.js';
 import { TEAM_DB_PREFIX, userDbName } from '../provisioning/names.js';
 import type { RuleSet } from '../rules/load.js';
@@ -42,7 +41,7 @@ export async function findSubjectDocs(
   nano: Nano.ServerScope,
   rules: RuleSet,
   name: string,
-  opts: { attachments: boolean; aggregatesDb: string },
+  opts: { attachments: boolean; aggregatesDb: string; archiveDb: string },
 ): Promise<SubjectDocs> {
   const databases: Record<string, Doc[]> = {};
   const own = userDbName(name);
@@ -60,7 +59,7 @@ export async function findSubjectDocs(
     if (mine.length) databases[db] = mine;
   }
   const conflict_archive: Doc[] = [];
-  for await (const doc of allDocs(nano, ARCHIVE_DB, opts)) {
+  for await (const doc of allDocs(nano, opts.archiveDb, opts)) {
     const archived = doc.doc as Record<string, unknown> | undefined;
     const ownsDoc = (databases[doc.db as string] ?? []).some((d) => d._id === doc.doc_id);
     if (doc.user === name || ownsDoc || (archived && ownerOf(rules, archived) === name)) {

@@ -47,11 +47,30 @@ export function isUserOrTeamDb(db: string): boolean {
   return userFromDbName(db) !== null || teamFromDbName(db) !== null;
 }
 
-/** Where the people's databases sit in `_all_dbs` order, for listing only that part of it. */
-export const USER_AND_TEAM_DB_RANGES: ReadonlyArray<readonly [string, string]> = [
-  [TEAM_DB_PREFIX, `${TEAM_DB_PREFIX}\ufff0`],
-  [USER_DB_PREFIX, `${USER_DB_PREFIX}\ufff0`],
-];
+/**
+ * The databases one Sawa deployment calls its fleet: user databases whose user name starts
+ * with `prefix` and team databases whose slug does (config FLEET_NAME_PREFIX; '' takes every
+ * user and team database). Jobs, rollouts and backups look at these alone, so deployments
+ * (or test files) sharing one CouchDB under different prefixes never see each other's.
+ */
+export interface FleetScope {
+  prefix: string;
+  /** The scope's parts of `_all_dbs`, in `_all_dbs` order: [startkey, endkey] each. */
+  ranges: ReadonlyArray<readonly [string, string]>;
+  /** True for a user or team database of this scope. */
+  has(db: string): boolean;
+}
 
-/** Sawa's own database for job state: leases, checkpoints, held conflicts, rollouts. */
-export const JOBS_DB = 'sawa-jobs';
+/** A prefix is the start of a team slug, so it is valid for both kinds of names. */
+export const FLEET_PREFIX = /^(?:[a-z][a-z0-9-]{0,40})?$/;
+
+export function fleetScope(prefix = ''): FleetScope {
+  if (!FLEET_PREFIX.test(prefix))
+    throw new Error(`fleet prefix ${JSON.stringify(prefix)} is not a-z0-9- starting with a letter`);
+  const starts = [teamDbName(prefix), userDbName(prefix)];
+  return {
+    prefix,
+    ranges: starts.map((s) => [s, `${s}\ufff0`] as const),
+    has: (db) => isUserOrTeamDb(db) && starts.some((s) => db.startsWith(s)),
+  };
+}

@@ -53,7 +53,13 @@ async function integrations(app: FastifyInstance): Promise<void> {
     async (req) => {
       const provider = paymentProvider(app.config);
       if (!provider) return { received: true, result: 'no-provider' };
-      const result = await handleAzamPayCallback(app.couch.nano, provider, req.body, req.log);
+      const result = await handleAzamPayCallback(
+        app.couch.nano,
+        app.config.JOBS_DB,
+        provider,
+        req.body,
+        req.log,
+      );
       return { received: true, result };
     },
   );

@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Test } from 'tap';
 import { loadConfig } from '../../server/config.js';
+import { testFleet } from '../helpers/fleet.js';
 import app, { serverOptions, type AppOptions } from '../../server/app.js';
 import type { Accounts } from '../../server/accounts/service.js';
 import { createUser } from '../../server/accounts/sessions.js';
@@ -39,6 +40,8 @@ export async function accountsService(
     AUTH_IP_RATE_LIMIT_PER_MIN: '1000',
     // Its own accounts database: the store is shared by the file's tests (or by every file).
     ACCOUNTS_DB: unique('sawa-accounts'),
+    // The file's jobs, archive and reporting databases, and its fleet of people (fleet.ts).
+    ...testFleet().env,
     ...opts.env,
   });
   const options = serverOptions(config);

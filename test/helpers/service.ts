@@ -4,6 +4,7 @@ import { loadConfig, type Config } from '../../server/config.js';
 import app, { serverOptions } from '../../server/app.js';
 import type { TestCouch } from './store.js';
 import { unique } from './fixtures.js';
+import { testFleet } from './fleet.js';
 
 export interface TestService {
   app: FastifyInstance;
@@ -29,6 +30,8 @@ export async function testService(
     JWT_SECRET: 'test-jwt-secret-that-is-long-enough-0123456789',
     // Its own accounts database: the CouchDB may be shared by other tests and files.
     ACCOUNTS_DB: unique('sawa-accounts'),
+    // The file's jobs, archive and reporting databases, and its fleet of people (fleet.ts).
+    ...testFleet().env,
     ...env,
   });
   const server = Fastify(serverOptions(config));

@@ -4,6 +4,7 @@ import { jobContext } from '../jobs/helpers.js';
 import { phone } from '../helpers/phones.js';
 import { couch } from '../helpers/store.js';
 import { unique } from '../helpers/fixtures.js';
+import { testFleet } from '../helpers/fleet.js';
 import { runPayments } from '../../server/jobs/integrations/payments/index.js';
 import { settle } from '../../server/jobs/integrations/payments/outcome.js';
 import type {
@@ -80,7 +81,8 @@ const msisdn = () =>
 
 /** A field agent whose phone writes a payment request offline and syncs it through the gateway. */
 async function agentPays(amount = 5000) {
-  const auth = await gw.signup(unique('agent'));
+  // A user of the file's fleet: the payments job scans only the fleet's databases.
+  const auth = await gw.signup(testFleet().user('agent'));
   const session = new Session(gw.url, auth);
   const local = phone();
   const number = msisdn();
@@ -393,7 +395,7 @@ t.test(
     const url = new URL(gw.store.url);
     url.username = gw.store.admin.name;
     url.password = gw.store.admin.password;
-    const env = { COUCHDB_URL: url.toString(), LOG_LEVEL: 'warn' };
+    const env = { ...testFleet().env, COUCHDB_URL: url.toString(), LOG_LEVEL: 'warn' };
     const json = await runCli(reportMain, ['--format', 'json', '--stuck-after', '1d'], env);
     t.equal(json.code, 0, json.stderr);
     const report = JSON.parse(json.stdout) as {

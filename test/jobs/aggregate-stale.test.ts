@@ -1,8 +1,9 @@
 import t from 'tap';
 import { testCouch } from '../helpers/store.js';
-import { AGG_DB, farmer, makeWorld, user, userDbName, visit } from '../reports/world.js';
+import { farmer, makeWorld, user, userDbName, visit } from '../reports/world.js';
 import { faultProxy } from './fault-proxy.js';
 import { staleViews } from './stale-views.js';
+import { newFleet } from '../helpers/fleet.js';
 
 /**
  * On a cluster a view read right after a write may come from a shard copy that has not got
@@ -23,9 +24,10 @@ async function bucketValues(w: Awaited<ReturnType<typeof makeWorld>>) {
 
 t.test('view reads that miss the latest write do not make wrong buckets', async (t) => {
   const store = await testCouch(t);
-  const stale = staleViews(store, AGG_DB);
-  const w = await makeWorld(t, await faultProxy(t, store, stale));
-  const zawadi = user(`zawadi-${Math.random().toString(36).slice(2, 8)}`);
+  const fleet = newFleet();
+  const stale = staleViews(store, fleet.aggregatesDb);
+  const w = await makeWorld(t, await faultProxy(t, store, stale), fleet);
+  const zawadi = user(w.name('zawadi'));
   const db = userDbName(zawadi.name);
   await w.provision(zawadi);
   // The visits reach the server before their farmer, so they count under (unknown) first and
@@ -61,7 +63,7 @@ t.test('view reads that miss the latest write do not make wrong buckets', async 
 
 t.test('buckets of the older layout (maybe from a stale read) are recounted once', async (t) => {
   const w = await makeWorld(t);
-  const juma = user(`juma-${Math.random().toString(36).slice(2, 8)}`);
+  const juma = user(w.name('juma'));
   const db = userDbName(juma.name);
   await w.provision(juma);
   await w.push(juma, db, [
@@ -72,7 +74,7 @@ t.test('buckets of the older layout (maybe from a stale read) are recounted once
   await w.run();
   const right = await bucketValues(w);
   // As the layout before members kept them, with the wrong sums a stale read gave.
-  const agg = w.nano.use(AGG_DB);
+  const agg = w.nano.use(w.aggDb);
   for (const b of (await w.buckets()).values()) {
     const { members: _members, ...old } = b;
     await agg.insert({ ...old, count: 7 } as never);

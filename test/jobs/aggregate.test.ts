@@ -2,7 +2,6 @@ import t from 'tap';
 import { bucketId } from '../../server/jobs/aggregate/aggregates-db.js';
 import type { BucketKey } from '../../server/jobs/aggregate/rollups.js';
 import {
-  AGG_DB,
   farmer,
   makeWorld,
   paymentRequest,
@@ -13,10 +12,6 @@ import {
   visit,
 } from '../reports/world.js';
 
-const alice = user('alice', ['north']);
-const sam = user('sam', ['north'], ['supervisor']);
-const A = userDbName('alice');
-const N = teamDbName('north');
 const D1 = '2024-05-01';
 const D2 = '2024-05-02';
 
@@ -33,27 +28,31 @@ const k = (...key: string[]) => key.join(' | ');
 
 t.test('aggregator: exact buckets, incremental, idempotent, crash-safe', async (t) => {
   const w = await makeWorld(t);
+  const alice = user(w.name('alice'), [w.name('north')]);
+  const sam = user(w.name('sam'), [w.name('north')], ['supervisor']);
+  const A = userDbName(alice.name);
+  const N = teamDbName(w.name('north'));
   await w.provision(alice);
   await w.provision(sam);
 
   // Round 1: farmers, visits (one to a farmer not synced yet), payments, one answered.
   await w.push(alice, A, [
-    farmer('f1', 'alice', 'Mbeya'),
-    farmer('f2', 'alice', 'Iringa'),
-    visit('v1', 'alice', 'f1', D1, 'training'),
-    visit('v2', 'alice', 'f1', D1, 'training'),
-    visit('v3', 'alice', 'f2', D2, 'survey'),
-    visit('v4', 'alice', 'f9', D2, 'follow-up'),
-    paymentRequest('p1', 'alice', 'mpesa', 25000),
-    paymentRequest('p2', 'alice', 'airtel', 10000),
+    farmer('f1', alice.name, 'Mbeya'),
+    farmer('f2', alice.name, 'Iringa'),
+    visit('v1', alice.name, 'f1', D1, 'training'),
+    visit('v2', alice.name, 'f1', D1, 'training'),
+    visit('v3', alice.name, 'f2', D2, 'survey'),
+    visit('v4', alice.name, 'f9', D2, 'follow-up'),
+    paymentRequest('p1', alice.name, 'mpesa', 25000),
+    paymentRequest('p2', alice.name, 'airtel', 10000),
   ]);
   await w.serverWrite(
     A,
-    paymentStatus('p1', 'alice', 'mpesa', 'succeeded', '2024-05-01T10:00:00+03:00'),
+    paymentStatus('p1', alice.name, 'mpesa', 'succeeded', '2024-05-01T10:00:00+03:00'),
   );
   await w.push(alice, N, [
-    farmer('fn1', 'alice', 'Arusha'),
-    visit('vn1', 'alice', 'fn1', D1, 'survey'),
+    farmer('fn1', alice.name, 'Arusha'),
+    visit('vn1', alice.name, 'fn1', D1, 'survey'),
   ]);
 
   const first = await w.run();
@@ -73,12 +72,12 @@ t.test('aggregator: exact buckets, incremental, idempotent, crash-safe', async (
   // Round 2: more changes touch some buckets only.
   const before = await w.buckets();
   await w.push(alice, A, [
-    visit('v5', 'alice', 'f2', D2, 'survey'),
-    farmer('f9', 'alice', 'Dodoma', D2),
+    visit('v5', alice.name, 'f2', D2, 'survey'),
+    farmer('f9', alice.name, 'Dodoma', D2),
   ]);
   await w.serverWrite(
     A,
-    paymentStatus('p2', 'alice', 'airtel', 'failed', '2024-05-02T10:00:00+03:00'),
+    paymentStatus('p2', alice.name, 'airtel', 'failed', '2024-05-02T10:00:00+03:00'),
   );
   const second = await w.run();
   t.equal(second.databases, 1, 'only the database that changed is read');
@@ -138,7 +137,7 @@ t.test('aggregator: exact buckets, incremental, idempotent, crash-safe', async (
   // supervisor; the run crashes after writing contributions, twice, then completes.
   const f1 = await w.get(A, 'f1');
   await w.push(alice, A, [{ ...f1, district: 'Mbarali', updated_at: '2024-05-03T09:00:00+03:00' }]);
-  await w.push(alice, A, [visit('v6', 'alice', 'f1', D1, 'training')]);
+  await w.push(alice, A, [visit('v6', alice.name, 'f1', D1, 'training')]);
   const vn1 = await w.get(N, 'vn1');
   await w.push(sam, N, [{ _id: 'vn1', _rev: vn1._rev, _deleted: true }]);
   const crash = () => {
@@ -146,7 +145,9 @@ t.test('aggregator: exact buckets, incremental, idempotent, crash-safe', async (
   };
   await t.rejects(w.run({ afterContributions: crash }), /simulated crash/);
   await t.rejects(w.run({ afterContributions: crash }), /simulated crash/);
-  const pending = await w.nano.use(AGG_DB).list({ startkey: 'pending:', endkey: 'pending:\ufff0' });
+  const pending = await w.nano
+    .use(w.aggDb)
+    .list({ startkey: 'pending:', endkey: 'pending:\ufff0' });
   t.ok(pending.rows.length > 0, 'the crashed batches left their journal');
   const fourth = await w.run();
   t.equal(fourth.failed, 0);
@@ -162,7 +163,7 @@ t.test('aggregator: exact buckets, incremental, idempotent, crash-safe', async (
     [k('farmers', N, D1, 'Arusha')]: [1, 0],
   };
   t.same(await values(w), expected, 'exact after the crashes: nothing counted twice, nothing lost');
-  const left = await w.nano.use(AGG_DB).list({ startkey: 'pending:', endkey: 'pending:\ufff0' });
+  const left = await w.nano.use(w.aggDb).list({ startkey: 'pending:', endkey: 'pending:\ufff0' });
   t.equal(left.rows.length, 0, 'journals are cleared');
   await w.run();
   t.same(await values(w), expected, 'and a further run changes nothing');
@@ -170,15 +171,15 @@ t.test('aggregator: exact buckets, incremental, idempotent, crash-safe', async (
 
 t.test('a deleted database leaves the buckets', async (t) => {
   const w = await makeWorld(t);
-  const bob = user('bob');
+  const bob = user(w.name('bob'));
   await w.provision(bob);
-  await w.push(bob, userDbName('bob'), [
-    farmer('f1', 'bob', 'Kilosa'),
-    visit('v1', 'bob', 'f1', D1, 'survey'),
+  await w.push(bob, userDbName(bob.name), [
+    farmer('f1', bob.name, 'Kilosa'),
+    visit('v1', bob.name, 'f1', D1, 'survey'),
   ]);
   await w.run();
   t.equal((await w.buckets()).size, 2);
-  await w.nano.db.destroy(userDbName('bob'));
+  await w.nano.db.destroy(userDbName(bob.name));
   const res = await w.run();
   t.equal(res.dropped, 1);
   t.equal((await w.buckets()).size, 0, 'no bucket counts a database that is gone');
@@ -186,11 +187,12 @@ t.test('a deleted database leaves the buckets', async (t) => {
 
 t.test('pages of changes: a small batch size gives the same buckets', async (t) => {
   const w = await makeWorld(t);
-  const cy = user('cy');
-  const db = userDbName('cy');
+  const cy = user(w.name('cy'));
+  const db = userDbName(cy.name);
   await w.provision(cy);
-  const docs = [farmer('f1', 'cy', 'Moshi')];
-  for (let i = 0; i < 23; i++) docs.push(visit(`v${i}`, 'cy', 'f1', i % 2 ? D1 : D2, 'training'));
+  const docs = [farmer('f1', cy.name, 'Moshi')];
+  for (let i = 0; i < 23; i++)
+    docs.push(visit(`v${i}`, cy.name, 'f1', i % 2 ? D1 : D2, 'training'));
   await w.push(cy, db, docs);
   const res = await w.run({ batchSize: 5 });
   t.ok(res.changes >= 24, 'every change read, page by page (the design document too)');
@@ -203,13 +205,13 @@ t.test('pages of changes: a small batch size gives the same buckets', async (t) 
 
 t.test('a purged document leaves the buckets', async (t) => {
   const w = await makeWorld(t);
-  const dee = user('dee');
-  const db = userDbName('dee');
+  const dee = user(w.name('dee'));
+  const db = userDbName(dee.name);
   await w.provision(dee);
   await w.push(dee, db, [
-    farmer('f1', 'dee', 'Moshi'),
-    visit('v1', 'dee', 'f1', D1, 'training'),
-    visit('v2', 'dee', 'f1', D1, 'training'),
+    farmer('f1', dee.name, 'Moshi'),
+    visit('v1', dee.name, 'f1', D1, 'training'),
+    visit('v2', dee.name, 'f1', D1, 'training'),
   ]);
   await w.run();
   const v2 = await w.get(db, 'v2');
@@ -220,7 +222,7 @@ t.test('a purged document leaves the buckets', async (t) => {
     // The embedded store does not advance purge_seq (CouchDB does): stand in for it by
     // making the aggregator's last-seen value stale.
     await w.nano
-      .use(AGG_DB)
+      .use(w.aggDb)
       .insert({ kind: 'purge_seen', db, purge_seq: 'before' } as never, `purge_seq:${db}`);
   }
   await w.run();

@@ -7,6 +7,7 @@ import { reconcile } from '../../server/jobs/reconcile/index.js';
 import { aggregate } from '../../server/jobs/aggregate/index.js';
 import { adminNano, jobContext, memoryLog } from './helpers.js';
 import { faultProxy, json, segments } from './fault-proxy.js';
+import { testFleet } from '../helpers/fleet.js';
 
 /**
  * Which databases a job looks at, on a CouchDB with `_global_changes` and on one without
@@ -17,6 +18,7 @@ import { faultProxy, json, segments } from './fault-proxy.js';
 const store = await testCouch(t);
 const uniq = () => randomBytes(4).toString('hex');
 const HOUR = 60 * 60_000;
+const fleet = testFleet();
 
 /** A proxy whose `_db_updates` answers as `mode` says. */
 async function proxied(mode: () => 'missing' | 'empty' | 'broken' | 'real') {
@@ -37,27 +39,33 @@ async function proxied(mode: () => 'missing' | 'empty' | 'broken' | 'real') {
 }
 
 async function people(nano: ReturnType<typeof adminNano>) {
-  const user = userDbName(`u-${uniq()}`);
-  const team = teamDbName(`t-${uniq()}`);
+  const user = userDbName(fleet.user('u'));
+  const team = teamDbName(fleet.team('t'));
   const other = `other-${uniq()}`;
-  for (const db of [user, team, other]) await nano.db.create(db);
-  return { user, team, other };
+  // Another deployment's (or test file's) people, under another FLEET_NAME_PREFIX.
+  const foreign = [userDbName(`x${uniq()}-u`), teamDbName(`x${uniq()}-t`)];
+  for (const db of [user, team, other, ...foreign]) await nano.db.create(db);
+  return { user, team, other, foreign };
 }
 
 t.test('without _global_changes: a scan of _all_dbs by update_seq, said in the log', async (t) => {
   const nano = await proxied(() => 'missing');
-  await ensureJobsDb(nano);
-  const { user, team, other } = await people(nano);
+  await ensureJobsDb(nano, fleet.dbs.jobs);
+  const { user, team, other, foreign } = await people(nano);
   const job = `scan-${uniq()}`;
   const { log, lines } = memoryLog();
   let now = Date.parse('2026-12-01T00:00:00Z');
-  const opts = { log, safetyPassMs: HOUR, now: () => now };
+  const opts = { fleet: fleet.dbs, log, safetyPassMs: HOUR, now: () => now };
 
   const first = await changedDatabases(nano, job, opts);
   t.equal(first.source, 'scan');
   t.ok(first.full, 'the first run looks at every database');
   t.ok(first.names.includes(user) && first.names.includes(team), 'user and team databases');
   t.notOk(first.names.includes(other), 'nothing else');
+  t.notOk(
+    foreign.some((db) => first.names.includes(db)),
+    'no user or team database outside FLEET_NAME_PREFIX',
+  );
   await first.commit();
   const warning = lines.find((l) => l.level === 40);
   t.match(warning?.msg, /_db_updates answered 404.*_global_changes.*update_seq/);
@@ -81,15 +89,19 @@ t.test('without _global_changes: a scan of _all_dbs by update_seq, said in the l
 
 t.test('_db_updates that lists nothing old: the first run and a safety pass see all', async (t) => {
   const nano = await proxied(() => 'empty');
-  await ensureJobsDb(nano);
-  const { user, team } = await people(nano);
+  await ensureJobsDb(nano, fleet.dbs.jobs);
+  const { user, team, foreign } = await people(nano);
   const job = `pass-${uniq()}`;
   let now = Date.parse('2026-12-01T00:00:00Z');
-  const opts = { safetyPassMs: HOUR, now: () => now };
+  const opts = { fleet: fleet.dbs, safetyPassMs: HOUR, now: () => now };
 
   const first = await changedDatabases(nano, job, opts);
   t.equal(first.source, 'db_updates');
   t.ok(first.full && first.names.includes(user) && first.names.includes(team));
+  t.notOk(
+    foreign.some((db) => first.names.includes(db)),
+    'only the fleet, here too',
+  );
   await first.commit();
 
   // A write _db_updates has not reported (it lags, or lost it): the next runs miss it…
@@ -109,9 +121,9 @@ t.test('_db_updates that lists nothing old: the first run and a safety pass see 
 
 t.test('_db_updates failing otherwise: the error names it and _global_changes', async (t) => {
   const nano = await proxied(() => 'broken');
-  await ensureJobsDb(nano);
+  await ensureJobsDb(nano, fleet.dbs.jobs);
   await t.rejects(
-    changedDatabases(nano, `broken-${uniq()}`, { safetyPassMs: HOUR }),
+    changedDatabases(nano, `broken-${uniq()}`, { fleet: fleet.dbs, safetyPassMs: HOUR }),
     /_db_updates .*_global_changes.*timeout/,
   );
 });
@@ -128,6 +140,7 @@ t.test('the jobs run on a CouchDB without _global_changes', async (t) => {
   const agg = await aggregate({
     nano: ctx.nano,
     aggregatesDb: `sawa-aggregates-${uniq()}`,
+    fleet: fleet.dbs,
     batchSize: 100,
     concurrency: 2,
   });

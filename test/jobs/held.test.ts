@@ -1,3 +1,4 @@
+import { teamDbName } from '../../server/provisioning/names.js';
 import t from 'tap';
 import { testCouch } from '../helpers/store.js';
 import { reconcile } from '../../server/jobs/reconcile/index.js';
@@ -16,6 +17,9 @@ import {
   serverDb,
   userDb,
 } from './helpers.js';
+import { testFleet } from '../helpers/fleet.js';
+
+const JOBS = testFleet().dbs.jobs;
 
 const server = await testCouch(t);
 
@@ -62,7 +66,7 @@ t.test('manual: the conflict is left in place, recorded with why and since when'
   t.match(await reconcile(ctx), { resolved: 0, held: 1 });
   const [doc] = await docsWithConflicts(ctx.nano, db);
   t.equal(doc?._conflicts?.length, 1, 'both branches are still there');
-  const [held] = await readHeld(ctx.nano);
+  const [held] = await readHeld(ctx.nano, JOBS);
   t.match(held, {
     db,
     doc_id: 'farmer-m',
@@ -81,7 +85,7 @@ t.test('manual: the conflict is left in place, recorded with why and since when'
     { _id: 'farmer-m', _rev: doc?._conflicts?.[0] as string, _deleted: true },
   ] as never);
   t.match(await reconcile(ctx), { clean: 1, held: 0 });
-  t.same(await readHeld(ctx.nano), [], 'the held record is gone');
+  t.same(await readHeld(ctx.nano, JOBS), [], 'the held record is gone');
 });
 
 t.test('a change of rule retries the held conflicts', async (t) => {
@@ -105,7 +109,7 @@ t.test('a change of rule retries the held conflicts', async (t) => {
   const [doc] = await docsWithConflicts(manual.nano, db);
   t.match(doc, { village: 'Kilosa', name: 'Asha R.' });
   t.notOk(doc?._conflicts);
-  t.same(await readHeld(manual.nano), []);
+  t.same(await readHeld(manual.nano, JOBS), []);
 });
 
 t.test('a merge the schema refuses is not forced: left, recorded, logged', async (t) => {
@@ -130,7 +134,7 @@ t.test('a merge the schema refuses is not forced: left, recorded, logged', async
   t.match(await reconcile(ctx), { resolved: 0, held: 1 });
   const after = await docsWithConflicts(ctx.nano, db);
   t.same(after, before, 'the database is as it was');
-  const [held] = await readHeld(ctx.nano);
+  const [held] = await readHeld(ctx.nano, JOBS);
   t.match(held, {
     doc_id: 'plot-1',
     strategy: 'field-merge',
@@ -146,10 +150,10 @@ t.test('a merge the schema refuses is not forced: left, recorded, logged', async
 
 t.test('a type no rule names is held', async (t) => {
   const ctx = jobContext(server, { rules: plotRules });
-  const db = `team-${Date.now().toString(36)}`;
+  const db = teamDbName(testFleet().team('plots'));
   await ctx.nano.db.create(db);
   await offlineConflict(server, db, { _id: 'x', type: 'cow', n: 1 }, [{ n: 2 }], [{ n: 3 }]);
   t.match(await reconcile(ctx), { held: 1 });
-  const held = (await readHeld(ctx.nano)).find((h) => h.db === db);
+  const held = (await readHeld(ctx.nano, JOBS)).find((h) => h.db === db);
   t.match(held, { doc_type: 'cow', strategy: null, reason: /no sync rule names the type "cow"/ });
 });

@@ -1,8 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import pino from 'pino';
 import type { FastifyBaseLogger } from 'fastify';
 import type Nano from 'nano';
-import { loadConfig, type Config } from '../../server/config.js';
+import type { Config } from '../../server/config.js';
 import { createCouch } from '../../server/couch/client.js';
 import { createProvisioner } from '../../server/provisioning/provisioner.js';
 import { userDbName } from '../../server/provisioning/names.js';
@@ -10,6 +9,7 @@ import { buildDesignDocs, loadSyncRules, type RuleSet } from '../../server/rules
 import type { JobContext } from '../../server/jobs/types.js';
 import { phone, remote, type Phone } from '../helpers/phones.js';
 import type { TestCouch } from '../helpers/store.js';
+import { testFleet } from '../helpers/fleet.js';
 
 export const rules = loadSyncRules();
 
@@ -35,7 +35,7 @@ export function jobContext(
   const { log, lines } = memoryLog();
   return {
     nano: adminNano(server),
-    config: loadConfig({ NODE_ENV: 'test', ...opts.env }),
+    config: testFleet().config(opts.env),
     rules: opts.rules ?? rules,
     log,
     signal: opts.signal ?? new AbortController().signal,
@@ -43,12 +43,15 @@ export function jobContext(
   };
 }
 
-/** A provisioned user database (design docs with validate_doc_update, _security), as signup makes it. */
+/**
+ * A provisioned user database (design docs with validate_doc_update, _security), as signup
+ * makes it, for a user of the file's fleet (jobs of jobContext see it).
+ */
 export async function userDb(
   nano: Nano.ServerScope,
   ruleSet: RuleSet = rules,
 ): Promise<{ user: string; db: string }> {
-  const user = `agent-${randomBytes(4).toString('hex')}`;
+  const user = testFleet().user('agent');
   await createProvisioner(nano, buildDesignDocs(ruleSet)).userDb(user);
   return { user, db: userDbName(user) };
 }
@@ -135,7 +138,7 @@ export async function docsWithConflicts(
 
 export async function archiveDocs(nano: Nano.ServerScope): Promise<Array<Record<string, any>>> {
   try {
-    const res = await nano.use('sawa-conflicts-archive').list({ include_docs: true });
+    const res = await nano.use(testFleet().dbs.archive).list({ include_docs: true });
     return res.rows.map((r) => r.doc as Record<string, any>);
   } catch {
     return [];

@@ -10,6 +10,9 @@ import {
   offlineConflict,
   userDb,
 } from './helpers.js';
+import { testFleet } from '../helpers/fleet.js';
+
+const JOBS = testFleet().dbs.jobs;
 
 const server = await testCouch(t);
 const nano = adminNano(server);
@@ -27,13 +30,13 @@ t.test('two Sawa instances on one store: the reconciler runs once per tick', asy
   const instances = [await testService(t, server, env), await testService(t, server, env)];
 
   const end = Date.now() + 40_000;
-  while (((await readLease(nano, 'reconcile'))?.runs.length ?? 0) < 4) {
+  while (((await readLease(nano, JOBS, 'reconcile'))?.runs.length ?? 0) < 4) {
     if (Date.now() > end) throw new Error('the reconciler did not run four times');
     await new Promise((r) => setTimeout(r, 100));
   }
   await Promise.all(instances.map((i) => i.app.close()));
 
-  const runs = (await readLease(nano, 'reconcile'))?.runs ?? [];
+  const runs = (await readLease(nano, JOBS, 'reconcile'))?.runs ?? [];
   const ticks = runs.map((r) => r.tick);
   t.equal(new Set(ticks).size, ticks.length, 'no tick ran twice');
   t.ok(

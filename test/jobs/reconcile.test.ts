@@ -169,7 +169,7 @@ t.test(
     t.equal(archived.length, 1);
     t.equal(archived[0]?.doc.status, 'failed', 'the loser is archived');
     const att = await fetch(
-      `${server.url}/sawa-conflicts-archive/${encodeURIComponent(archived[0]?._id)}/receipt.txt`,
+      `${server.url}/${ctx.config.CONFLICTS_ARCHIVE_DB}/${encodeURIComponent(archived[0]?._id)}/receipt.txt`,
       { headers: { authorization: server.adminAuth } },
     );
     t.equal(
@@ -230,7 +230,7 @@ t.test(
     t.ok(byId['sms_request-1']?._conflicts?.length, 'the differing sms_request still has both');
     t.notOk(byId['visit-1']?._conflicts, 'identical branches: one stays');
     t.equal(byId['visit-1']?._rev, '1-bbbb', "CouchDB's winner");
-    const held = await readHeld(ctx.nano, db);
+    const held = await readHeld(ctx.nano, ctx.config.JOBS_DB, db);
     t.same(
       held.map((h) => h.doc_id),
       ['sms_request-1'],
@@ -259,7 +259,7 @@ t.test(
     ]);
     t.same(forged, []);
     t.match(await reconcile(ctx), { resolved: 0, held: 1 });
-    const [held] = await readHeld(ctx.nano, db);
+    const [held] = await readHeld(ctx.nano, ctx.config.JOBS_DB, db);
     t.match(held?.reason, /request_id cannot change/);
     const [kept] = await docsWithConflicts(ctx.nano, db);
     t.equal(kept?._conflicts?.length, 1, 'both branches kept for a person');

@@ -1,4 +1,6 @@
 import t from 'tap';
+import { testFleet } from '../helpers/fleet.js';
+import { teamDbName } from '../../server/provisioning/names.js';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { testCouch } from '../helpers/store.js';
@@ -18,6 +20,7 @@ const manualFarmers = loadRules(
 );
 const ctx = jobContext(server, { rules: manualFarmers });
 const now = new Date('2024-05-10T00:00:00Z');
+const fleet = testFleet();
 
 // amina: a farmer held for a person; juma: a payment status the reconciler has not reached yet;
 // a team database without Sawa's design documents, holding a type no rule names.
@@ -47,13 +50,14 @@ await offlineConflict(
   [{ status: 'failed', updated_at: '2024-05-09T08:00:00Z' }],
   [{ status: 'succeeded', updated_at: '2024-05-09T12:00:00Z' }],
 );
-const team = 'team-north';
+const team = teamDbName(fleet.team('north'));
 await ctx.nano.db.create(team);
 await offlineConflict(server, team, { _id: 'note-1', type: 'note', n: 0 }, [{ n: 1 }], [{ n: 2 }]);
 
 t.test('every unresolved conflict, oldest first, with whose, why and since when', async (t) => {
   const seen: number[] = [];
   const { rows, summary } = await conflictReport(ctx.nano, manualFarmers, {
+    fleet: fleet.dbs,
     now,
     progress: ({ done }) => void seen.push(done),
   });
@@ -107,7 +111,9 @@ t.test('every unresolved conflict, oldest first, with whose, why and since when'
 
 t.test('filters', async (t) => {
   const run = (o: object) =>
-    conflictReport(ctx.nano, manualFarmers, { now, ...o }).then((r) => r.rows.map((x) => x.doc_id));
+    conflictReport(ctx.nano, manualFarmers, { fleet: fleet.dbs, now, ...o }).then((r) =>
+      r.rows.map((x) => x.doc_id),
+    );
   t.same(await run({ user: juma.user }), ['payment_status-1']);
   t.same(await run({ type: 'farmer' }), ['farmer-1']);
   t.same(
@@ -115,7 +121,10 @@ t.test('filters', async (t) => {
     ['farmer-1'],
     'an undated conflict is never "older than"',
   );
-  const nobody = await conflictReport(ctx.nano, manualFarmers, { user: 'nobody' });
+  const nobody = await conflictReport(ctx.nano, manualFarmers, {
+    fleet: fleet.dbs,
+    user: 'nobody',
+  });
   t.match(nobody.summary.failed, [{ error: 'user nobody has no database' }]);
 });
 
@@ -130,7 +139,7 @@ function cli(
   url.username = server.admin.name;
   url.password = server.admin.password;
   const child = spawn(process.execPath, ['--import', 'tsx', path, ...args], {
-    env: { PATH: process.env.PATH, COUCHDB_URL: url.toString(), LOG_LEVEL: 'warn' },
+    env: { PATH: process.env.PATH, COUCHDB_URL: url.toString(), LOG_LEVEL: 'warn', ...fleet.env },
   });
   let stdout = '';
   let stderr = '';
@@ -172,7 +181,7 @@ t.test('npm run job -- reconcile: the same job, once, from the command line', as
   // The script has the deployment's rules, where farmers are field-merge: the held farmer is
   // judged again under them and merged, beside the payment status.
   t.match(JSON.parse(res.stdout), { job: 'reconcile', resolved: 2, retried: 1 });
-  const after = await conflictReport(ctx.nano, manualFarmers, { now });
+  const after = await conflictReport(ctx.nano, manualFarmers, { fleet: fleet.dbs, now });
   t.same(
     after.rows.map((r) => r.doc_id),
     ['note-1'],

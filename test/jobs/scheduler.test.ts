@@ -9,6 +9,9 @@ import { manualClock, type ManualClock } from './manual-clock.js';
 import { ensureJobsDb } from '../../server/jobs/changed-dbs.js';
 import type { Job } from '../../server/jobs/types.js';
 import { adminNano, memoryLog, rules } from './helpers.js';
+import { testFleet } from '../helpers/fleet.js';
+
+const JOBS = testFleet().dbs.jobs;
 
 const server = await testCouch(t);
 const nano = adminNano(server);
@@ -64,7 +67,7 @@ t.test('configuration: enabled jobs and schedules, every mistake named at start-
 
 /** Two schedulers on one store, as two Sawa instances, on one clock moved by hand. */
 function twoInstances(t: Test, job: Job, clock: ManualClock = manualClock()) {
-  const config = loadConfig({ JOBS_ENABLED: job.name, JOBS_LEASE_TTL_SEC: '5' });
+  const config = testFleet().config({ JOBS_ENABLED: job.name, JOBS_LEASE_TTL_SEC: '5' });
   const logs = [memoryLog(), memoryLog()];
   const schedulers = logs.map(({ log }, i) =>
     createScheduler({ nano, config, rules, log, jobs: [job], holder: `instance-${i}`, clock }),
@@ -96,7 +99,7 @@ t.test('two instances, a tick every second: each tick runs once, runs never over
     },
   };
   const { schedulers, logs, clock } = twoInstances(t, job);
-  await ensureJobsDb(nano);
+  await ensureJobsDb(nano, JOBS);
   for (const s of schedulers) s.start();
   await clock.tick(at(1));
   await clock.tick(at(2));
@@ -110,7 +113,7 @@ t.test('two instances, a tick every second: each tick runs once, runs never over
   await long;
   await clock.tick(at(5));
 
-  const runs = (await readLease(nano, job.name))?.runs ?? [];
+  const runs = (await readLease(nano, JOBS, job.name))?.runs ?? [];
   const ticks = runs.map((r) => r.tick);
   t.equal(new Set(ticks).size, ticks.length, 'no tick ran twice');
   t.equal(runs.length, ran.length, 'every run the job saw is recorded');
@@ -132,18 +135,19 @@ t.test('a dead holder blocks the job only until its lease expires', async (t) =>
     run: async () => ({ ok: true }),
   };
   const { schedulers, logs, clock } = twoInstances(t, job);
-  await ensureJobsDb(nano);
+  await ensureJobsDb(nano, JOBS);
   const dead = await takeLease(nano, job.name, 'dead-instance', {
+    jobsDb: JOBS,
     ttlMs: 5 * SECOND,
     now: clock.now,
   });
   t.ok(dead.taken);
   schedulers[0]?.start();
   await clock.tick(at(1));
-  t.equal((await readLease(nano, job.name))?.runs.length, 0, 'held by the dead instance');
+  t.equal((await readLease(nano, JOBS, job.name))?.runs.length, 0, 'held by the dead instance');
   t.ok(logs[0]?.lines.some((l) => l.reason === 'held'));
   await clock.tick(at(6));
-  const lease = await readLease(nano, job.name);
+  const lease = await readLease(nano, JOBS, job.name);
   t.equal(lease?.runs[0]?.holder, 'instance-0', 'the live instance took over after expiry');
 });
 
@@ -156,8 +160,8 @@ t.test('run by hand: the same lease, and not while it is held', async (t) => {
   const { schedulers } = twoInstances(t, job);
   const [a, b] = schedulers as [Scheduler, Scheduler];
   t.match(await a.run(job.name), { ran: true, ok: true, result: { done: 1 } });
-  await ensureJobsDb(nano);
-  await takeLease(nano, job.name, b.holder, { ttlMs: 60_000 });
+  await ensureJobsDb(nano, JOBS);
+  await takeLease(nano, job.name, b.holder, { jobsDb: JOBS, ttlMs: 60_000 });
   t.match(await a.run(job.name), {
     ran: false,
     reason: 'held',
@@ -192,7 +196,7 @@ t.test(
     failing = false;
     await clock.tick(at(10));
     t.same(s.health.failing(), [], 'a good run clears it');
-    const runs = (await readLease(nano, job.name))?.runs ?? [];
+    const runs = (await readLease(nano, JOBS, job.name))?.runs ?? [];
     t.match(runs.at(-1), { ok: false, error: /_global_changes/ });
     t.match(runs.at(0), { ok: true });
     t.ok(logs[0]?.lines.some((l) => l.msg?.toString().startsWith('job failed') && l.level === 50));
@@ -216,7 +220,7 @@ t.test('a run whose lease cannot be renewed before it expires is asked to stop',
   while (!signal) await new Promise((r) => setTimeout(r, 10));
   // Someone else took the lease over (as after a long pause past its expiry).
   clock.set(clock.now() + 6 * SECOND);
-  await takeLease(nano, job.name, 'usurper', { ttlMs: 60_000, now: clock.now });
+  await takeLease(nano, job.name, 'usurper', { jobsDb: JOBS, ttlMs: 60_000, now: clock.now });
   await clock.advance(2 * SECOND);
   t.ok(signal.aborted, 'the job is told to stop');
   release();

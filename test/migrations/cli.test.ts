@@ -1,3 +1,4 @@
+import { newFleet } from '../helpers/fleet.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -71,14 +72,16 @@ t.test('usage and configuration errors exit 2 and say what is wrong', async (t) 
 
 t.test('deploy, dry run, second run, failures and interruption', async (t) => {
   const store = await ownCouch(t);
+  const fleet = newFleet();
   const nano = adminNano(store);
   const { old, current } = designDocBuilds();
-  const dbs = userDbs('cli', 6);
+  const dbs = userDbs(fleet.prefix + 'cli', 6);
   await seed(nano, dbs, old.private);
   const env = {
     COUCHDB_URL: store.url,
     COUCHDB_USER: store.admin.name,
     COUCHDB_PASSWORD: store.admin.password,
+    ...fleet.env,
   };
 
   t.test('wrong credentials exit 2', async (t) => {
@@ -195,9 +198,10 @@ t.test(
   needsEmbedded('finds the store through DATA_DIR and STORE_PORT'),
   async (t) => {
     const store = await ownCouch(t);
+    const fleet = newFleet();
     const nano = adminNano(store);
     const { old } = designDocBuilds();
-    await seed(nano, userDbs('local', 2), old.private);
+    await seed(nano, userDbs(fleet.prefix + 'local', 2), old.private);
     const dataDir = await mkdtemp(join(tmpdir(), 'sawa-cli-'));
     t.teardown(() => rm(dataDir, { recursive: true, force: true }));
     await writeFile(join(dataDir, 'store-admin-password'), `${store.admin.password}\n`);
@@ -206,6 +210,7 @@ t.test(
       DATA_DIR: dataDir,
       STORE_PORT: port,
       COUCHDB_USER: store.admin.name,
+      ...fleet.env,
     });
     t.equal(res.code, 0, res.stderr);
     t.match(res.stdout, /2 of 2 databases checked, 2 updated/);

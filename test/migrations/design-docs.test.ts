@@ -1,4 +1,5 @@
 import t from 'tap';
+import { newFleet } from '../helpers/fleet.js';
 import { listFleet } from '../../server/migrations/databases.js';
 import { deployDesignDocs, type DeployProgress } from '../../server/migrations/design-docs.js';
 import { teamWriteGuard } from '../../server/provisioning/team-write-guard.js';
@@ -13,13 +14,18 @@ import { adminNano, designDocBuilds, seed, snapshots, userDbs } from './helpers.
  */
 t.test('a rule change rolls out to every database, once', async (t) => {
   const store = await ownCouch(t);
+  const fleet = newFleet();
   const nano = adminNano(store);
   const { old, current } = designDocBuilds();
   const guard = teamWriteGuard();
 
-  const stale = userDbs('stale', 50);
-  const fresh = userDbs('fresh', 5);
-  const teams = ['team-north', 'team-south', 'team-west'];
+  const stale = userDbs(fleet.prefix + 'stale', 50);
+  const fresh = userDbs(fleet.prefix + 'fresh', 5);
+  const teams = [
+    `team-${fleet.prefix}north`,
+    `team-${fleet.prefix}south`,
+    `team-${fleet.prefix}west`,
+  ];
   const legacyDb = fresh[0] as string;
   await seed(nano, stale, old.private);
   await seed(nano, fresh, current.private);
@@ -42,6 +48,7 @@ t.test('a rule change rolls out to every database, once', async (t) => {
 
   t.test('a dry run reports what it would do and changes nothing', async (t) => {
     const res = await deployDesignDocs(nano, current, {
+      fleet: fleet.dbs,
       dryRun: true,
       onProgress: (e) => events.push(e),
     });
@@ -58,7 +65,10 @@ t.test('a rule change rolls out to every database, once', async (t) => {
 
   t.test('deploy brings every database to the new version', async (t) => {
     events.length = 0;
-    const res = await deployDesignDocs(nano, current, { onProgress: (e) => events.push(e) });
+    const res = await deployDesignDocs(nano, current, {
+      fleet: fleet.dbs,
+      onProgress: (e) => events.push(e),
+    });
     t.match(res, { scanned: 58, updated: 54, unchanged: 4, failed: [], aborted: false });
     t.equal(res.doneThrough, [...all].sort().at(-1), 'done through the last database');
     t.equal(events.length, 58, 'one progress event per database');
@@ -93,7 +103,7 @@ t.test('a rule change rolls out to every database, once', async (t) => {
 
   t.test('a second run does nothing', async (t) => {
     const before2 = await snapshots(nano, all);
-    const res = await deployDesignDocs(nano, current, { concurrency: 8 });
+    const res = await deployDesignDocs(nano, current, { fleet: fleet.dbs, concurrency: 8 });
     t.match(res, { scanned: 58, updated: 0, unchanged: 58, failed: [] });
     t.same(await snapshots(nano, all), before2, 'no database written');
   });
@@ -102,7 +112,7 @@ t.test('a rule change rolls out to every database, once', async (t) => {
     const db = stale[7] as string;
     const doc = (await nano.use(db).get('_design/sawa')) as object;
     await nano.use(db).insert({ ...doc, validate_doc_update: 'function () {}' } as object);
-    const res = await deployDesignDocs(nano, current);
+    const res = await deployDesignDocs(nano, current, { fleet: fleet.dbs });
     t.match(res, { updated: 1, unchanged: 57 });
     const fixed = (await nano.use(db).get('_design/sawa')) as object;
     t.equal(designDocVersion(fixed), current.private[0]?.version);
@@ -111,23 +121,31 @@ t.test('a rule change rolls out to every database, once', async (t) => {
   t.test('--keep-obsolete (prune: false) leaves old Sawa design docs', async (t) => {
     const db = stale[3] as string;
     await nano.use(db).insert(legacy);
-    const kept = await deployDesignDocs(nano, current, { prune: false });
+    const kept = await deployDesignDocs(nano, current, { fleet: fleet.dbs, prune: false });
     t.match(kept, { updated: 0 });
     t.ok(await nano.use(db).get(legacy._id));
-    const pruned = await deployDesignDocs(nano, current);
+    const pruned = await deployDesignDocs(nano, current, { fleet: fleet.dbs });
     t.match(pruned, { updated: 1 });
   });
 });
 
 t.test('a fleet listed over many _all_dbs pages', async (t) => {
   const store = await ownCouch(t);
+  const fleet = newFleet();
   const nano = adminNano(store);
   const { old, current } = designDocBuilds();
-  const dbs = userDbs('paged', 25);
+  const dbs = userDbs(fleet.prefix + 'paged', 25);
   await seed(nano, dbs, old.private);
-  t.same(await listFleet(nano, { pageSize: 4 }), [...dbs].sort(), 'every name, once, in order');
-  t.same(await listFleet(nano, { pageSize: 4, startAfter: dbs[9] }), dbs.slice(10));
-  t.same(await listFleet(nano, { startAfter: 'userdb-zz' }), []);
-  const res = await deployDesignDocs(nano, current);
+  t.same(
+    await listFleet(nano, fleet.dbs.scope, { pageSize: 4 }),
+    [...dbs].sort(),
+    'every name, once, in order',
+  );
+  t.same(
+    await listFleet(nano, fleet.dbs.scope, { pageSize: 4, startAfter: dbs[9] }),
+    dbs.slice(10),
+  );
+  t.same(await listFleet(nano, fleet.dbs.scope, { startAfter: 'userdb-zz' }), []);
+  const res = await deployDesignDocs(nano, current, { fleet: fleet.dbs });
   t.match(res, { scanned: 25, updated: 25 });
 });

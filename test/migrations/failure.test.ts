@@ -1,4 +1,5 @@
 import t from 'tap';
+import { newFleet } from '../helpers/fleet.js';
 import { createCouch } from '../../server/couch/client.js';
 import { readRollout } from '../../server/migrations/checkpoint.js';
 import { rollOutDesignDocs } from '../../server/migrations/rollout.js';
@@ -7,9 +8,10 @@ import { adminNano, designDocBuilds, faultProxy, seed, snapshots, userDbs } from
 
 t.test('a database that refuses the write is reported; the others are done', async (t) => {
   const store = await testCouch(t);
+  const fleet = newFleet();
   const nano = adminNano(store);
   const { old, current } = designDocBuilds();
-  const dbs = userDbs('flaky', 12);
+  const dbs = userDbs(fleet.prefix + 'flaky', 12);
   const bad = dbs[4] as string;
   const unreadable = dbs[8] as string;
   await seed(nano, dbs, old.private);
@@ -34,6 +36,7 @@ t.test('a database that refuses the write is reported; the others are done', asy
   const viaProxy = createCouch({ url: proxy.url, admin: store.admin, proxySecret: '' }).nano;
   const warnings: object[] = [];
   const res = await rollOutDesignDocs(viaProxy, current, {
+    fleet: fleet.dbs,
     from: 'resume',
     concurrency: 1,
     log: { warn: (obj) => warnings.push(obj) },
@@ -52,26 +55,27 @@ t.test('a database that refuses the write is reported; the others are done', asy
     t.equal(after[db]?.ddocs['_design/sawa']?.version, want.private[0]?.version, db);
   }
   t.equal(res.doneThrough, dbs[3], 'the checkpoint stops before the first failure');
-  t.match(await readRollout(nano), {
+  t.match(await readRollout(nano, fleet.dbs.jobs), {
     state: 'incomplete',
     failed: 2,
     failures: [{ db: bad }, { db: unreadable }],
   });
 
   // CouchDB is well again: the next run retries from the first failure on, and finishes.
-  const retry = await rollOutDesignDocs(nano, current, { from: 'resume' });
+  const retry = await rollOutDesignDocs(nano, current, { fleet: fleet.dbs, from: 'resume' });
   t.match(retry, { resumedAfter: dbs[3], scanned: 8, updated: 2, failed: [] });
-  t.match(await readRollout(nano), { state: 'complete' });
+  t.match(await readRollout(nano, fleet.dbs.jobs), { state: 'complete' });
 });
 
 t.test('CouchDB unreachable: the run fails as a whole, nothing recorded', async (t) => {
   const { current } = designDocBuilds();
+  const fleet = newFleet();
   const nowhere = createCouch({
     url: 'http://127.0.0.1:9',
     admin: { name: 'admin', password: 'x' },
     proxySecret: '',
   }).nano;
-  await t.rejects(rollOutDesignDocs(nowhere, current, { from: 'start-up' }), {
+  await t.rejects(rollOutDesignDocs(nowhere, current, { fleet: fleet.dbs, from: 'start-up' }), {
     name: 'CouchRequestError',
   });
 });

@@ -1,3 +1,4 @@
+import { newFleet, type TestFleet } from '../helpers/fleet.js';
 import Fastify, { type FastifyInstance } from 'fastify';
 import t, { type Test } from 'tap';
 import app, { serverOptions, type AppOptions } from '../../server/app.js';
@@ -12,6 +13,7 @@ import { adminNano, designDocBuilds, seed, snapshots, userDbs } from './helpers.
 async function service(
   t: Test,
   store: TestCouch,
+  fleet: TestFleet,
 ): Promise<{ inner: FastifyInstance; close: () => Promise<void> }> {
   const config = loadConfig({
     NODE_ENV: 'test',
@@ -19,6 +21,7 @@ async function service(
     LOG_LEVEL: 'silent',
     DATA_DIR: store.dataDir ?? '/tmp/sawa-test',
     JWT_SECRET: 'test-jwt-secret-that-is-long-enough-0123456789',
+    ...fleet.env,
   });
   const server = Fastify(serverOptions(config));
   let inner: FastifyInstance | undefined;
@@ -41,12 +44,13 @@ async function service(
 
 t.test('the service rolls design docs out after start-up, without waiting for it', async (t) => {
   const store = await ownCouch(t);
+  const fleet = newFleet();
   const nano = adminNano(store);
   const { old, current } = designDocBuilds();
-  const dbs = userDbs('boot', 20);
+  const dbs = userDbs(fleet.prefix + 'boot', 20);
   await seed(nano, dbs, old.private);
 
-  const first = await service(t, store);
+  const first = await service(t, store, fleet);
   const status = first.inner.designDocsStatus;
   t.not(status.state, 'current', 'listening before the rollout is over');
   await status.settled();
@@ -60,7 +64,7 @@ t.test('the service rolls design docs out after start-up, without waiting for it
     t.equal(after[db]?.ddocs['_design/sawa']?.version, current.private[0]?.version);
   await first.close();
 
-  const second = await service(t, store);
+  const second = await service(t, store, fleet);
   await second.inner.designDocsStatus.settled();
   t.match(second.inner.designDocsStatus, {
     state: 'current',
@@ -71,12 +75,13 @@ t.test('the service rolls design docs out after start-up, without waiting for it
 
 t.test('closing the service stops the rollout between databases', async (t) => {
   const store = await ownCouch(t);
+  const fleet = newFleet();
   const nano = adminNano(store);
   const { old, current } = designDocBuilds();
-  const dbs = userDbs('halt', 40);
+  const dbs = userDbs(fleet.prefix + 'halt', 40);
   await seed(nano, dbs, old.private);
 
-  const svc = await service(t, store);
+  const svc = await service(t, store, fleet);
   await svc.close();
   const status = svc.inner.designDocsStatus;
   t.equal(status.state, 'stopped');
@@ -84,7 +89,7 @@ t.test('closing the service stops the rollout between databases', async (t) => {
   t.ok(done < 40, `stopped after ${done} of 40`);
 
   // The next start finishes the job.
-  const next = await service(t, store);
+  const next = await service(t, store, fleet);
   await next.inner.designDocsStatus.settled();
   t.match(next.inner.designDocsStatus, { state: 'current' });
   const after = await snapshots(nano, dbs);

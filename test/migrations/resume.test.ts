@@ -1,5 +1,5 @@
 import t from 'tap';
-import { JOBS_DB } from '../../server/jobs/types.js';
+import { newFleet } from '../helpers/fleet.js';
 import { readRollout, ROLLOUT_ID } from '../../server/migrations/checkpoint.js';
 import { deployDesignDocs } from '../../server/migrations/design-docs.js';
 import { rollOutDesignDocs } from '../../server/migrations/rollout.js';
@@ -8,13 +8,15 @@ import { adminNano, designDocBuilds, seed, snapshots, userDbs } from './helpers.
 
 t.test('an interrupted deploy is finished by running it again', async (t) => {
   const store = await ownCouch(t);
+  const fleet = newFleet();
   const nano = adminNano(store);
   const { old, current } = designDocBuilds();
-  const dbs = userDbs('cut', 30);
+  const dbs = userDbs(fleet.prefix + 'cut', 30);
   await seed(nano, dbs, old.private);
 
   const stop = new AbortController();
   const first = await deployDesignDocs(nano, current, {
+    fleet: fleet.dbs,
     concurrency: 3,
     signal: stop.signal,
     onProgress: (e) => e.done === 10 && stop.abort(),
@@ -23,7 +25,7 @@ t.test('an interrupted deploy is finished by running it again', async (t) => {
   t.ok(first.scanned >= 10 && first.scanned < 30, `stopped part-way (${first.scanned})`);
   t.equal(first.updated, first.scanned, 'what it took in hand, it finished');
 
-  const second = await deployDesignDocs(nano, current);
+  const second = await deployDesignDocs(nano, current, { fleet: fleet.dbs });
   t.match(second, { scanned: 30, aborted: false, failed: [] });
   t.equal(second.updated, 30 - first.updated, 'the second run did the rest, and only the rest');
   const after = await snapshots(nano, dbs);
@@ -35,13 +37,15 @@ t.test(
   'the rollout record resumes after the last database done, and skips at start-up',
   async (t) => {
     const store = await ownCouch(t);
+    const fleet = newFleet();
     const nano = adminNano(store);
     const { old, current } = designDocBuilds();
-    const dbs = userDbs('rec', 30);
+    const dbs = userDbs(fleet.prefix + 'rec', 30);
     await seed(nano, dbs, old.private);
 
     const stop = new AbortController();
     const first = await rollOutDesignDocs(nano, current, {
+      fleet: fleet.dbs,
       from: 'resume',
       concurrency: 2,
       checkpointEvery: 1,
@@ -49,7 +53,7 @@ t.test(
       onProgress: (e) => e.done === 12 && stop.abort(),
     });
     t.equal(first.aborted, true);
-    const saved = await readRollout(nano);
+    const saved = await readRollout(nano, fleet.dbs.jobs);
     t.match(saved, { state: 'running', target: first.target, done_through: first.doneThrough });
     const doneIndex = dbs.indexOf(first.doneThrough as string);
     t.ok(doneIndex >= 9, `a checkpoint after ${doneIndex + 1} databases`);
@@ -58,45 +62,52 @@ t.test(
       t.equal(doc.version, current.private[0]?.version, `${db}, before the checkpoint, is done`);
     }
 
-    const second = await rollOutDesignDocs(nano, current, { from: 'resume' });
+    const second = await rollOutDesignDocs(nano, current, { fleet: fleet.dbs, from: 'resume' });
     t.equal(second.resumedAfter, first.doneThrough);
     t.equal(second.scanned, 30 - (doneIndex + 1), 'only the databases after the checkpoint');
     t.equal(second.updated, 30 - first.updated, 'and those it had not reached were updated');
-    t.match(await readRollout(nano), { state: 'complete', done_through: dbs.at(-1) });
+    t.match(await readRollout(nano, fleet.dbs.jobs), {
+      state: 'complete',
+      done_through: dbs.at(-1),
+    });
     const after = await snapshots(nano, dbs);
     for (const db of dbs)
       t.equal(after[db]?.ddocs['_design/sawa']?.version, current.private[0]?.version);
 
-    const startUp = await rollOutDesignDocs(nano, current, { from: 'start-up' });
+    const startUp = await rollOutDesignDocs(nano, current, { fleet: fleet.dbs, from: 'start-up' });
     t.match(
       startUp,
       { skipped: true, scanned: 0 },
       'start-up after a complete rollout: nothing to scan',
     );
-    const full = await rollOutDesignDocs(nano, current, { from: 'resume' });
+    const full = await rollOutDesignDocs(nano, current, { fleet: fleet.dbs, from: 'resume' });
     t.match(
       full,
       { skipped: false, scanned: 30, updated: 0 },
       'the command always checks a complete rollout',
     );
 
-    const otherBuild = await rollOutDesignDocs(nano, old, { from: 'start-up' });
+    const otherBuild = await rollOutDesignDocs(nano, old, { fleet: fleet.dbs, from: 'start-up' });
     t.match(
       otherBuild,
       { skipped: false, resumedAfter: null, scanned: 30, updated: 30 },
       'another build starts over',
     );
 
-    const dry = await rollOutDesignDocs(nano, current, { from: 'resume', dryRun: true });
+    const dry = await rollOutDesignDocs(nano, current, {
+      fleet: fleet.dbs,
+      from: 'resume',
+      dryRun: true,
+    });
     t.match(dry, { scanned: 30, updated: 30, record: null });
     t.match(
-      await readRollout(nano),
+      await readRollout(nano, fleet.dbs.jobs),
       { target: otherBuild.target },
       'a dry run leaves the record alone',
     );
 
-    const security = (await nano.request({ db: JOBS_DB, path: '_security' })) as object;
+    const security = (await nano.request({ db: fleet.dbs.jobs, path: '_security' })) as object;
     t.match(security, { members: { roles: ['_admin'] } }, 'the jobs database is closed to users');
-    t.ok(await nano.use(JOBS_DB).get(ROLLOUT_ID));
+    t.ok(await nano.use(fleet.dbs.jobs).get(ROLLOUT_ID));
   },
 );

@@ -2,7 +2,6 @@ import t from 'tap';
 import { unique } from '../helpers/fixtures.js';
 import { couch } from '../helpers/store.js';
 import { teamDbName, userDbName } from '../../server/provisioning/names.js';
-import { ARCHIVE_DB } from '../../server/jobs/reconcile/archive.js';
 import { farmer } from '../reports/world.js';
 import { phoneClient } from '../client/helper.js';
 import { privacySetup, pushDocs, type Person } from './helper.js';
@@ -47,9 +46,10 @@ t.test('subject access and erasure', async (t) => {
     doc_id: id,
     doc: farmer(id, who.name, 'Mbeya'),
   });
-  await s.admin('PUT', `/${ARCHIVE_DB}`);
+  const archiveDb = s.svc.config.CONFLICTS_ARCHIVE_DB;
+  await s.admin('PUT', `/${archiveDb}`);
   for (const doc of [archived(amina, 'f-a1'), archived(baraka, 'f-b1')]) {
-    t.equal((await s.admin('POST', `/${ARCHIVE_DB}`, doc)).status, 201);
+    t.equal((await s.admin('POST', `/${archiveDb}`, doc)).status, 201);
   }
   const aggDb = s.svc.config.AGGREGATES_DB;
   await s.admin('PUT', `/${aggDb}`);

@@ -5,6 +5,7 @@ import { createUser } from '../../server/accounts/sessions.js';
 import type { Role } from '../../server/accounts/types.js';
 import { accountsService } from '../accounts/helper.js';
 import { couch, testCouch } from '../helpers/store.js';
+import { testFleet } from '../helpers/fleet.js';
 import {
   farmer,
   makeWorld,
@@ -19,7 +20,11 @@ import {
 const store = await testCouch(t);
 const svc = await accountsService(t, store);
 const ctx = (svc.app.accounts as Accounts).ctx;
-const world = await makeWorld(t, store);
+// The file's fleet: the service reports from its AGGREGATES_DB, the world's aggregator writes it.
+const world = await makeWorld(t, store, testFleet());
+const [ALICE, BOB, SAM, ADA, NORTH, SOUTH] = ['alice', 'bob', 'sam', 'ada', 'north', 'south'].map(
+  (n) => world.name(n),
+) as [string, string, string, string, string, string];
 const PASSWORD = 'correct horse battery';
 
 async function person(name: string, roles: Role[], teams: string[]) {
@@ -40,32 +45,32 @@ async function person(name: string, roles: Role[], teams: string[]) {
   return { token: res.body.access_token as string, user: user(name, teams, roles) };
 }
 
-const alice = await person('alice', ['agent'], ['north']);
-const bob = await person('bob', ['agent'], ['south']);
-const sam = await person('sam', ['supervisor'], ['north']);
-const ada = await person('ada', ['admin'], []);
+const alice = await person(ALICE, ['agent'], [NORTH]);
+const bob = await person(BOB, ['agent'], [SOUTH]);
+const sam = await person(SAM, ['supervisor'], [NORTH]);
+const ada = await person(ADA, ['admin'], []);
 
 const D1 = '2024-05-01';
 const D2 = '2024-05-02';
-await world.push(alice.user, userDbName('alice'), [
-  farmer('f1', 'alice', 'Mbeya'),
-  visit('v1', 'alice', 'f1', D1, 'training'),
-  visit('v2', 'alice', 'f1', D2, 'training'),
-  paymentRequest('p1', 'alice', 'mpesa', 25000),
-  paymentRequest('p2', 'alice', 'mpesa', 5000),
+await world.push(alice.user, userDbName(ALICE), [
+  farmer('f1', ALICE, 'Mbeya'),
+  visit('v1', ALICE, 'f1', D1, 'training'),
+  visit('v2', ALICE, 'f1', D2, 'training'),
+  paymentRequest('p1', ALICE, 'mpesa', 25000),
+  paymentRequest('p2', ALICE, 'mpesa', 5000),
 ]);
 await world.serverWrite(
-  userDbName('alice'),
-  paymentStatus('p1', 'alice', 'mpesa', 'succeeded', '2024-05-01T12:00:00+03:00'),
+  userDbName(ALICE),
+  paymentStatus('p1', ALICE, 'mpesa', 'succeeded', '2024-05-01T12:00:00+03:00'),
 );
-await world.push(bob.user, userDbName('bob'), [
-  farmer('fb', 'bob', 'Arusha'),
-  visit('vb', 'bob', 'fb', D1, 'survey'),
-  paymentRequest('pb', 'bob', 'airtel', 7000),
+await world.push(bob.user, userDbName(BOB), [
+  farmer('fb', BOB, 'Arusha'),
+  visit('vb', BOB, 'fb', D1, 'survey'),
+  paymentRequest('pb', BOB, 'airtel', 7000),
 ]);
-await world.push(sam.user, teamDbName('north'), [
-  farmer('fn', 'sam', 'Iringa'),
-  visit('vn', 'sam', 'fn', D1, 'follow-up'),
+await world.push(sam.user, teamDbName(NORTH), [
+  farmer('fn', SAM, 'Iringa'),
+  visit('vn', SAM, 'fn', D1, 'follow-up'),
 ]);
 await world.run();
 
@@ -89,10 +94,10 @@ t.test('a supervisor sees their teams only: team database and members', async (t
   });
   const scoped = await get('/reports/visits?group_by=scope', sam.token);
   t.same(scoped.body.rows, [
-    { scope: teamDbName('north'), count: 1 },
-    { scope: userDbName('alice'), count: 2 },
+    { scope: teamDbName(NORTH), count: 1 },
+    { scope: userDbName(ALICE), count: 2 },
   ]);
-  const other = await get('/reports/visits?team=south', sam.token);
+  const other = await get(`/reports/visits?team=${SOUTH}`, sam.token);
   t.equal(other.status, 403, 'another team: refused');
   t.equal(other.body.code, 'SAWA_REPORT_TEAM_FORBIDDEN');
 });
@@ -105,7 +110,7 @@ t.test('an admin sees everything, and may narrow to a team', async (t) => {
     { district: 'Iringa', count: 1 },
     { district: 'Mbeya', count: 1 },
   ]);
-  const south = await get('/reports/farmers?team=south', ada.token);
+  const south = await get(`/reports/farmers?team=${SOUTH}`, ada.token);
   t.same(south.body.rows, [{ district: 'Arusha', count: 1 }]);
   const pay = await get('/reports/payments', ada.token);
   t.same(pay.body.rows, [
@@ -168,7 +173,7 @@ t.test('ETag and Cache-Control: a dashboard revalidates with 304', async (t) => 
   t.equal(stale.status, 200);
 
   // New data: the tag changes, so the next revalidation downloads.
-  await world.push(alice.user, userDbName('alice'), [visit('v3', 'alice', 'f1', D2, 'survey')]);
+  await world.push(alice.user, userDbName(ALICE), [visit('v3', ALICE, 'f1', D2, 'survey')]);
   await world.run();
   const changed = await get('/reports/visits', sam.token, { 'if-none-match': etag! });
   t.equal(changed.status, 200);
@@ -183,8 +188,8 @@ t.test('compressed for clients that accept it', async (t) => {
   const days = Array.from({ length: 28 }, (_, i) => `2024-06-${String(i + 1).padStart(2, '0')}`);
   await world.push(
     alice.user,
-    userDbName('alice'),
-    days.map((d, i) => visit(`june-${i}`, 'alice', 'f1', d, 'survey')),
+    userDbName(ALICE),
+    days.map((d, i) => visit(`june-${i}`, ALICE, 'f1', d, 'survey')),
   );
   await world.run();
   const url = `/reports/visits?group_by=day,scope,district,activity`;

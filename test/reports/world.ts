@@ -9,7 +9,8 @@ import type { SawaUser } from '../../server/accounts/types.js';
 import { aggregate, type AggregateOptions } from '../../server/jobs/aggregate/index.js';
 import type { Bucket } from '../../server/jobs/aggregate/aggregates-db.js';
 import { phone, remote } from '../helpers/phones.js';
-import { ownCouch, type TestCouch } from '../helpers/store.js';
+import { testCouch, type TestCouch } from '../helpers/store.js';
+import { newFleet, type TestFleet } from '../helpers/fleet.js';
 
 /**
  * Field data for the aggregator and report tests: users with provisioned databases (design
@@ -18,8 +19,6 @@ import { ownCouch, type TestCouch } from '../helpers/store.js';
  */
 
 export type Doc = Record<string, unknown> & { _id: string };
-
-export const AGG_DB = 'sawa-aggregates';
 
 export function adminNano(store: TestCouch): Nano.ServerScope {
   const url = new URL(store.url);
@@ -116,6 +115,12 @@ export function paymentStatus(
 export interface World {
   store: TestCouch;
   nano: Nano.ServerScope;
+  /** The world's fleet: its people's names carry its prefix; its jobs and reports databases. */
+  fleet: TestFleet;
+  /** The reporting database the world's aggregator writes (AGGREGATES_DB). */
+  aggDb: string;
+  /** A user or team name of this world (its fleet prefix, then `base`). */
+  name(base: string): string;
   /** Provisions a user's databases (their own and their teams'). */
   provision(u: SawaUser): Promise<void>;
   /** Writes documents on a phone of `u` and pushes them to `db` as `u`. */
@@ -129,15 +134,24 @@ export interface World {
   buckets(): Promise<Map<string, Bucket & { _id: string; _rev: string }>>;
 }
 
-export async function makeWorld(t: Test, store?: TestCouch): Promise<World> {
-  // The aggregator reads every user and team database: a world has a store of its own.
-  store ??= await ownCouch(t);
+export async function makeWorld(
+  t: Test,
+  store?: TestCouch,
+  fleet: TestFleet = newFleet(),
+): Promise<World> {
+  // The aggregator reads every user and team database of its fleet: a world has a fleet of its
+  // own (name prefix, jobs and reporting databases) on the file's store.
+  store ??= await testCouch(t);
   const s = store;
+  const aggDb = fleet.aggregatesDb;
   const nano = adminNano(s);
   const provisioner = createProvisioner(nano, buildDesignDocs(loadSyncRules()));
   return {
     store: s,
     nano,
+    fleet,
+    aggDb,
+    name: (base) => `${fleet.prefix}${base}`,
     async provision(u) {
       await provisioner.user(u);
     },
@@ -171,9 +185,16 @@ export async function makeWorld(t: Test, store?: TestCouch): Promise<World> {
       await nano.use(db).insert(doc as never);
     },
     run: (opts = {}) =>
-      aggregate({ nano, aggregatesDb: AGG_DB, batchSize: 500, concurrency: 2, ...opts }),
+      aggregate({
+        nano,
+        aggregatesDb: aggDb,
+        fleet: fleet.dbs,
+        batchSize: 500,
+        concurrency: 2,
+        ...opts,
+      }),
     async buckets() {
-      const res = await nano.use(AGG_DB).list({
+      const res = await nano.use(aggDb).list({
         startkey: 'bucket:',
         endkey: 'bucket:\ufff0',
         include_docs: true,

@@ -9,6 +9,8 @@ export const JOB_NAME = 'aggregate';
 
 export interface DatabaseDeps extends BatchDeps {
   nano: Nano.ServerScope;
+  /** The jobs database, where each source database's checkpoint lives. */
+  jobsDb: string;
   batchSize: number;
   signal?: AbortSignal;
 }
@@ -30,7 +32,7 @@ export async function aggregateDatabase(deps: DatabaseDeps, db: string): Promise
     contributions: swept.contributions,
     buckets: swept.buckets,
   };
-  let since = await readCheckpoint(deps.nano, JOB_NAME, db);
+  let since = await readCheckpoint(deps.nano, deps.jobsDb, JOB_NAME, db);
   for (;;) {
     const page = await readChanges(deps.nano, db, since, deps.batchSize);
     const changed = new Map<string, Facts | null>();
@@ -41,7 +43,7 @@ export async function aggregateDatabase(deps: DatabaseDeps, db: string): Promise
     }
     const next = page.last_seq;
     const done = await applyBatch(deps, db, changed, async () => {
-      if (next !== since) await writeCheckpoint(deps.nano, JOB_NAME, db, next);
+      if (next !== since) await writeCheckpoint(deps.nano, deps.jobsDb, JOB_NAME, db, next);
     });
     stats.changes += page.results.length;
     stats.contributions += done.contributions;
@@ -62,7 +64,7 @@ export async function dropDatabase(
 ): Promise<DatabaseStats> {
   const changed = new Map<string, Facts | null>(docIds.map((id) => [id, null]));
   const done = await applyBatch(deps, db, changed, () =>
-    writeCheckpoint(deps.nano, JOB_NAME, db, '0'),
+    writeCheckpoint(deps.nano, deps.jobsDb, JOB_NAME, db, '0'),
   );
   return { changes: docIds.length, ...done };
 }

@@ -1,6 +1,5 @@
 import type Nano from 'nano';
 import { getDoc, upsert } from '../../couch/upsert.js';
-import { JOBS_DB } from '../types.js';
 import { bulkWrite, idsWithPrefix } from './couch-io.js';
 
 /**
@@ -17,11 +16,12 @@ const DERIVED = ['bucket:', 'contribution:', 'linkers:', 'pending:', 'purge_seq:
 export async function ensureFormat(
   nano: Nano.ServerScope,
   agg: Nano.DocumentScope<unknown>,
+  jobsDb: string,
   job: string,
 ): Promise<boolean> {
   const doc = await getDoc<{ format: number }>(agg, FORMAT_ID);
   if (doc?.format === FORMAT) return false;
-  const jobs = nano.use(JOBS_DB);
+  const jobs = nano.use(jobsDb);
   // Checkpoints first: if this is cut short, the next run finds no format and starts again.
   await remove(jobs, await idsWithPrefix(jobs, `checkpoint:${job}:`));
   for (const prefix of DERIVED) await remove(agg, await idsWithPrefix(agg, prefix));

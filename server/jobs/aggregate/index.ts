@@ -1,5 +1,6 @@
 import type { Job, JobContext } from '../types.js';
 import { JOB_NAME } from './database.js';
+import { fleetDbs } from '../fleet-dbs.js';
 import { aggregate, type AggregateOptions } from './run.js';
 
 export { aggregate, type AggregateOptions, type AggregateResult } from './run.js';
@@ -21,6 +22,7 @@ export function createAggregateJob(opts: AggregateJobOptions = {}): Job {
       aggregate({
         nano: ctx.nano,
         aggregatesDb: ctx.config.AGGREGATES_DB,
+        fleet: fleetDbs(ctx.config),
         batchSize: ctx.config.AGGREGATE_BATCH_SIZE,
         concurrency: ctx.config.AGGREGATE_CONCURRENCY,
         safetyPassMs: ctx.config.JOBS_SAFETY_PASS_MIN * 60_000,

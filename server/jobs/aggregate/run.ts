@@ -5,12 +5,15 @@ import { changedDatabases, ensureJobsDb } from '../changed-dbs.js';
 import { contributionId, DDOC, ensureAggregatesDb } from './aggregates-db.js';
 import { idsWithPrefix } from './couch-io.js';
 import { ensureFormat } from './format.js';
+import type { FleetDbs } from '../fleet-dbs.js';
 import { aggregateDatabase, dropDatabase, JOB_NAME, type DatabaseDeps } from './database.js';
 
 export interface AggregateOptions {
   nano: Nano.ServerScope;
   /** The reporting database (config AGGREGATES_DB). */
   aggregatesDb: string;
+  /** The jobs database and the fleet's databases (config JOBS_DB, FLEET_NAME_PREFIX). */
+  fleet: FleetDbs;
   /** Changes read per page of a database's `_changes` (config AGGREGATE_BATCH_SIZE). */
   batchSize: number;
   /** Databases aggregated at once (config AGGREGATE_CONCURRENCY). */
@@ -41,19 +44,21 @@ export interface AggregateResult {
  */
 export async function aggregate(opts: AggregateOptions): Promise<AggregateResult> {
   const { nano } = opts;
-  await ensureJobsDb(nano);
+  await ensureJobsDb(nano, opts.fleet.jobs);
   await ensureAggregatesDb(nano, opts.aggregatesDb);
-  if (await ensureFormat(nano, nano.use(opts.aggregatesDb), JOB_NAME)) {
+  if (await ensureFormat(nano, nano.use(opts.aggregatesDb), opts.fleet.jobs, JOB_NAME)) {
     opts.log?.warn('the reporting database had an older layout: recounting every database');
   }
   const deps: DatabaseDeps = {
     nano,
+    jobsDb: opts.fleet.jobs,
     agg: nano.use(opts.aggregatesDb),
     batchSize: opts.batchSize,
     signal: opts.signal,
     afterContributions: opts.afterContributions,
   };
   const changed = await changedDatabases(nano, JOB_NAME, {
+    fleet: opts.fleet,
     log: opts.log,
     safetyPassMs: opts.safetyPassMs ?? 60 * 60_000,
   });

@@ -7,14 +7,12 @@ import { teamFromDbName, userFromDbName } from '../../provisioning/names.js';
 import { replaced, type Plan } from './decide.js';
 
 /**
- * `sawa-conflicts-archive`: every revision the reconciler replaces, whole, written BEFORE the
+ * The archive (config CONFLICTS_ARCHIVE_DB, `sawa-conflicts-archive` by default): every revision the reconciler replaces, whole, written BEFORE the
  * resolution, and one record per resolution saying what was decided and what came of it.
  * Ids are readable and deterministic, so a retry after a crash writes nothing twice and ops
  * can list a document's history with one `_all_docs` range. Server admins only (CouchDB's
  * default for a new database): it holds every user's personal data.
  */
-export const ARCHIVE_DB = 'sawa-conflicts-archive';
-
 export const archivedRevisionId = (db: string, docId: string, rev: string) =>
   `rev:${db}:${docId}:${rev}`;
 
@@ -91,6 +89,7 @@ export interface Target {
  */
 export async function archive(
   nano: Nano.ServerScope,
+  archiveDb: string,
   target: Target,
   live: readonly Leaf[],
   plan: Plan,
@@ -136,7 +135,7 @@ export async function archive(
   };
   type Row = { id: string; error?: string; reason?: string };
   const res = (await nano
-    .use(ARCHIVE_DB)
+    .use(archiveDb)
     .bulk({ docs: [...revisions, record] })
     .catch((err: unknown) => {
       // nano's error carries the request body: personal data stays out of logs.
@@ -154,12 +153,13 @@ export async function archive(
 /** Records how the resolution ended. */
 export async function finishResolution(
   nano: Nano.ServerScope,
+  archiveDb: string,
   record: Resolution & { _id: string },
   outcome: { status: ResolutionStatus; written_rev?: string; refused?: string },
   now: Date,
 ): Promise<void> {
   const { _id, ...planned } = record;
-  await upsert<Resolution>(nano.use(ARCHIVE_DB), _id, (cur) => {
+  await upsert<Resolution>(nano.use(archiveDb), _id, (cur) => {
     if (cur && cur.status === outcome.status && cur.written_rev === outcome.written_rev)
       return false;
     const decided_at = cur?.decided_at ?? planned.decided_at;

@@ -23,7 +23,7 @@ export async function reconcileDatabase(
   opts: { pageSize: number; signal: AbortSignal },
   count: (outcome: DocOutcome) => void,
 ): Promise<'done' | 'gone' | 'stopped'> {
-  let since = await readCheckpoint(s.nano, JOB, s.db);
+  let since = await readCheckpoint(s.nano, s.fleet.jobs, JOB, s.db);
   for (;;) {
     const page = await changes(s.nano, s.db, since, opts.pageSize);
     if (!page) return 'gone';
@@ -33,7 +33,7 @@ export async function reconcileDatabase(
       count(await reconcileDocument(s, row.id));
     }
     const next = String(page.last_seq);
-    if (next !== since) await writeCheckpoint(s.nano, JOB, s.db, next);
+    if (next !== since) await writeCheckpoint(s.nano, s.fleet.jobs, JOB, s.db, next);
     since = next;
     const done =
       page.pending !== undefined ? page.pending === 0 : page.results.length < opts.pageSize;

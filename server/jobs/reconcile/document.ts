@@ -11,6 +11,7 @@ import {
 import { strategyFor, type TypeStrategy } from '../../conflicts/strategy.js';
 import { cleanCouchError } from '../../errors.js';
 import type { RuleSet } from '../../rules/index.js';
+import type { FleetDbs } from '../fleet-dbs.js';
 import { archive, finishResolution, type Target } from './archive.js';
 import { plan as planFor, type Plan } from './decide.js';
 import { refusal as admissible } from './admissible.js';
@@ -38,6 +39,8 @@ export interface DbScope {
   rules: RuleSet;
   log: FastifyBaseLogger;
   db: string;
+  /** The jobs and archive databases (held records, resolutions). */
+  fleet: FleetDbs;
   hooks: ReconcileHooks;
   /** Creates the archive database, once per run, before the first archive write. */
   archiveReady(): Promise<void>;
@@ -46,10 +49,14 @@ export interface DbScope {
   now(): Date;
 }
 
-export function heldIndex(nano: Nano.ServerScope, db: string): (id: string) => Promise<boolean> {
+export function heldIndex(
+  nano: Nano.ServerScope,
+  jobsDb: string,
+  db: string,
+): (id: string) => Promise<boolean> {
   let ids: Promise<Set<string>> | undefined;
   return async (id) => {
-    ids ??= readHeld(nano, db).then((held) => new Set(held.map((h) => h.doc_id)));
+    ids ??= readHeld(nano, jobsDb, db).then((held) => new Set(held.map((h) => h.doc_id)));
     return (await ids).has(id);
   };
 }
@@ -57,7 +64,7 @@ export function heldIndex(nano: Nano.ServerScope, db: string): (id: string) => P
 export async function reconcileDocument(s: DbScope, id: string): Promise<DocOutcome> {
   const live = (await fetchLeaves(s.nano, s.db, id)).filter((l) => !l.deleted).sort(couchOrder);
   if (live.length < 2) {
-    if (await s.isHeld(id)) await releaseHeld(s.nano, s.db, id);
+    if (await s.isHeld(id)) await releaseHeld(s.nano, s.fleet.jobs, s.db, id);
     return 'clean';
   }
   const types = [...new Set(live.map(typeOf))];
@@ -81,7 +88,7 @@ export async function reconcileDocument(s: DbScope, id: string): Promise<DocOutc
   }
   const target: Target = { db: s.db, docId: id, docType, strategy: how.strategy };
   await s.archiveReady();
-  const record = await archive(s.nano, target, live, plan, s.now());
+  const record = await archive(s.nano, s.fleet.archive, target, live, plan, s.now());
   await s.hooks.afterArchive?.({ db: s.db, id });
 
   const written = plan.merged ? await write(s, [{ ...plan.merged, _rev: plan.keep.rev }]) : [];
@@ -91,6 +98,7 @@ export async function reconcileDocument(s: DbScope, id: string): Promise<DocOutc
   const finish = (status: 'resolved' | 'superseded' | 'rejected', refused?: string) =>
     finishResolution(
       s.nano,
+      s.fleet.archive,
       record,
       {
         status,
@@ -118,7 +126,7 @@ export async function reconcileDocument(s: DbScope, id: string): Promise<DocOutc
     return 'superseded';
   }
   await finish('resolved');
-  if (await s.isHeld(id)) await releaseHeld(s.nano, s.db, id);
+  if (await s.isHeld(id)) await releaseHeld(s.nano, s.fleet.jobs, s.db, id);
   s.log.debug(
     { db: s.db, doc: id, strategy: how.strategy, reason: plan.reason },
     'conflict resolved',
@@ -139,6 +147,7 @@ async function holdFor(
 ): Promise<'held'> {
   await holdConflict(
     s.nano,
+    s.fleet.jobs,
     {
       db: s.db,
       doc_id: id,

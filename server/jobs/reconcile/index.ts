@@ -6,7 +6,7 @@ import { ensureDb } from '../../provisioning/steps.js';
 import type { RuleSet } from '../../rules/index.js';
 import { changedDatabases, ensureJobsDb, readCheckpoint, writeCheckpoint } from '../changed-dbs.js';
 import type { Job, JobContext, JobResult } from '../types.js';
-import { ARCHIVE_DB } from './archive.js';
+import { fleetDbs } from '../fleet-dbs.js';
 import { JOB, reconcileDatabase } from './database.js';
 import {
   heldIndex,
@@ -44,7 +44,8 @@ export async function reconcile(
 ): Promise<JobResult> {
   const { nano, rules, log, signal } = ctx;
   const opts = { ...DEFAULTS, ...options };
-  await ensureJobsDb(nano);
+  const fleet = fleetDbs(ctx.config);
+  await ensureJobsDb(nano, fleet.jobs);
   const counts: Record<DocOutcome, number> = { clean: 0, resolved: 0, held: 0, superseded: 0 };
   const count = (o: DocOutcome) => void counts[o]++;
   let archiveReady: Promise<void> | undefined;
@@ -53,13 +54,15 @@ export async function reconcile(
     rules,
     log,
     db,
+    fleet,
     hooks: opts,
     now: opts.now,
-    archiveReady: () => (archiveReady ??= ensureDb(nano, ARCHIVE_DB).then(() => undefined)),
-    isHeld: heldIndex(nano, db),
+    archiveReady: () => (archiveReady ??= ensureDb(nano, fleet.archive).then(() => undefined)),
+    isHeld: heldIndex(nano, fleet.jobs, db),
   });
 
   const changed = await changedDatabases(nano, JOB, {
+    fleet,
     log,
     safetyPassMs: ctx.config.JOBS_SAFETY_PASS_MIN * 60_000,
   });
@@ -99,15 +102,16 @@ async function retryAfterRuleChange(
   count: (o: DocOutcome) => void,
 ): Promise<number> {
   const hash = rulesHash(ctx.rules);
-  if ((await readCheckpoint(ctx.nano, JOB, 'rules')) === hash) return 0;
+  const { jobs } = fleetDbs(ctx.config);
+  if ((await readCheckpoint(ctx.nano, jobs, JOB, 'rules')) === hash) return 0;
   let retried = 0;
-  for (const held of await readHeld(ctx.nano)) {
+  for (const held of await readHeld(ctx.nano, jobs)) {
     if ((strategyFor(ctx.rules, held.doc_type)?.ruleHash ?? null) === held.rule_hash) continue;
     if (ctx.signal.aborted) return retried;
     count(await reconcileDocument(scope(held.db), held.doc_id));
     retried++;
   }
-  await writeCheckpoint(ctx.nano, JOB, 'rules', hash);
+  await writeCheckpoint(ctx.nano, jobs, JOB, 'rules', hash);
   return retried;
 }
 

@@ -24,6 +24,7 @@ export type CallbackResult = 'recorded' | 'duplicate' | 'unknown-reference' | 'u
  */
 export async function handleAzamPayCallback(
   nano: Nano.ServerScope,
+  jobsDb: string,
   provider: PaymentProvider,
   body: AzamPayCallback,
   log: FastifyBaseLogger,
@@ -31,7 +32,7 @@ export async function handleAzamPayCallback(
 ): Promise<CallbackResult> {
   const m = /^sawa-([0-9a-f]{32})$/.exec(body.utilityref);
   const id = m ? claimId('payment', m[1] as string) : null;
-  const claim = id ? await readClaim(nano, id) : null;
+  const claim = id ? await readClaim(nano.use(jobsDb), id) : null;
   if (!id || !claim) return 'unknown-reference';
   const claimed = body.transactionstatus.toLowerCase() === 'success' ? 'succeeded' : 'failed';
   const reference = claim.reference ?? body.reference;
@@ -48,7 +49,7 @@ export async function handleAzamPayCallback(
     return 'unconfirmed';
   }
   let changed = false;
-  const res = await updateClaim(nano, id, (cur) => {
+  const res = await updateClaim(nano.use(jobsDb), id, (cur) => {
     const next = settle(
       cur,
       {

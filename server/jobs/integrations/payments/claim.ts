@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import type Nano from 'nano';
 import { getDoc, upsert, type Stored } from '../../../couch/upsert.js';
 import { couchStatus, cleanCouchError } from '../../../errors.js';
-import { JOBS_DB } from '../../types.js';
 
 /**
  * An outbox claim: the jobs database's record that one request document is being acted on,
@@ -51,12 +50,13 @@ export function claimKey(db: string, requestId: string): string {
 
 export const claimId = (kind: string, key: string) => `outbox:${kind}:${key}`;
 
-const jobsDb = (nano: Nano.ServerScope) => nano.use(JOBS_DB);
+/** The jobs database (JOBS_DB), where claims live beside the jobs' other state. */
+export type JobsDb = Nano.DocumentScope<unknown>;
 
 /** Creates the claim unless one exists; true when this call created it. */
-export async function createClaim(nano: Nano.ServerScope, id: string, claim: Claim) {
+export async function createClaim(jobs: JobsDb, id: string, claim: Claim) {
   try {
-    await jobsDb(nano).insert({ ...claim, _id: id } as Nano.MaybeDocument);
+    await jobs.insert({ ...claim, _id: id } as Nano.MaybeDocument);
     return true;
   } catch (err) {
     if (couchStatus(err) === 409) return false;
@@ -68,9 +68,9 @@ export async function createClaim(nano: Nano.ServerScope, id: string, claim: Cla
  * Writes `next` over exactly the revision read; false when someone else wrote first (the
  * caller then leaves the claim to them). This is how a claim moves to `submitted` at most once.
  */
-export async function moveClaim(nano: Nano.ServerScope, current: Stored<Claim>, next: Claim) {
+export async function moveClaim(jobs: JobsDb, current: Stored<Claim>, next: Claim) {
   try {
-    const res = await jobsDb(nano).insert({
+    const res = await jobs.insert({
       ...next,
       _id: current._id,
       _rev: current._rev,
@@ -82,32 +82,39 @@ export async function moveClaim(nano: Nano.ServerScope, current: Stored<Claim>, 
   }
 }
 
-export async function readClaim(nano: Nano.ServerScope, id: string) {
-  return getDoc<Claim>(jobsDb(nano), id);
+export async function readClaim(jobs: JobsDb, id: string) {
+  return getDoc<Claim>(jobs, id);
 }
 
 /** Read-modify-write with retries, for changes that may be made by anyone (callbacks). */
 export async function updateClaim(
-  nano: Nano.ServerScope,
+  jobs: JobsDb,
   id: string,
   diff: (c: Stored<Claim>) => Claim | false,
 ) {
-  return upsert<Claim>(jobsDb(nano), id, (cur) => (cur ? diff(cur) : false));
+  return upsert<Claim>(jobs, id, (cur) => (cur ? diff(cur) : false));
 }
 
 /** Every claim of a kind, in pages. */
-export async function* listClaims(nano: Nano.ServerScope, kind: string, pageSize = 200) {
+export async function* listClaims(jobs: JobsDb, kind: string, pageSize = 200) {
   const prefix = `outbox:${kind}:`;
   let startkey = prefix;
   let skip = 0;
   for (;;) {
-    const res = await jobsDb(nano).list({
-      startkey,
-      endkey: `${prefix}\ufff0`,
-      include_docs: true,
-      limit: pageSize,
-      skip,
-    });
+    let res;
+    try {
+      res = await jobs.list({
+        startkey,
+        endkey: `${prefix}\ufff0`,
+        include_docs: true,
+        limit: pageSize,
+        skip,
+      });
+    } catch (err) {
+      // No jobs database yet: no job has run, so nothing was claimed.
+      if (couchStatus(err) === 404) return;
+      throw cleanCouchError(err);
+    }
     for (const row of res.rows) if (row.doc) yield row.doc as unknown as Stored<Claim>;
     if (res.rows.length < pageSize) return;
     startkey = res.rows[res.rows.length - 1]!.id;

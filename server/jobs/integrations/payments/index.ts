@@ -1,5 +1,6 @@
 import { runBounded } from '../../../util/run-bounded.js';
 import { changedDatabases, ensureJobsDb } from '../../changed-dbs.js';
+import { fleetDbs } from '../../fleet-dbs.js';
 import type { Job, JobContext, JobResult } from '../../types.js';
 import { listClaims, TERMINAL } from './claim.js';
 import { intakeDatabase, JOB } from './intake.js';
@@ -28,8 +29,10 @@ export function createPaymentsJob(opts: PaymentsOptions = {}): Job {
 export async function runPayments(ctx: JobContext, opts: PaymentsOptions = {}): Promise<JobResult> {
   const { nano, config, log, signal } = ctx;
   const now = opts.now ?? (() => new Date());
-  await ensureJobsDb(nano);
+  const fleet = fleetDbs(config);
+  await ensureJobsDb(nano, fleet.jobs);
   const changed = await changedDatabases(nano, JOB, {
+    fleet,
     log,
     safetyPassMs: config.JOBS_SAFETY_PASS_MIN * 60_000,
   });
@@ -38,7 +41,7 @@ export async function runPayments(ctx: JobContext, opts: PaymentsOptions = {}): 
   await runBounded(list(changed.names), opts.concurrency ?? 4, async (db) => {
     if (signal.aborted) return;
     try {
-      claimed += await intakeDatabase(nano, db, now);
+      claimed += await intakeDatabase(nano, fleet.jobs, db, now);
     } catch (err) {
       failedDbs++;
       log.error({ db, err: String(err) }, 'reading payment requests failed; the next run retries');
@@ -47,6 +50,7 @@ export async function runPayments(ctx: JobContext, opts: PaymentsOptions = {}): 
   if (!failedDbs && !signal.aborted) await changed.commit();
 
   const settings = {
+    jobs: nano.use(fleet.jobs),
     provider: opts.provider ? opts.provider(ctx) : paymentProvider(config),
     dailyLimit: config.PAYMENTS_DAILY_LIMIT_TZS,
     maxAttempts: config.PAYMENTS_MAX_ATTEMPTS,
@@ -56,7 +60,7 @@ export async function runPayments(ctx: JobContext, opts: PaymentsOptions = {}): 
     random: opts.random,
   };
   const steps: Partial<Record<Step | 'errors', number>> = {};
-  for await (const claim of listClaims(nano, 'payment')) {
+  for await (const claim of listClaims(settings.jobs, 'payment')) {
     if (signal.aborted) break;
     if (TERMINAL.has(claim.state) || Date.parse(claim.next_at) > now().getTime()) continue;
     try {

@@ -28,13 +28,14 @@ interface ChangesPage {
  */
 export async function intakeDatabase(
   nano: Nano.ServerScope,
+  jobsDb: string,
   db: string,
   now: () => Date,
   pageSize = 500,
 ): Promise<number> {
   // The gateway writes requests only to private databases; a team database holds none.
   if (userFromDbName(db) === null) return 0;
-  let since = await readCheckpoint(nano, JOB, db);
+  let since = await readCheckpoint(nano, jobsDb, JOB, db);
   let claimed = 0;
   for (;;) {
     let page: ChangesPage;
@@ -50,15 +51,21 @@ export async function intakeDatabase(
     for (const row of page.results) {
       const doc = row.doc;
       if (row.deleted || doc?.type !== 'payment_request') continue;
-      if (await claimRequest(nano, db, doc, now())) claimed++;
+      if (await claimRequest(nano, jobsDb, db, doc, now())) claimed++;
     }
     since = String(page.last_seq);
-    await writeCheckpoint(nano, JOB, db, since);
+    await writeCheckpoint(nano, jobsDb, JOB, db, since);
     if (page.results.length < pageSize) return claimed;
   }
 }
 
-async function claimRequest(nano: Nano.ServerScope, db: string, doc: RequestDoc, now: Date) {
+async function claimRequest(
+  nano: Nano.ServerScope,
+  jobsDb: string,
+  db: string,
+  doc: RequestDoc,
+  now: Date,
+) {
   const key = claimKey(db, doc._id);
   const at = now.toISOString();
   const claim: Claim = {
@@ -79,7 +86,7 @@ async function claimRequest(nano: Nano.ServerScope, db: string, doc: RequestDoc,
       network: String(doc.provider),
     },
   };
-  const created = await createClaim(nano, claimId('payment', key), claim);
+  const created = await createClaim(nano.use(jobsDb), claimId('payment', key), claim);
   if (created) await writeStatus(nano, claim, now);
   return created;
 }

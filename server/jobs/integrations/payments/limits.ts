@@ -1,6 +1,5 @@
-import type Nano from 'nano';
 import { upsert } from '../../../couch/upsert.js';
-import { JOBS_DB } from '../../types.js';
+import type { JobsDb } from './claim.js';
 
 /**
  * Per-agent daily totals, `limit:payment:<owner>:<day>`, holding each counted request with
@@ -16,7 +15,7 @@ const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a +
 
 /** Counts `amount` against the owner's day; false when that would pass `limit`. */
 export async function reserve(
-  nano: Nano.ServerScope,
+  jobs: JobsDb,
   owner: string,
   day: string,
   key: string,
@@ -24,7 +23,7 @@ export async function reserve(
   limit: number,
 ): Promise<boolean> {
   let ok = false;
-  await upsert<DayTotal>(nano.use(JOBS_DB), `limit:payment:${owner}:${day}`, (cur) => {
+  await upsert<DayTotal>(jobs, `limit:payment:${owner}:${day}`, (cur) => {
     const requests = cur?.requests ?? {};
     ok = key in requests || sum(requests) + amount <= limit;
     if (!ok || key in requests) return false;
@@ -34,8 +33,8 @@ export async function reserve(
 }
 
 /** Gives back a failed request's amount. */
-export async function release(nano: Nano.ServerScope, owner: string, day: string, key: string) {
-  await upsert<DayTotal>(nano.use(JOBS_DB), `limit:payment:${owner}:${day}`, (cur) => {
+export async function release(jobs: JobsDb, owner: string, day: string, key: string) {
+  await upsert<DayTotal>(jobs, `limit:payment:${owner}:${day}`, (cur) => {
     if (!cur || !(key in cur.requests)) return false;
     const requests = { ...cur.requests };
     delete requests[key];

@@ -29,7 +29,7 @@ export interface PaymentSummary {
  */
 export async function paymentsReport(
   nano: Nano.ServerScope,
-  opts: { now: Date; stuckAfterMs: number },
+  opts: { jobsDb: string; now: Date; stuckAfterMs: number },
 ): Promise<{ rows: PaymentRow[]; summary: PaymentSummary }> {
   const zero = () => ({ count: 0, amount: 0 });
   const summary: PaymentSummary = {
@@ -38,7 +38,7 @@ export async function paymentsReport(
     flagged: 0,
   };
   const rows: PaymentRow[] = [];
-  for await (const c of listClaims(nano, 'payment')) {
+  for await (const c of listClaims(nano.use(opts.jobsDb), 'payment')) {
     const row = toRow(c, c._id, opts);
     summary.by_state[row.state].count++;
     summary.by_state[row.state].amount += row.amount;

@@ -1,13 +1,15 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type Nano from 'nano';
 import type { Stored } from '../../../couch/upsert.js';
-import { moveClaim, type Claim } from './claim.js';
+import { moveClaim, type Claim, type JobsDb } from './claim.js';
 import { release, reserve } from './limits.js';
 import { settle } from './outcome.js';
 import type { PaymentProvider, SubmitOutcome } from '../../../integrations/payment-types.js';
 import { writeStatus } from './status.js';
 
 export interface WorkSettings {
+  /** The jobs database, where the claims and the daily totals live. */
+  jobs: JobsDb;
   provider: PaymentProvider | null;
   dailyLimit: number;
   maxAttempts: number;
@@ -36,8 +38,14 @@ export async function workClaim(
   return claim.state === 'queued' ? submit(nano, claim, s) : query(nano, claim, s);
 }
 
-async function save(nano: Nano.ServerScope, cur: Stored<Claim>, next: Claim, now: Date) {
-  const saved = await moveClaim(nano, cur, next);
+async function save(
+  nano: Nano.ServerScope,
+  jobs: JobsDb,
+  cur: Stored<Claim>,
+  next: Claim,
+  now: Date,
+) {
+  const saved = await moveClaim(jobs, cur, next);
   if (saved) await writeStatus(nano, saved, now);
   return saved;
 }
@@ -52,20 +60,21 @@ async function submit(
   if (!s.provider) {
     const reason = 'waiting: no payment provider is configured on the server';
     if (claim.reason === reason) return 'waiting';
-    return (await save(nano, claim, { ...claim, reason, updated_at: at }, now))
+    return (await save(nano, s.jobs, claim, { ...claim, reason, updated_at: at }, now))
       ? 'waiting'
       : 'lost';
   }
   const day = claim.created_at.slice(0, 10);
   const key = claim._id;
-  if (!(await reserve(nano, claim.owner, day, key, claim.order.amount, s.dailyLimit))) {
+  if (!(await reserve(s.jobs, claim.owner, day, key, claim.order.amount, s.dailyLimit))) {
     const reason = `over the daily limit of ${s.dailyLimit} TZS per agent; nothing was sent`;
     const failed: Claim = { ...claim, state: 'failed', reason, updated_at: at };
-    return (await save(nano, claim, failed, now)) ? 'failed' : 'lost';
+    return (await save(nano, s.jobs, claim, failed, now)) ? 'failed' : 'lost';
   }
   // Written before the call: from here on, only a status query may settle this payment.
   const sending = await save(
     nano,
+    s.jobs,
     claim,
     {
       ...claim,
@@ -107,6 +116,7 @@ async function submit(
   if (answer.kind === 'accepted') {
     await save(
       nano,
+      s.jobs,
       sending,
       { ...base, ...(answer.reference && { reference: answer.reference }) },
       done,
@@ -115,7 +125,7 @@ async function submit(
   }
   if (answer.kind === 'succeeded') {
     const next = settle(base, { state: 'succeeded', reference: answer.reference }, 'submit', done);
-    if (next) await save(nano, sending, next, done);
+    if (next) await save(nano, s.jobs, sending, next, done);
     return 'succeeded';
   }
   if (answer.retryable && sending.attempts < s.maxAttempts) {
@@ -125,11 +135,11 @@ async function submit(
       reason: `retrying: ${answer.reason}`,
       next_at: later(done, backoffMs(s.retryBaseMs, sending.attempts, s.random)),
     };
-    await save(nano, sending, retry, done);
+    await save(nano, s.jobs, sending, retry, done);
     return 'retry';
   }
-  await release(nano, claim.owner, day, key);
-  await save(nano, sending, { ...base, state: 'failed', reason: answer.reason }, done);
+  await release(s.jobs, claim.owner, day, key);
+  await save(nano, s.jobs, sending, { ...base, state: 'failed', reason: answer.reason }, done);
   return 'failed';
 }
 
@@ -153,9 +163,9 @@ async function query(nano: Nano.ServerScope, claim: Stored<Claim>, s: WorkSettin
       now,
     );
     if (!next) return answer.kind;
-    if (!(await save(nano, claim, next, now))) return 'lost';
+    if (!(await save(nano, s.jobs, claim, next, now))) return 'lost';
     if (answer.kind === 'failed') {
-      await release(nano, claim.owner, claim.created_at.slice(0, 10), claim._id);
+      await release(s.jobs, claim.owner, claim.created_at.slice(0, 10), claim._id);
     }
     return answer.kind;
   }
@@ -176,5 +186,5 @@ async function query(nano: Nano.ServerScope, claim: Stored<Claim>, s: WorkSettin
           : 'the provider has not settled this payment; check with the provider',
     }),
   };
-  return (await save(nano, claim, next, now)) ? 'pending' : 'lost';
+  return (await save(nano, s.jobs, claim, next, now)) ? 'pending' : 'lost';
 }
