@@ -257,7 +257,16 @@ export async function run(
     const users = await makeUsers(svc, n);
     // Touch every database once through the gateway so both sides' lazy start-up costs are paid.
     await pool(users, 16, async (u) => {
-      await fetch(`${svc.url}/sync/${u.db}/`, { headers: { authorization: `Bearer ${u.token}` } });
+      // A kept-alive socket the server just closed resets: try again.
+      for (let tries = 0; tries < 3; tries++) {
+        const ok = await fetch(`${svc.url}/sync/${u.db}/`, {
+          headers: { authorization: `Bearer ${u.token}` },
+        }).then(
+          async (r) => (await r.arrayBuffer(), r.ok),
+          () => false,
+        );
+        if (ok) break;
+      }
     });
     await sleep(2000);
     const rssBefore = await rssMiB(svc.child.pid as number);
