@@ -183,6 +183,7 @@ function startPhone(svc: Service, user: User, i: number): Phone {
   } as never);
   const arrived = new Map<string, number>();
   const rep = local.replicate.from(remote, { live: true, retry: true });
+  rep.on('error', () => undefined);
   rep.on('change', (info: { docs: Array<{ _id: string }> }) => {
     const now = performance.now();
     for (const d of info.docs) if (!arrived.has(d._id)) arrived.set(d._id, now);
@@ -260,6 +261,7 @@ export async function run(
     resets++;
   };
   process.on('unhandledRejection', onReject);
+  process.on('uncaughtException', onReject);
   const svc = await startService(dir, env);
   const adminAuth = 'Basic ' + Buffer.from(`admin:${PASSWORD}`).toString('base64');
   const phones: Phone[] = [];
@@ -331,6 +333,7 @@ export async function run(
     };
   } finally {
     process.off('unhandledRejection', onReject);
+    process.off('uncaughtException', onReject);
     for (const p of phones) p.stop();
     await svc.stop();
     await rm(dir, { recursive: true, force: true });
