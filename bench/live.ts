@@ -273,10 +273,9 @@ export async function run(
       for (let tries = 0; tries < 3; tries++) {
         const ok = await fetch(`${svc.url}/sync/${u.db}/`, {
           headers: { authorization: `Bearer ${u.token}` },
-        }).then(
-          async (r) => (await r.arrayBuffer(), r.ok),
-          () => false,
-        );
+        })
+          .then(async (r) => (await r.arrayBuffer(), r.ok))
+          .catch(() => false);
         if (ok) break;
       }
     });
