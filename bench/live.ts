@@ -254,7 +254,8 @@ export async function run(
   const env = opts.env ?? parseEnv(process.env.BENCH_LIVE_ENV);
   const dir = await mkdtemp(join(tmpdir(), 'sawa-bench-live-'));
   // PouchDB's http adapter leaves a failed first request of a remote database unhandled;
-  // its replication retries on its own. Counted, not fatal.
+  // its replication retries on its own. Counted, not fatal; kept for the process's life, as
+  // cancelled phones still reject after the run.
   let resets = 0;
   const onReject = (err: unknown) => {
     if ((err as { type?: string }).type !== 'system') throw err;
@@ -331,8 +332,6 @@ export async function run(
       resets,
     };
   } finally {
-    process.off('unhandledRejection', onReject);
-    process.off('uncaughtException', onReject);
     for (const p of phones) p.stop();
     await svc.stop();
     await rm(dir, { recursive: true, force: true });
