@@ -6,6 +6,7 @@ import * as importUsers from './import.js';
 import * as bulkDocs from './bulk-docs.js';
 import * as conflicts from './store-conflicts.js';
 import * as client from './client.js';
+import * as live from './live.js';
 
 /**
  * `npm run bench [name…]`: every benchmark in turn (or the named ones), results
@@ -39,6 +40,14 @@ const benches: Record<string, { title: string; go: () => Promise<string> }> = {
   aggregate: {
     title: 'Aggregator: 1,000 user databases, 10 changed',
     go: async () => aggregate.report(await aggregate.run()),
+  },
+  live: {
+    title: 'A fleet in live sync: phones waiting on longpoll _changes through the gateway',
+    go: async () => live.report(await live.run()),
+  },
+  'live-dbs': {
+    title: 'Embedded store: memory per open database',
+    go: async () => live.reportDbs(await live.runDbs()),
   },
   import: {
     title: 'Bulk onboarding: 1,000 agents imported (scrypt and provisioning at production cost)',

@@ -338,6 +338,18 @@ export const ConfigSchema = Type.Object({
     description:
       'jobs, rollouts and backups look only at user and team databases whose user or team name starts with this (empty: all)',
   }),
+  USER_CACHE_SIZE: Type.Integer({
+    minimum: 0,
+    default: 10000,
+    description:
+      'user records the token check keeps in memory, dropped on their next change in the accounts database; 0 reads the record on every request',
+  }),
+  STORE_MAX_DBS_OPEN: Type.Integer({
+    minimum: 2,
+    default: 500,
+    description:
+      'databases the embedded store keeps open at once; the least recently used idle one is closed past it',
+  }),
 });
 
 export type Config = Static<typeof ConfigSchema>;

@@ -47,7 +47,7 @@ export interface RequireUserOptions {
 
 /**
  * The Bearer check every protected route (and the gateway) runs. The token proves who signed
- * in; the user record, read on every request, decides whether they still may: a disabled or
+ * in; the user record, read on every request (from a cache dropped on every change), decides whether they still may: a disabled or
  * deleted user is refused at once, not when the token expires. Roles come from the record
  * too, so a role change applies to the next request.
  */
@@ -71,7 +71,7 @@ export function makeRequireUser(
       throw fail(expired ? new TokenExpired() : new TokenInvalid(), 'invalid_token');
     }
     if (!claims) throw fail(new TokenInvalid(), 'invalid_token');
-    const doc = await users.get(claims.sub);
+    const doc = await users.forAuth(claims.sub);
     const user = doc && doc.uid === claims.uid ? toSawaUser(doc) : null;
     if (!user || !tokenStillValid(doc!, claims)) throw fail(new TokenInvalid(), 'invalid_token');
     if (user.disabled) throw fail(new AccountDisabled(), 'invalid_token');

@@ -38,7 +38,8 @@ export interface AccountsDeps {
     | 'PASSWORD_MIN_LENGTH'
     | 'SIGNUP'
     | 'INVITE_TTL_DAYS'
-  >;
+  > &
+    Partial<Pick<Config, 'USER_CACHE_SIZE'>>;
   ddocs: DesignDocSet;
   scrypt: ScryptCost;
   log: Logger;
@@ -67,7 +68,7 @@ export function createContext(deps: AccountsDeps): AccountsContext {
   let ready: Promise<void> | undefined;
   return {
     ...deps,
-    users: new UserStore(deps.nano, db),
+    users: new UserStore(deps.nano, db, deps.config.USER_CACHE_SIZE ?? 0),
     tokens: new RefreshTokens(deps.nano, db, deps.config.REFRESH_TOKEN_TTL_SEC),
     invites: new InviteStore(deps.nano, db),
     provisioner,

@@ -64,8 +64,12 @@ async function accountsPlugin(app: FastifyInstance, opts: AccountsPluginOptions)
     await accounts.ctx
       .ready()
       .catch((err) => app.log.warn({ err: String(err) }, 'accounts database not ready yet'));
+    accounts.ctx.users.followChanges(app.log);
   });
-  app.addHook('onClose', async () => accounts.flushSyncTimes());
+  app.addHook('onClose', async () => {
+    accounts.ctx.users.cache.stop();
+    await accounts.flushSyncTimes();
+  });
 
   await app.register(async (routes) => {
     const limits = await authRateLimits(routes, config.AUTH_IP_RATE_LIMIT_PER_MIN, throttle);

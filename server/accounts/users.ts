@@ -2,16 +2,31 @@ import type Nano from 'nano';
 import { cleanCouchError, couchStatus, UserNotFound, UsernameTaken } from '../errors.js';
 import { getDoc, upsert, type Stored } from '../couch/upsert.js';
 import { USER_PREFIX, userDocId, type UserDoc } from './records.js';
+import { UserCache } from './user-cache.js';
 
 /** User records in the accounts database. Every change goes through the one upsert. */
 export class UserStore {
   private readonly db: Nano.DocumentScope<unknown>;
+  /** USER_CACHE_SIZE: the records requireUser reads, kept until their next change. */
+  readonly cache: UserCache;
 
   constructor(
     private readonly nano: Nano.ServerScope,
     private readonly dbName: string,
+    private readonly cacheSize = 0,
   ) {
     this.db = nano.use(dbName);
+    this.cache = new UserCache(cacheSize, (name) => this.get(name));
+  }
+
+  /** The record as requireUser needs it: from the cache when the cache is following changes. */
+  forAuth(name: string): Promise<Stored<UserDoc> | null> {
+    return this.cache.get(name);
+  }
+
+  /** Starts the cache's changes follower (a size of 0 leaves it off). */
+  followChanges(log: { warn(obj: object, msg: string): void }): void {
+    if (this.cacheSize > 0) this.cache.follow(this.nano, this.dbName, log);
   }
 
   get(name: string): Promise<Stored<UserDoc> | null> {
@@ -24,6 +39,7 @@ export class UserStore {
       if (current) throw new UsernameTaken(JSON.stringify(doc.name));
       return doc;
     });
+    this.cache.invalidate(doc.name);
     return res.doc as Stored<UserDoc>;
   }
 
@@ -39,6 +55,7 @@ export class UserStore {
       const { _id: _ignoredId, _rev: _ignoredRev, ...fields } = next as Stored<UserDoc>;
       return { ...fields, updated_at: new Date().toISOString() };
     });
+    this.cache.invalidate(name);
     return res.doc as Stored<UserDoc>;
   }
 
@@ -51,6 +68,7 @@ export class UserStore {
     const res = await upsert<UserDoc & { _deleted?: boolean }>(this.db, id, (current) =>
       current ? { ...current, _deleted: true } : false,
     );
+    this.cache.invalidate(name);
     if (!res.written || !res.doc) return;
     try {
       await this.nano.request({

@@ -37,6 +37,8 @@ function startStream(reply: FastifyReply, contentType: string): void {
     'cache-control': 'must-revalidate',
     'transfer-encoding': 'chunked',
   });
+  // Headers now, not with the first row: a proxy (the gateway) answers its phone at once.
+  reply.raw.flushHeaders();
 }
 
 /** Ends a feed once: its timers, the PouchDB listener and the database handle; false if already ended. */

@@ -41,6 +41,11 @@ export function openPouch(path: string): Db {
   return new PouchDB(path, { adapter: 'leveldb', db: sawaLeveldown } as never);
 }
 
+/** Drops the remembered LevelDOWN of a closed database, so closing one frees its memory. */
+export function forgetRawLevel(path: string): void {
+  raw.delete(path);
+}
+
 /** The LevelDOWN under an open database (by its directory), if PouchDB has opened it. */
 export function rawLevel(path: string): RawLevel | undefined {
   return raw.get(path);

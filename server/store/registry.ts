@@ -1,7 +1,7 @@
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { openPouch, type Db } from './pouch.js';
+import { forgetRawLevel, openPouch, type Db } from './pouch.js';
 import { errors } from './errors.js';
 import { assertDbName, dirNameFor } from './names.js';
 import { ADMIN_ONLY, type SecurityObject } from './security.js';
@@ -54,6 +54,8 @@ export class Registry {
   private readonly records = new Map<string, DbRecord>();
   private readonly open = new Map<string, OpenDb>();
   private readonly locks = new Map<string, Mutex>();
+  /** Databases whose LevelDB is being closed: reopening waits for it. */
+  private readonly closing = new Map<string, Promise<void>>();
   private generation = Date.now();
 
   private constructor(
@@ -78,7 +80,7 @@ export class Registry {
       meta,
       updates,
       server.doc.uuid as string,
-      opts.maxOpen ?? 200,
+      opts.maxOpen ?? 500,
     );
     const all = await meta.allDocs({ include_docs: true });
     for (const row of all.rows) {
@@ -184,10 +186,15 @@ export class Registry {
   /** Opens (or reuses) the database's PouchDB; callers must release() the handle. */
   async acquire(name: string): Promise<Handle> {
     await this.lock(name).idle();
-    const rec = this.record(name);
     let entry = this.open.get(name);
     if (!entry) {
       await this.evict();
+      // A database being closed (evicted a moment ago) must be shut before LevelDB opens it again.
+      await this.closing.get(name);
+      entry = this.open.get(name);
+    }
+    const rec = this.record(name);
+    if (!entry) {
       entry = { db: openPouch(this.path(rec.dir)), refs: 0, lastUsed: 0, closers: new Set() };
       this.open.set(name, entry);
     }
@@ -261,20 +268,35 @@ export class Registry {
 
   private async closeOpen(name: string): Promise<void> {
     const entry = this.open.get(name);
-    if (!entry) return;
+    if (!entry) return this.closing.get(name);
     this.open.delete(name);
     for (const cb of entry.closers) cb();
-    await entry.db.close().catch(() => undefined);
+    const rec = this.records.get(name);
+    const done = entry.db
+      .close()
+      .catch(() => undefined)
+      .then(() => {
+        if (rec) forgetRawLevel(this.path(rec.dir));
+        this.closing.delete(name);
+      });
+    this.closing.set(name, done);
+    await done;
   }
 
+  /**
+   * Past STORE_MAX_DBS_OPEN, closes the least recently used databases nobody holds: no
+   * request in flight, no live feed (a feed holds its handle until it ends).
+   */
   private async evict(): Promise<void> {
     if (this.open.size < this.maxOpen) return;
     const idle = [...this.open.entries()]
       .filter(([, e]) => e.refs === 0)
       .sort((a, b) => a[1].lastUsed - b[1].lastUsed);
-    for (const [name] of idle.slice(0, Math.max(1, this.open.size - this.maxOpen + 1))) {
-      await this.closeOpen(name);
-    }
+    const excess = Math.max(1, this.open.size - this.maxOpen + 1);
+    const victims = idle.slice(0, excess).map(([name]) => name);
+    await Promise.all(
+      victims.map((name) => (this.open.get(name)?.refs === 0 ? this.closeOpen(name) : undefined)),
+    );
   }
 
   /** Removes database directories no record points at: leftovers of a crash mid-create, -delete or -purge. */

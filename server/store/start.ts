@@ -49,7 +49,7 @@ export async function startStore(
     maxDocBytes: config.STORE_MAX_DOCUMENT_BYTES,
     pbkdf2Iterations: 50_000,
     sessionTimeoutSec: 600,
-    maxOpenDbs: 200,
+    maxOpenDbs: config.STORE_MAX_DBS_OPEN,
     version: packageVersion(),
     ...opts.overrides,
   };

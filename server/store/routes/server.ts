@@ -88,6 +88,8 @@ async function dbUpdates(app: FastifyInstance, req: FastifyRequest, reply: Fasti
   reply.raw.writeHead(200, {
     'content-type': feed === 'eventsource' ? 'text/event-stream' : 'application/json',
   });
+  // Headers now, not with the first update: a follower knows at once that it is listening.
+  reply.raw.flushHeaders();
   let done = false;
   let last = Number(first.last_seq);
   const live = updates.db.changes({ since: last, live: true, include_docs: true } as never);
@@ -121,7 +123,8 @@ async function dbUpdates(app: FastifyInstance, req: FastifyRequest, reply: Fasti
       setImmediate(finish);
     } else emit(c as never);
   });
-  const timer = setTimeout(finish, timeout);
+  // As CouchDB: a heartbeat keeps a continuous feed open for good; only a longpoll ends.
+  const timer = heartbeat && feed !== 'longpoll' ? undefined : setTimeout(finish, timeout);
   const beat = heartbeat ? setInterval(() => reply.raw.write('\n'), heartbeat) : undefined;
   req.raw.on('close', finish);
   return reply;

@@ -1,0 +1,95 @@
+import type Nano from 'nano';
+import { followChanges, type Follower } from '../couch/feed-follow.js';
+import type { Stored } from '../couch/upsert.js';
+import { USER_PREFIX, userDocId, type UserDoc } from './records.js';
+
+type Read = (name: string) => Promise<Stored<UserDoc> | null>;
+
+/**
+ * The user records `requireUser` reads on every request, kept for the next one (least
+ * recently used out past `size`). Correctness over hits: an entry is dropped as soon as
+ * the accounts database's `_changes` names it (a disable, a role change, a password reset
+ * on any instance) and at once when this process writes the record; while the feed is not
+ * live (start-up, CouchDB away) nothing is cached or served from the cache. A read that
+ * started before an invalidation is not cached.
+ */
+export class UserCache {
+  private readonly entries = new Map<string, Stored<UserDoc> | null>();
+  /** Reads in flight: a read is cached only if its token is still here when it answers. */
+  private readonly reading = new Map<string, object>();
+  private follower: Follower | null = null;
+
+  constructor(
+    private readonly size: number,
+    private readonly read: Read,
+  ) {}
+
+  /** Starts following `db`'s changes; until then (and after stop) every read goes through. */
+  follow(nano: Nano.ServerScope, db: string, log: { warn(obj: object, msg: string): void }) {
+    this.follower ??= followChanges(
+      nano,
+      db,
+      {
+        changes: (ids) => {
+          for (const id of ids) {
+            if (id.startsWith(USER_PREFIX)) this.invalidateId(id);
+          }
+        },
+        gap: () => this.clear(),
+      },
+      log,
+    );
+  }
+
+  stop(): void {
+    this.follower?.stop();
+    this.follower = null;
+    this.clear();
+  }
+
+  async get(name: string): Promise<Stored<UserDoc> | null> {
+    const id = userDocId(name);
+    if (!this.follower?.live) return this.read(name);
+    if (this.entries.has(id)) {
+      const doc = this.entries.get(id) as Stored<UserDoc> | null;
+      this.entries.delete(id);
+      this.entries.set(id, doc);
+      return doc;
+    }
+    const token = {};
+    this.reading.set(id, token);
+    const doc = await this.read(name);
+    if (this.reading.get(id) === token) {
+      this.reading.delete(id);
+      if (this.follower?.live) this.remember(id, doc);
+    }
+    return doc;
+  }
+
+  /** Drops what is known of `name`: called after this process writes the record. */
+  invalidate(name: string): void {
+    this.invalidateId(userDocId(name));
+  }
+
+  get cached(): number {
+    return this.entries.size;
+  }
+
+  private invalidateId(id: string): void {
+    this.entries.delete(id);
+    this.reading.delete(id);
+  }
+
+  private clear(): void {
+    this.entries.clear();
+    this.reading.clear();
+  }
+
+  private remember(id: string, doc: Stored<UserDoc> | null): void {
+    this.entries.set(id, doc);
+    while (this.entries.size > this.size) {
+      const oldest = this.entries.keys().next().value as string;
+      this.entries.delete(oldest);
+    }
+  }
+}

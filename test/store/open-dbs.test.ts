@@ -1,0 +1,67 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { Registry } from '../../server/store/registry.js';
+
+// The registry alone (no HTTP, no CouchDB): STORE_MAX_DBS_OPEN is the embedded store's own.
+const dir = await mkdtemp(join(tmpdir(), 'sawa-open-dbs-'));
+const reg = await Registry.open(dir, { maxOpen: 2 });
+t.teardown(async () => {
+  await reg.close();
+  await rm(dir, { recursive: true, force: true });
+});
+const openCount = () => (reg as unknown as { open: Map<string, unknown> }).open.size;
+const names = ['db-a', 'db-b', 'db-c', 'db-d'];
+for (const name of names) await reg.create(name);
+
+t.test('no more than the bound stay open, and every database still answers', async (t) => {
+  for (const name of names) {
+    await reg.use(name, (h) => h.db.put({ _id: 'x', n: name }));
+    t.ok(openCount() <= 2, `${openCount()} open after ${name}`);
+  }
+  for (const name of names) {
+    const doc = (await reg.use(name, (h) => h.db.get('x'))) as unknown as { n: string };
+    t.equal(doc.n, name, `${name} reopened with its data`);
+  }
+});
+
+t.test('a database held by a request or a feed is never closed under it', async (t) => {
+  const held = await reg.acquire('db-a');
+  const feed = held.db.changes({ since: 'now', live: true });
+  const seen: string[] = [];
+  feed.on('change', (c) => seen.push(c.id));
+  let closed = false;
+  held.onClose(() => (closed = true));
+  for (const name of ['db-b', 'db-c', 'db-d', 'db-b', 'db-c']) {
+    await reg.use(name, (h) => h.db.info());
+  }
+  t.notOk(closed, 'not told to close');
+  await held.db.put({ _id: 'while-held' });
+  await new Promise((r) => setTimeout(r, 50));
+  t.same(seen, ['while-held'], 'its live feed still hears writes');
+  feed.cancel();
+  held.release();
+  // Released, it is the least recently used: the next two databases push it out.
+  await reg.use('db-b', (h) => h.db.info());
+  await reg.use('db-c', (h) => h.db.info());
+  t.ok(openCount() <= 2);
+});
+
+t.test('many requests at once over more databases than the bound', async (t) => {
+  const work = [];
+  for (let i = 0; i < 40; i++) {
+    const name = names[i % names.length] as string;
+    work.push(reg.use(name, (h) => h.db.put({ _id: `many-${i}` })));
+  }
+  const results = await Promise.allSettled(work);
+  t.same(
+    results.filter((r) => r.status === 'rejected').map((r) => String(r.reason)),
+    [],
+    'no LevelDB lock errors, no closed-database errors',
+  );
+  for (const name of names) {
+    const info = await reg.use(name, (h) => h.db.info());
+    t.equal(info.doc_count, 1 + 10 + (name === 'db-a' ? 1 : 0), `${name} has all its writes`);
+  }
+});
