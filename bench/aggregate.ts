@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import Nano from 'nano';
 import { aggregate } from '../server/jobs/aggregate/index.js';
 import { userDbName } from '../server/provisioning/names.js';
-import { fleetDbs } from '../server/jobs/fleet-dbs.js';
+import { fleetDbs } from '../server/provisioning/fleet-dbs.js';
 import { loadConfig } from '../server/config.js';
 import { spawnStore } from './spawn-store.js';
 

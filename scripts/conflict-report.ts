@@ -11,7 +11,7 @@
  * read, 2 usage or configuration, 3 CouchDB unreachable. See docs/conflicts.md.
  */
 import { conflictReport } from '../server/conflicts/report.js';
-import { fleetDbs } from '../server/jobs/fleet-dbs.js';
+import { fleetDbs } from '../server/provisioning/fleet-dbs.js';
 import { formatReport, type ReportFormat } from '../server/conflicts/format.js';
 import { parseDuration } from '../server/conflicts/duration.js';
 import { loadSyncRules } from '../server/rules/index.js';

@@ -11,7 +11,7 @@
 import { buildDesignDocs, loadSyncRules, RulesError } from '../server/rules/index.js';
 import { DEPLOY_DEFAULTS } from '../server/migrations/design-docs.js';
 import { rollOutDesignDocs } from '../server/migrations/rollout.js';
-import { fleetDbs } from '../server/jobs/fleet-dbs.js';
+import { fleetDbs } from '../server/provisioning/fleet-dbs.js';
 import {
   CliError,
   connectCouch,

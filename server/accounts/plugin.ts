@@ -66,8 +66,9 @@ async function accountsPlugin(app: FastifyInstance, opts: AccountsPluginOptions)
       .catch((err) => app.log.warn({ err: String(err) }, 'accounts database not ready yet'));
     accounts.ctx.users.followChanges(app.log);
   });
+  // First thing at shutdown: its longpoll would otherwise be retried against a closing store.
+  app.addHook('preClose', async () => accounts.ctx.users.cache.stop());
   app.addHook('onClose', async () => {
-    accounts.ctx.users.cache.stop();
     await accounts.flushSyncTimes();
   });
 

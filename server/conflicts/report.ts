@@ -6,7 +6,7 @@ import {
   userFromDbName,
   type FleetScope,
 } from '../provisioning/names.js';
-import type { FleetDbs } from '../jobs/fleet-dbs.js';
+import type { FleetDbs } from '../provisioning/fleet-dbs.js';
 import { runBounded, toAsync } from '../util/run-bounded.js';
 import type { RuleSet } from '../rules/index.js';
 import { readHeld, type StoredHeld } from './held.js';

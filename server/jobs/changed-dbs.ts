@@ -3,7 +3,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type Nano from 'nano';
 import { upsert, getDoc } from '../couch/upsert.js';
 import { cleanCouchError, couchStatus, CouchRequestError } from '../errors.js';
-import type { FleetDbs } from './fleet-dbs.js';
+import type { FleetDbs } from '../provisioning/fleet-dbs.js';
 import type { FleetScope } from '../provisioning/names.js';
 import { ensureDb, ensureSecurity } from '../provisioning/steps.js';
 import { adminOnlySecurity } from '../provisioning/security.js';

@@ -3,7 +3,7 @@ import type Nano from 'nano';
 import type { Config } from '../config.js';
 import type { RuleSet } from '../rules/index.js';
 import { ensureJobsDb } from './changed-dbs.js';
-import { fleetDbs } from './fleet-dbs.js';
+import { fleetDbs } from '../provisioning/fleet-dbs.js';
 import type { Clock } from './clock.js';
 import { takeLease, type Lease } from './lease.js';
 import type { Job, JobResult } from './types.js';

@@ -5,7 +5,7 @@ import type { DesignDocSet } from '../rules/index.js';
 import { applyPlan, describePlan, planDatabase } from './database.js';
 import { listFleet } from './databases.js';
 import { fleetDesignDocs, kindOfDb } from './fleet.js';
-import type { FleetDbs } from '../jobs/fleet-dbs.js';
+import type { FleetDbs } from '../provisioning/fleet-dbs.js';
 
 /**
  * Rolls the built design documents out to every user and team database: each database is

@@ -3,7 +3,7 @@ import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';
 import { fleetDesignDocs, rolloutTarget } from './fleet.js';
 import { rollOutDesignDocs, type RolloutResult } from './rollout.js';
-import { fleetDbs } from '../jobs/fleet-dbs.js';
+import { fleetDbs } from '../provisioning/fleet-dbs.js';
 
 /**
  * At start-up, brings every user and team database to this build's design documents, in the

@@ -109,6 +109,8 @@ export async function buildStore(
     usersDbGuard((req.params as { db?: string } | undefined)?.db, req.method, req.url, req.userCtx);
   });
 
+  // Before Fastify waits for in-flight requests: a longpoll or continuous feed would hold it.
+  app.addHook('preClose', async () => registry.endFeeds());
   app.addHook('onClose', async () => {
     await registry.close();
   });

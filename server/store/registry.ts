@@ -56,6 +56,8 @@ export class Registry {
   private readonly locks = new Map<string, Mutex>();
   /** Databases whose LevelDB is being closed: reopening waits for it. */
   private readonly closing = new Map<string, Promise<void>>();
+  /** Server-level live feeds (`_db_updates`), ended by `endFeeds`. */
+  private readonly serverFeeds = new Set<() => void>();
   private generation = Date.now();
 
   private constructor(
@@ -224,6 +226,25 @@ export class Registry {
     } finally {
       h.release();
     }
+  }
+
+  /** Registers a server-level live feed to end at shutdown; returns its removal. */
+  onShutdown(end: () => void): () => void {
+    this.serverFeeds.add(end);
+    return () => this.serverFeeds.delete(end);
+  }
+
+  /**
+   * Ends every live feed, each answering what it has (as CouchDB does when it stops), so a
+   * shutdown does not wait out their timeouts: closing waits for in-flight requests first.
+   */
+  endFeeds(): void {
+    for (const entry of this.open.values()) {
+      for (const cb of entry.closers) cb();
+      entry.closers.clear();
+    }
+    for (const end of this.serverFeeds) end();
+    this.serverFeeds.clear();
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { loadConfig, type Config } from '../../server/config.js';
-import { fleetDbs, type FleetDbs } from '../../server/jobs/fleet-dbs.js';
+import { fleetDbs, type FleetDbs } from '../../server/provisioning/fleet-dbs.js';
 import { teamDbName, userDbName } from '../../server/provisioning/names.js';
 
 /**

@@ -1,6 +1,6 @@
 import type { Job, JobContext } from '../types.js';
 import { JOB_NAME } from './database.js';
-import { fleetDbs } from '../fleet-dbs.js';
+import { fleetDbs } from '../../provisioning/fleet-dbs.js';
 import { aggregate, type AggregateOptions } from './run.js';
 
 export { aggregate, type AggregateOptions, type AggregateResult } from './run.js';

@@ -5,7 +5,7 @@ import { changedDatabases, ensureJobsDb } from '../changed-dbs.js';
 import { contributionId, DDOC, ensureAggregatesDb } from './aggregates-db.js';
 import { idsWithPrefix } from './couch-io.js';
 import { ensureFormat } from './format.js';
-import type { FleetDbs } from '../fleet-dbs.js';
+import type { FleetDbs } from '../../provisioning/fleet-dbs.js';
 import { aggregateDatabase, dropDatabase, JOB_NAME, type DatabaseDeps } from './database.js';
 
 export interface AggregateOptions {

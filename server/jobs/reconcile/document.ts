@@ -11,7 +11,7 @@ import {
 import { strategyFor, type TypeStrategy } from '../../conflicts/strategy.js';
 import { cleanCouchError } from '../../errors.js';
 import type { RuleSet } from '../../rules/index.js';
-import type { FleetDbs } from '../fleet-dbs.js';
+import type { FleetDbs } from '../../provisioning/fleet-dbs.js';
 import { archive, finishResolution, type Target } from './archive.js';
 import { plan as planFor, type Plan } from './decide.js';
 import { refusal as admissible } from './admissible.js';

@@ -6,7 +6,7 @@ import { ensureDb } from '../../provisioning/steps.js';
 import type { RuleSet } from '../../rules/index.js';
 import { changedDatabases, ensureJobsDb, readCheckpoint, writeCheckpoint } from '../changed-dbs.js';
 import type { Job, JobContext, JobResult } from '../types.js';
-import { fleetDbs } from '../fleet-dbs.js';
+import { fleetDbs } from '../../provisioning/fleet-dbs.js';
 import { JOB, reconcileDatabase } from './database.js';
 import {
   heldIndex,

@@ -93,9 +93,12 @@ async function dbUpdates(app: FastifyInstance, req: FastifyRequest, reply: Fasti
   let done = false;
   let last = Number(first.last_seq);
   const live = updates.db.changes({ since: last, live: true, include_docs: true } as never);
+  // The store shutting down ends the feed, as CouchDB's does.
+  const unregister = app.store.registry.onShutdown(() => finish());
   const finish = () => {
     if (done) return;
     done = true;
+    unregister();
     clearTimeout(timer);
     clearInterval(beat);
     live.cancel();

@@ -1,6 +1,6 @@
 import { runBounded } from '../../../util/run-bounded.js';
 import { changedDatabases, ensureJobsDb } from '../../changed-dbs.js';
-import { fleetDbs } from '../../fleet-dbs.js';
+import { fleetDbs } from '../../../provisioning/fleet-dbs.js';
 import type { Job, JobContext, JobResult } from '../../types.js';
 import { listClaims, TERMINAL } from './claim.js';
 import { intakeDatabase, JOB } from './intake.js';

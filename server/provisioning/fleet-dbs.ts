@@ -1,5 +1,5 @@
 import type { Config } from '../config.js';
-import { fleetScope, type FleetScope } from '../provisioning/names.js';
+import { fleetScope, type FleetScope } from './names.js';
 
 /**
  * The databases the jobs work in and on, from configuration: where their own state lives
