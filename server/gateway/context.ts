@@ -19,7 +19,11 @@ export interface Gateway {
   maxDocs: number;
   accounts: AccountsService;
   metrics: Metrics;
+  /** The phones' live feeds in flight, cut when the service shuts down (then `closing`). */
+  liveFeeds: { closing: boolean; ends: Set<() => void> };
 }
+
+const LIVE_FEED = /(?:^|&)feed=(?:longpoll|continuous|eventsource)(?:&|$)/;
 
 /** Client headers CouchDB may see. Everything else (Authorization, cookies, and above all any
  * X-Auth-CouchDB-* a client made up) stays here: the gateway alone says who the user is. */
@@ -82,9 +86,11 @@ export function upstreamCall(gw: Gateway, req: FastifyRequest, reply: FastifyRep
         headers['content-type'] = 'application/json';
       }
       const query = opts.query ?? '';
+      const path = opts.path ?? endpoint.upstreamPath;
+      if (path.endsWith('/_changes') && LIVE_FEED.test(query)) endAtShutdown(gw, reply);
       const res = await gw.upstream.request({
         method: opts.method ?? req.method,
-        path: (opts.path ?? endpoint.upstreamPath) + (query ? `?${query}` : ''),
+        path: path + (query ? `?${query}` : ''),
         headers,
         body,
         signal: abort.signal,
@@ -103,6 +109,19 @@ export function upstreamCall(gw: Gateway, req: FastifyRequest, reply: FastifyRep
       return res;
     },
   };
+}
+
+/**
+ * A live feed would hold a shutdown until its timeout (a minute): at shutdown its connection
+ * is cut, as CouchDB cuts its own, and the phone reconnects (to another instance) and resumes
+ * from its checkpoint.
+ */
+function endAtShutdown(gw: Gateway, reply: FastifyReply): void {
+  const end = () => void reply.raw.destroy();
+  // Authenticated while the shutdown began: it would start a feed nobody ends.
+  if (gw.liveFeeds.closing) return end();
+  gw.liveFeeds.ends.add(end);
+  reply.raw.once('close', () => gw.liveFeeds.ends.delete(end));
 }
 
 declare module 'fastify' {

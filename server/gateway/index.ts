@@ -25,7 +25,13 @@ async function gatewayPlugin(app: FastifyInstance): Promise<void> {
     maxDocs: config.SYNC_MAX_DOCS_PER_REQUEST,
     accounts: app.accounts,
     metrics: app.metrics,
+    liveFeeds: { closing: false, ends: new Set() },
   };
+  // Before Fastify waits for in-flight requests, which a quiet longpoll would hold for a minute.
+  app.addHook('preClose', async () => {
+    gw.liveFeeds.closing = true;
+    for (const end of gw.liveFeeds.ends) end();
+  });
   app.addHook('onClose', async () => gw.upstream.close());
 
   await app.register(async function syncScope(scope) {
