@@ -96,6 +96,50 @@ t.test('closing the client closes its kept-alive connections', async (t) => {
   t.equal(closed, 1, 'closed by close()');
 });
 
+t.test('close() cuts a request still running after its grace period', async (t) => {
+  // A longpoll CouchDB never ends: closing must not wait for it (a stopped follower's
+  // request once held shutdown for a minute).
+  let held = 0;
+  let cut = 0;
+  const server: Server = createServer((req, res) => {
+    if (req.url?.startsWith('/db/_changes')) {
+      held++;
+      req.socket.on('close', () => cut++);
+      return;
+    }
+    res.setHeader('content-type', 'application/json');
+    res.end('{"status":"ok"}');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => {
+    server.closeAllConnections();
+    return new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  const port = (server.address() as { port: number }).port;
+  const couch = createCouch({
+    url: `http://127.0.0.1:${port}`,
+    admin: { name: 'a', password: 'b' },
+    proxySecret: '',
+  });
+  const longpoll = couch.nano.request({ db: 'db', path: '_changes', qs: { feed: 'longpoll' } });
+  const outcome = longpoll.then(
+    () => 'answered',
+    () => 'cut',
+  );
+  while (held === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+  let timer: NodeJS.Timeout | undefined;
+  const closing = await Promise.race([
+    couch.close(100).then(() => 'closed'),
+    new Promise((resolve) => (timer = setTimeout(() => resolve('still waiting'), 20_000))),
+  ]);
+  clearTimeout(timer);
+  t.equal(closing, 'closed', 'close() returned while CouchDB had not answered');
+  if (closing !== 'closed') return; // the teardown's closeAllConnections ends the request
+  t.equal(await outcome, 'cut', 'the running request failed instead of hanging');
+  while (cut === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+  t.equal(cut, 1, 'its connection is closed');
+});
+
 t.test('npm start refuses a COUCHDB_URL it cannot use: exit 2, every problem named', async (t) => {
   const root = fileURLToPath(new URL('../..', import.meta.url));
   const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'server/server.ts')], {
