@@ -1,7 +1,7 @@
 import t from 'tap';
 import { gateway, Session } from '../gateway/helper.js';
 import { adminNano, jobContext } from '../jobs/helpers.js';
-import { lift, restrict } from '../../server/privacy/restriction.js';
+import { lift, restrict } from '../../server/restriction/restriction.js';
 import { phone } from '../helpers/phones.js';
 import { couch } from '../helpers/store.js';
 import { unique } from '../helpers/fixtures.js';

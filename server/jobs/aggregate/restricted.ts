@@ -1,6 +1,6 @@
 import type Nano from 'nano';
 import { getDoc, upsert } from '../../couch/upsert.js';
-import { restrictedSubjects } from '../../privacy/restriction.js';
+import { restrictedSubjects } from '../../restriction/restriction.js';
 import type { FleetDbs } from '../../provisioning/fleet-dbs.js';
 import { teamFromDbName, userDbName } from '../../provisioning/names.js';
 import { writeCheckpoint } from '../changed-dbs.js';

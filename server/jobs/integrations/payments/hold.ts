@@ -1,6 +1,6 @@
 import type Nano from 'nano';
 import type { Stored } from '../../../couch/upsert.js';
-import { HELD_REASON } from '../../../privacy/restriction.js';
+import { HELD_REASON } from '../../../restriction/restriction.js';
 import { moveClaim, type Claim, type JobsDb } from './claim.js';
 import { writeStatus } from './status.js';
 

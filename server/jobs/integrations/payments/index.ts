@@ -7,7 +7,7 @@ import { intakeDatabase, JOB } from './intake.js';
 import type { PaymentProvider } from '../../../integrations/payment-types.js';
 import { workClaim, type Step } from './work.js';
 import { paymentProvider } from '../../../integrations/payment-provider.js';
-import { restrictionCheck } from '../../../privacy/restriction.js';
+import { restrictionCheck } from '../../../restriction/restriction.js';
 import { holdClaim } from './hold.js';
 
 /**
