@@ -40,6 +40,34 @@ t.test('audit log', async (t) => {
     t.same((await s.audit.list({ actor: agentName }, 10)).entries, []);
   });
 
+  t.test('staff logins are recorded; other logins are not', async (t) => {
+    const supName = unique('sup');
+    await s.user(supName, ['supervisor']);
+    const login = (username: string) =>
+      s.send('POST', '/auth/login', undefined, {
+        body: { username, password: 'correct horse battery' },
+        headers: { 'user-agent': 'test' },
+      });
+    t.equal((await login(adminName)).status, 200);
+    const wrong = await s.send('POST', '/auth/login', undefined, {
+      body: { username: adminName, password: 'not the password' },
+    });
+    t.equal(wrong.status, 401);
+    t.equal((await login(agentName)).status, 200);
+    const [entry] = await s.entries({ action: 'login', actor: adminName });
+    t.match(entry, {
+      actor_roles: ['admin'],
+      subject: null,
+      route: '/auth/login',
+      status: 200,
+      ip: '127.0.0.1',
+    });
+    // s.user logged each of them in once, and the admin once more here.
+    t.equal((await s.entries({ action: 'login', actor: adminName }, 2)).length, 2);
+    t.equal((await s.entries({ action: 'login', actor: supName })).length, 1, 'a supervisor');
+    t.same((await s.audit.list({ action: 'login', actor: agentName }, 10)).entries, [], 'no agent');
+  });
+
   t.test('only admins read the log', async (t) => {
     t.equal((await s.send('GET', '/admin/audit', undefined)).status, 401);
     const denied = await s.send('GET', '/admin/audit', agent.access_token);
