@@ -350,6 +350,13 @@ export const ConfigSchema = Type.Object({
     description:
       'databases the embedded store keeps open at once; the least recently used idle one is closed past it',
   }),
+  BACKUP_ENCRYPTION_KEY: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description:
+        'key of encrypted backups (npm run backup -- --encrypt) and of restoring them: 32 bytes as base64 or 64 hex digits (a secret: never logged)',
+    }),
+  ),
 });
 
 export type Config = Static<typeof ConfigSchema>;
