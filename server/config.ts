@@ -379,6 +379,18 @@ export const ConfigSchema = Type.Object({
         'integrations (comma-separated names from server/transfers.ts) allowed to send personal data outside DATA_RESIDENCY',
     }),
   ),
+  SYNC_HEALTH_WARN_DOCS: Type.Integer({
+    minimum: 1,
+    default: 10_000,
+    description:
+      'GET /admin/sync-health flags a user whose database holds more documents than this (too many for a phone)',
+  }),
+  SYNC_HEALTH_STALE_DAYS: Type.Integer({
+    minimum: 1,
+    maximum: 365,
+    default: 7,
+    description: 'GET /admin/sync-health flags a user with no pull or push for this many days',
+  }),
 });
 
 export type Config = Static<typeof ConfigSchema>;
