@@ -10,6 +10,7 @@
  */
 import { fleetScope } from '../server/provisioning/names.js';
 import { backup } from '../server/backup/backup.js';
+import { parseBackupKey } from '../server/backup/crypto.js';
 import {
   CliError,
   connectCouch,
@@ -24,9 +25,11 @@ import {
   type CliIo,
 } from './cli.js';
 
-const USAGE = `usage: npm run backup -- --out DIR [--full] [--concurrency N]
+const USAGE = `usage: npm run backup -- --out DIR [--full] [--encrypt] [--concurrency N]
   --out DIR         the backup directory (created if needed); sets accumulate in it
   --full            a full backup even if DIR already holds one (default: incremental)
+  --encrypt         encrypt the set's files (AES-256-GCM) with BACKUP_ENCRYPTION_KEY from the
+                    environment; a set on top of an encrypted one is always encrypted
   --concurrency N   databases at once, 1 to 64 (default 4)`;
 
 /** The command: reads only `io` (tests call it in-process), returns its exit code. */
@@ -36,6 +39,7 @@ export async function main(io: CliIo): Promise<number> {
     {
       out: { type: 'string' },
       full: { type: 'boolean', default: false },
+      encrypt: { type: 'boolean', default: false },
       concurrency: { type: 'string', default: '4' },
     },
     io.argv,
@@ -44,6 +48,8 @@ export async function main(io: CliIo): Promise<number> {
   if (!args.out) throw new CliError(`--out is required\n${USAGE}`, EXIT.usage);
   const concurrency = intOption(args.concurrency, 'concurrency', 1, 64);
   const config = loadCliConfig(io.env);
+  const key =
+    args.encrypt || config.BACKUP_ENCRYPTION_KEY ? cliKey(config.BACKUP_ENCRYPTION_KEY) : undefined;
   const couch = await connectCouch(config);
   try {
     const signal = io.signal ?? interruptSignal();
@@ -55,6 +61,8 @@ export async function main(io: CliIo): Promise<number> {
         source: couch.conn.url,
         out: args.out,
         full: args.full,
+        key,
+        encrypt: args.encrypt,
         scope: fleetScope(config.FLEET_NAME_PREFIX),
         concurrency,
         signal,
@@ -81,6 +89,15 @@ export async function main(io: CliIo): Promise<number> {
     return EXIT.ok;
   } finally {
     await couch.close();
+  }
+}
+
+/** BACKUP_ENCRYPTION_KEY, parsed; a missing or malformed key is a configuration error (exit 2). */
+export function cliKey(text: string | undefined) {
+  try {
+    return parseBackupKey(text);
+  } catch (err) {
+    throw new CliError((err as Error).message, EXIT.usage);
   }
 }
 

@@ -1,6 +1,8 @@
 /**
  * Restores databases from a backup directory, and checks them (docs/backup.md).
  *
+ * Encrypted sets are read with BACKUP_ENCRYPTION_KEY from the environment.
+ *
  *   npm run restore -- --from DIR [--at SET] [--db NAME]... [--rename FROM:TO]... [--prefix P]
  *                      [--verify] [--verify-only] [--concurrency N]
  *
@@ -10,7 +12,8 @@
  * verified), 1 failed or a mismatch, 2 usage or configuration, 3 CouchDB unreachable,
  * 130 interrupted (run again: writes are idempotent).
  */
-import { resolveChain, restore } from '../server/backup/restore.js';
+import { checkKey, resolveChain, restore } from '../server/backup/restore.js';
+import { cliKey } from './backup.js';
 import { verify } from '../server/backup/verify.js';
 import {
   CliError,
@@ -60,7 +63,15 @@ export async function main(io: CliIo): Promise<number> {
     throw new CliError(err.message, EXIT.usage);
   });
   const target = chain.at(-1)!;
-  const couch = await connectCouch(loadCliConfig(io.env));
+  const config = loadCliConfig(io.env);
+  const key = config.BACKUP_ENCRYPTION_KEY ? cliKey(config.BACKUP_ENCRYPTION_KEY) : undefined;
+  // Before anything is written: an encrypted set needs its key (exit 2 when it is missing or wrong).
+  try {
+    checkKey(chain, key);
+  } catch (err) {
+    throw new CliError((err as Error).message, EXIT.usage);
+  }
+  const couch = await connectCouch(config);
   try {
     const signal = io.signal ?? interruptSignal();
     io.stderr.write(`restoring ${chain.map((s) => s.id).join(' → ')}\n`);
@@ -75,6 +86,7 @@ export async function main(io: CliIo): Promise<number> {
           only: args.db,
           rename,
           concurrency,
+          key,
           signal,
           onDatabase: (db, stats, n, total) => {
             bar ??= progress('restoring', total, io.stderr, io.stdout);

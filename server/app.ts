@@ -20,6 +20,8 @@ import type { Config } from './config.js';
 import { errorHandler } from './error-handler.js';
 import auditHook from './privacy/hook.js';
 import privacyPlugin from './privacy/plugin.js';
+import fleetRoutes from './fleet/routes.js';
+import opsStatic from './web/ops.js';
 
 /**
  * What the app is built from. The plugins' own options are named here (not added by each
@@ -121,6 +123,8 @@ export default async function app(fastify: FastifyInstance, opts: AppOptions): P
   await fastify.register(reportsPlugin, opts.reports ?? {});
   await fastify.register(jobsPlugin, opts.jobs ?? {});
   await fastify.register(privacyPlugin);
+  await fastify.register(fleetRoutes);
+  await fastify.register(opsStatic);
   await fastify.register(healthRoutes);
   await fastify.register(integrationsPlugin);
   await fastify.register(appStatic);

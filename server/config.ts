@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Ajv } from 'ajv';
 import { corsOriginsProblems } from './edge/cors.js';
 import { trustProxyProblems } from './edge/trust-proxy.js';
+import { transferProblems } from './transfers.js';
 
 /** A string enum as plain JSON Schema `enum`, so a bad value gets one message naming the choices. */
 function oneOf<const T extends readonly string[]>(
@@ -350,6 +351,46 @@ export const ConfigSchema = Type.Object({
     description:
       'databases the embedded store keeps open at once; the least recently used idle one is closed past it',
   }),
+  BACKUP_ENCRYPTION_KEY: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description:
+        'key of encrypted backups (npm run backup -- --encrypt) and of restoring them: 32 bytes as base64 or 64 hex digits (a secret: never logged)',
+    }),
+  ),
+  DATA_PROTECTION_REGISTRATION: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 100,
+      description:
+        "the deployment's registration number with the Personal Data Protection Commission (as controller or processor)",
+    }),
+  ),
+  DATA_RESIDENCY: Type.String({
+    pattern: '^[A-Z]{2}$',
+    default: 'TZ',
+    description:
+      'ISO country code where personal data is kept and processed; integrations sending it elsewhere are refused',
+  }),
+  PERSONAL_DATA_ABROAD_ALLOWED: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description:
+        'integrations (comma-separated names from server/transfers.ts) allowed to send personal data outside DATA_RESIDENCY',
+    }),
+  ),
+  SYNC_HEALTH_WARN_DOCS: Type.Integer({
+    minimum: 1,
+    default: 10_000,
+    description:
+      'GET /admin/sync-health flags a user whose database holds more documents than this (too many for a phone)',
+  }),
+  SYNC_HEALTH_STALE_DAYS: Type.Integer({
+    minimum: 1,
+    maximum: 365,
+    default: 7,
+    description: 'GET /admin/sync-health flags a user with no pull or push for this many days',
+  }),
 });
 
 export type Config = Static<typeof ConfigSchema>;
@@ -391,6 +432,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const crossProblems = [
     ...corsOriginsProblems(config.CORS_ORIGINS, config.NODE_ENV).map((p) => `CORS_ORIGINS: ${p}`),
     ...trustProxyProblems(config.TRUST_PROXY).map((p) => `TRUST_PROXY: ${p}`),
+    ...transferProblems(config),
   ];
   if (crossProblems.length) throw new ConfigError(crossProblems);
   return config;

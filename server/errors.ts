@@ -300,3 +300,10 @@ export const CallbackForbidden = createError(
   'callbacks are not accepted from this address',
   403,
 );
+
+// Encrypted backups: a missing, malformed or wrong BACKUP_ENCRYPTION_KEY, or a changed file
+export const BackupKeyInvalid = createError<'SAWA_BACKUP_KEY', 422, [string]>(
+  'SAWA_BACKUP_KEY',
+  '%s',
+  422,
+);

@@ -2,7 +2,8 @@ import { isUserOrTeamDb, type FleetScope } from '../provisioning/names.js';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type Nano from 'nano';
-import { BackupExists, cleanCouchError, Interrupted } from '../errors.js';
+import { BackupExists, BackupKeyInvalid, cleanCouchError, Interrupted } from '../errors.js';
+import type { BackupKey } from './crypto.js';
 import { dumpDatabase, type Previous } from './dump.js';
 import {
   FORMAT,
@@ -33,6 +34,10 @@ export interface BackupOptions {
   signal?: AbortSignal;
   onDatabase?: (db: string, entry: DbEntry, done: number, total: number) => void;
   now?: () => Date;
+  /** BACKUP_ENCRYPTION_KEY: needed to encrypt, and to read an encrypted parent set. */
+  key?: BackupKey;
+  /** Encrypt this set's files with `key`. An incremental set on an encrypted one always is. */
+  encrypt?: boolean;
 }
 
 /**
@@ -57,6 +62,13 @@ export async function backup(opts: BackupOptions): Promise<Manifest> {
   for (const name of incomplete) await rm(join(opts.out, name), { recursive: true, force: true });
   const parent = opts.full ? null : (sets.at(-1) ?? null);
   const kind = parent ? 'incremental' : 'full';
+  // Never a plain set on top of an encrypted one: it would hold the same data unprotected.
+  const encrypt = Boolean(opts.encrypt || parent?.encryption);
+  if (encrypt && !opts.key) {
+    throw new BackupKeyInvalid(
+      `${parent?.encryption ? `the newest set ${parent.id} is encrypted, so this one is too: ` : ''}set BACKUP_ENCRYPTION_KEY`,
+    );
+  }
   const id = setId(kind, started);
   if (sets.some((s) => s.id === id)) throw new BackupExists(id);
   const partial = join(opts.out, PARTIAL_PREFIX + id);
@@ -81,7 +93,7 @@ export async function backup(opts: BackupOptions): Promise<Manifest> {
       const prev: Previous | null = prevEntry
         ? { entry: prevEntry, dir: join(opts.out, parent.id) }
         : null;
-      const entry = await dumpDatabase(nano, db, partial, prev);
+      const entry = await dumpDatabase(nano, db, partial, prev, { key: opts.key, encrypt });
       if (entry) databases[db] = entry;
       ++done;
       if (entry) opts.onDatabase?.(db, entry, done, dbs.length);
@@ -98,6 +110,7 @@ export async function backup(opts: BackupOptions): Promise<Manifest> {
     finished_at: new Date().toISOString(),
     source: opts.source,
     databases: Object.fromEntries(Object.entries(databases).sort(([a], [b]) => (a < b ? -1 : 1))),
+    ...(encrypt && opts.key && { encryption: { algorithm: 'aes-256-gcm', key_id: opts.key.id } }),
   };
   const final = join(opts.out, id);
   await fsyncDir(partial);

@@ -6,6 +6,7 @@ import { purgedSince, startedOver } from '../couch/sequences.js';
 import { entry, readAllDocsChanges, readListing, writeListing, type Listing } from './listing.js';
 import { dbFileBase, type DbEntry } from './manifest.js';
 import { gzipLineWriter } from './ndjson.js';
+import { isEncrypted, type BackupKey } from './crypto.js';
 
 /** A revision as CouchDB returns it with revs=true&attachments=true: body, history, attachment bytes. */
 export type Leaf = Record<string, unknown> & { _id: string; _rev: string; _deleted?: boolean };
@@ -42,6 +43,7 @@ export async function dumpDatabase(
   db: string,
   dir: string,
   prev: Previous | null,
+  crypt: { key?: BackupKey; encrypt?: boolean } = {},
 ): Promise<DbEntry | null> {
   const info = await dbInfo(nano, db);
   if (!info) return null;
@@ -51,8 +53,18 @@ export async function dumpDatabase(
   >;
   const purgeSeq = String(info.purge_seq ?? '0');
   const base = dbFileBase(db);
-  const files = { data: `${base}.ndjson.gz`, listing: `${base}.listing.ndjson.gz` };
-  const target = { nano, db, dir, files, purgeSeq, security };
+  const enc = crypt.encrypt ? '.enc' : '';
+  const files = { data: `${base}.ndjson.gz${enc}`, listing: `${base}.listing.ndjson.gz${enc}` };
+  const target = {
+    nano,
+    db,
+    dir,
+    files,
+    purgeSeq,
+    security,
+    readKey: crypt.key,
+    writeKey: crypt.encrypt ? crypt.key : undefined,
+  };
   if (prev && (await continues(nano, db, prev, purgeSeq))) {
     const entry = await copyChanged(target, prev);
     // A listing that names more documents than the database holds kept some that are gone
@@ -70,6 +82,10 @@ interface Target {
   files: { data: string; listing: string };
   purgeSeq: string;
   security: Record<string, unknown>;
+  /** For reading the previous set's files (when they are encrypted). */
+  readKey?: BackupKey;
+  /** This set's files are encrypted with it (crypto.ts). */
+  writeKey?: BackupKey;
 }
 
 interface DbInfo {
@@ -115,7 +131,11 @@ async function copyChanged(t: Target, prev: Previous | null): Promise<DbEntry> {
   const mode = prev ? 'incremental' : 'full';
   // Nothing written since the previous set: its listing stands, no data file.
   if (prev && changed.size === 0) {
-    await copyFile(join(prev.dir, prev.entry.files.listing), join(t.dir, t.files.listing));
+    const from = join(prev.dir, prev.entry.files.listing);
+    const to = join(t.dir, t.files.listing);
+    // Copied as it is only when neither file is encrypted; else read and written again.
+    if (!t.writeKey && !(await isEncrypted(from))) await copyFile(from, to);
+    else await writeListing(to, await readListing(from, t.readKey), t.writeKey);
     return {
       ...prev.entry,
       mode,
@@ -128,10 +148,17 @@ async function copyChanged(t: Target, prev: Previous | null): Promise<DbEntry> {
     };
   }
   const listing: Listing = prev
-    ? await readListing(join(prev.dir, prev.entry.files.listing))
+    ? await readListing(join(prev.dir, prev.entry.files.listing), t.readKey)
     : new Map();
-  const written = await writeData(nano, db, join(t.dir, t.files.data), changed, listing);
-  const summary = await writeListing(join(t.dir, t.files.listing), listing);
+  const written = await writeData(
+    nano,
+    db,
+    join(t.dir, t.files.data),
+    changed,
+    listing,
+    t.writeKey,
+  );
+  const summary = await writeListing(join(t.dir, t.files.listing), listing, t.writeKey);
   return {
     mode,
     since,
@@ -151,8 +178,9 @@ async function writeData(
   path: string,
   changed: Listing,
   listing: Listing,
+  key?: BackupKey,
 ): Promise<number> {
-  const out = gzipLineWriter(path);
+  const out = gzipLineWriter(path, key);
   let written = 0;
   try {
     const ids = [...changed.keys()];

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type Nano from 'nano';
 import { cleanCouchError } from '../errors.js';
 import { gzipLineWriter, readGzipLines } from './ndjson.js';
+import type { BackupKey } from './crypto.js';
 
 /**
  * The canonical listing of a database: for each document (design documents included, local
@@ -67,8 +68,12 @@ export function summarize(listing: Listing): ListingSummary {
 }
 
 /** Writes the listing, canonical lines gzip-compressed, and returns its summary. */
-export async function writeListing(path: string, listing: Listing): Promise<ListingSummary> {
-  const out = gzipLineWriter(path);
+export async function writeListing(
+  path: string,
+  listing: Listing,
+  key?: BackupKey,
+): Promise<ListingSummary> {
+  const out = gzipLineWriter(path, key);
   for (const id of sortedIds(listing)) {
     const e = listing.get(id)!;
     await out.write(JSON.stringify([id, e.leaves, e.deleted] satisfies Line));
@@ -77,9 +82,9 @@ export async function writeListing(path: string, listing: Listing): Promise<List
   return summarize(listing);
 }
 
-export async function readListing(path: string): Promise<Listing> {
+export async function readListing(path: string, key?: BackupKey): Promise<Listing> {
   const listing: Listing = new Map();
-  for await (const [id, leaves, deleted] of readGzipLines<Line>(path)) {
+  for await (const [id, leaves, deleted] of readGzipLines<Line>(path, key)) {
     listing.set(id, { leaves, deleted });
   }
   return listing;

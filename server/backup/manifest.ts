@@ -53,6 +53,8 @@ export interface Manifest {
   /** The CouchDB backed up, without credentials. */
   source: string;
   databases: Record<string, DbEntry>;
+  /** Present when the set's files are encrypted (crypto.ts); the key itself is never stored. */
+  encryption?: { algorithm: 'aes-256-gcm'; key_id: string };
 }
 
 /** File names safe for any CouchDB database name (which may contain `/`, `$`, `(`, `+`…). */

@@ -6,10 +6,12 @@ import {
   couchStatus,
   CouchWriteFailed,
   Interrupted,
+  BackupKeyInvalid,
 } from '../errors.js';
 import type { DocLine, Leaf } from './dump.js';
 import { chainTo, listSets, type Manifest } from './manifest.js';
 import { readGzipLines } from './ndjson.js';
+import type { BackupKey } from './crypto.js';
 import { sameSecurityMeaning } from './security.js';
 
 export interface RestoreOptions {
@@ -25,6 +27,8 @@ export interface RestoreOptions {
   concurrency?: number;
   signal?: AbortSignal;
   onDatabase?: (db: string, stats: RestoredDb, done: number, total: number) => void;
+  /** BACKUP_ENCRYPTION_KEY, for sets whose files are encrypted. */
+  key?: BackupKey;
 }
 
 export interface RestoredDb {
@@ -62,6 +66,7 @@ export async function restore(opts: RestoreOptions): Promise<Record<string, Rest
   const chain = await resolveChain(opts.from, opts.at);
   const target = chain.at(-1)!;
   const dbs = Object.keys(target.databases).filter((db) => !opts.only || opts.only.includes(db));
+  checkKey(chain, opts.key);
   const result: Record<string, RestoredDb> = {};
   let next = 0;
   let done = 0;
@@ -70,13 +75,30 @@ export async function restore(opts: RestoreOptions): Promise<Record<string, Rest
       if (opts.signal?.aborted) throw new Interrupted('restore');
       const db = dbs[next++] as string;
       const into = opts.rename?.(db) ?? db;
-      const stats = await restoreDatabase(opts.nano, opts.from, chain, db, into);
+      const stats = await restoreDatabase(opts.nano, opts.from, chain, db, into, opts.key);
       result[db] = stats;
       opts.onDatabase?.(db, stats, ++done, dbs.length);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, opts.concurrency ?? 4) }, worker));
   return result;
+}
+
+/** Before anything is written: every encrypted set of the chain needs the key it was made with. */
+export function checkKey(chain: Manifest[], key: BackupKey | undefined): void {
+  for (const set of chain) {
+    if (!set.encryption) continue;
+    if (!key) {
+      throw new BackupKeyInvalid(
+        `backup set ${set.id} is encrypted: set BACKUP_ENCRYPTION_KEY to the key it was made with`,
+      );
+    }
+    if (key.id !== set.encryption.key_id) {
+      throw new BackupKeyInvalid(
+        `BACKUP_ENCRYPTION_KEY is not the key backup set ${set.id} was encrypted with (key id ${set.encryption.key_id}, given ${key.id})`,
+      );
+    }
+  }
 }
 
 /** The sets that rebuild `db`: from its last full copy up to the target, where it is listed. */
@@ -96,6 +118,7 @@ async function restoreDatabase(
   chain: Manifest[],
   db: string,
   into: string,
+  key: BackupKey | undefined,
 ): Promise<RestoredDb> {
   let existed = false;
   try {
@@ -110,7 +133,7 @@ async function restoreDatabase(
   for (const set of setsFor(chain, db)) {
     const file = set.databases[db]!.files.data;
     if (!file) continue;
-    for await (const line of readGzipLines<DocLine>(join(root, set.id, file))) {
+    for await (const line of readGzipLines<DocLine>(join(root, set.id, file), key)) {
       ids.add(line.id);
       for (const leaf of line.leaves) {
         if (line.id.startsWith('_design/')) designs.push(leaf);

@@ -5,6 +5,11 @@ import { createAuditLog, type AuditEntry, type AuditLog } from '../audit/audit.j
 /** Routes whose staff use the hook records: they read or change other people's data. */
 const STAFF_ROUTES = /^\/(admin|reports)(\/|$)/;
 
+/** The login route: a staff member's successful login is recorded (`login`). */
+const LOGIN_ROUTE = '/auth/login';
+
+const isStaffRole = (r: string) => r === 'admin' || r === 'supervisor';
+
 /** At most this many characters of a reason are kept. */
 const REASON_MAX = 500;
 
@@ -42,7 +47,7 @@ export function actorOf(
  * Decorates `audit` and records every request an admin or supervisor makes to the staff
  * routes (`/admin/…`, `/reports/…`): who, which route (its pattern, never its values),
  * whose data (the route's `name` or `id`), the answer's status, the reason given in
- * X-Sawa-Reason, the client address. Registered before the routes, so its onResponse hook
+ * X-Sawa-Reason, the client address; and every successful admin or supervisor login. Registered before the routes, so its onResponse hook
  * covers them all. Routes with `config.audited` write their own entry instead.
  */
 async function auditHook(app: FastifyInstance): Promise<void> {
@@ -60,26 +65,54 @@ async function auditHook(app: FastifyInstance): Promise<void> {
     await Promise.allSettled([...pending]);
   });
 
-  app.addHook('onResponse', async (req, reply) => {
-    const user = req.sawaUser;
-    if (!user || !user.roles.some((r) => r === 'admin' || r === 'supervisor')) return;
-    const route = req.routeOptions.url;
-    if (!route || !STAFF_ROUTES.test(route) || req.routeOptions.config.audited) return;
-    const params = (req.params ?? {}) as Record<string, string | undefined>;
+  const keep = (req: FastifyRequest, entry: Omit<AuditEntry, 'at'>) => {
     const write = audit
-      .record({
-        ...actorOf(req),
-        action: 'access',
-        subject: params.name ?? params.id ?? null,
-        reason: reasonOf(req),
-        status: reply.statusCode,
-      })
+      .record(entry)
       .catch((err: unknown) =>
         // Never the entry itself: it names a person.
         req.log.error({ err: String(err) }, 'audit entry not written'),
       )
       .finally(() => pending.delete(write));
     pending.add(write);
+  };
+
+  // A staff login: the answer names who signed in and their roles (the request has no user yet).
+  app.addHook('onSend', async (req, reply, payload) => {
+    if (req.routeOptions.url !== LOGIN_ROUTE || reply.statusCode !== 200) return payload;
+    if (typeof payload !== 'string') return payload;
+    let user: { name?: unknown; roles?: unknown } | undefined;
+    try {
+      user = (JSON.parse(payload) as { user?: typeof user }).user;
+    } catch {
+      return payload;
+    }
+    const roles = Array.isArray(user?.roles) ? user.roles.map(String) : [];
+    if (typeof user?.name !== 'string' || !roles.some(isStaffRole)) return payload;
+    keep(req, {
+      ...actorOf(req),
+      actor: user.name,
+      actor_roles: roles,
+      action: 'login',
+      subject: null,
+      reason: null,
+      status: reply.statusCode,
+    });
+    return payload;
+  });
+
+  app.addHook('onResponse', async (req, reply) => {
+    const user = req.sawaUser;
+    if (!user || !user.roles.some(isStaffRole)) return;
+    const route = req.routeOptions.url;
+    if (!route || !STAFF_ROUTES.test(route) || req.routeOptions.config.audited) return;
+    const params = (req.params ?? {}) as Record<string, string | undefined>;
+    keep(req, {
+      ...actorOf(req),
+      action: 'access',
+      subject: params.name ?? params.id ?? null,
+      reason: reasonOf(req),
+      status: reply.statusCode,
+    });
   });
 }
 

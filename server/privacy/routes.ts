@@ -5,7 +5,7 @@ import { AuditCursorInvalid, SubjectNotFound } from '../errors.js';
 import type { Accounts } from '../accounts/service.js';
 import { checkSubjectRight } from './access.js';
 import { eraseSubject } from './erase.js';
-import { getRestriction, lift, restrict } from './restriction.js';
+import { getRestriction, lift, restrict } from '../restriction/restriction.js';
 import { accountOf, countOf, exportSubject } from './export.js';
 import { actorOf, reasonOf } from './hook.js';
 import {

@@ -114,7 +114,7 @@ const gzipAsync = promisify(gzip);
 const brotliAsync = promisify(brotliCompress);
 
 // Compressed off the event loop: the service keeps answering while the app is built.
-async function file(ext: string, contents: Uint8Array): Promise<AppFile> {
+export async function file(ext: string, contents: Uint8Array): Promise<AppFile> {
   const body = Buffer.from(contents);
   const [gz, br] = await Promise.all([
     gzipAsync(body, { level: 9 }),

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppUnavailable } from '../errors.js';
-import { buildApp, type AppFiles } from './build.js';
+import { buildApp, type AppFile, type AppFiles } from './build.js';
 
 /**
  * Serves the field app at /app/. The app is built the first time it is asked for (about a
@@ -28,21 +28,7 @@ export default async function appStatic(app: FastifyInstance): Promise<void> {
     }
     const file = all.get(path);
     if (!file) return reply.callNotFound();
-    // Each encoding is its own representation, so its own ETag.
-    const accepts = String(req.headers['accept-encoding'] ?? '');
-    const encoding = /\bbr\b/.test(accepts) ? 'br' : /\bgzip\b/.test(accepts) ? 'gzip' : null;
-    const etag = `"${file.hash}${encoding ? `-${encoding}` : ''}"`;
-    reply
-      .header('content-type', file.type)
-      .header('etag', etag)
-      // Revalidated on every visit with a network (a 304 is a few hundred bytes); offline, the
-      // service worker answers from its cache.
-      .header('cache-control', 'no-cache')
-      .header('vary', 'accept-encoding')
-      .header('x-content-type-options', 'nosniff');
-    if (req.headers['if-none-match'] === etag) return reply.code(304).send();
-    if (encoding) reply.header('content-encoding', encoding);
-    return reply.send(encoding ? file[encoding] : file.body);
+    return sendFile(file, req, reply);
   };
 
   const schema = { tags: ['app'] };
@@ -72,4 +58,23 @@ export default async function appStatic(app: FastifyInstance): Promise<void> {
     },
     async (req, reply) => serve(req.params.file, req, reply),
   );
+}
+
+/** One built file, with its ETag, compressed as the browser accepts (also for /ops/). */
+export function sendFile(file: AppFile, req: FastifyRequest, reply: FastifyReply) {
+  // Each encoding is its own representation, so its own ETag.
+  const accepts = String(req.headers['accept-encoding'] ?? '');
+  const encoding = /\bbr\b/.test(accepts) ? 'br' : /\bgzip\b/.test(accepts) ? 'gzip' : null;
+  const etag = `"${file.hash}${encoding ? `-${encoding}` : ''}"`;
+  reply
+    .header('content-type', file.type)
+    .header('etag', etag)
+    // Revalidated on every visit with a network (a 304 is a few hundred bytes); offline, the
+    // service worker answers from its cache.
+    .header('cache-control', 'no-cache')
+    .header('vary', 'accept-encoding')
+    .header('x-content-type-options', 'nosniff');
+  if (req.headers['if-none-match'] === etag) return reply.code(304).send();
+  if (encoding) reply.header('content-encoding', encoding);
+  return reply.send(encoding ? file[encoding] : file.body);
 }

@@ -265,6 +265,39 @@ if (s) {
       'the data is still there',
     );
   });
+
+  t.test(
+    "the operator's page: staff sign in and see the fleet; an agent is turned away",
+    async (t) => {
+      const desk = await s.phone({ width: 1280, height: 800 });
+      const ops = await desk.newPage();
+      const signIn = async (who: string) => {
+        await ops.goto(`${s.gw.url}/ops/`);
+        await ops.getByLabel('Name').fill(who);
+        await ops.getByLabel('Password').fill(PASSWORD);
+        await ops.getByRole('button', { name: 'Sign in' }).click();
+      };
+      const agent = unique('juma');
+      await s.gw.member(agent, ['agent'], []);
+      await signIn(agent);
+      await t.resolves(
+        ops.getByRole('alert').filter({ hasText: 'for admins and supervisors' }).waitFor(),
+        'an agent is refused',
+      );
+      t.equal(await ops.locator('table').count(), 0, 'and sees no fleet');
+      const boss = unique('boss');
+      await s.gw.member(boss, ['admin'], []);
+      await signIn(boss);
+      await ops.getByRole('heading', { name: 'Fleet sync health' }).waitFor();
+      const row = ops.locator(`tr[data-user="${name}"]`);
+      await row.waitFor();
+      const cells = await row.locator('td').allTextContents();
+      t.equal(cells[0], name, "the field app's agent is listed");
+      t.ok(Number(cells[4]) >= 1, `with her documents (${cells[4]})`);
+      t.not(cells[2], 'never', 'and when she last pulled');
+      await s.shot(ops, '13-ops-sync-health');
+    },
+  );
 }
 
 async function waitFor<T>(probe: () => Promise<T | null>, ms = 20_000): Promise<T> {

@@ -358,4 +358,78 @@ t.test('npm run backup and restore, as an operator runs them', async (t) => {
   t.match(differs.stdout, /MISMATCH/);
   t.equal((await cli('backup', [])).code, 2, 'usage error');
   t.equal((await cli('restore', ['--from', join(dir, 'nope')])).code, 2, 'no backup there');
+
+  // Encrypted: --encrypt with BACKUP_ENCRYPTION_KEY; restore reads it, and refuses a wrong
+  // key or a changed file before writing anything.
+  const encDir = await mkdtemp(join(tmpdir(), 'sawa-backup-enc-'));
+  t.teardown(() => rm(encDir, { recursive: true, force: true }));
+  const KEY = randomBytes(32).toString('base64');
+  const withKey = (script: 'backup' | 'restore', args: string[], key = KEY) =>
+    runCli(mains[script], args, {
+      COUCHDB_URL: url.toString(),
+      LOG_LEVEL: 'silent',
+      BACKUP_ENCRYPTION_KEY: key,
+    });
+  const noKey = await cli('backup', ['--out', encDir, '--encrypt']);
+  t.equal(noKey.code, 2, 'no key: a configuration error');
+  t.match(noKey.stderr, /BACKUP_ENCRYPTION_KEY is not set/);
+  t.equal((await withKey('backup', ['--out', encDir, '--encrypt'], 'c2hvcnQ=')).code, 2, 'short');
+  await put(n, db, { _id: 'secret', type: 'farmer', name: 'Asha Mwakyusa' });
+  const enc = await withKey('backup', ['--out', encDir, '--encrypt']);
+  t.equal(enc.code, 0, enc.stderr);
+  await put(n, db, { _id: 'later', type: 'farmer', name: 'Neema Kibona' });
+  const incr = await withKey('backup', ['--out', encDir]);
+  t.equal(incr.code, 0, incr.stderr);
+  const sets = (await listSets(encDir)).sets;
+  t.equal(sets.length, 2);
+  for (const set of sets) {
+    t.match(set.encryption, { algorithm: 'aes-256-gcm', key_id: /^[0-9a-f]{16}$/ }, set.kind);
+    const files = set.databases[db]!.files;
+    t.match(files, { data: /\.ndjson\.gz\.enc$/, listing: /\.enc$/ });
+    const raw = await readFile(join(encDir, set.id, files.data!));
+    t.equal(raw.subarray(0, 8).toString(), 'SAWAENC1');
+    t.notOk(raw.includes(KEY) || raw.includes(Buffer.from(KEY, 'base64')), 'no key in the file');
+    await t.rejects(
+      (async () => {
+        for await (const _ of readGzipLines(join(encDir, set.id, files.data!))) void _;
+      })(),
+      { code: 'SAWA_BACKUP_KEY', message: /is encrypted/ },
+      'unreadable without the key',
+    );
+  }
+  const copy = `${db}-enc-copy`;
+  const restoreArgs = ['--from', encDir, '--db', db, '--rename', `${db}:${copy}`];
+  const missing = await cli('restore', restoreArgs);
+  t.equal(missing.code, 2);
+  t.match(missing.stderr, /is encrypted: set BACKUP_ENCRYPTION_KEY/);
+  const wrong = await withKey('restore', restoreArgs, randomBytes(32).toString('hex'));
+  t.equal(wrong.code, 2);
+  t.match(wrong.stderr, /BACKUP_ENCRYPTION_KEY is not the key backup set \S+ was encrypted with/);
+  t.notOk(((await n.db.list()) as string[]).includes(copy), 'nothing restored with a wrong key');
+  const restored = await withKey('restore', restoreArgs);
+  t.equal(restored.code, 0, restored.stderr);
+  t.equal((await n.use<{ name: string }>(copy).get('secret')).name, 'Asha Mwakyusa');
+  t.equal((await n.use<{ name: string }>(copy).get('later')).name, 'Neema Kibona');
+  // A changed byte in the middle of a data file: refused whole, not one line of it restored.
+  const last = sets.at(-1)!;
+  const dataPath = join(encDir, last.id, last.databases[db]!.files.data!);
+  const bytes = await readFile(dataPath);
+  bytes[Math.floor(bytes.length / 2)]! ^= 1;
+  await writeFile(dataPath, bytes);
+  const tampered = `${db}-enc-tampered`;
+  const bad = await withKey('restore', [
+    '--from',
+    encDir,
+    '--db',
+    db,
+    '--rename',
+    `${db}:${tampered}`,
+  ]);
+  t.equal(bad.code, 1);
+  t.match(bad.stderr, /failed authentication: it was changed or damaged/);
+  await t.rejects(
+    n.use(tampered).get('later'),
+    { message: /missing|not_found|deleted/ },
+    'nothing of the changed file is restored',
+  );
 });

@@ -1,6 +1,7 @@
 import t from 'tap';
 import { gateway, Session } from '../gateway/helper.js';
-import { jobContext } from '../jobs/helpers.js';
+import { adminNano, jobContext } from '../jobs/helpers.js';
+import { lift, restrict } from '../../server/restriction/restriction.js';
 import { phone } from '../helpers/phones.js';
 import { couch } from '../helpers/store.js';
 import { unique } from '../helpers/fixtures.js';
@@ -68,12 +69,16 @@ function provider(
   return l;
 }
 
+const PRIVACY_DB = unique('sawa-privacy');
 const run = (l: Ledger | null, env: Record<string, string> = {}) =>
-  runPayments(jobContext(gw.store, { env: { PAYMENTS_RETRY_BASE_SEC: '10', ...env } }), {
-    provider: () => l?.provider ?? null,
-    now,
-    random: () => 0.5,
-  });
+  runPayments(
+    jobContext(gw.store, { env: { PAYMENTS_RETRY_BASE_SEC: '10', PRIVACY_DB, ...env } }),
+    {
+      provider: () => l?.provider ?? null,
+      now,
+      random: () => 0.5,
+    },
+  );
 
 let n = 0;
 const msisdn = () =>
@@ -146,6 +151,31 @@ t.test('no provider configured: the request waits and says so; then it is paid',
   t.match(await a.status(), { status: 'succeeded', provider_reference: 'R1' });
   t.equal(mine(l, a.number).length, 1);
 });
+
+t.test(
+  'a restricted person: the payment is held, nothing sent, and paid once lifted',
+  async (t) => {
+    const a = await agentPays();
+    const b = await agentPays();
+    const nano = adminNano(gw.store);
+    const who = a.auth.user.name;
+    await restrict(nano, PRIVACY_DB, { subject: who, reason: 'disputes', by: 'boss' });
+    const l = provider(() => ({ kind: 'succeeded', reference: 'R2' }));
+    const first = await run(l);
+    t.equal(mine(l, a.number).length, 0, 'nothing sent for the restricted person');
+    t.equal(mine(l, b.number).length, 1, 'another person is paid');
+    t.match(first, { held: 1 });
+    const held = await a.status();
+    t.match(held, { status: 'queued', message: /^held: .*restricted/ });
+    t.match(await run(l), { held: 1 }, 'still held');
+    t.equal((await a.status())?._rev, held?._rev, 'held once: no write on every run');
+    t.equal(mine(l, a.number).length, 0);
+    t.equal(await lift(nano, PRIVACY_DB, who), true);
+    await run(l);
+    t.equal(mine(l, a.number).length, 1, 'sent once the restriction is lifted');
+    t.match(await a.status(), { status: 'succeeded', provider_reference: 'R2' });
+  },
+);
 
 t.test(
   'a timeout after sending is settled by the status query, never by paying again',

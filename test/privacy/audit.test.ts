@@ -2,10 +2,14 @@ import t from 'tap';
 import { unique } from '../helpers/fixtures.js';
 import { runCli } from '../helpers/cli.js';
 import { main as auditReport } from '../../scripts/audit-report.js';
-import { isRestricted } from '../../server/privacy/restriction.js';
 import { enforceRetention } from '../../server/jobs/retention.js';
 import { userDbName } from '../../server/provisioning/names.js';
 import { privacySetup } from './helper.js';
+import { aggregate } from '../../server/jobs/aggregate/index.js';
+import { isRestricted, lift, restrict } from '../../server/restriction/restriction.js';
+import { testFleet } from '../helpers/fleet.js';
+import { teamDbName } from '../../server/provisioning/names.js';
+import { farmer } from '../reports/world.js';
 
 t.test('audit log', async (t) => {
   const s = await privacySetup(t);
@@ -34,6 +38,34 @@ t.test('audit log', async (t) => {
     // An agent's own reads are not staff access.
     await s.send('GET', '/me', agent.access_token);
     t.same((await s.audit.list({ actor: agentName }, 10)).entries, []);
+  });
+
+  t.test('staff logins are recorded; other logins are not', async (t) => {
+    const supName = unique('sup');
+    await s.user(supName, ['supervisor']);
+    const login = (username: string) =>
+      s.send('POST', '/auth/login', undefined, {
+        body: { username, password: 'correct horse battery' },
+        headers: { 'user-agent': 'test' },
+      });
+    t.equal((await login(adminName)).status, 200);
+    const wrong = await s.send('POST', '/auth/login', undefined, {
+      body: { username: adminName, password: 'not the password' },
+    });
+    t.equal(wrong.status, 401);
+    t.equal((await login(agentName)).status, 200);
+    const [entry] = await s.entries({ action: 'login', actor: adminName });
+    t.match(entry, {
+      actor_roles: ['admin'],
+      subject: null,
+      route: '/auth/login',
+      status: 200,
+      ip: '127.0.0.1',
+    });
+    // s.user logged each of them in once, and the admin once more here.
+    t.equal((await s.entries({ action: 'login', actor: adminName }, 2)).length, 2);
+    t.equal((await s.entries({ action: 'login', actor: supName })).length, 1, 'a supervisor');
+    t.same((await s.audit.list({ action: 'login', actor: agentName }, 10)).entries, [], 'no agent');
   });
 
   t.test('only admins read the log', async (t) => {
@@ -256,4 +288,65 @@ t.test('audit log', async (t) => {
     });
     t.match(again, { purged: 0 }, 'a second run finds nothing');
   });
+
+  t.test(
+    'restriction: the aggregator leaves a restricted person out, and counts them again once lifted',
+    async (t) => {
+      const fleet = testFleet();
+      const nano = s.svc.app.couch.nano;
+      const privacyDb = s.svc.config.PRIVACY_DB;
+      const [amina, baraka] = [fleet.user('amina'), fleet.user('baraka')];
+      const team = teamDbName(fleet.team('north'));
+      for (const db of [userDbName(amina), userDbName(baraka), team])
+        await s.admin('PUT', `/${db}`);
+      const put = (db: string, doc: Record<string, unknown>) => s.admin('POST', `/${db}`, doc);
+      await put(userDbName(amina), farmer('fa', amina, 'Mbeya'));
+      await put(team, farmer('fat', amina, 'Mbeya'));
+      await put(userDbName(baraka), farmer('fb', baraka, 'Mbeya'));
+      const aggDb = fleet.aggregatesDb;
+      const run = () =>
+        aggregate({
+          nano,
+          aggregatesDb: aggDb,
+          fleet: fleet.dbs,
+          batchSize: 100,
+          concurrency: 2,
+          privacyDb,
+        });
+      /** The documents counted in the aggregates, as `<db>:<id>`. */
+      const counted = async () =>
+        (
+          (
+            await s.admin(
+              'GET',
+              `/${aggDb}/_all_docs?startkey="contribution:"&endkey="contribution:\ufff0"`,
+            )
+          ).body.rows as Array<{ id: string }>
+        )
+          .map((r) => r.id.slice('contribution:'.length))
+          .sort();
+      const all = [`${team}:fat`, `${userDbName(amina)}:fa`, `${userDbName(baraka)}:fb`].sort();
+      await run();
+      t.same(await counted(), all, 'everyone counted');
+      await restrict(nano, privacyDb, { subject: amina, reason: 'dispute', by: 'boss' });
+      await run();
+      t.same(await counted(), [`${userDbName(baraka)}:fb`], 'her documents, own and team, leave');
+      const bucket = (await s.admin('GET', `/${aggDb}/_all_docs?include_docs=true`)).body.rows
+        .filter((r: { id: string }) => r.id.startsWith('bucket:'))
+        .map((r: { doc: unknown }) => JSON.stringify(r.doc))
+        .join('\n');
+      t.notMatch(bucket, /"fat?"/, 'no bucket counts her');
+      t.match(bucket, /"fb"/, 'his still counts');
+      await put(userDbName(amina), farmer('fa2', amina, 'Mbeya'));
+      await run();
+      t.same(
+        await counted(),
+        [`${userDbName(baraka)}:fb`],
+        'new documents of hers are not counted',
+      );
+      await lift(nano, privacyDb, amina);
+      await run();
+      t.same(await counted(), [...all, `${userDbName(amina)}:fa2`].sort(), 'lifted: counted again');
+    },
+  );
 });

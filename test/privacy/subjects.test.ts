@@ -5,6 +5,8 @@ import { teamDbName, userDbName } from '../../server/provisioning/names.js';
 import { farmer } from '../reports/world.js';
 import { phoneClient } from '../client/helper.js';
 import { privacySetup, pushDocs, type Person } from './helper.js';
+import { syncHealth } from '../../server/fleet/sync-health.js';
+import type { Accounts } from '../../server/accounts/service.js';
 
 t.test('subject access and erasure', async (t) => {
   const s = await privacySetup(t);
@@ -118,6 +120,63 @@ t.test('subject access and erasure', async (t) => {
     t.equal(nobody.status, 404);
     const [entry] = await s.entries({ action: 'export', actor: sup.name });
     t.match(entry, { subject: amina.name, reason: 'complaint 7' });
+  });
+
+  t.test('sync health: staff only, supervisors their teams, flags', async (t) => {
+    t.equal((await s.send('GET', '/admin/sync-health', undefined)).status, 401);
+    const peer = await s.send('GET', '/admin/sync-health', baraka.token);
+    t.equal(peer.status, 403, 'a plain user cannot see the fleet');
+    t.equal(peer.body.code, 'SAWA_STAFF_REQUIRED');
+    t.notMatch(JSON.stringify(peer.body), amina.name, "nothing of another person's data");
+    type Row = { name: string; docs: number | null; flags: string[]; [k: string]: unknown };
+    const rows: Row[] = [];
+    let after: string | null = null;
+    do {
+      const q: string = `/admin/sync-health?limit=2${after ? `&after=${encodeURIComponent(after)}` : ''}`;
+      const res = await s.send('GET', q, admin.token);
+      t.equal(res.status, 200);
+      t.ok(res.body.users.length <= 2, 'paged');
+      rows.push(...res.body.users);
+      after = res.body.next;
+    } while (after);
+    const byName = new Map(rows.map((r) => [r.name, r]));
+    for (const p of [admin, sup, amina, baraka, carol])
+      t.ok(byName.has(p.name), `${p.name} listed`);
+    t.match(byName.get(amina.name), {
+      docs: 2,
+      conflicts_pending: 0,
+      conflicts_held: 0,
+      last_push_at: /^\d{4}-/,
+      flags: [],
+      wire_bytes: { in: Number, out: Number },
+    });
+    t.ok((byName.get(amina.name)!.wire_bytes as { in: number }).in > 0, 'her pushes were metered');
+    t.equal(byName.get(carol.name)!.docs, 0);
+    const bySup = await s.send('GET', '/admin/sync-health?limit=200', sup.token);
+    t.equal(bySup.status, 200);
+    t.same(
+      bySup.body.users.map((r: Row) => r.name).sort(),
+      [sup.name, amina.name, baraka.name].sort(),
+      'a supervisor sees their teams only',
+    );
+    // Flags, a month later with a low warning count.
+    const page = await syncHealth(
+      {
+        ctx: (s.svc.app.accounts as Accounts).ctx,
+        nano: s.svc.app.couch.nano,
+        jobsDb: s.svc.config.JOBS_DB,
+        registry: null,
+        staleDays: 7,
+        warnDocs: 1,
+        now: () => new Date(Date.now() + 30 * 86_400_000),
+      },
+      { name: admin.name, roles: ['admin'], teams: [], disabled: false },
+      { limit: 200 },
+    );
+    const later = new Map(page.users.map((r) => [r.name, r]));
+    t.same(later.get(amina.name)?.flags, ['stale', 'too_many_docs']);
+    t.same(later.get(carol.name)?.flags, ['stale'], 'never synced: counted from signup');
+    t.equal(later.get(amina.name)?.wire_bytes, null, 'no metering: null');
   });
 
   t.test(

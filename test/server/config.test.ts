@@ -44,3 +44,42 @@ t.test('each bad value gets its own clear message', async (t) => {
 t.test('empty strings count as unset', async (t) => {
   t.equal(loadConfig({ PORT: '' }).PORT, 3000);
 });
+
+t.test(
+  'data protection: registration, residency, and transfers abroad refused unless allowed',
+  async (t) => {
+    const azampay = {
+      AZAMPAY_APP_NAME: 'sawa',
+      AZAMPAY_CLIENT_ID: 'id',
+      AZAMPAY_CLIENT_SECRET: 'secret',
+      AZAMPAY_API_KEY: 'key',
+    };
+    const c = loadConfig({ DATA_PROTECTION_REGISTRATION: 'PDPC/2026/0042', ...azampay });
+    t.equal(c.DATA_PROTECTION_REGISTRATION, 'PDPC/2026/0042');
+    t.equal(c.DATA_RESIDENCY, 'TZ', 'Tanzania by default; AzamPay processes there');
+    t.throws(() => loadConfig({ DATA_RESIDENCY: 'tz' }), ConfigError, 'a two-letter code');
+    t.ok(loadConfig({ DATA_RESIDENCY: 'KE' }), 'nothing configured sends data abroad');
+    let err: unknown;
+    try {
+      loadConfig({ DATA_RESIDENCY: 'KE', ...azampay });
+    } catch (e) {
+      err = e;
+    }
+    t.type(err, ConfigError, 'a configured integration abroad stops start-up');
+    t.match(
+      (err as Error).message,
+      /azampay sends personal data \(.*phone numbers.*\) to TZ, outside DATA_RESIDENCY=KE: refused.*PERSONAL_DATA_ABROAD_ALLOWED=azampay/,
+    );
+    t.notMatch((err as Error).message, /secret|key'/, 'no secret values in the message');
+    const allowed = loadConfig({
+      DATA_RESIDENCY: 'KE',
+      PERSONAL_DATA_ABROAD_ALLOWED: 'azampay',
+      ...azampay,
+    });
+    t.equal(allowed.PERSONAL_DATA_ABROAD_ALLOWED, 'azampay', 'explicitly allowed');
+    t.throws(
+      () => loadConfig({ PERSONAL_DATA_ABROAD_ALLOWED: 'azampay,smsgw' }),
+      /"smsgw" is not an integration/,
+    );
+  },
+);

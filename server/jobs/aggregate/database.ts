@@ -4,6 +4,7 @@ import { applyBatch, type BatchDeps } from './batch.js';
 import { readChanges } from './couch-io.js';
 import { sweepPurged } from './purged.js';
 import { factsOf, type Facts } from './rollups.js';
+import { userFromDbName } from '../../provisioning/names.js';
 
 export const JOB_NAME = 'aggregate';
 
@@ -13,6 +14,8 @@ export interface DatabaseDeps extends BatchDeps {
   jobsDb: string;
   batchSize: number;
   signal?: AbortSignal;
+  /** People whose processing is restricted: their documents count nowhere (restricted.ts). */
+  restricted?: ReadonlySet<string>;
 }
 
 export interface DatabaseStats {
@@ -33,13 +36,16 @@ export async function aggregateDatabase(deps: DatabaseDeps, db: string): Promise
     buckets: swept.buckets,
   };
   let since = await readCheckpoint(deps.nano, deps.jobsDb, JOB_NAME, db);
+  const restricted = deps.restricted ?? new Set<string>();
+  const owner = userFromDbName(db);
   for (;;) {
     const page = await readChanges(deps.nano, db, since, deps.batchSize);
     const changed = new Map<string, Facts | null>();
     for (const row of page.results) {
       // Design documents count nowhere; neither does a deleted or foreign-typed document.
       if (row.id.startsWith('_design/')) continue;
-      changed.set(row.id, row.deleted || !row.doc ? null : factsOf(row.doc));
+      const gone = row.deleted || !row.doc || isRestrictedDoc(restricted, owner, row.doc);
+      changed.set(row.id, gone || !row.doc ? null : factsOf(row.doc));
     }
     const next = page.last_seq;
     const done = await applyBatch(deps, db, changed, async () => {
@@ -67,4 +73,15 @@ export async function dropDatabase(
     writeCheckpoint(deps.nano, deps.jobsDb, JOB_NAME, db, '0'),
   );
   return { changes: docIds.length, ...done };
+}
+
+/** True when a document of a database (of `owner`, for a user's own) belongs to a restricted person. */
+function isRestrictedDoc(
+  names: ReadonlySet<string>,
+  owner: string | null,
+  doc: Record<string, unknown>,
+): boolean {
+  if (names.size === 0) return false;
+  if (owner !== null && names.has(owner)) return true;
+  return typeof doc.owner === 'string' && names.has(doc.owner);
 }

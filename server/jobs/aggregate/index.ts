@@ -26,6 +26,7 @@ export function createAggregateJob(opts: AggregateJobOptions = {}): Job {
         batchSize: ctx.config.AGGREGATE_BATCH_SIZE,
         concurrency: ctx.config.AGGREGATE_CONCURRENCY,
         safetyPassMs: ctx.config.JOBS_SAFETY_PASS_MIN * 60_000,
+        privacyDb: ctx.config.PRIVACY_DB,
         log: ctx.log,
         signal: ctx.signal,
         ...opts,

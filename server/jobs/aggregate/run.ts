@@ -6,6 +6,7 @@ import { contributionId, DDOC, ensureAggregatesDb } from './aggregates-db.js';
 import { idsWithPrefix } from './couch-io.js';
 import { ensureFormat } from './format.js';
 import type { FleetDbs } from '../../provisioning/fleet-dbs.js';
+import { readRestrictions } from './restricted.js';
 import { aggregateDatabase, dropDatabase, JOB_NAME, type DatabaseDeps } from './database.js';
 
 export interface AggregateOptions {
@@ -22,6 +23,8 @@ export interface AggregateOptions {
   safetyPassMs?: number;
   log?: FastifyBaseLogger;
   signal?: AbortSignal;
+  /** Where restrictions of processing are kept (config PRIVACY_DB); none are honoured without it. */
+  privacyDb?: string;
   /** Called after a batch's contributions are written, before its buckets; tests crash here. */
   afterContributions?: (db: string) => void | Promise<void>;
 }
@@ -57,12 +60,16 @@ export async function aggregate(opts: AggregateOptions): Promise<AggregateResult
     signal: opts.signal,
     afterContributions: opts.afterContributions,
   };
+  const restrictions = opts.privacyDb
+    ? await readRestrictions(nano, deps.agg, opts.privacyDb, opts.fleet)
+    : null;
+  deps.restricted = restrictions?.names;
   const changed = await changedDatabases(nano, JOB_NAME, {
     fleet: opts.fleet,
     log: opts.log,
     safetyPassMs: opts.safetyPassMs ?? 60 * 60_000,
   });
-  const { names } = changed;
+  const names = [...new Set([...changed.names, ...(restrictions?.recount ?? [])])].sort();
   const result: AggregateResult = {
     databases: names.length,
     changes: 0,
@@ -98,6 +105,7 @@ export async function aggregate(opts: AggregateOptions): Promise<AggregateResult
   }
   if (opts.signal?.aborted) return result;
   await changed.commit();
+  await restrictions?.commit();
   for (const s of await dropVanished(deps, nano)) {
     result.dropped++;
     result.contributions += s.contributions;

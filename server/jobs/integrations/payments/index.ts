@@ -7,6 +7,8 @@ import { intakeDatabase, JOB } from './intake.js';
 import type { PaymentProvider } from '../../../integrations/payment-types.js';
 import { workClaim, type Step } from './work.js';
 import { paymentProvider } from '../../../integrations/payment-provider.js';
+import { restrictionCheck } from '../../../restriction/restriction.js';
+import { holdClaim } from './hold.js';
 
 /**
  * The payments worker (docs/integrations.md): claims new `payment_request` documents from the
@@ -59,11 +61,17 @@ export async function runPayments(ctx: JobContext, opts: PaymentsOptions = {}): 
     log,
     random: opts.random,
   };
-  const steps: Partial<Record<Step | 'errors', number>> = {};
+  const steps: Partial<Record<Step | 'errors' | 'held', number>> = {};
+  const restricted = restrictionCheck(nano, config.PRIVACY_DB);
   for await (const claim of listClaims(settings.jobs, 'payment')) {
     if (signal.aborted) break;
     if (TERMINAL.has(claim.state) || Date.parse(claim.next_at) > now().getTime()) continue;
     try {
+      // Only a payment not yet sent is held; one already sent is still settled.
+      if (claim.state === 'queued' && (await restricted(claim.owner))) {
+        if (await holdClaim(nano, settings.jobs, claim, now())) steps.held = (steps.held ?? 0) + 1;
+        continue;
+      }
       const step = await workClaim(nano, claim, settings);
       steps[step] = (steps[step] ?? 0) + 1;
     } catch (err) {

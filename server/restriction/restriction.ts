@@ -88,3 +88,52 @@ export async function lift(nano: Nano.ServerScope, db: string, name: string): Pr
     }
   }
 }
+
+/** Every person whose processing is restricted now (an empty set when PRIVACY_DB does not exist). */
+export async function restrictedSubjects(nano: Nano.ServerScope, db: string): Promise<Set<string>> {
+  const out = new Set<string>();
+  const prefix = docId('');
+  let startkey = prefix;
+  let skip = 0;
+  for (;;) {
+    let rows: Array<{ id: string }>;
+    try {
+      ({ rows } = await nano
+        .use(db)
+        .list({ startkey, endkey: `${prefix}\ufff0`, limit: 500, skip }));
+    } catch (err) {
+      if (couchStatus(err) === 404) return out;
+      throw cleanCouchError(err);
+    }
+    for (const r of rows) out.add(r.id.slice(prefix.length));
+    if (rows.length < 500) return out;
+    startkey = rows[rows.length - 1]!.id;
+    skip = 1;
+  }
+}
+
+/**
+ * What an integration worker calls once per run: `check(name)` answers whether processing of
+ * that person is restricted, asking CouchDB at most once per person per run. A worker holds
+ * (does not send, does not fail) what it would do for a restricted person, and acts on it in
+ * a later run once the restriction is lifted. `db` is the PRIVACY_DB setting.
+ */
+export function restrictionCheck(
+  nano: Nano.ServerScope,
+  db: string,
+): (name: string) => Promise<boolean> {
+  const seen = new Map<string, Promise<boolean>>();
+  return (name) => {
+    let answer = seen.get(name);
+    if (!answer) {
+      answer = isRestricted(nano, db, name);
+      // A failed look-up is asked again next time, not remembered.
+      answer.catch(() => seen.delete(name));
+      seen.set(name, answer);
+    }
+    return answer;
+  };
+}
+
+/** The `reason` a held request carries (the payment's status shows it to the agent). */
+export const HELD_REASON = 'held: processing of this person’s data is restricted; nothing was sent';
