@@ -6,14 +6,14 @@ import { couch } from '../helpers/store.js';
 import { unique } from '../helpers/fixtures.js';
 import { testFleet } from '../helpers/fleet.js';
 import { runPayments } from '../../server/jobs/integrations/payments/index.js';
-import { settle } from '../../server/jobs/integrations/payments/outcome.js';
+import { settle } from '../../server/jobs/integrations/outbox/outcome.js';
 import type {
   PaymentOrder,
   PaymentProvider,
   QueryOutcome,
   SubmitOutcome,
 } from '../../server/integrations/payment-types.js';
-import type { Claim } from '../../server/jobs/integrations/payments/claim.js';
+import type { Claim } from '../../server/jobs/integrations/outbox/claim.js';
 import { CREDS, fakeAzamPay } from './fakes/azampay.js';
 import { scrubUrl } from '../../server/app.js';
 import { runCli } from '../helpers/cli.js';

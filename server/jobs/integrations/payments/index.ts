@@ -2,10 +2,11 @@ import { runBounded } from '../../../util/run-bounded.js';
 import { changedDatabases, ensureJobsDb } from '../../changed-dbs.js';
 import { fleetDbs } from '../../../provisioning/fleet-dbs.js';
 import type { Job, JobContext, JobResult } from '../../types.js';
-import { listClaims, TERMINAL } from './claim.js';
+import { listClaims, TERMINAL } from '../outbox/claim.js';
 import { intakeDatabase, JOB } from './intake.js';
 import type { PaymentProvider } from '../../../integrations/payment-types.js';
 import { workClaim, type Step } from './work.js';
+import type { PaymentClaim } from './status.js';
 import { paymentProvider } from '../../../integrations/payment-provider.js';
 
 /**
@@ -60,7 +61,7 @@ export async function runPayments(ctx: JobContext, opts: PaymentsOptions = {}): 
     random: opts.random,
   };
   const steps: Partial<Record<Step | 'errors', number>> = {};
-  for await (const claim of listClaims(settings.jobs, 'payment')) {
+  for await (const claim of listClaims<PaymentClaim>(settings.jobs, 'payment')) {
     if (signal.aborted) break;
     if (TERMINAL.has(claim.state) || Date.parse(claim.next_at) > now().getTime()) continue;
     try {
