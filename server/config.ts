@@ -422,6 +422,16 @@ export const ConfigSchema = Type.Object({
       description: 'path secret of the delivery-report URL /integrations/beem/delivery/<secret>',
     }),
   ),
+  OTP_PER_NUMBER_PER_HOUR: Type.Integer({
+    minimum: 1,
+    default: 5,
+    description: 'sign-in codes asked for one phone number in an hour (per instance)',
+  }),
+  OTP_PER_ADDRESS_PER_HOUR: Type.Integer({
+    minimum: 1,
+    default: 30,
+    description: 'sign-in codes asked for from one client address in an hour (per instance)',
+  }),
 });
 
 export type Config = Static<typeof ConfigSchema>;

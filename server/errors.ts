@@ -300,3 +300,15 @@ export const CallbackForbidden = createError(
   'callbacks are not accepted from this address',
   403,
 );
+
+// Sign-in by SMS: a wrong, expired, used or exhausted code all read alike
+export const CodeInvalid = createError(
+  'SAWA_CODE_INVALID',
+  'wrong or expired code: ask for a new one',
+  401,
+);
+export const PhoneInvalid = createError(
+  'SAWA_PHONE_INVALID',
+  'not a phone number: use +255712345678 or 0712345678',
+  400,
+);

@@ -1,4 +1,5 @@
 import t from 'tap';
+import type Nano from 'nano';
 import { gateway, Session } from '../gateway/helper.js';
 import { jobContext } from '../jobs/helpers.js';
 import { phone } from '../helpers/phones.js';
@@ -7,6 +8,10 @@ import { unique } from '../helpers/fixtures.js';
 import { testFleet } from '../helpers/fleet.js';
 import { runSms } from '../../server/jobs/integrations/sms/index.js';
 import { AT, BEEM, fakeSms, type SentSms } from './fakes/sms.js';
+import { createUser } from '../../server/accounts/sessions.js';
+import { otpId } from '../../server/accounts/otp.js';
+import type { Accounts } from '../../server/accounts/service.js';
+import { phoneClient } from '../client/helper.js';
 
 /**
  * The SMS worker end to end: a real PouchDB phone writes an sms_request offline and syncs, the
@@ -29,7 +34,10 @@ const ENV = {
   PROVIDER_TIMEOUT_MS: '1000',
   SMS_RETRY_BASE_SEC: '10',
 };
-const gw = await gateway(t, { env: ENV });
+// The service sends sign-in codes through Africa's Talking; the job's runs choose per run.
+const gw = await gateway(t, {
+  env: { ...ENV, SMS_PROVIDER: 'africastalking', OTP_PER_ADDRESS_PER_HOUR: '30' },
+});
 let clock = Date.parse('2026-03-02T08:00:00Z');
 const now = () => new Date(clock);
 const advance = (sec: number) => void (clock += sec * 1000);
@@ -225,3 +233,144 @@ t.test(
     t.match(await undelivered.status(), { status: 'failed', message: 'Failed: AbsentSubscriber' });
   },
 );
+
+// ---- Sign-in by SMS ----
+
+const accounts = gw.svc.app.accounts as Accounts;
+const otpDoc = (phone: string) =>
+  accounts.ctx.nano
+    .use(accounts.ctx.config.ACCOUNTS_DB)
+    .get(otpId(phone))
+    .catch(() => null) as Promise<Record<string, unknown> | null>;
+const ask = (phone: string) => gw.call('POST', '/auth/otp/request', { body: { phone } });
+const verify = (phone: string, code: string) =>
+  gw.call('POST', '/auth/otp/verify', { body: { phone, code } });
+
+/** The code of the newest SMS to `phone` (sent after the answer: waits for it). */
+async function codeSentTo(phone: string, after: number) {
+  for (let i = 0; i < 100; i++) {
+    const sms = sentTo(phone, 'africastalking').slice(after);
+    const code = /\b(\d{6})\b/.exec(sms.at(-1)?.text ?? '')?.[1];
+    if (code) return code;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`no code sent to ${phone}`);
+}
+
+/** An agent whose user name is their number. */
+async function agentWithPhone() {
+  const phone = number();
+  await gw.signup(phone);
+  return phone;
+}
+
+t.test('sign-in by SMS: a code, the login answer, used once; the client library', async (t) => {
+  fake.setMode('accept');
+  const phone = await agentWithPhone();
+  const before = sentTo(phone, 'africastalking').length;
+  const local = `0${phone.slice(4)}`; // as typed in Tanzania
+  const asked = await ask(local);
+  t.equal(asked.status, 202);
+  t.same(asked.body, { ok: true, expires_in: 300 });
+  const code = await codeSentTo(phone, before);
+  const stored = await otpDoc(phone);
+  t.ok(stored, 'the code is stored');
+  t.notMatch(JSON.stringify(stored), code, 'hashed, not in clear');
+  t.notMatch(String(stored?._id), phone.slice(1), 'its id does not show the number');
+  const wrong = code === '000000' ? '111111' : '000000';
+  const bad = await verify(phone, wrong);
+  t.equal(bad.status, 401);
+  t.match(bad.body, { code: 'SAWA_CODE_INVALID' });
+  const ok = await verify(local, code);
+  t.equal(ok.status, 200);
+  t.match(ok.body, { access_token: String, refresh_token: String, user: { name: phone } });
+  t.ok(ok.body.dbs.user, 'the databases to sync, as /auth/login answers');
+  const again = await verify(phone, code);
+  t.equal(again.status, 401, 'a code is used once');
+
+  // A number on the record (not the user name), through the client library.
+  const other = number();
+  await createUser(accounts.ctx, {
+    name: unique('agent'),
+    password: 'habari-za-asubuhi',
+    roles: ['agent'],
+    teams: [],
+    phone: other,
+  });
+  const { client } = phoneClient(gw.url);
+  const n0 = sentTo(other, 'africastalking').length;
+  t.same(await client.requestCode(other), { expires_in: 300 });
+  const user = await client.verifyCode(other, await codeSentTo(other, n0));
+  t.match(user, { name: /^agent/ });
+  t.equal(client.user?.name, user.name, 'signed in');
+});
+
+t.test('sign-in by SMS: expiry, five attempts, an unknown number answers alike', async (t) => {
+  fake.setMode('accept');
+  const phone = await agentWithPhone();
+  let n0 = sentTo(phone, 'africastalking').length;
+  await ask(phone);
+  let code = await codeSentTo(phone, n0);
+  // Five minutes pass: the stored code's time is up.
+  const db = accounts.ctx.nano.use(accounts.ctx.config.ACCOUNTS_DB);
+  const doc = (await db.get(otpId(phone))) as unknown as Record<string, unknown>;
+  await db.insert({
+    ...doc,
+    expires_at: new Date(Date.now() - 1000).toISOString(),
+  } as unknown as Nano.MaybeDocument);
+  t.equal((await verify(phone, code)).status, 401, 'expired');
+
+  n0 = sentTo(phone, 'africastalking').length;
+  await ask(phone);
+  code = await codeSentTo(phone, n0);
+  const wrong = code === '000000' ? '111111' : '000000';
+  for (let i = 0; i < 5; i++) t.equal((await verify(phone, wrong)).status, 401);
+  t.equal((await verify(phone, code)).status, 401, 'the right code after five wrong ones fails');
+
+  const unknown = number();
+  const a = await ask(unknown);
+  const b = await ask(phone);
+  t.same([a.status, a.body], [b.status, b.body], 'the same answer for an unknown number');
+  t.notOk(await otpDoc(unknown), 'nothing stored for it');
+  t.equal((await verify(unknown, '123456')).status, 401);
+  await new Promise((r) => setTimeout(r, 200));
+  t.equal(sentTo(unknown, 'africastalking').length, 0, 'and nothing sent');
+
+  // Similar timing: the answer does not wait for the code to be made or sent. With the
+  // provider hanging (a send would take PROVIDER_TIMEOUT_MS, 1 s), a known number still
+  // answers at once, as an unknown one does.
+  const known = await agentWithPhone();
+  fake.setMode('hang-after-accept');
+  const start = performance.now();
+  t.equal((await ask(known)).status, 202);
+  const took = performance.now() - start;
+  fake.release();
+  fake.setMode('accept');
+  t.ok(took < 700, `a known number answered in ${took.toFixed(0)} ms with the provider hanging`);
+});
+
+t.test('sign-in by SMS: limits per number and per address', async (t) => {
+  fake.setMode('accept');
+  const phone = await agentWithPhone();
+  const stranger = number();
+  for (let i = 0; i < 5; i++) {
+    t.equal((await ask(phone)).status, 202);
+    t.equal((await ask(stranger)).status, 202);
+  }
+  const known = await ask(phone);
+  const unknown = await ask(stranger);
+  t.equal(known.status, 429, 'the sixth code for a number in an hour');
+  t.match(known.body, { code: 'SAWA_RATE_LIMITED' });
+  t.same(
+    [unknown.status, unknown.body.code],
+    [known.status, known.body.code],
+    'alike for an unknown one',
+  );
+  t.ok(Number(known.headers.get('retry-after')) > 0);
+  // Fresh numbers from this one address: refused within the address's 30 an hour.
+  let refused = 0;
+  for (let i = 0; i < 30 && !refused; i++)
+    if ((await ask(number())).status === 429) refused = i + 1;
+  t.ok(refused > 0, `the address is limited too (after ${refused} more)`);
+  t.equal((await ask('12345')).status, 400, 'not a number');
+});
