@@ -33,12 +33,17 @@ export const otpId = (phone: string) =>
 export async function userOfPhone(ctx: AccountsContext, phone: string): Promise<UserDoc | null> {
   await ctx.ready();
   const usable = (d: UserDoc | null) => (d && !d.deleting && !d.disabled ? d : null);
-  const named = usable(await ctx.users.get(phone));
-  if (named) return named;
-  let found: { docs: UserDoc[] };
+  // Both lookups every time: a number that is a user name must not answer sooner.
+  const [named, found] = await Promise.all([ctx.users.get(phone), byPhoneField(ctx, phone)]);
+  if (usable(named)) return named;
+  // A number on two accounts signs in to neither: which one is meant cannot be known.
+  return found.length === 1 ? usable(found[0] ?? null) : null;
+}
+
+async function byPhoneField(ctx: AccountsContext, phone: string): Promise<UserDoc[]> {
   try {
     // No index: a scan of the accounts database, bounded by the rate limits before it.
-    found = (await ctx.nano.request({
+    const found = (await ctx.nano.request({
       db: ctx.config.ACCOUNTS_DB,
       method: 'POST',
       path: '_find',
@@ -47,11 +52,10 @@ export async function userOfPhone(ctx: AccountsContext, phone: string): Promise<
         limit: 2,
       },
     })) as { docs: UserDoc[] };
+    return found.docs;
   } catch (err) {
     throw cleanCouchError(err);
   }
-  // A number on two accounts signs in to neither: which one is meant cannot be known.
-  return found.docs.length === 1 ? usable(found.docs[0] ?? null) : null;
 }
 
 /** Makes a code for `user`, stores its hash (replacing any earlier one) and sends it. */
