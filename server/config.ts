@@ -432,6 +432,13 @@ export const ConfigSchema = Type.Object({
     default: 30,
     description: 'sign-in codes asked for from one client address in an hour (per instance)',
   }),
+  PAYMENTS_APPROVE_ABOVE_TZS: Type.Optional(
+    Type.Integer({
+      minimum: 0,
+      description:
+        "payment requests above this many shillings wait for a supervisor's payment_approval; unset: none wait",
+    }),
+  ),
 });
 
 export type Config = Static<typeof ConfigSchema>;

@@ -19,8 +19,11 @@ export interface OutboxWork<C extends Claim<unknown>, O extends { externalId: st
   waitingReason: string;
   /** What the provider is sent; null when the request can no longer be read (fails it). */
   order(claim: Stored<C>): Promise<O | null>;
-  /** A reason to fail the claim without sending (a limit), or null to go on. */
-  admit?(claim: Stored<C>): Promise<string | null>;
+  /**
+   * Before sending: null to go on, a reason to fail the claim without sending (a limit), or
+   * `{ wait }` to keep it queued and ask again later (an approval not given yet).
+   */
+  admit?(claim: Stored<C>): Promise<string | { wait: string } | null>;
   /** The claim failed after `admit` let it through (give a limit back). */
   release?(claim: Stored<C>): Promise<void>;
   writeStatus(nano: Nano.ServerScope, claim: C, now: Date): Promise<void>;
@@ -77,11 +80,18 @@ async function submit<C extends Claim<unknown>, O extends { externalId: string }
     return (await save(nano, s, claim, next, now)) ? 'waiting' : 'lost';
   }
   const order = await s.order(claim);
-  const refused = order
+  const verdict = order
     ? ((await s.admit?.(claim)) ?? null)
     : 'the request can no longer be read; nothing was sent';
-  if (refused || !order) {
-    const failed = { ...claim, state: 'failed', reason: refused, updated_at: at } as C;
+  if (verdict && typeof verdict === 'object') {
+    const next_at = later(now, backoffMs(s.retryBaseMs, 1, s.random));
+    if (claim.reason === verdict.wait && Date.parse(claim.next_at) > now.getTime())
+      return 'waiting';
+    const waiting = { ...claim, reason: verdict.wait, next_at, updated_at: at };
+    return (await save(nano, s, claim, waiting, now)) ? 'waiting' : 'lost';
+  }
+  if (verdict || !order) {
+    const failed = { ...claim, state: 'failed', reason: verdict, updated_at: at } as C;
     return (await save(nano, s, claim, failed, now)) ? 'failed' : 'lost';
   }
   // Written before the call: from here on, only a status query or a callback may settle it.

@@ -36,6 +36,8 @@ export async function runPayments(ctx: JobContext, opts: PaymentsOptions = {}): 
       jobs: nano.use(jobsDb),
       provider: opts.provider ? opts.provider(ctx) : paymentProvider(config),
       dailyLimit: config.PAYMENTS_DAILY_LIMIT_TZS,
+      approvalAbove: config.PAYMENTS_APPROVE_ABOVE_TZS ?? null,
+      accounts: { nano, db: config.ACCOUNTS_DB },
       maxAttempts: config.PAYMENTS_MAX_ATTEMPTS,
       retryBaseMs: config.PAYMENTS_RETRY_BASE_SEC * 1000,
       now,

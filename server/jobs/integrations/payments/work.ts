@@ -6,6 +6,7 @@ import { workClaim as workOutbox, type OutboxWork, type Step } from '../outbox/w
 import { release, reserve } from './limits.js';
 import type { PaymentOrder, PaymentProvider } from '../../../integrations/payment-types.js';
 import { writeStatus, type PaymentClaim } from './status.js';
+import { findApproval } from './approval.js';
 
 export { backoffMs, type Step } from '../outbox/work.js';
 
@@ -14,6 +15,10 @@ export interface WorkSettings {
   jobs: JobsDb;
   provider: PaymentProvider | null;
   dailyLimit: number;
+  /** Requests above this many shillings wait for a supervisor's approval; null: none do. */
+  approvalAbove?: number | null;
+  /** Where the approval's check finds the agent's teams. */
+  accounts?: { nano: Nano.ServerScope; db: string };
   maxAttempts: number;
   retryBaseMs: number;
   now: () => Date;
@@ -28,10 +33,20 @@ export function paymentWork(s: WorkSettings): OutboxWork<PaymentClaim, PaymentOr
     ...s,
     waitingReason: 'waiting: no payment provider is configured on the server',
     order: async (c) => ({ externalId: c.external_id, ...c.order }),
-    admit: async (c) =>
-      (await reserve(s.jobs, c.owner, day(c), c._id, c.order.amount, s.dailyLimit))
+    async admit(c) {
+      if (s.approvalAbove != null && c.order.amount > s.approvalAbove && s.accounts) {
+        const approval = await findApproval(s.accounts.nano, s.accounts.db, c);
+        if (!approval) {
+          return { wait: `waiting for a supervisor's approval (above ${s.approvalAbove} TZS)` };
+        }
+        if (approval.decision === 'rejected') {
+          return `not approved by ${approval.by}; nothing was sent`;
+        }
+      }
+      return (await reserve(s.jobs, c.owner, day(c), c._id, c.order.amount, s.dailyLimit))
         ? null
-        : `over the daily limit of ${s.dailyLimit} TZS per agent; nothing was sent`,
+        : `over the daily limit of ${s.dailyLimit} TZS per agent; nothing was sent`;
+    },
     release: (c) => release(s.jobs, c.owner, day(c), c._id),
     writeStatus,
     network: (c) => c.order.network,
