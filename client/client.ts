@@ -95,6 +95,24 @@ export class SawaClient {
   }
 
   /**
+   * Asks the server to send a sign-in code by SMS. Resolves alike whether or not the number
+   * belongs to an account (`expires_in`: seconds the code is valid); 429 while limited.
+   */
+  async requestCode(phone: string): Promise<{ expires_in: number }> {
+    await this.ready;
+    const answer = (await this.session.post('/auth/otp/request', { phone })) as {
+      expires_in: number;
+    };
+    return { expires_in: answer.expires_in };
+  }
+
+  /** Signs in with the code from the SMS, as `login` does. */
+  async verifyCode(phone: string, code: string): Promise<SessionUser> {
+    await this.ready;
+    return (await this.session.start('/auth/otp/verify', { phone, code })).user;
+  }
+
+  /**
    * Revokes the refresh token on the server (when it can be reached) and forgets the session.
    * Local data stays unless `wipe`: a phone handed to a colleague should be wiped.
    */

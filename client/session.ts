@@ -66,6 +66,13 @@ export class Session {
     return this.tokens as Tokens;
   }
 
+  /** A POST that starts no session (a sign-in code request): the answer's JSON. */
+  async post(path: string, body: Record<string, unknown>): Promise<unknown> {
+    const res = await send(this.t, path, { json: body, attempts: 1 });
+    if (!res.ok) throw await errorOf(res);
+    return res.json();
+  }
+
   /** A valid access token, refreshed first when it is about to expire. */
   async accessToken(): Promise<string> {
     const tokens = this.need();

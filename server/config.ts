@@ -391,6 +391,95 @@ export const ConfigSchema = Type.Object({
     default: 7,
     description: 'GET /admin/sync-health flags a user with no pull or push for this many days',
   }),
+  SMS_PROVIDER: Type.Optional(
+    Type.Unsafe<'africastalking' | 'beem'>({
+      type: 'string',
+      enum: ['africastalking', 'beem'],
+      description: 'the provider that sends sms_request documents; unset, requests wait and say so',
+    }),
+  ),
+  SMS_MAX_ATTEMPTS: Type.Integer({
+    minimum: 1,
+    maximum: 20,
+    default: 3,
+    description: 'send calls per SMS on retryable errors',
+  }),
+  SMS_RETRY_BASE_SEC: Type.Integer({
+    minimum: 1,
+    maximum: 3600,
+    default: 30,
+    description: 'first SMS retry delay, seconds; doubles each time, with jitter',
+  }),
+  JOB_SMS_SCHEDULE: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description: 'cron expression of the SMS worker (default every 15 seconds)',
+    }),
+  ),
+  AFRICASTALKING_URL: Type.String({
+    pattern: '^https?://[^/]+(/.*[^/])?$',
+    default: 'https://api.sandbox.africastalking.com/version1/messaging',
+    description:
+      "Africa's Talking SMS endpoint (production: https://api.africastalking.com/version1/messaging)",
+  }),
+  AFRICASTALKING_USERNAME: Type.Optional(
+    Type.String({ minLength: 1, description: "Africa's Talking app username (sandbox: sandbox)" }),
+  ),
+  AFRICASTALKING_API_KEY: Type.Optional(
+    Type.String({ minLength: 1, description: "Africa's Talking apiKey (a secret: never logged)" }),
+  ),
+  AFRICASTALKING_FROM: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 11,
+      description: "Africa's Talking sender id or short code",
+    }),
+  ),
+  AFRICASTALKING_DLR_SECRET: Type.Optional(
+    Type.String({
+      minLength: 16,
+      description:
+        'path secret of the delivery-report URL /integrations/africastalking/delivery/<secret>',
+    }),
+  ),
+  BEEM_URL: Type.String({
+    pattern: '^https?://[^/]+(/.*[^/])?$',
+    default: 'https://apisms.beem.africa/v1/send',
+    description: 'Beem SMS send endpoint',
+  }),
+  BEEM_API_KEY: Type.Optional(Type.String({ minLength: 1, description: 'Beem api key' })),
+  BEEM_SECRET_KEY: Type.Optional(
+    Type.String({ minLength: 1, description: 'Beem secret key (a secret: never logged)' }),
+  ),
+  BEEM_SOURCE_ADDR: Type.String({
+    minLength: 1,
+    maxLength: 11,
+    default: 'INFO',
+    description: 'Beem sender name (source_addr), approved by Beem',
+  }),
+  BEEM_DLR_SECRET: Type.Optional(
+    Type.String({
+      minLength: 16,
+      description: 'path secret of the delivery-report URL /integrations/beem/delivery/<secret>',
+    }),
+  ),
+  OTP_PER_NUMBER_PER_HOUR: Type.Integer({
+    minimum: 1,
+    default: 5,
+    description: 'sign-in codes asked for one phone number in an hour (per instance)',
+  }),
+  OTP_PER_ADDRESS_PER_HOUR: Type.Integer({
+    minimum: 1,
+    default: 30,
+    description: 'sign-in codes asked for from one client address in an hour (per instance)',
+  }),
+  PAYMENTS_APPROVE_ABOVE_TZS: Type.Optional(
+    Type.Integer({
+      minimum: 0,
+      description:
+        "payment requests above this many shillings wait for a supervisor's payment_approval; unset: none wait",
+    }),
+  ),
 });
 
 export type Config = Static<typeof ConfigSchema>;

@@ -307,3 +307,15 @@ export const BackupKeyInvalid = createError<'SAWA_BACKUP_KEY', 422, [string]>(
   '%s',
   422,
 );
+
+// Sign-in by SMS: a wrong, expired, used or exhausted code all read alike
+export const CodeInvalid = createError(
+  'SAWA_CODE_INVALID',
+  'wrong or expired code: ask for a new one',
+  401,
+);
+export const PhoneInvalid = createError(
+  'SAWA_PHONE_INVALID',
+  'not a phone number: use +255712345678 or 0712345678',
+  400,
+);

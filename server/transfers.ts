@@ -29,6 +29,20 @@ export const TRANSFERS: readonly Transfer[] = [
       'AZAMPAY_API_KEY',
     ],
   },
+  {
+    // Africa's Talking is run from Kenya; where it keeps messages is its answer to give, so
+    // a Tanzanian deployment must allow it knowingly.
+    name: 'africastalking',
+    country: 'KE',
+    sends: "recipients' phone numbers and message texts (SMS, sign-in codes)",
+    enabledBy: ['AFRICASTALKING_USERNAME', 'AFRICASTALKING_API_KEY'],
+  },
+  {
+    name: 'beem',
+    country: 'TZ',
+    sends: "recipients' phone numbers and message texts (SMS, sign-in codes)",
+    enabledBy: ['BEEM_API_KEY', 'BEEM_SECRET_KEY'],
+  },
 ];
 
 /** The problems of a configuration's transfers abroad; empty when every one is allowed. */

@@ -1,4 +1,5 @@
 import { farmer } from './farmer.js';
+import { paymentApproval } from './payment-approval.js';
 import { paymentRequest } from './payment-request.js';
 import { paymentStatus } from './payment-status.js';
 import { sawaPurge } from './sawa-purge.js';
@@ -21,4 +22,5 @@ export const syncRules: readonly SyncRule[] = [
   paymentStatus,
   smsStatus,
   sawaPurge,
+  paymentApproval,
 ];

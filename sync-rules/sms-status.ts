@@ -13,8 +13,11 @@ export const smsStatus: SyncRule = {
       provider_reference: text(200),
       message: text(500),
       attempts: { type: 'integer', minimum: 0 },
+      // A delivery report that disagrees with the final status: a person looks.
+      flagged: { type: 'boolean' },
     },
-    required: ['request_id', 'provider', 'status'],
+    // No provider while none is configured on the server: the request waits (message says so).
+    required: ['request_id', 'status'],
   }),
   messages: { ...COMMON_MESSAGES },
   ownerField: 'owner',

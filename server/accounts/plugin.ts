@@ -12,6 +12,7 @@ import adminUserStateRoutes from './routes/admin-user-state.js';
 import inviteRoutes from './routes/invites.js';
 import adminUserRoutes from './routes/admin-users.js';
 import authRoutes from './routes/auth.js';
+import otpRoutes from './routes/otp.js';
 import meRoutes from './routes/me.js';
 import { createAccounts } from './service.js';
 import type { SawaUser } from './types.js';
@@ -75,6 +76,7 @@ async function accountsPlugin(app: FastifyInstance, opts: AccountsPluginOptions)
   await app.register(async (routes) => {
     const limits = await authRateLimits(routes, config.AUTH_IP_RATE_LIMIT_PER_MIN, throttle);
     await routes.register(authRoutes, { accounts, limits, requireUserOrReset });
+    await routes.register(otpRoutes, { accounts, limits });
     await routes.register(meRoutes, { accounts, limits, requireUserOrReset });
     await routes.register(inviteRoutes, { accounts });
     await routes.register(adminUserRoutes, { accounts });

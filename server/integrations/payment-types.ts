@@ -1,8 +1,8 @@
-/**
- * What the payments job needs from a mobile-money provider. An adapter maps its provider's
- * wire format onto these outcomes; the job owns state, retries and idempotency.
- */
+import type { OutboxProvider, QueryOutcome, StatusQuestion } from './outbox-types.js';
 
+export type { QueryOutcome, StatusQuestion, SubmitOutcome } from './outbox-types.js';
+
+/** What the payments job needs from a mobile-money provider (see outbox-types.ts). */
 export interface PaymentOrder {
   /** Deterministic from the request document: the provider's idempotency key. */
   externalId: string;
@@ -14,30 +14,7 @@ export interface PaymentOrder {
   network: string;
 }
 
-/** The answer to a payment call that reached the provider and was answered. */
-export type SubmitOutcome =
-  | { kind: 'accepted'; reference?: string }
-  | { kind: 'succeeded'; reference?: string }
-  /** Refused; `retryable` only where the provider documents that nothing was done. */
-  | { kind: 'rejected'; retryable: boolean; reason: string };
-
-/** The provider's view of a payment, from its status query. */
-export type QueryOutcome =
-  | { kind: 'succeeded'; reference?: string }
-  | { kind: 'failed'; reason: string; reference?: string }
-  | { kind: 'pending' }
-  | { kind: 'not-found' };
-
-/** What a status query needs: our key, and the provider's reference when it gave one. */
-export interface StatusQuestion {
-  externalId: string;
-  reference?: string;
-  network: string;
-}
-
-export interface PaymentProvider {
-  name: string;
-  /** Throws when the outcome is unknown (timeout, connection lost after sending). */
-  submit(order: PaymentOrder): Promise<SubmitOutcome>;
+/** A payment provider must answer status queries: an unknown payment is never paid again. */
+export interface PaymentProvider extends OutboxProvider<PaymentOrder> {
   query(q: StatusQuestion): Promise<QueryOutcome>;
 }

@@ -6,6 +6,10 @@ import {
   type AzamPayCallback,
 } from '../jobs/integrations/payments/callback.js';
 import { paymentProvider } from '../integrations/payment-provider.js';
+import { handleDeliveryReport } from '../jobs/integrations/sms/callback.js';
+import { africasTalkingReport } from '../integrations/africastalking/client.js';
+import { beemReport } from '../integrations/beem/client.js';
+import type { DeliveryReport } from '../integrations/sms-types.js';
 
 const callbackBody = {
   type: 'object',
@@ -62,6 +66,107 @@ async function integrations(app: FastifyInstance): Promise<void> {
       );
       return { received: true, result };
     },
+  );
+
+  await app.register(deliveryReports);
+}
+
+const secretParams = {
+  type: 'object',
+  properties: { secret: { type: 'string', maxLength: 200 } },
+  required: ['secret'],
+} as const;
+
+const reportAnswer = {
+  200: {
+    type: 'object',
+    properties: { received: { type: 'boolean' }, result: { type: 'string' } },
+  },
+} as const;
+
+/**
+ * SMS delivery reports: Africa's Talking posts a form, Beem JSON. Encapsulated, so the form
+ * parser serves these routes only.
+ */
+async function deliveryReports(app: FastifyInstance): Promise<void> {
+  app.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string', bodyLimit: 16_384 },
+    (_req, body, done) => done(null, Object.fromEntries(new URLSearchParams(String(body)))),
+  );
+  const settle = (provider: string, report: DeliveryReport, log: FastifyInstance['log']) =>
+    handleDeliveryReport(app.couch.nano, app.config.JOBS_DB, provider, report, log);
+
+  app.post<{ Params: { secret: string }; Body: Record<string, string> }>(
+    '/integrations/africastalking/delivery/:secret',
+    {
+      schema: {
+        summary: "Africa's Talking SMS delivery report (form post; the path holds the secret)",
+        tags: ['integrations'],
+        params: secretParams,
+        consumes: ['application/x-www-form-urlencoded'],
+        body: {
+          type: 'object',
+          required: ['id', 'status'],
+          properties: {
+            id: { type: 'string', maxLength: 200, description: 'the messageId of the send' },
+            status: { type: 'string', maxLength: 40 },
+            phoneNumber: { type: 'string', maxLength: 20 },
+            networkCode: { type: 'string', maxLength: 20 },
+            failureReason: { type: 'string', maxLength: 200 },
+            retryCount: { type: 'string', maxLength: 10 },
+          },
+        },
+        response: reportAnswer,
+      },
+      preValidation: async (req) =>
+        checkCallback(
+          req,
+          req.params.secret,
+          app.config.AFRICASTALKING_DLR_SECRET,
+          app.config.CALLBACK_ALLOWED_IPS,
+        ),
+    },
+    async (req) => ({
+      received: true,
+      result: await settle('africastalking', africasTalkingReport(req.body), req.log),
+    }),
+  );
+
+  app.post<{ Params: { secret: string }; Body: Record<string, unknown> }>(
+    '/integrations/beem/delivery/:secret',
+    {
+      schema: {
+        summary: 'Beem SMS delivery report (JSON; the path holds the secret)',
+        tags: ['integrations'],
+        params: secretParams,
+        body: {
+          type: 'object',
+          required: ['request_id', 'status'],
+          properties: {
+            request_id: {
+              anyOf: [{ type: 'string' }, { type: 'integer' }],
+              description: 'the request_id of the send',
+            },
+            recipient_id: { anyOf: [{ type: 'string' }, { type: 'integer' }] },
+            dest_addr: { type: 'string', maxLength: 20 },
+            status: { type: 'string', maxLength: 40 },
+          },
+        },
+        response: reportAnswer,
+      },
+      preValidation: async (req) =>
+        checkCallback(
+          req,
+          req.params.secret,
+          app.config.BEEM_DLR_SECRET,
+          app.config.CALLBACK_ALLOWED_IPS,
+        ),
+    },
+    async (req) => ({
+      received: true,
+      result: await settle('beem', beemReport(req.body), req.log),
+    }),
   );
 }
 

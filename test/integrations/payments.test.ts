@@ -1,5 +1,5 @@
 import t from 'tap';
-import { gateway, Session } from '../gateway/helper.js';
+import { gateway, Session, type AuthAnswer } from '../gateway/helper.js';
 import { adminNano, jobContext } from '../jobs/helpers.js';
 import { lift, restrict } from '../../server/restriction/restriction.js';
 import { phone } from '../helpers/phones.js';
@@ -7,14 +7,14 @@ import { couch } from '../helpers/store.js';
 import { unique } from '../helpers/fixtures.js';
 import { testFleet } from '../helpers/fleet.js';
 import { runPayments } from '../../server/jobs/integrations/payments/index.js';
-import { settle } from '../../server/jobs/integrations/payments/outcome.js';
+import { settle } from '../../server/jobs/integrations/outbox/outcome.js';
 import type {
   PaymentOrder,
   PaymentProvider,
   QueryOutcome,
   SubmitOutcome,
 } from '../../server/integrations/payment-types.js';
-import type { Claim } from '../../server/jobs/integrations/payments/claim.js';
+import type { Claim } from '../../server/jobs/integrations/outbox/claim.js';
 import { CREDS, fakeAzamPay } from './fakes/azampay.js';
 import { scrubUrl } from '../../server/app.js';
 import { runCli } from '../helpers/cli.js';
@@ -85,9 +85,9 @@ const msisdn = () =>
   `+2557${String(Date.now() % 1e5).padStart(5, '0')}${String(++n).padStart(3, '0')}`;
 
 /** A field agent whose phone writes a payment request offline and syncs it through the gateway. */
-async function agentPays(amount = 5000) {
+async function agentPays(amount = 5000, given?: AuthAnswer) {
   // A user of the file's fleet: the payments job scans only the fleet's databases.
-  const auth = await gw.signup(testFleet().user('agent'));
+  const auth = given ?? (await gw.signup(testFleet().user('agent')));
   const session = new Session(gw.url, auth);
   const local = phone();
   const number = msisdn();
@@ -305,6 +305,53 @@ t.test('phones cannot write payment status: not by _bulk_docs, not by replicatio
   const l = provider(() => ({ kind: 'accepted' }));
   await run(l);
   t.match(await a.status(), { status: 'submitted' }, 'the server writes the status');
+});
+
+t.test("above the threshold: waits for a supervisor's payment_approval in the team", async (t) => {
+  const team = unique('team').replace(/[^a-z0-9-]/g, '-');
+  const agentAuth = await gw.member(
+    testFleet().user('agent'),
+    ['agent'],
+    [{ team, mode: 'write' }],
+  );
+  const sup = await gw.member(unique('sup'), ['supervisor'], [{ team, mode: 'write' }]);
+  const teamDb = sup.dbs.shared[0]!;
+  const a = await agentPays(20_000, agentAuth);
+  const b = await agentPays(30_000, agentAuth);
+  const l = provider(() => ({ kind: 'accepted', reference: 'AP-1' }));
+  // The job reads the agent's teams from the service's accounts database.
+  const env = { PAYMENTS_APPROVE_ABOVE_TZS: '10000', ACCOUNTS_DB: gw.svc.app.config.ACCOUNTS_DB };
+  await run(l, env);
+  t.equal(mine(l, a.number).length, 0, 'nothing sent before the approval');
+  t.match(await a.status(), { status: 'queued', message: /supervisor's approval/ });
+
+  const approval = (req: typeof a.request, owner: string, decision: string) => ({
+    _id: `payment_approval-${req._id}`,
+    type: 'payment_approval',
+    owner,
+    created_at: '2026-03-02T11:00:00+03:00',
+    updated_at: '2026-03-02T11:00:00+03:00',
+    request_id: req._id,
+    agent: agentAuth.user.name,
+    amount: req.amount,
+    decision,
+  });
+  const write = (auth: AuthAnswer, doc: unknown) =>
+    couch(gw.url, 'POST', `/sync/${teamDb}/_bulk_docs`, {
+      auth: `Bearer ${auth.access_token}`,
+      body: { docs: [doc] },
+    });
+  const own = await write(agentAuth, approval(a.request, agentAuth.user.name, 'approved'));
+  t.match(own.body, [{ error: 'forbidden' }], 'an agent cannot approve');
+  const yes = await write(sup, approval(a.request, sup.user.name, 'approved'));
+  t.match(yes.body, [{ ok: true }], 'the supervisor approves');
+  await write(sup, approval(b.request, sup.user.name, 'rejected'));
+  advance(60);
+  await run(l, env);
+  t.equal(mine(l, a.number).length, 1, 'sent once approved');
+  t.match(await a.status(), { status: 'submitted' });
+  t.equal(mine(l, b.number).length, 0);
+  t.match(await b.status(), { status: 'failed', message: /not approved by/ });
 });
 
 // ---- AzamPay, end to end: its wire format on the fake, callbacks through the service ----

@@ -7,7 +7,8 @@ import { alice, bob, farmer, server, stored, tombstone, visit } from './fixtures
 const e = await engines();
 t.teardown(() => e.dispose());
 
-const KNOWN = 'farmer, visit, payment_request, sms_request, payment_status, sms_status, sawa_purge';
+const KNOWN =
+  'farmer, visit, payment_request, sms_request, payment_status, sms_status, sawa_purge, payment_approval';
 
 t.test('documents without a known type are refused', async (t) => {
   const { type: _t, ...untyped } = farmer();

@@ -38,6 +38,7 @@ t.test('the reference rules load', async (t) => {
     'payment_status',
     'sms_status',
     'sawa_purge',
+    'payment_approval',
   ]);
   t.equal(set.rule('visit')?.conflict.strategy, 'append-only');
   t.equal(set.rule('nope'), undefined);

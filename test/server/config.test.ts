@@ -81,5 +81,10 @@ t.test(
       () => loadConfig({ PERSONAL_DATA_ABROAD_ALLOWED: 'azampay,smsgw' }),
       /"smsgw" is not an integration/,
     );
+    // The SMS providers: Beem processes in Tanzania, Africa's Talking in Kenya.
+    const at = { AFRICASTALKING_USERNAME: 'sandbox', AFRICASTALKING_API_KEY: 'key' };
+    t.throws(() => loadConfig(at), /africastalking sends personal data .* to KE/);
+    t.ok(loadConfig({ ...at, PERSONAL_DATA_ABROAD_ALLOWED: 'africastalking' }));
+    t.ok(loadConfig({ BEEM_API_KEY: 'key', BEEM_SECRET_KEY: 'secret' }), 'Beem stays in TZ');
   },
 );

@@ -1,9 +1,9 @@
 import type Nano from 'nano';
 import type { FastifyBaseLogger } from 'fastify';
-import { claimId, readClaim, updateClaim } from './claim.js';
-import { settle } from './outcome.js';
+import { claimId, readClaim, updateClaim } from '../outbox/claim.js';
+import { settle } from '../outbox/outcome.js';
 import type { PaymentProvider } from '../../../integrations/payment-types.js';
-import { writeStatus } from './status.js';
+import { writeStatus, type PaymentClaim } from './status.js';
 
 /** AzamPay's checkout callback body (fields we use; the rest is ignored). */
 export interface AzamPayCallback {
@@ -32,7 +32,7 @@ export async function handleAzamPayCallback(
 ): Promise<CallbackResult> {
   const m = /^sawa-([0-9a-f]{32})$/.exec(body.utilityref);
   const id = m ? claimId('payment', m[1] as string) : null;
-  const claim = id ? await readClaim(nano.use(jobsDb), id) : null;
+  const claim = id ? await readClaim<PaymentClaim>(nano.use(jobsDb), id) : null;
   if (!id || !claim) return 'unknown-reference';
   const claimed = body.transactionstatus.toLowerCase() === 'success' ? 'succeeded' : 'failed';
   const reference = claim.reference ?? body.reference;
@@ -49,7 +49,7 @@ export async function handleAzamPayCallback(
     return 'unconfirmed';
   }
   let changed = false;
-  const res = await updateClaim(nano.use(jobsDb), id, (cur) => {
+  const res = await updateClaim<PaymentClaim>(nano.use(jobsDb), id, (cur) => {
     const next = settle(
       cur,
       {

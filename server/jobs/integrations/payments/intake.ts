@@ -1,31 +1,11 @@
 import type Nano from 'nano';
-import { cleanCouchError } from '../../../errors.js';
-import { readCheckpoint, writeCheckpoint } from '../../changed-dbs.js';
-import { userFromDbName } from '../../../provisioning/names.js';
-import { claimId, claimKey, createClaim, type Claim } from './claim.js';
-import { writeStatus } from './status.js';
+import { claimId, claimKey, createClaim } from '../outbox/claim.js';
+import { intakeRequests, type RequestDoc } from '../outbox/intake.js';
+import { writeStatus, type PaymentClaim } from './status.js';
 
 export const JOB = 'payments';
 
-interface RequestDoc {
-  _id: string;
-  type?: string;
-  owner?: string;
-  msisdn?: string;
-  amount?: number;
-  provider?: string;
-}
-
-interface ChangesPage {
-  results: Array<{ id: string; deleted?: boolean; doc?: RequestDoc }>;
-  last_seq: unknown;
-}
-
-/**
- * Claims the new payment requests of one user database, from its `_changes` checkpoint.
- * The checkpoint moves only after every claim of the page exists, so a crash repeats claims
- * (harmless: a claim is created once) and never skips one.
- */
+/** Claims the new payment requests of one user database (outbox/intake.ts). */
 export async function intakeDatabase(
   nano: Nano.ServerScope,
   jobsDb: string,
@@ -33,30 +13,15 @@ export async function intakeDatabase(
   now: () => Date,
   pageSize = 500,
 ): Promise<number> {
-  // The gateway writes requests only to private databases; a team database holds none.
-  if (userFromDbName(db) === null) return 0;
-  let since = await readCheckpoint(nano, jobsDb, JOB, db);
-  let claimed = 0;
-  for (;;) {
-    let page: ChangesPage;
-    try {
-      page = (await nano.request({
-        db,
-        path: '_changes',
-        qs: { since, include_docs: true, limit: pageSize },
-      })) as ChangesPage;
-    } catch (err) {
-      throw cleanCouchError(err);
-    }
-    for (const row of page.results) {
-      const doc = row.doc;
-      if (row.deleted || doc?.type !== 'payment_request') continue;
-      if (await claimRequest(nano, jobsDb, db, doc, now())) claimed++;
-    }
-    since = String(page.last_seq);
-    await writeCheckpoint(nano, jobsDb, JOB, db, since);
-    if (page.results.length < pageSize) return claimed;
-  }
+  return intakeRequests(
+    nano,
+    jobsDb,
+    JOB,
+    db,
+    'payment_request',
+    (doc) => claimRequest(nano, jobsDb, db, doc, now()),
+    pageSize,
+  );
 }
 
 async function claimRequest(
@@ -68,7 +33,7 @@ async function claimRequest(
 ) {
   const key = claimKey(db, doc._id);
   const at = now.toISOString();
-  const claim: Claim = {
+  const claim: PaymentClaim = {
     kind: 'payment',
     db,
     request_id: doc._id,

@@ -1,5 +1,5 @@
 import { upsert } from '../../../couch/upsert.js';
-import type { JobsDb } from './claim.js';
+import type { JobsDb } from '../outbox/claim.js';
 
 /**
  * Per-agent daily totals, `limit:payment:<owner>:<day>`, holding each counted request with

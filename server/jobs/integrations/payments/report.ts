@@ -1,5 +1,6 @@
 import type Nano from 'nano';
-import { listClaims, type Claim, type ClaimState } from './claim.js';
+import { listClaims, type ClaimState } from '../outbox/claim.js';
+import type { PaymentClaim } from './status.js';
 
 /** One payment request as the report shows it (no phone numbers: personal data stays in CouchDB). */
 export interface PaymentRow {
@@ -38,7 +39,7 @@ export async function paymentsReport(
     flagged: 0,
   };
   const rows: PaymentRow[] = [];
-  for await (const c of listClaims(nano.use(opts.jobsDb), 'payment')) {
+  for await (const c of listClaims<PaymentClaim>(nano.use(opts.jobsDb), 'payment')) {
     const row = toRow(c, c._id, opts);
     summary.by_state[row.state].count++;
     summary.by_state[row.state].amount += row.amount;
@@ -50,7 +51,7 @@ export async function paymentsReport(
   return { rows, summary };
 }
 
-function toRow(c: Claim, id: string, opts: { now: Date; stuckAfterMs: number }): PaymentRow {
+function toRow(c: PaymentClaim, id: string, opts: { now: Date; stuckAfterMs: number }): PaymentRow {
   const final = c.state === 'succeeded' || c.state === 'failed';
   return {
     claim: id,

@@ -1,6 +1,9 @@
 import type Nano from 'nano';
 import { upsert } from '../../../couch/upsert.js';
-import type { Claim } from './claim.js';
+import type { Claim } from '../outbox/claim.js';
+
+/** A payment claim: the request's wallet, number and amount are copied into it. */
+export type PaymentClaim = Claim<{ msisdn: string; amount: number; network: string }>;
 
 /** The id of a request's status document: one per request, written only by the server. */
 export const statusId = (requestId: string) => `payment_status-${requestId}`;
@@ -23,7 +26,7 @@ interface StatusDoc {
  * Mirrors a claim into the user's database as `payment_status`, as the server admin (the
  * sync rules let no phone write this type). Unchanged status: no write, so no sync traffic.
  */
-export async function writeStatus(nano: Nano.ServerScope, claim: Claim, now: Date) {
+export async function writeStatus(nano: Nano.ServerScope, claim: PaymentClaim, now: Date) {
   await upsert<StatusDoc>(nano.use(claim.db), statusId(claim.request_id), (cur) => {
     const next: StatusDoc = {
       type: 'payment_status',

@@ -6,8 +6,8 @@ import { TERMINAL } from './claim.js';
  * never flips: an outcome that disagrees with it is kept in `late` and flags the claim for
  * a person. Returns false when nothing changes (a duplicate, or the same outcome again).
  */
-export function settle(
-  claim: Claim,
+export function settle<C extends Claim<unknown>>(
+  claim: C,
   outcome: {
     state: Extract<ClaimState, 'succeeded' | 'failed'>;
     reference?: string;
@@ -15,7 +15,7 @@ export function settle(
   },
   source: string,
   now: Date,
-): Claim | false {
+): C | false {
   if (TERMINAL.has(claim.state)) {
     if (claim.state === outcome.state) return false;
     const late = claim.late ?? [];

@@ -18,7 +18,7 @@ export interface LateOutcome {
   reference?: string;
 }
 
-export interface Claim {
+export interface Claim<O = unknown> {
   kind: string;
   db: string;
   request_id: string;
@@ -30,8 +30,8 @@ export interface Claim {
   next_at: string;
   created_at: string;
   updated_at: string;
-  /** The request, as the provider needs it (the request document is immutable). */
-  order: { msisdn: string; amount: number; network: string };
+  /** What the provider needs from the request (immutable), or where to read it. */
+  order: O;
   reference?: string;
   reason?: string;
   /** When `submitted`: the call's answer was never read, so only a status query may settle it. */
@@ -54,7 +54,7 @@ export const claimId = (kind: string, key: string) => `outbox:${kind}:${key}`;
 export type JobsDb = Nano.DocumentScope<unknown>;
 
 /** Creates the claim unless one exists; true when this call created it. */
-export async function createClaim(jobs: JobsDb, id: string, claim: Claim) {
+export async function createClaim(jobs: JobsDb, id: string, claim: Claim<unknown>) {
   try {
     await jobs.insert({ ...claim, _id: id } as Nano.MaybeDocument);
     return true;
@@ -68,35 +68,43 @@ export async function createClaim(jobs: JobsDb, id: string, claim: Claim) {
  * Writes `next` over exactly the revision read; false when someone else wrote first (the
  * caller then leaves the claim to them). This is how a claim moves to `submitted` at most once.
  */
-export async function moveClaim(jobs: JobsDb, current: Stored<Claim>, next: Claim) {
+export async function moveClaim<C extends Claim<unknown>>(
+  jobs: JobsDb,
+  current: Stored<C>,
+  next: C,
+) {
   try {
     const res = await jobs.insert({
       ...next,
       _id: current._id,
       _rev: current._rev,
     } as Nano.MaybeDocument);
-    return { ...next, _id: current._id, _rev: res.rev } as Stored<Claim>;
+    return { ...next, _id: current._id, _rev: res.rev } as Stored<C>;
   } catch (err) {
     if (couchStatus(err) === 409) return null;
     throw cleanCouchError(err);
   }
 }
 
-export async function readClaim(jobs: JobsDb, id: string) {
-  return getDoc<Claim>(jobs, id);
+export async function readClaim<C extends Claim<unknown>>(jobs: JobsDb, id: string) {
+  return getDoc<C>(jobs, id);
 }
 
 /** Read-modify-write with retries, for changes that may be made by anyone (callbacks). */
-export async function updateClaim(
+export async function updateClaim<C extends Claim<unknown>>(
   jobs: JobsDb,
   id: string,
-  diff: (c: Stored<Claim>) => Claim | false,
+  diff: (c: Stored<C>) => C | false,
 ) {
-  return upsert<Claim>(jobs, id, (cur) => (cur ? diff(cur) : false));
+  return upsert<C>(jobs, id, (cur) => (cur ? diff(cur) : false));
 }
 
 /** Every claim of a kind, in pages. */
-export async function* listClaims(jobs: JobsDb, kind: string, pageSize = 200) {
+export async function* listClaims<C extends Claim<unknown>>(
+  jobs: JobsDb,
+  kind: string,
+  pageSize = 200,
+): AsyncGenerator<Stored<C>> {
   const prefix = `outbox:${kind}:`;
   let startkey = prefix;
   let skip = 0;
@@ -115,7 +123,7 @@ export async function* listClaims(jobs: JobsDb, kind: string, pageSize = 200) {
       if (couchStatus(err) === 404) return;
       throw cleanCouchError(err);
     }
-    for (const row of res.rows) if (row.doc) yield row.doc as unknown as Stored<Claim>;
+    for (const row of res.rows) if (row.doc) yield row.doc as unknown as Stored<C>;
     if (res.rows.length < pageSize) return;
     startkey = res.rows[res.rows.length - 1]!.id;
     skip = 1;

@@ -1,0 +1,163 @@
+import { createHash, randomInt } from 'node:crypto';
+import type Nano from 'nano';
+import { getDoc, upsert, type Stored } from '../couch/upsert.js';
+import { AccountDisabled, CodeInvalid, cleanCouchError, couchStatus } from '../errors.js';
+import type { SmsProvider } from '../integrations/sms-types.js';
+import type { AccountsContext } from './context.js';
+import { hashPassword, verifyPassword, type PasswordHash } from './passwords.js';
+import { USER_PREFIX, type UserDoc } from './records.js';
+import { session, type AuthResult } from './sessions.js';
+
+/**
+ * Sign-in by SMS (docs/accounts.md): a 6-digit code for the account a phone number belongs
+ * to, kept as an scrypt hash in the accounts database (`otp:<hash of the number>`), valid
+ * OTP_TTL_SEC, at most OTP_MAX_ATTEMPTS guesses, used once. Whether the number is known is
+ * never told: the request answers alike and does the same lookup; the rest runs afterwards.
+ */
+export const OTP_PREFIX = 'otp:';
+export const OTP_TTL_SEC = 300;
+export const OTP_MAX_ATTEMPTS = 5;
+
+interface OtpDoc {
+  type: 'otp';
+  name: string;
+  code: PasswordHash;
+  expires_at: string;
+  attempts: number;
+}
+
+export const otpId = (phone: string) =>
+  OTP_PREFIX + createHash('sha256').update(phone).digest('hex').slice(0, 40);
+
+/** The live account whose user name or `phone` is this number, or null. */
+export async function userOfPhone(ctx: AccountsContext, phone: string): Promise<UserDoc | null> {
+  await ctx.ready();
+  const usable = (d: UserDoc | null) => (d && !d.deleting && !d.disabled ? d : null);
+  // Both lookups every time: a number that is a user name must not answer sooner.
+  const [named, found] = await Promise.all([ctx.users.get(phone), byPhoneField(ctx, phone)]);
+  if (usable(named)) return named;
+  // A number on two accounts signs in to neither: which one is meant cannot be known.
+  return found.length === 1 ? usable(found[0] ?? null) : null;
+}
+
+async function byPhoneField(ctx: AccountsContext, phone: string): Promise<UserDoc[]> {
+  try {
+    // No index: a scan of the accounts database, bounded by the rate limits before it.
+    const found = (await ctx.nano.request({
+      db: ctx.config.ACCOUNTS_DB,
+      method: 'POST',
+      path: '_find',
+      body: {
+        selector: { _id: { $gt: USER_PREFIX, $lt: `${USER_PREFIX}\ufff0` }, phone },
+        limit: 2,
+      },
+    })) as { docs: UserDoc[] };
+    return found.docs;
+  } catch (err) {
+    throw cleanCouchError(err);
+  }
+}
+
+/** Makes a code for `user`, stores its hash (replacing any earlier one) and sends it. */
+export async function issueCode(
+  ctx: AccountsContext,
+  phone: string,
+  user: UserDoc,
+  sms: SmsProvider | null,
+  now = new Date(),
+): Promise<void> {
+  const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
+  const hash = await hashPassword(code, ctx.scrypt);
+  const db = ctx.nano.use(ctx.config.ACCOUNTS_DB);
+  await upsert<OtpDoc>(db, otpId(phone), () => ({
+    type: 'otp',
+    name: user.name,
+    code: hash,
+    expires_at: new Date(now.getTime() + OTP_TTL_SEC * 1000).toISOString(),
+    attempts: 0,
+  }));
+  if (!sms) {
+    ctx.log.warn({}, 'a sign-in code was asked for, but no SMS provider is configured');
+    return;
+  }
+  const answer = await sms.submit({
+    externalId: `sawa-otp-${Date.now()}`,
+    to: phone,
+    text: `Sawa: your sign-in code is ${code}. It is valid for 5 minutes. Do not share it.`,
+  });
+  if (answer.kind === 'rejected') {
+    ctx.log.warn({ provider: sms.name, reason: answer.reason }, 'a sign-in code was not sent');
+  }
+}
+
+/** Checks a code; the right one is used up and answers the login response. */
+export async function verifyCode(
+  ctx: AccountsContext,
+  phone: string,
+  code: string,
+  now = new Date(),
+): Promise<AuthResult> {
+  await ctx.ready();
+  const db = ctx.nano.use(ctx.config.ACCOUNTS_DB);
+  const doc = await getDoc<OtpDoc>(db, otpId(phone));
+  const live =
+    doc && Date.parse(doc.expires_at) > now.getTime() && doc.attempts < OTP_MAX_ATTEMPTS
+      ? doc
+      : null;
+  // The same scrypt work whether or not a code is waiting.
+  const ok = await verifyPassword(code, live?.code ?? (await ctx.dummy()));
+  if (!live) {
+    if (doc) await drop(db, doc);
+    throw new CodeInvalid();
+  }
+  if (!ok) {
+    await upsert<OtpDoc>(db, live._id, (cur) =>
+      cur && cur.expires_at === live.expires_at ? { ...cur, attempts: cur.attempts + 1 } : false,
+    );
+    throw new CodeInvalid();
+  }
+  // Used once: whoever deletes this revision signs in; a racing second use fails.
+  if (!(await drop(db, live))) throw new CodeInvalid();
+  const user = await ctx.users.get(live.name);
+  if (!user || user.deleting) throw new CodeInvalid();
+  if (user.disabled) throw new AccountDisabled();
+  await ctx.provision(user);
+  return session(ctx, user, await ctx.tokens.issue(user));
+}
+
+async function drop(db: Nano.DocumentScope<unknown>, doc: Stored<OtpDoc>): Promise<boolean> {
+  try {
+    await db.destroy(doc._id, doc._rev);
+    return true;
+  } catch (err) {
+    if (couchStatus(err) === 409 || couchStatus(err) === 404) return false;
+    throw cleanCouchError(err);
+  }
+}
+
+/**
+ * Requests per key (a number, an address) in a sliding hour, in memory per instance like the
+ * login limits; the oldest keys are forgotten first past `maxKeys`.
+ */
+export class HourlyLimit {
+  private readonly hits = new Map<string, number[]>();
+  constructor(
+    private readonly perHour: number,
+    private readonly now: () => number = Date.now,
+    private readonly maxKeys = 100_000,
+  ) {}
+
+  /** Counts one request; the seconds to wait when it is over the limit, else 0. */
+  take(key: string): number {
+    const now = this.now();
+    const recent = (this.hits.get(key) ?? []).filter((t) => t > now - 3_600_000);
+    if (recent.length >= this.perHour) {
+      return Math.max(1, Math.ceil((recent[0]! + 3_600_000 - now) / 1000));
+    }
+    recent.push(now);
+    this.hits.delete(key);
+    this.hits.set(key, recent);
+    if (this.hits.size > this.maxKeys) this.hits.delete(this.hits.keys().next().value as string);
+    return 0;
+  }
+}
