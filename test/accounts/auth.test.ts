@@ -32,8 +32,13 @@ const [amina, baraka, chausiku, dotto, esther, nobody, faraja, gati, hamisi, ima
   string,
 ];
 
+// One service for the file's tests: each names its users uniquely. A test that needs an empty
+// accounts database starts its own (setup), on the same store.
+let service: ReturnType<typeof setup> | undefined;
+const shared = () => (service ??= setup(t));
+
 t.test('signup, login, me, refresh rotation, logout', async (t) => {
-  const s = await setup(t);
+  const s = await shared();
 
   const signup = await s.call('POST', '/auth/signup', { username: amina, password: PW });
   t.equal(signup.status, 201);
@@ -103,7 +108,7 @@ t.test('signup, login, me, refresh rotation, logout', async (t) => {
 });
 
 t.test('a used refresh token revokes its whole family', async (t) => {
-  const s = await setup(t);
+  const s = await shared();
   const first = await s.user(baraka);
   const second = await s.call('POST', '/auth/refresh', { refresh_token: first.refresh_token });
   t.equal(second.status, 200);
@@ -128,7 +133,7 @@ t.test('a used refresh token revokes its whole family', async (t) => {
 });
 
 t.test('two refreshes racing with one token: one wins, the family is revoked', async (t) => {
-  const s = await setup(t);
+  const s = await shared();
   const { refresh_token } = await s.user(chausiku);
   const results = await Promise.all(
     Array.from({ length: 4 }, () => s.call('POST', '/auth/refresh', { refresh_token })),
@@ -146,7 +151,7 @@ t.test('two refreshes racing with one token: one wins, the family is revoked', a
 });
 
 t.test('refresh tokens are stored only as hashes and survive a restart', async (t) => {
-  const s = await setup(t);
+  const s = await shared();
   const { refresh_token } = await s.user(dotto);
   const [family, generation, secret] = refresh_token.split('.');
   const doc = await s.admin('GET', `/${s.svc.config.ACCOUNTS_DB}/refresh:${family}`);
@@ -175,7 +180,7 @@ t.test('refresh tokens are stored only as hashes and survive a restart', async (
 });
 
 t.test('wrong password and unknown user answer alike', async (t) => {
-  const s = await setup(t);
+  const s = await shared();
   await s.user(esther);
   const wrong = await s.call('POST', '/auth/login', {
     username: esther,
@@ -196,7 +201,7 @@ t.test('wrong password and unknown user answer alike', async (t) => {
 });
 
 t.test('a disabled user is refused at once, and works again when re-enabled', async (t) => {
-  const s = await setup(t);
+  const s = await shared();
   const boss = await s.user(unique('boss'), ['admin']);
   const agent = await s.user(faraja);
   t.equal((await s.call('GET', '/me', undefined, agent.access_token)).status, 200);
@@ -231,7 +236,7 @@ t.test('a disabled user is refused at once, and works again when re-enabled', as
 });
 
 t.test('access tokens: missing, malformed, forged, expired, from a deleted account', async (t) => {
-  const s = await setup(t);
+  const s = await shared();
   const boss = await s.user(unique('boss'), ['admin']);
   const a = await s.user(gati);
   const codes = async (token: string | undefined, header?: string) => {
@@ -285,7 +290,7 @@ t.test('access tokens: missing, malformed, forged, expired, from a deleted accou
 });
 
 t.test("a user cannot touch another user's records through the accounts routes", async (t) => {
-  const s = await setup(t);
+  const s = await shared();
   const a = await s.user(hamisi);
   const b = await s.user(imani);
   t.equal((await s.call('GET', '/me', undefined, a.access_token)).body.name, hamisi);

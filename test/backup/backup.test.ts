@@ -10,7 +10,7 @@ import { listSets } from '../../server/backup/manifest.js';
 import { readGzipLines } from '../../server/backup/ndjson.js';
 import { restore } from '../../server/backup/restore.js';
 import { verify } from '../../server/backup/verify.js';
-import { ownCouch, type TestCouch } from '../helpers/store.js';
+import { ownCouch, testCouch, type TestCouch } from '../helpers/store.js';
 import { runCli } from '../helpers/cli.js';
 import { main as backupMain } from '../../scripts/backup.js';
 import { main as restoreMain } from '../../scripts/restore.js';
@@ -20,7 +20,9 @@ import { adminNano } from '../reports/world.js';
  * Back up a store, restore into a second fresh one, and compare everything a replica must
  * keep: ids, every leaf revision with its history, conflicts, deletions, attachment bytes,
  * design documents and _security. With COUCHDB_URL set there is one CouchDB: the test's own
- * databases are deleted and restored into it instead.
+ * databases are deleted and restored into it instead. The tests back up the file's shared
+ * store, so each one's backups also hold the databases of the tests before it: each test
+ * asserts on its own databases.
  */
 
 const TSX = join(process.cwd(), 'node_modules', '.bin', 'tsx');
@@ -84,7 +86,7 @@ async function fresh(
 }
 
 t.test('full and incremental backups restore exactly', async (t) => {
-  const src = await ownCouch(t);
+  const src = await testCouch(t);
   const n = adminNano(src);
   const dir = await mkdtemp(join(tmpdir(), 'sawa-backup-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
@@ -286,7 +288,7 @@ t.test('full and incremental backups restore exactly', async (t) => {
 });
 
 t.test('crash safety: an unfinished set is ignored, then cleaned up', async (t) => {
-  const src = await ownCouch(t);
+  const src = await testCouch(t);
   const n = adminNano(src);
   const dir = await mkdtemp(join(tmpdir(), 'sawa-backup-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
@@ -321,7 +323,7 @@ t.test('crash safety: an unfinished set is ignored, then cleaned up', async (t) 
 });
 
 t.test('npm run backup and restore, as an operator runs them', async (t) => {
-  const src = await ownCouch(t);
+  const src = await testCouch(t);
   const n = adminNano(src);
   const dir = await mkdtemp(join(tmpdir(), 'sawa-backup-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));

@@ -6,9 +6,13 @@ import { farmer, gateway, Session } from './helper.js';
 // Stock PouchDB phones replicating through the gateway, signed up and logged in through the
 // real /auth routes, with the fetch wrapper DESIGN.md gives the mobile teams.
 
+// One gateway for the file's tests, on the file's store: each signs up its own agents.
+let service: ReturnType<typeof gateway> | undefined;
+const shared = () => (service ??= gateway(t));
+
 t.test('signup, first sync, offline edits on two phones: the conflict is everywhere', async (t) => {
   const amina = unique('amina');
-  const gw = await gateway(t);
+  const gw = await shared();
   const signup = await gw.signup(amina);
   const db = signup.dbs.user;
   // Phone A signed up; phone B is the same agent logging in on a second device.
@@ -63,7 +67,7 @@ t.test(
   'a write the sync rules refuse is reported by the replicator, the rest goes through',
   async (t) => {
     const baraka = unique('baraka');
-    const gw = await gateway(t);
+    const gw = await shared();
     const auth = await gw.signup(baraka);
     const session = new Session(gw.url, auth);
     const p = phone();
@@ -99,7 +103,7 @@ t.test(
   'several offline edits push as one replicated write, judged against the server revision',
   async (t) => {
     const chiku = unique('chiku');
-    const gw = await gateway(t);
+    const gw = await shared();
     const auth = await gw.signup(chiku);
     const session = new Session(gw.url, auth);
     const p = phone();
@@ -127,7 +131,7 @@ t.test(
     const asha = unique('asha');
     const sefu = unique('sefu');
     const kilosa = unique('kilosa');
-    const gw = await gateway(t);
+    const gw = await shared();
     const agent = await gw.member(asha, ['agent'], [{ team: kilosa, mode: 'write' }]);
     const sup = await gw.member(sefu, ['supervisor'], [{ team: kilosa, mode: 'write' }]);
     const team = `team-${kilosa}`;
@@ -158,7 +162,7 @@ t.test(
   'an update the rules refuse (owner change) is judged against the revision it builds on',
   async (t) => {
     const chausiku = unique('chausiku');
-    const gw = await gateway(t);
+    const gw = await shared();
     const auth = await gw.signup(chausiku);
     const session = new Session(gw.url, auth);
     const p = phone();
@@ -185,7 +189,7 @@ t.test(
   'a token that expires mid-replication is refreshed and the replication resumes',
   async (t) => {
     const dalila = unique('dalila');
-    const gw = await gateway(t);
+    const gw = await shared();
     const auth = await gw.signup(dalila);
     const session = new Session(gw.url, auth);
     const p = phone();

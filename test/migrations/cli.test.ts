@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import { needsEmbedded, ownCouch } from '../helpers/store.js';
+import { needsEmbedded, testCouch } from '../helpers/store.js';
 import { runCli, type CliRun as Run } from '../helpers/cli.js';
 import { main } from '../../scripts/deploy-design-docs.js';
 import { adminNano, designDocBuilds, faultProxy, seed, snapshots, userDbs } from './helpers.js';
@@ -71,7 +71,7 @@ t.test('usage and configuration errors exit 2 and say what is wrong', async (t) 
 });
 
 t.test('deploy, dry run, second run, failures and interruption', async (t) => {
-  const store = await ownCouch(t);
+  const store = await testCouch(t);
   const fleet = newFleet();
   const nano = adminNano(store);
   const { old, current } = designDocBuilds();
@@ -197,7 +197,7 @@ t.test(
   'without COUCHDB_URL it finds the embedded store through DATA_DIR',
   needsEmbedded('finds the store through DATA_DIR and STORE_PORT'),
   async (t) => {
-    const store = await ownCouch(t);
+    const store = await testCouch(t);
     const fleet = newFleet();
     const nano = adminNano(store);
     const { old } = designDocBuilds();

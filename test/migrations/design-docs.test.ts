@@ -4,7 +4,7 @@ import { listFleet } from '../../server/migrations/databases.js';
 import { deployDesignDocs, type DeployProgress } from '../../server/migrations/design-docs.js';
 import { teamWriteGuard } from '../../server/provisioning/team-write-guard.js';
 import { designDocVersion } from '../../server/rules/index.js';
-import { ownCouch } from '../helpers/store.js';
+import { testCouch } from '../helpers/store.js';
 import { adminNano, designDocBuilds, seed, snapshots, userDbs } from './helpers.js';
 
 /**
@@ -13,7 +13,7 @@ import { adminNano, designDocBuilds, seed, snapshots, userDbs } from './helpers.
  * and databases that are not Sawa's to touch.
  */
 t.test('a rule change rolls out to every database, once', async (t) => {
-  const store = await ownCouch(t);
+  const store = await testCouch(t);
   const fleet = newFleet();
   const nano = adminNano(store);
   const { old, current } = designDocBuilds();
@@ -130,7 +130,7 @@ t.test('a rule change rolls out to every database, once', async (t) => {
 });
 
 t.test('a fleet listed over many _all_dbs pages', async (t) => {
-  const store = await ownCouch(t);
+  const store = await testCouch(t);
   const fleet = newFleet();
   const nano = adminNano(store);
   const { old, current } = designDocBuilds();

@@ -3,7 +3,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import t, { type Test } from 'tap';
 import app, { serverOptions, type AppOptions } from '../../server/app.js';
 import { loadConfig } from '../../server/config.js';
-import { ownCouch, type TestCouch } from '../helpers/store.js';
+import { testCouch, type TestCouch } from '../helpers/store.js';
 import { adminNano, designDocBuilds, seed, snapshots, userDbs } from './helpers.js';
 
 /**
@@ -43,7 +43,7 @@ async function service(
 }
 
 t.test('the service rolls design docs out after start-up, without waiting for it', async (t) => {
-  const store = await ownCouch(t);
+  const store = await testCouch(t);
   const fleet = newFleet();
   const nano = adminNano(store);
   const { old, current } = designDocBuilds();
@@ -74,7 +74,7 @@ t.test('the service rolls design docs out after start-up, without waiting for it
 });
 
 t.test('closing the service stops the rollout between databases', async (t) => {
-  const store = await ownCouch(t);
+  const store = await testCouch(t);
   const fleet = newFleet();
   const nano = adminNano(store);
   const { old, current } = designDocBuilds();

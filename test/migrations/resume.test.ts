@@ -3,11 +3,11 @@ import { newFleet } from '../helpers/fleet.js';
 import { readRollout, ROLLOUT_ID } from '../../server/migrations/checkpoint.js';
 import { deployDesignDocs } from '../../server/migrations/design-docs.js';
 import { rollOutDesignDocs } from '../../server/migrations/rollout.js';
-import { ownCouch } from '../helpers/store.js';
+import { testCouch } from '../helpers/store.js';
 import { adminNano, designDocBuilds, seed, snapshots, userDbs } from './helpers.js';
 
 t.test('an interrupted deploy is finished by running it again', async (t) => {
-  const store = await ownCouch(t);
+  const store = await testCouch(t);
   const fleet = newFleet();
   const nano = adminNano(store);
   const { old, current } = designDocBuilds();
@@ -36,7 +36,7 @@ t.test('an interrupted deploy is finished by running it again', async (t) => {
 t.test(
   'the rollout record resumes after the last database done, and skips at start-up',
   async (t) => {
-    const store = await ownCouch(t);
+    const store = await testCouch(t);
     const fleet = newFleet();
     const nano = adminNano(store);
     const { old, current } = designDocBuilds();

@@ -34,12 +34,16 @@ async function snapshot(admin: Awaited<ReturnType<typeof setup>>['admin'], db: s
   };
 }
 
+// One service for the file's tests, on the file's store: each names its users and teams uniquely.
+let service: ReturnType<typeof setup> | undefined;
+const shared = () => (service ??= setup(t));
+
 t.test(
   'signup provisions the user database: _security, then design docs at the current version',
   async (t) => {
     const aminaName = unique('amina');
     const jumaName = unique('juma');
-    const s = await setup(t);
+    const s = await shared();
     const res = await s.call('POST', '/auth/signup', { username: aminaName, password: PW });
     const db = res.body.dbs.user;
     t.equal(db, userDbName(aminaName));
@@ -68,7 +72,7 @@ t.test('provisioning is idempotent: a second run changes nothing', async (t) => 
   const barakaName = unique('baraka');
   const bossName = unique('boss');
   const moshiName = unique('moshi');
-  const s = await setup(t);
+  const s = await shared();
   await s.user(barakaName);
   await s.call(
     'PUT',
@@ -99,7 +103,7 @@ t.test('provisioning is idempotent: a second run changes nothing', async (t) => 
 
 t.test('validation goes in before the user is let in', async (t) => {
   const chausikuName = unique('chausiku');
-  const s = await setup(t);
+  const s = await shared();
   const nano = createCouch({ ...s.store, proxySecret: '' }).nano;
   const order: string[] = [];
   // Record the writes provisioning makes, in order, on the real client.
@@ -139,7 +143,7 @@ t.test('validation goes in before the user is let in', async (t) => {
 t.test('login repairs what a crash (or a hand) broke', async (t) => {
   const dottoName = unique('dotto');
   const malloryName = unique('mallory');
-  const s = await setup(t);
+  const s = await shared();
   await s.user(dottoName);
   const db = userDbName(dottoName);
   const login = () => s.call('POST', '/auth/login', { username: dottoName, password: PW });
@@ -210,7 +214,7 @@ t.test('team databases: members read, only writers write, CouchDB enforces it', 
   const estherName = unique('esther');
   const gatiName = unique('gati');
   const arushaName = unique('arusha');
-  const s = await setup(t);
+  const s = await shared();
   const boss = await s.user(bossName, ['admin']);
   await s.user(estherName);
   await s.user(farajaName, ['supervisor']);
