@@ -350,6 +350,13 @@ export const ConfigSchema = Type.Object({
     description:
       'databases the embedded store keeps open at once; the least recently used idle one is closed past it',
   }),
+  STORE_DB_UPDATES_DELAY_MS: Type.Integer({
+    minimum: 0,
+    maximum: 5000,
+    default: 0,
+    description:
+      'the embedded store lists a write in _db_updates this long after it (0: at once); CouchDB takes 200-500 ms, which tests set to emulate',
+  }),
 });
 
 export type Config = Static<typeof ConfigSchema>;

@@ -153,7 +153,11 @@ function conflictReportCli(args: string[]) {
   const url = new URL(server.url);
   url.username = server.admin.name;
   url.password = server.admin.password;
-  return runCli(conflictReportMain, args, { COUCHDB_URL: url.toString(), LOG_LEVEL: 'warn' });
+  return runCli(conflictReportMain, args, {
+    COUCHDB_URL: url.toString(),
+    LOG_LEVEL: 'warn',
+    ...fleet.env,
+  });
 }
 
 t.test('npm run conflict-report: exit code for cron, progress on stderr', async (t) => {
