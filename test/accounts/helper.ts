@@ -40,6 +40,8 @@ export async function accountsService(
     AUTH_IP_RATE_LIMIT_PER_MIN: '1000',
     // Its own accounts database: the store is shared by the file's tests (or by every file).
     ACCOUNTS_DB: unique('sawa-accounts'),
+    // Its own audit log (staff access is audited), never the deployment's.
+    AUDIT_DB: unique('sawa-audit'),
     // The file's jobs, archive and reporting databases, and its fleet of people (fleet.ts).
     ...testFleet().env,
     ...opts.env,

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { setup } from './helper.js';
+import { testFleet } from '../helpers/fleet.js';
 import { runCli } from '../helpers/cli.js';
 import { main } from '../../scripts/users.js';
 
@@ -16,14 +17,26 @@ function adminUrl(s: Setup): string {
   return url.toString();
 }
 
+/** The script's environment: the test CouchDB, and the service's own accounts and fleet. */
+function scriptEnv(s: Setup): Record<string, string> {
+  const c = s.svc.config;
+  return {
+    COUCHDB_URL: adminUrl(s),
+    NODE_ENV: 'test',
+    ACCOUNTS_DB: c.ACCOUNTS_DB,
+    AUDIT_DB: c.AUDIT_DB,
+    ...testFleet().env,
+  };
+}
+
 /** `npm run users -- …` in-process: scripts/users.ts's `main`, its output captured. */
 function users(s: Setup, args: string[]) {
-  return runCli(main, args, { COUCHDB_URL: adminUrl(s), NODE_ENV: 'test' });
+  return runCli(main, args, scriptEnv(s));
 }
 
 /** `npm run users -- …` as an operator runs it, a process of its own, against the test CouchDB. */
 function usersProcess(s: Setup, args: string[]) {
-  const env = { ...process.env, COUCHDB_URL: adminUrl(s), NODE_ENV: 'test' };
+  const env = { ...process.env, ...scriptEnv(s) };
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/users.ts', ...args], {
       env,
