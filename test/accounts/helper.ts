@@ -86,7 +86,10 @@ export async function setup(t: Test, opts: Parameters<typeof accountsService>[2]
     /** JSON request to CouchDB as its server admin. */
     admin: (method: string, path: string, body?: unknown) =>
       couch(store.url, method, path, { body, auth: store.adminAuth }),
-    /** A user made directly (as the provision script does), then logged in. */
+    /**
+     * A user made directly (as the provision script does), then logged in; `name` in the
+     * answer too. Give unique names: user databases are server-wide.
+     */
     async user(name: string, roles: Role[] = ['agent'], password = 'correct horse battery') {
       await createUser(accounts.ctx, { name, password, roles, teams: [] }, { allowReserved: true });
       const res = await couch(svc.url, 'POST', '/auth/login', {
@@ -94,10 +97,13 @@ export async function setup(t: Test, opts: Parameters<typeof accountsService>[2]
       });
       if (res.status !== 200)
         throw new Error(`login of ${name}: ${res.status} ${JSON.stringify(res.body)}`);
-      return res.body as {
-        access_token: string;
-        refresh_token: string;
-        dbs: { user: string; shared: string[] };
+      return {
+        ...(res.body as {
+          access_token: string;
+          refresh_token: string;
+          dbs: { user: string; shared: string[] };
+        }),
+        name,
       };
     },
   };

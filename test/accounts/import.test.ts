@@ -3,6 +3,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
+import { unique } from '../helpers/fixtures.js';
 import { setup } from './helper.js';
 import { testFleet } from '../helpers/fleet.js';
 import { runCli } from '../helpers/cli.js';
@@ -53,8 +54,8 @@ function usersProcess(s: Setup, args: string[]) {
 
 t.test('bulk onboarding', async (t) => {
   const s = await setup(t);
-  const boss = await s.user('boss', ['admin']);
-  const agent = await s.user('agent-a', ['agent']);
+  const boss = await s.user(unique('boss'), ['admin']);
+  const agent = await s.user(unique('agent-a'), ['agent']);
 
   await t.test('JSON: each row answered; a second run changes nothing', async (t) => {
     const rows = [

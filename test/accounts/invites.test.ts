@@ -1,17 +1,23 @@
 import t from 'tap';
+import { unique } from '../helpers/fixtures.js';
 import { accountsService, setup } from './helper.js';
 import { couch } from '../helpers/store.js';
 
 /** One store and one SIGNUP=invite service for the file; other modes share the store. */
 t.test('signup modes and invitation codes', async (t) => {
   const s = await setup(t, { env: { SIGNUP: 'invite' } });
-  const boss = await s.user('boss', ['admin']);
-  const sup = await s.user('sup-a', ['supervisor']);
-  const supB = await s.user('sup-b', ['supervisor']);
-  const agent = await s.user('agent-a', ['agent']);
-  await s.call('PUT', '/admin/users/sup-a/teams/arusha', { mode: 'write' }, boss.access_token);
-  await s.call('PUT', '/admin/users/sup-a/teams/moshi', { mode: 'read' }, boss.access_token);
-  await s.call('PUT', '/admin/users/sup-b/teams/dodoma', {}, boss.access_token);
+  const boss = await s.user(unique('boss'), ['admin']);
+  const sup = await s.user(unique('sup-a'), ['supervisor']);
+  const supB = await s.user(unique('sup-b'), ['supervisor']);
+  const agent = await s.user(unique('agent-a'), ['agent']);
+  await s.call(
+    'PUT',
+    `/admin/users/${sup.name}/teams/arusha`,
+    { mode: 'write' },
+    boss.access_token,
+  );
+  await s.call('PUT', `/admin/users/${sup.name}/teams/moshi`, { mode: 'read' }, boss.access_token);
+  await s.call('PUT', `/admin/users/${supB.name}/teams/dodoma`, {}, boss.access_token);
 
   await t.test('invite mode: no code, no account', async (t) => {
     const res = await s.call('POST', '/auth/signup', { username: 'juma', password: 'password-1' });
@@ -42,7 +48,7 @@ t.test('signup modes and invitation codes', async (t) => {
     t.equal(made.status, 201, JSON.stringify(made.body));
     const { code, invite } = made.body;
     t.match(code, /^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$/);
-    t.match(invite, { role: 'supervisor', state: 'active', created_by: 'boss' });
+    t.match(invite, { role: 'supervisor', state: 'active', created_by: boss.name });
     const stored = await s.admin('GET', `/${s.svc.config.ACCOUNTS_DB}/invite:${invite.id}`);
     t.equal(stored.status, 200);
     t.notOk(JSON.stringify(stored.body).includes(code.replace(/-/g, '')), 'no code in storage');
@@ -170,7 +176,7 @@ t.test('signup modes and invitation codes', async (t) => {
     const listA = await s.call('GET', '/admin/invites', undefined, sup.access_token);
     t.ok(listA.body.invites.length > 0);
     t.ok(
-      listA.body.invites.every((i: { created_by: string }) => i.created_by === 'sup-a'),
+      listA.body.invites.every((i: { created_by: string }) => i.created_by === sup.name),
       "A lists only A's",
     );
     const revoke = await s.call(
