@@ -3,6 +3,17 @@ import { unique } from '../helpers/fixtures.js';
 import { accountsService, setup } from './helper.js';
 import { couch } from '../helpers/store.js';
 
+// The people who sign up: user databases are server-wide, so their names are unique.
+const who = Object.fromEntries(
+  ['halima', 'other', 'rev1', 'late1', 'weakling', 'strongling', 'shut', 'walkin'].map((n) => [
+    n,
+    unique(n),
+  ]),
+) as Record<
+  'halima' | 'other' | 'rev1' | 'late1' | 'weakling' | 'strongling' | 'shut' | 'walkin',
+  string
+>;
+
 /** One store and one SIGNUP=invite service for the file; other modes share the store. */
 t.test('signup modes and invitation codes', async (t) => {
   const s = await setup(t, { env: { SIGNUP: 'invite' } });
@@ -56,7 +67,7 @@ t.test('signup modes and invitation codes', async (t) => {
 
     const typed = code.toLowerCase().replace(/-/g, ' ');
     const res = await s.call('POST', '/auth/signup', {
-      username: 'halima',
+      username: who.halima,
       password: 'password-1',
       invite: typed,
     });
@@ -67,13 +78,13 @@ t.test('signup modes and invitation codes', async (t) => {
     t.same(me.body.teams, [{ team: 'arusha', mode: 'write', db: 'team-arusha' }]);
 
     const retried = await s.call('POST', '/auth/signup', {
-      username: 'halima',
+      username: who.halima,
       password: 'password-1',
       invite: code,
     });
     t.equal(retried.status, 200, 'a retried signup answers as a login');
     const again = await s.call('POST', '/auth/signup', {
-      username: 'other',
+      username: who.other,
       password: 'password-1',
       invite: code,
     });
@@ -82,7 +93,7 @@ t.test('signup modes and invitation codes', async (t) => {
     const listed = await s.call('GET', '/admin/invites?state=used', undefined, boss.access_token);
     t.match(
       listed.body.invites.find((i: { id: string }) => i.id === invite.id),
-      { state: 'used', used_by: 'halima' },
+      { state: 'used', used_by: who.halima },
     );
   });
 
@@ -97,7 +108,7 @@ t.test('signup modes and invitation codes', async (t) => {
     t.equal(revoked.status, 200);
     t.equal(revoked.body.state, 'revoked');
     const res = await s.call('POST', '/auth/signup', {
-      username: 'rev1',
+      username: who.rev1,
       password: 'password-1',
       invite: made.body.code,
     });
@@ -109,7 +120,7 @@ t.test('signup modes and invitation codes', async (t) => {
       expires_at: new Date(Date.now() - 1000).toISOString(),
     });
     const late = await s.call('POST', '/auth/signup', {
-      username: 'late1',
+      username: who.late1,
       password: 'password-1',
       invite: old.body.code,
     });
@@ -120,13 +131,13 @@ t.test('signup modes and invitation codes', async (t) => {
   await t.test('a weak password or taken name leaves the code usable', async (t) => {
     const made = await s.call('POST', '/admin/invites', {}, boss.access_token);
     const weak = await s.call('POST', '/auth/signup', {
-      username: 'weakling',
+      username: who.weakling,
       password: 'short',
       invite: made.body.code,
     });
     t.equal(weak.status, 400);
     const ok = await s.call('POST', '/auth/signup', {
-      username: 'strongling',
+      username: who.strongling,
       password: 'long-enough-1',
       invite: made.body.code,
     });
@@ -202,14 +213,14 @@ t.test('signup modes and invitation codes', async (t) => {
   await t.test('closed: 403 with a reason; open: anyone, invitation optional', async (t) => {
     const closed = await accountsService(t, s.store, { env: { SIGNUP: 'closed' } });
     const res = await couch(closed.url, 'POST', '/auth/signup', {
-      body: { username: 'shut', password: 'password-1' },
+      body: { username: who.shut, password: 'password-1' },
     });
     t.equal(res.status, 403);
     t.equal(res.body.code, 'SAWA_SIGNUP_CLOSED');
     t.match(res.body.message, /administrator creates accounts/);
     const open = await accountsService(t, s.store, { env: { SIGNUP: 'open' } });
     const plain = await couch(open.url, 'POST', '/auth/signup', {
-      body: { username: 'walkin', password: 'password-1' },
+      body: { username: who.walkin, password: 'password-1' },
     });
     t.equal(plain.status, 201);
     t.same(plain.body.user.roles, ['agent']);
