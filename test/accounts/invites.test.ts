@@ -3,6 +3,8 @@ import { unique } from '../helpers/fixtures.js';
 import { accountsService, setup } from './helper.js';
 import { couch } from '../helpers/store.js';
 
+// Its teams, named apart from every other file's (team databases are server-wide).
+const T = { arusha: unique('arusha'), moshi: unique('moshi'), dodoma: unique('dodoma') };
 // The people who sign up: user databases are server-wide, so their names are unique.
 const who = Object.fromEntries(
   ['halima', 'other', 'rev1', 'late1', 'weakling', 'strongling', 'shut', 'walkin'].map((n) => [
@@ -23,12 +25,17 @@ t.test('signup modes and invitation codes', async (t) => {
   const agent = await s.user(unique('agent-a'), ['agent']);
   await s.call(
     'PUT',
-    `/admin/users/${sup.name}/teams/arusha`,
+    `/admin/users/${sup.name}/teams/${T.arusha}`,
     { mode: 'write' },
     boss.access_token,
   );
-  await s.call('PUT', `/admin/users/${sup.name}/teams/moshi`, { mode: 'read' }, boss.access_token);
-  await s.call('PUT', `/admin/users/${supB.name}/teams/dodoma`, {}, boss.access_token);
+  await s.call(
+    'PUT',
+    `/admin/users/${sup.name}/teams/${T.moshi}`,
+    { mode: 'read' },
+    boss.access_token,
+  );
+  await s.call('PUT', `/admin/users/${supB.name}/teams/${T.dodoma}`, {}, boss.access_token);
 
   await t.test('invite mode: no code, no account', async (t) => {
     const res = await s.call('POST', '/auth/signup', { username: 'juma', password: 'password-1' });
@@ -53,7 +60,7 @@ t.test('signup modes and invitation codes', async (t) => {
     const made = await s.call(
       'POST',
       '/admin/invites',
-      { role: 'supervisor', teams: [{ team: 'arusha' }] },
+      { role: 'supervisor', teams: [{ team: T.arusha }] },
       boss.access_token,
     );
     t.equal(made.status, 201, JSON.stringify(made.body));
@@ -73,9 +80,9 @@ t.test('signup modes and invitation codes', async (t) => {
     });
     t.equal(res.status, 201, JSON.stringify(res.body));
     t.same(res.body.user.roles, ['supervisor']);
-    t.same(res.body.dbs.shared, ['team-arusha']);
+    t.same(res.body.dbs.shared, [`team-${T.arusha}`]);
     const me = await s.call('GET', '/me', undefined, res.body.access_token);
-    t.same(me.body.teams, [{ team: 'arusha', mode: 'write', db: 'team-arusha' }]);
+    t.same(me.body.teams, [{ team: T.arusha, mode: 'write', db: `team-${T.arusha}` }]);
 
     const retried = await s.call('POST', '/auth/signup', {
       username: who.halima,
@@ -148,16 +155,16 @@ t.test('signup modes and invitation codes', async (t) => {
     const own = await s.call(
       'POST',
       '/admin/invites',
-      { teams: [{ team: 'arusha' }] },
+      { teams: [{ team: T.arusha }] },
       sup.access_token,
     );
     t.equal(own.status, 201);
-    t.same(own.body.invite.teams, [{ team: 'arusha', mode: 'read' }]);
+    t.same(own.body.invite.teams, [{ team: T.arusha, mode: 'read' }]);
     const cases: Array<[unknown, RegExp]> = [
-      [{ teams: [{ team: 'dodoma' }] }, /own teams, not "dodoma"/],
-      [{ role: 'admin', teams: [{ team: 'arusha' }] }, /only an admin can invite an admin/],
+      [{ teams: [{ team: T.dodoma }] }, new RegExp(`own teams, not "${T.dodoma}"`)],
+      [{ role: 'admin', teams: [{ team: T.arusha }] }, /only an admin can invite an admin/],
       [{}, /name it in teams/],
-      [{ teams: [{ team: 'moshi', mode: 'write' }] }, /only read team "moshi"/],
+      [{ teams: [{ team: T.moshi, mode: 'write' }] }, new RegExp(`only read team "${T.moshi}"`)],
     ];
     for (const [body, message] of cases) {
       const res = await s.call('POST', '/admin/invites', body, sup.access_token);
@@ -168,7 +175,7 @@ t.test('signup modes and invitation codes', async (t) => {
     const agentTry = await s.call(
       'POST',
       '/admin/invites',
-      { teams: [{ team: 'arusha' }] },
+      { teams: [{ team: T.arusha }] },
       agent.access_token,
     );
     t.equal(agentTry.status, 403, 'an agent invites nobody');
@@ -181,7 +188,7 @@ t.test('signup modes and invitation codes', async (t) => {
     const b = await s.call(
       'POST',
       '/admin/invites',
-      { teams: [{ team: 'dodoma' }] },
+      { teams: [{ team: T.dodoma }] },
       supB.access_token,
     );
     const listA = await s.call('GET', '/admin/invites', undefined, sup.access_token);
