@@ -61,6 +61,7 @@ t.test('signing up over an existing name with a wrong password counts as a guess
 });
 
 t.test('the IP limit covers junk and signups too', async (t) => {
+  const newbie = unique('newbie');
   const s = await setup(t, { env: { AUTH_IP_RATE_LIMIT_PER_MIN: '5' } });
   const statuses: number[] = [];
   for (let i = 0; i < 3; i++)
@@ -69,13 +70,14 @@ t.test('the IP limit covers junk and signups too', async (t) => {
     );
   statuses.push((await s.call('POST', '/auth/login', { nonsense: true })).status);
   statuses.push(
-    (await s.call('POST', '/auth/signup', { username: 'newbie', password: 'password123' })).status,
+    (await s.call('POST', '/auth/signup', { username: newbie, password: 'password123' })).status,
   );
   statuses.push(
-    (await s.call('POST', '/auth/signup', { username: 'newbie2', password: 'password123' })).status,
+    (await s.call('POST', '/auth/signup', { username: `${newbie}2`, password: 'password123' }))
+      .status,
   );
   statuses.push(
-    (await s.call('POST', '/auth/login', { username: 'newbie', password: 'password123' })).status,
+    (await s.call('POST', '/auth/login', { username: newbie, password: 'password123' })).status,
   );
   t.same(
     statuses,
