@@ -480,6 +480,13 @@ export const ConfigSchema = Type.Object({
         "payment requests above this many shillings wait for a supervisor's payment_approval; unset: none wait",
     }),
   ),
+  STORE_DB_UPDATES_DELAY_MS: Type.Integer({
+    minimum: 0,
+    maximum: 5000,
+    default: 0,
+    description:
+      'the embedded store lists a write in _db_updates this long after it (0: at once); CouchDB takes 200-500 ms, which tests set to emulate',
+  }),
 });
 
 export type Config = Static<typeof ConfigSchema>;

@@ -52,7 +52,10 @@ export async function buildStore(
   logger: StoreLogger = false,
 ): Promise<FastifyInstance> {
   await loadEngine();
-  const registry = await Registry.open(opts.dataDir, { maxOpen: opts.maxOpenDbs });
+  const registry = await Registry.open(opts.dataDir, {
+    maxOpen: opts.maxOpenDbs,
+    dbUpdatesDelayMs: opts.dbUpdatesDelayMs,
+  });
   if (!registry.exists(USERS_DB)) await registry.create(USERS_DB, USERS_SECURITY);
   if (!registry.exists('_replicator')) await registry.create('_replicator', ADMIN_ONLY);
   const store: StoreContext = {

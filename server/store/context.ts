@@ -18,6 +18,8 @@ export interface StoreOptions {
   /** AuthSession cookie lifetime, seconds (CouchDB's `[chttpd_auth] timeout`). */
   sessionTimeoutSec: number;
   maxOpenDbs: number;
+  /** How long a write waits to be listed in `_db_updates` (batched; 25 ms by default). */
+  dbUpdatesDelayMs?: number;
   version: string;
 }
 

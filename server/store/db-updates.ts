@@ -24,19 +24,33 @@ export class DbUpdates {
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> = Promise.resolve();
 
-  private constructor(readonly db: Db) {}
+  /**
+   * `lagMs` 0: a read of the feed lists every write acknowledged before it (notices are
+   * written at once). Above 0: a write is listed only `lagMs` later, as CouchDB's
+   * `_global_changes` lists one 200-500 ms late (tests set it to catch code that assumes
+   * otherwise).
+   */
+  private constructor(
+    readonly db: Db,
+    readonly lagMs: number,
+  ) {}
 
-  static async open(path: string): Promise<DbUpdates> {
+  static async open(path: string, lagMs = 0): Promise<DbUpdates> {
     const db = openPouch(path);
     await db.info();
-    return new DbUpdates(db);
+    return new DbUpdates(db, lagMs);
   }
 
   notify(name: string, type: DbUpdateType): void {
     const prev = this.pending.get(name);
     // 'created' followed by writes is still news of a creation; a deletion wins over all.
     if (!(prev === 'created' && type === 'updated')) this.pending.set(name, type);
-    if (!this.timer) this.timer = setTimeout(() => void this.flush(), FLUSH_MS);
+    if (!this.timer) this.timer = setTimeout(() => void this.flush(), this.lagMs || FLUSH_MS);
+  }
+
+  /** Before a read of the feed: what a reader may already see (everything, unless lagging). */
+  settle(): Promise<void> {
+    return this.lagMs ? this.flushing : this.flush();
   }
 
   flush(): Promise<void> {

@@ -68,7 +68,10 @@ export class Registry {
     private readonly maxOpen: number,
   ) {}
 
-  static async open(dataDir: string, opts: { maxOpen?: number } = {}): Promise<Registry> {
+  static async open(
+    dataDir: string,
+    opts: { maxOpen?: number; dbUpdatesDelayMs?: number } = {},
+  ): Promise<Registry> {
     await mkdir(join(dataDir, DBS_DIR), { recursive: true });
     const meta = openPouch(join(dataDir, META_DIR));
     const server = await upsertLocal(meta, '_local/server', (doc) => ({
@@ -76,7 +79,7 @@ export class Registry {
       clean_shutdown: false,
     }));
     const crashed = server.previous !== null && server.previous.clean_shutdown !== true;
-    const updates = await DbUpdates.open(join(dataDir, '_db_updates'));
+    const updates = await DbUpdates.open(join(dataDir, '_db_updates'), opts.dbUpdatesDelayMs);
     const registry = new Registry(
       dataDir,
       meta,

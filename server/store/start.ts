@@ -50,6 +50,7 @@ export async function startStore(
     pbkdf2Iterations: 50_000,
     sessionTimeoutSec: 600,
     maxOpenDbs: config.STORE_MAX_DBS_OPEN,
+    dbUpdatesDelayMs: config.STORE_DB_UPDATES_DELAY_MS,
     version: packageVersion(),
     ...opts.overrides,
   };

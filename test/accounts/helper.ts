@@ -40,6 +40,8 @@ export async function accountsService(
     AUTH_IP_RATE_LIMIT_PER_MIN: '1000',
     // Its own accounts database: the store is shared by the file's tests (or by every file).
     ACCOUNTS_DB: unique('sawa-accounts'),
+    // Its own audit log (staff access is audited), never the deployment's.
+    AUDIT_DB: unique('sawa-audit'),
     // The file's jobs, archive and reporting databases, and its fleet of people (fleet.ts).
     ...testFleet().env,
     ...opts.env,
@@ -84,7 +86,10 @@ export async function setup(t: Test, opts: Parameters<typeof accountsService>[2]
     /** JSON request to CouchDB as its server admin. */
     admin: (method: string, path: string, body?: unknown) =>
       couch(store.url, method, path, { body, auth: store.adminAuth }),
-    /** A user made directly (as the provision script does), then logged in. */
+    /**
+     * A user made directly (as the provision script does), then logged in; `name` in the
+     * answer too. Give unique names: user databases are server-wide.
+     */
     async user(name: string, roles: Role[] = ['agent'], password = 'correct horse battery') {
       await createUser(accounts.ctx, { name, password, roles, teams: [] }, { allowReserved: true });
       const res = await couch(svc.url, 'POST', '/auth/login', {
@@ -92,10 +97,13 @@ export async function setup(t: Test, opts: Parameters<typeof accountsService>[2]
       });
       if (res.status !== 200)
         throw new Error(`login of ${name}: ${res.status} ${JSON.stringify(res.body)}`);
-      return res.body as {
-        access_token: string;
-        refresh_token: string;
-        dbs: { user: string; shared: string[] };
+      return {
+        ...(res.body as {
+          access_token: string;
+          refresh_token: string;
+          dbs: { user: string; shared: string[] };
+        }),
+        name,
       };
     },
   };

@@ -1,17 +1,41 @@
 import t from 'tap';
+import { unique } from '../helpers/fixtures.js';
 import { accountsService, setup } from './helper.js';
 import { couch } from '../helpers/store.js';
+
+// Its teams, named apart from every other file's (team databases are server-wide).
+const T = { arusha: unique('arusha'), moshi: unique('moshi'), dodoma: unique('dodoma') };
+// The people who sign up: user databases are server-wide, so their names are unique.
+const who = Object.fromEntries(
+  ['halima', 'other', 'rev1', 'late1', 'weakling', 'strongling', 'shut', 'walkin'].map((n) => [
+    n,
+    unique(n),
+  ]),
+) as Record<
+  'halima' | 'other' | 'rev1' | 'late1' | 'weakling' | 'strongling' | 'shut' | 'walkin',
+  string
+>;
 
 /** One store and one SIGNUP=invite service for the file; other modes share the store. */
 t.test('signup modes and invitation codes', async (t) => {
   const s = await setup(t, { env: { SIGNUP: 'invite' } });
-  const boss = await s.user('boss', ['admin']);
-  const sup = await s.user('sup-a', ['supervisor']);
-  const supB = await s.user('sup-b', ['supervisor']);
-  const agent = await s.user('agent-a', ['agent']);
-  await s.call('PUT', '/admin/users/sup-a/teams/arusha', { mode: 'write' }, boss.access_token);
-  await s.call('PUT', '/admin/users/sup-a/teams/moshi', { mode: 'read' }, boss.access_token);
-  await s.call('PUT', '/admin/users/sup-b/teams/dodoma', {}, boss.access_token);
+  const boss = await s.user(unique('boss'), ['admin']);
+  const sup = await s.user(unique('sup-a'), ['supervisor']);
+  const supB = await s.user(unique('sup-b'), ['supervisor']);
+  const agent = await s.user(unique('agent-a'), ['agent']);
+  await s.call(
+    'PUT',
+    `/admin/users/${sup.name}/teams/${T.arusha}`,
+    { mode: 'write' },
+    boss.access_token,
+  );
+  await s.call(
+    'PUT',
+    `/admin/users/${sup.name}/teams/${T.moshi}`,
+    { mode: 'read' },
+    boss.access_token,
+  );
+  await s.call('PUT', `/admin/users/${supB.name}/teams/${T.dodoma}`, {}, boss.access_token);
 
   await t.test('invite mode: no code, no account', async (t) => {
     const res = await s.call('POST', '/auth/signup', { username: 'juma', password: 'password-1' });
@@ -36,13 +60,13 @@ t.test('signup modes and invitation codes', async (t) => {
     const made = await s.call(
       'POST',
       '/admin/invites',
-      { role: 'supervisor', teams: [{ team: 'arusha' }] },
+      { role: 'supervisor', teams: [{ team: T.arusha }] },
       boss.access_token,
     );
     t.equal(made.status, 201, JSON.stringify(made.body));
     const { code, invite } = made.body;
     t.match(code, /^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$/);
-    t.match(invite, { role: 'supervisor', state: 'active', created_by: 'boss' });
+    t.match(invite, { role: 'supervisor', state: 'active', created_by: boss.name });
     const stored = await s.admin('GET', `/${s.svc.config.ACCOUNTS_DB}/invite:${invite.id}`);
     t.equal(stored.status, 200);
     t.notOk(JSON.stringify(stored.body).includes(code.replace(/-/g, '')), 'no code in storage');
@@ -50,24 +74,24 @@ t.test('signup modes and invitation codes', async (t) => {
 
     const typed = code.toLowerCase().replace(/-/g, ' ');
     const res = await s.call('POST', '/auth/signup', {
-      username: 'halima',
+      username: who.halima,
       password: 'password-1',
       invite: typed,
     });
     t.equal(res.status, 201, JSON.stringify(res.body));
     t.same(res.body.user.roles, ['supervisor']);
-    t.same(res.body.dbs.shared, ['team-arusha']);
+    t.same(res.body.dbs.shared, [`team-${T.arusha}`]);
     const me = await s.call('GET', '/me', undefined, res.body.access_token);
-    t.same(me.body.teams, [{ team: 'arusha', mode: 'write', db: 'team-arusha' }]);
+    t.same(me.body.teams, [{ team: T.arusha, mode: 'write', db: `team-${T.arusha}` }]);
 
     const retried = await s.call('POST', '/auth/signup', {
-      username: 'halima',
+      username: who.halima,
       password: 'password-1',
       invite: code,
     });
     t.equal(retried.status, 200, 'a retried signup answers as a login');
     const again = await s.call('POST', '/auth/signup', {
-      username: 'other',
+      username: who.other,
       password: 'password-1',
       invite: code,
     });
@@ -76,7 +100,7 @@ t.test('signup modes and invitation codes', async (t) => {
     const listed = await s.call('GET', '/admin/invites?state=used', undefined, boss.access_token);
     t.match(
       listed.body.invites.find((i: { id: string }) => i.id === invite.id),
-      { state: 'used', used_by: 'halima' },
+      { state: 'used', used_by: who.halima },
     );
   });
 
@@ -91,7 +115,7 @@ t.test('signup modes and invitation codes', async (t) => {
     t.equal(revoked.status, 200);
     t.equal(revoked.body.state, 'revoked');
     const res = await s.call('POST', '/auth/signup', {
-      username: 'rev1',
+      username: who.rev1,
       password: 'password-1',
       invite: made.body.code,
     });
@@ -103,7 +127,7 @@ t.test('signup modes and invitation codes', async (t) => {
       expires_at: new Date(Date.now() - 1000).toISOString(),
     });
     const late = await s.call('POST', '/auth/signup', {
-      username: 'late1',
+      username: who.late1,
       password: 'password-1',
       invite: old.body.code,
     });
@@ -114,13 +138,13 @@ t.test('signup modes and invitation codes', async (t) => {
   await t.test('a weak password or taken name leaves the code usable', async (t) => {
     const made = await s.call('POST', '/admin/invites', {}, boss.access_token);
     const weak = await s.call('POST', '/auth/signup', {
-      username: 'weakling',
+      username: who.weakling,
       password: 'short',
       invite: made.body.code,
     });
     t.equal(weak.status, 400);
     const ok = await s.call('POST', '/auth/signup', {
-      username: 'strongling',
+      username: who.strongling,
       password: 'long-enough-1',
       invite: made.body.code,
     });
@@ -131,16 +155,16 @@ t.test('signup modes and invitation codes', async (t) => {
     const own = await s.call(
       'POST',
       '/admin/invites',
-      { teams: [{ team: 'arusha' }] },
+      { teams: [{ team: T.arusha }] },
       sup.access_token,
     );
     t.equal(own.status, 201);
-    t.same(own.body.invite.teams, [{ team: 'arusha', mode: 'read' }]);
+    t.same(own.body.invite.teams, [{ team: T.arusha, mode: 'read' }]);
     const cases: Array<[unknown, RegExp]> = [
-      [{ teams: [{ team: 'dodoma' }] }, /own teams, not "dodoma"/],
-      [{ role: 'admin', teams: [{ team: 'arusha' }] }, /only an admin can invite an admin/],
+      [{ teams: [{ team: T.dodoma }] }, new RegExp(`own teams, not "${T.dodoma}"`)],
+      [{ role: 'admin', teams: [{ team: T.arusha }] }, /only an admin can invite an admin/],
       [{}, /name it in teams/],
-      [{ teams: [{ team: 'moshi', mode: 'write' }] }, /only read team "moshi"/],
+      [{ teams: [{ team: T.moshi, mode: 'write' }] }, new RegExp(`only read team "${T.moshi}"`)],
     ];
     for (const [body, message] of cases) {
       const res = await s.call('POST', '/admin/invites', body, sup.access_token);
@@ -151,7 +175,7 @@ t.test('signup modes and invitation codes', async (t) => {
     const agentTry = await s.call(
       'POST',
       '/admin/invites',
-      { teams: [{ team: 'arusha' }] },
+      { teams: [{ team: T.arusha }] },
       agent.access_token,
     );
     t.equal(agentTry.status, 403, 'an agent invites nobody');
@@ -164,13 +188,13 @@ t.test('signup modes and invitation codes', async (t) => {
     const b = await s.call(
       'POST',
       '/admin/invites',
-      { teams: [{ team: 'dodoma' }] },
+      { teams: [{ team: T.dodoma }] },
       supB.access_token,
     );
     const listA = await s.call('GET', '/admin/invites', undefined, sup.access_token);
     t.ok(listA.body.invites.length > 0);
     t.ok(
-      listA.body.invites.every((i: { created_by: string }) => i.created_by === 'sup-a'),
+      listA.body.invites.every((i: { created_by: string }) => i.created_by === sup.name),
       "A lists only A's",
     );
     const revoke = await s.call(
@@ -196,14 +220,14 @@ t.test('signup modes and invitation codes', async (t) => {
   await t.test('closed: 403 with a reason; open: anyone, invitation optional', async (t) => {
     const closed = await accountsService(t, s.store, { env: { SIGNUP: 'closed' } });
     const res = await couch(closed.url, 'POST', '/auth/signup', {
-      body: { username: 'shut', password: 'password-1' },
+      body: { username: who.shut, password: 'password-1' },
     });
     t.equal(res.status, 403);
     t.equal(res.body.code, 'SAWA_SIGNUP_CLOSED');
     t.match(res.body.message, /administrator creates accounts/);
     const open = await accountsService(t, s.store, { env: { SIGNUP: 'open' } });
     const plain = await couch(open.url, 'POST', '/auth/signup', {
-      body: { username: 'walkin', password: 'password-1' },
+      body: { username: who.walkin, password: 'password-1' },
     });
     t.equal(plain.status, 201);
     t.same(plain.body.user.roles, ['agent']);

@@ -3,6 +3,7 @@ import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
+import { unique } from '../helpers/fixtures.js';
 import { ConfigError, loadConfig } from '../../server/config.js';
 import { jwtOptions } from '../../server/accounts/jwt-keys.js';
 import { testCouch } from '../helpers/store.js';
@@ -53,7 +54,10 @@ t.test('asymmetric keys: ES256 tokens, and no algorithm confusion', async (t) =>
       JWT_PUBLIC_KEY_FILE: join(dir, 'public.pem'),
     },
   });
-  const res = await s.call('POST', '/auth/signup', { username: 'amina', password: 'password123' });
+  const res = await s.call('POST', '/auth/signup', {
+    username: unique('amina'),
+    password: 'password123',
+  });
   t.equal(res.status, 201);
   const [header, payload] = res.body.access_token.split('.');
   t.equal(JSON.parse(Buffer.from(header, 'base64url').toString()).alg, 'ES256');

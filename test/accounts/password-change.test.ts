@@ -1,14 +1,15 @@
 import t from 'tap';
+import { unique } from '../helpers/fixtures.js';
 import { setup } from './helper.js';
 
 t.test('password change and admin reset', async (t) => {
   const s = await setup(t);
-  const boss = await s.user('boss', ['admin']);
+  const boss = await s.user(unique('boss'), ['admin']);
 
   await t.test('POST /me/password: old password needed; other sessions end', async (t) => {
-    const phone = await s.user('amina', ['agent'], 'first-password');
+    const phone = await s.user(unique('amina'), ['agent'], 'first-password');
     const tablet = (
-      await s.call('POST', '/auth/login', { username: 'amina', password: 'first-password' })
+      await s.call('POST', '/auth/login', { username: phone.name, password: 'first-password' })
     ).body;
 
     const wrong = await s.call(
@@ -61,22 +62,22 @@ t.test('password change and admin reset', async (t) => {
     t.equal(tabletSync.status, 401, 'the gateway refuses it as well');
 
     t.equal(
-      (await s.call('POST', '/auth/login', { username: 'amina', password: 'first-password' }))
+      (await s.call('POST', '/auth/login', { username: phone.name, password: 'first-password' }))
         .status,
       401,
     );
     t.equal(
-      (await s.call('POST', '/auth/login', { username: 'amina', password: 'second-password' }))
+      (await s.call('POST', '/auth/login', { username: phone.name, password: 'second-password' }))
         .status,
       200,
     );
   });
 
   await t.test('admin reset: every session ends, a change is forced', async (t) => {
-    const baraka = await s.user('baraka', ['agent'], 'baraka-password');
+    const baraka = await s.user(unique('baraka'), ['agent'], 'baraka-password');
     const reset = await s.call(
       'POST',
-      '/admin/users/baraka/password',
+      `/admin/users/${baraka.name}/password`,
       { password: 'temporary-pass' },
       boss.access_token,
     );
@@ -89,7 +90,7 @@ t.test('password change and admin reset', async (t) => {
     );
 
     const login = await s.call('POST', '/auth/login', {
-      username: 'baraka',
+      username: baraka.name,
       password: 'temporary-pass',
     });
     t.equal(login.status, 200);
@@ -118,21 +119,20 @@ t.test('password change and admin reset', async (t) => {
   });
 
   await t.test('user A cannot reset user B', async (t) => {
-    const a = await s.user('user-a', ['agent'], 'password-of-a');
-    await s.user('user-b', ['agent'], 'password-of-b');
-    const sup = await s.user('sup-x', ['supervisor'], 'password-of-s');
+    const a = await s.user(unique('user-a'), ['agent'], 'password-of-a');
+    const b = await s.user(unique('user-b'), ['agent'], 'password-of-b');
+    const sup = await s.user(unique('sup-x'), ['supervisor'], 'password-of-s');
     for (const token of [a.access_token, sup.access_token]) {
       const res = await s.call(
         'POST',
-        '/admin/users/user-b/password',
+        `/admin/users/${b.name}/password`,
         { password: 'hijacked-1' },
         token,
       );
       t.equal(res.status, 403);
     }
     t.equal(
-      (await s.call('POST', '/auth/login', { username: 'user-b', password: 'password-of-b' }))
-        .status,
+      (await s.call('POST', '/auth/login', { username: b.name, password: 'password-of-b' })).status,
       200,
       "B's password is unchanged",
     );

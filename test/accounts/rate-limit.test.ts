@@ -1,11 +1,12 @@
 import t from 'tap';
+import { unique } from '../helpers/fixtures.js';
 import { setup } from './helper.js';
 
 t.test('guessing at a name blocks the guesser, never the owner on another address', async (t) => {
   const s = await setup(t, {
     env: { AUTH_RATE_LIMIT_PER_MIN: '5', AUTH_IP_RATE_LIMIT_PER_MIN: '50' },
   });
-  await s.user('amina', ['agent'], 'the-right-password');
+  const amina = (await s.user(unique('amina'), ['agent'], 'the-right-password')).name;
   const attempt = (address: string, username: string, password: string) =>
     s.svc.app.inject({
       method: 'POST',
@@ -17,9 +18,9 @@ t.test('guessing at a name blocks the guesser, never the owner on another addres
   // Five wrong passwords from one address: that address waits for that name.
   const statuses: number[] = [];
   for (let i = 0; i < 6; i++)
-    statuses.push((await attempt('10.0.0.66', 'amina', `guess-${i}`)).statusCode);
+    statuses.push((await attempt('10.0.0.66', amina, `guess-${i}`)).statusCode);
   t.same(statuses, [401, 401, 401, 401, 401, 429]);
-  const limited = await attempt('10.0.0.66', 'amina', 'the-right-password');
+  const limited = await attempt('10.0.0.66', amina, 'the-right-password');
   t.equal(limited.statusCode, 429, 'even the right password waits on the guessing address');
   t.ok(Number(limited.headers['retry-after']) > 0, 'Retry-After says when');
   const body = limited.json() as { code: string; message: string };
@@ -27,9 +28,9 @@ t.test('guessing at a name blocks the guesser, never the owner on another addres
   t.match(body.message, /too many attempts: retry in \d+ seconds/);
 
   // The owner, elsewhere, is not locked out (before: 429 from every address for a minute).
-  t.equal((await attempt('10.0.0.7', 'amina', 'the-right-password')).statusCode, 200);
+  t.equal((await attempt('10.0.0.7', amina, 'the-right-password')).statusCode, 200);
   t.equal(
-    (await attempt('10.0.0.8', 'amina', 'one-wrong-guess')).statusCode,
+    (await attempt('10.0.0.8', amina, 'one-wrong-guess')).statusCode,
     401,
     'another address gets its own count',
   );
@@ -39,13 +40,13 @@ t.test('signing up over an existing name with a wrong password counts as a guess
   const s = await setup(t, {
     env: { AUTH_RATE_LIMIT_PER_MIN: '3', AUTH_IP_RATE_LIMIT_PER_MIN: '50' },
   });
-  await s.user('neema', ['agent'], 'the-right-password');
+  const neema = (await s.user(unique('neema'), ['agent'], 'the-right-password')).name;
   const signup = (password: string) =>
     s.svc.app.inject({
       method: 'POST',
       url: '/auth/signup',
       remoteAddress: '10.1.0.1',
-      payload: { username: 'neema', password },
+      payload: { username: neema, password },
     });
   const statuses: number[] = [];
   for (let i = 0; i < 4; i++) statuses.push((await signup(`guess-${i}-long`)).statusCode);
@@ -60,6 +61,7 @@ t.test('signing up over an existing name with a wrong password counts as a guess
 });
 
 t.test('the IP limit covers junk and signups too', async (t) => {
+  const newbie = unique('newbie');
   const s = await setup(t, { env: { AUTH_IP_RATE_LIMIT_PER_MIN: '5' } });
   const statuses: number[] = [];
   for (let i = 0; i < 3; i++)
@@ -68,13 +70,14 @@ t.test('the IP limit covers junk and signups too', async (t) => {
     );
   statuses.push((await s.call('POST', '/auth/login', { nonsense: true })).status);
   statuses.push(
-    (await s.call('POST', '/auth/signup', { username: 'newbie', password: 'password123' })).status,
+    (await s.call('POST', '/auth/signup', { username: newbie, password: 'password123' })).status,
   );
   statuses.push(
-    (await s.call('POST', '/auth/signup', { username: 'newbie2', password: 'password123' })).status,
+    (await s.call('POST', '/auth/signup', { username: `${newbie}2`, password: 'password123' }))
+      .status,
   );
   statuses.push(
-    (await s.call('POST', '/auth/login', { username: 'newbie', password: 'password123' })).status,
+    (await s.call('POST', '/auth/login', { username: newbie, password: 'password123' })).status,
   );
   t.same(
     statuses,

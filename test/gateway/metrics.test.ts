@@ -4,6 +4,17 @@ import { phone } from '../helpers/phones.js';
 import { testCouch } from '../helpers/store.js';
 import { farmer, gateway, Session } from './helper.js';
 import { raw } from './raw.js';
+import { unique } from '../helpers/fixtures.js';
+
+// Its users, named apart from every other file's (user databases are server-wide).
+const U = {
+  metered: unique('metered'),
+  seriesA: unique('series-a'),
+  seriesB: unique('series-b'),
+  synced: unique('synced'),
+  busy: unique('busy'),
+  calm: unique('calm'),
+};
 
 // Metering, /metrics, "last synced" and the per-user rate limit, through the real service.
 
@@ -65,7 +76,7 @@ t.test(
       401,
       'wrong token',
     );
-    const amina = await gw.signup('metered');
+    const amina = await gw.signup(U.metered);
     const db = amina.dbs.user;
     const H = { authorization: `Bearer ${amina.access_token}`, 'accept-encoding': 'gzip' };
 
@@ -80,7 +91,7 @@ t.test(
     t.equal(res.status, 200);
     t.match(res.headers['content-type'], /^text\/plain; version=0\.0\.4/);
     const text = await metrics();
-    const who = { user: 'metered', device: 'tecno-a1' };
+    const who = { user: U.metered, device: 'tecno-a1' };
     t.equal(
       sample(text, 'sawa_wire_bytes_total', { direction: 'in', ...who }),
       pull.sent,
@@ -94,7 +105,7 @@ t.test(
     t.ok(
       sample(text, 'sawa_wire_bytes_total', {
         direction: 'out',
-        user: 'metered',
+        user: U.metered,
         device: 'unknown',
       }),
       'odd device → unknown',
@@ -136,7 +147,7 @@ t.test(
     // Refusals by the rules are counted.
     const session = new Session(gw.url, amina);
     const p = phone();
-    await p.bulkDocs([farmer('metered', 'ok-1'), farmer('metered', 'bad-1', { phone: '07' })]);
+    await p.bulkDocs([farmer(U.metered, 'ok-1'), farmer(U.metered, 'bad-1', { phone: '07' })]);
     await p.replicate.to(session.db(db));
     t.equal(sample(await metrics(), 'sawa_sync_write_rejections_total', { db_kind: 'private' }), 1);
   },
@@ -144,8 +155,8 @@ t.test(
 
 t.test('METRICS_USER_SERIES bounds the (user, device) series', async (t) => {
   const gw = await gateway(t, { store, env: { METRICS_TOKEN: TOKEN, METRICS_USER_SERIES: '1' } });
-  const a = await gw.signup('series-a');
-  const b = await gw.signup('series-b');
+  const a = await gw.signup(U.seriesA);
+  const b = await gw.signup(U.seriesB);
   await raw(gw.url, 'GET', `/sync/${a.dbs.user}/`, {
     authorization: `Bearer ${a.access_token}`,
     'x-sawa-device': 'p1',
@@ -157,7 +168,11 @@ t.test('METRICS_USER_SERIES bounds the (user, device) series', async (t) => {
   const text = (
     await raw(gw.url, 'GET', '/metrics', { authorization: `Bearer ${TOKEN}` })
   ).body.toString();
-  t.notMatch(text, /user="series-b"/, 'the pair over budget has no series of its own');
+  t.notMatch(
+    text,
+    new RegExp(`user="${U.seriesB}"`),
+    'the pair over budget has no series of its own',
+  );
   t.ok(
     sample(text, 'sawa_wire_bytes_total', { direction: 'out', user: '_other', device: '_other' }),
     'it is counted under _other',
@@ -166,14 +181,14 @@ t.test('METRICS_USER_SERIES bounds the (user, device) series', async (t) => {
 
 t.test('a pull and a push are recorded for the "last synced" list', async (t) => {
   const gw = await gateway(t, { store });
-  const auth = await gw.signup('synced');
+  const auth = await gw.signup(U.synced);
   const me = async () =>
     (await gw.call('GET', '/me', { auth: `Bearer ${auth.access_token}` })).body;
   t.match(await me(), { last_pull_at: null, last_push_at: null });
   const session = new Session(gw.url, auth);
   const p = phone();
   await p.replicate.from(session.db(auth.dbs.user));
-  await p.put(farmer('synced', 'farmer-1'));
+  await p.put(farmer(U.synced, 'farmer-1'));
   await p.replicate.to(session.db(auth.dbs.user));
   await gw.svc.app.accounts.flushSyncTimes();
   const after = await me();
@@ -183,8 +198,8 @@ t.test('a pull and a push are recorded for the "last synced" list', async (t) =>
 
 t.test('per-user rate limit: 429, CouchDB-shaped, Retry-After; others unaffected', async (t) => {
   const gw = await gateway(t, { store, env: { SYNC_RATE_LIMIT_PER_MIN: '5' } });
-  const a = await gw.signup('busy');
-  const b = await gw.signup('calm');
+  const a = await gw.signup(U.busy);
+  const b = await gw.signup(U.calm);
   const H = { authorization: `Bearer ${a.access_token}` };
   for (let i = 0; i < 5; i++) {
     const ok = await raw(gw.url, 'GET', `/sync/${a.dbs.user}/`, H);

@@ -30,6 +30,8 @@ export async function testService(
     JWT_SECRET: 'test-jwt-secret-that-is-long-enough-0123456789',
     // Its own accounts database: the CouchDB may be shared by other tests and files.
     ACCOUNTS_DB: unique('sawa-accounts'),
+    // Its own audit log (staff access is audited), never the deployment's.
+    AUDIT_DB: unique('sawa-audit'),
     // The file's jobs, archive and reporting databases, and its fleet of people (fleet.ts).
     ...testFleet().env,
     ...env,

@@ -8,6 +8,7 @@ import { aggregate } from '../../server/jobs/aggregate/index.js';
 import { adminNano, jobContext, memoryLog } from './helpers.js';
 import { faultProxy, json, segments } from './fault-proxy.js';
 import { testFleet } from '../helpers/fleet.js';
+import { dbUpdatesSettled } from '../helpers/db-updates.js';
 
 /**
  * Which databases a job looks at, on a CouchDB with `_global_changes` and on one without
@@ -15,7 +16,8 @@ import { testFleet } from '../helpers/fleet.js';
  * proxy in front of the test CouchDB that stands in for the second.
  */
 
-const store = await testCouch(t);
+// _db_updates lists a write 300 ms after it, as CouchDB's _global_changes does (200-500 ms).
+const store = await testCouch(t, { STORE_DB_UPDATES_DELAY_MS: '300' });
 const uniq = () => randomBytes(4).toString('hex');
 const HOUR = 60 * 60_000;
 const fleet = testFleet();
@@ -145,4 +147,26 @@ t.test('the jobs run on a CouchDB without _global_changes', async (t) => {
     concurrency: 2,
   });
   t.equal(agg.failed, 0);
+});
+
+t.test('_db_updates lists a write late: a run sees it once it is listed', async (t) => {
+  const nano = adminNano(store);
+  await ensureJobsDb(nano, fleet.dbs.jobs);
+  const { team } = await people(nano);
+  const job = `late-${uniq()}`;
+  let now = Date.parse('2026-12-01T00:00:00Z');
+  const opts = { fleet: fleet.dbs, safetyPassMs: HOUR, now: () => now };
+  await dbUpdatesSettled(nano, `${fleet.dbs.jobs}-settle`);
+  await (await changedDatabases(nano, job, opts)).commit();
+
+  await nano.use(team).insert({ _id: 'late', type: 'farmer' } as never);
+  now += 60_000;
+  const early = await changedDatabases(nano, job, opts);
+  t.equal(early.source, 'db_updates');
+  if (store.embedded) t.notOk(early.names.includes(team), 'not listed at once');
+  // Not committed: the next run asks from the same point, so nothing listed late is lost.
+  await dbUpdatesSettled(nano, `${fleet.dbs.jobs}-settle`);
+  const later = await changedDatabases(nano, job, opts);
+  t.ok(later.names.includes(team), 'listed once _db_updates has caught up');
+  t.notOk(later.full, 'without a safety pass');
 });

@@ -1,7 +1,6 @@
 import { teamDbName } from '../../server/provisioning/names.js';
 import t from 'tap';
 import { testCouch } from '../helpers/store.js';
-import { reconcile } from '../../server/jobs/reconcile/index.js';
 import { readHeld } from '../../server/conflicts/held.js';
 import { loadRules } from '../../server/rules/index.js';
 import { documentSchema, text, COMMON_IMMUTABLE } from '../../sync-rules/common.js';
@@ -16,6 +15,7 @@ import {
   offlineConflict,
   serverDb,
   userDb,
+  reconcile,
 } from './helpers.js';
 import { testFleet } from '../helpers/fleet.js';
 

@@ -10,6 +10,8 @@ import type { JobContext } from '../../server/jobs/types.js';
 import { phone, remote, type Phone } from '../helpers/phones.js';
 import type { TestCouch } from '../helpers/store.js';
 import { testFleet } from '../helpers/fleet.js';
+import { dbUpdatesSettled } from '../helpers/db-updates.js';
+import { reconcile as reconcileJob } from '../../server/jobs/reconcile/index.js';
 
 export const rules = loadSyncRules();
 
@@ -143,4 +145,17 @@ export async function archiveDocs(nano: Nano.ServerScope): Promise<Array<Record<
   } catch {
     return [];
   }
+}
+
+/**
+ * The reconciler, once `_db_updates` lists every write made so far: on CouchDB a write is
+ * listed some hundreds of milliseconds after it (the tests' embedded store can do the same,
+ * STORE_DB_UPDATES_DELAY_MS), and a run must see what the test just wrote.
+ */
+export async function reconcile(
+  ctx: JobContext & { config: Config },
+  ...rest: Parameters<typeof reconcileJob> extends [unknown, ...infer R] ? R : never
+): ReturnType<typeof reconcileJob> {
+  await dbUpdatesSettled(ctx.nano, `${ctx.config.JOBS_DB}-settle`);
+  return reconcileJob(ctx, ...rest);
 }

@@ -4,6 +4,8 @@ import { loadConfig } from '../../server/config.js';
 import app, { serverOptions, type AppOptions } from '../../server/app.js';
 import type { Job } from '../../server/jobs/types.js';
 import { testCouch } from '../helpers/store.js';
+import { unique } from '../helpers/fixtures.js';
+import { testFleet } from '../helpers/fleet.js';
 
 /** A job that keeps failing shows in /ready, with its reason, and in /metrics. */
 
@@ -17,6 +19,10 @@ t.test('/ready and /metrics report a job that keeps failing', async (t) => {
     DATA_DIR: store.dataDir ?? '/tmp/sawa-test',
     JWT_SECRET: 'test-jwt-secret-that-is-long-enough-0123456789',
     METRICS_TOKEN: TOKEN,
+    // Databases of its own on a CouchDB other files share.
+    ACCOUNTS_DB: unique('sawa-accounts'),
+    AUDIT_DB: unique('sawa-audit'),
+    ...testFleet().env,
   });
   let fail = true;
   const name = `broken-${Math.random().toString(36).slice(2, 8)}`;

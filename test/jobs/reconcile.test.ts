@@ -1,7 +1,6 @@
 import t from 'tap';
 import type Nano from 'nano';
 import { testCouch } from '../helpers/store.js';
-import { reconcile } from '../../server/jobs/reconcile/index.js';
 import { readHeld } from '../../server/conflicts/held.js';
 import {
   archiveDocs,
@@ -12,6 +11,7 @@ import {
   offlineConflict,
   serverDb,
   userDb,
+  reconcile,
 } from './helpers.js';
 
 const server = await testCouch(t);

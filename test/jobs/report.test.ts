@@ -4,6 +4,7 @@ import { teamDbName } from '../../server/provisioning/names.js';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { testCouch } from '../helpers/store.js';
+import { unique } from '../helpers/fixtures.js';
 import { runCli } from '../helpers/cli.js';
 import { main as conflictReportMain } from '../../scripts/conflict-report.js';
 import { conflictReport } from '../../server/conflicts/report.js';
@@ -21,6 +22,9 @@ const manualFarmers = loadRules(
 const ctx = jobContext(server, { rules: manualFarmers });
 const now = new Date('2024-05-10T00:00:00Z');
 const fleet = testFleet();
+// The scripts' accounts and audit databases: never the deployment's on a shared CouchDB.
+const accountsDb = unique('sawa-accounts');
+const auditDb = unique('sawa-audit');
 
 // amina: a farmer held for a person; juma: a payment status the reconciler has not reached yet;
 // a team database without Sawa's design documents, holding a type no rule names.
@@ -139,7 +143,14 @@ function cli(
   url.username = server.admin.name;
   url.password = server.admin.password;
   const child = spawn(process.execPath, ['--import', 'tsx', path, ...args], {
-    env: { PATH: process.env.PATH, COUCHDB_URL: url.toString(), LOG_LEVEL: 'warn', ...fleet.env },
+    env: {
+      PATH: process.env.PATH,
+      COUCHDB_URL: url.toString(),
+      LOG_LEVEL: 'warn',
+      ACCOUNTS_DB: accountsDb,
+      AUDIT_DB: auditDb,
+      ...fleet.env,
+    },
   });
   let stdout = '';
   let stderr = '';
@@ -153,7 +164,13 @@ function conflictReportCli(args: string[]) {
   const url = new URL(server.url);
   url.username = server.admin.name;
   url.password = server.admin.password;
-  return runCli(conflictReportMain, args, { COUCHDB_URL: url.toString(), LOG_LEVEL: 'warn' });
+  return runCli(conflictReportMain, args, {
+    COUCHDB_URL: url.toString(),
+    LOG_LEVEL: 'warn',
+    ACCOUNTS_DB: accountsDb,
+    AUDIT_DB: auditDb,
+    ...fleet.env,
+  });
 }
 
 t.test('npm run conflict-report: exit code for cron, progress on stderr', async (t) => {

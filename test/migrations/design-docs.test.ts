@@ -30,8 +30,11 @@ t.test('a rule change rolls out to every database, once', async (t) => {
   await seed(nano, stale, old.private);
   await seed(nano, fresh, current.private);
   await seed(nano, teams, [...old.team, guard]);
-  // Not Sawa's databases: listed by _all_dbs, never touched.
-  await seed(nano, ['sawa-accounts', 'userdb-nothex', 'reports'], old.private);
+  // Not Sawa's databases: listed by _all_dbs, never touched. Named apart from every other
+  // file's on a shared CouchDB (never the real accounts database).
+  const tag = fleet.prefix.slice(0, -1);
+  const others = [`sawa-accounts-${tag}`, `userdb-nothex-${tag}`, `reports-${tag}`];
+  await seed(nano, others, old.private);
 
   // Design documents in the Sawa namespace: one an older build installed (removed), one
   // without a build version (someone's own: kept); and one outside the namespace (kept).
@@ -42,7 +45,7 @@ t.test('a rule change rolls out to every database, once', async (t) => {
   await nano.use(legacyDb).insert({ _id: '_design/reports', views: {} });
 
   const all = [...stale, ...fresh, ...teams];
-  const untouchable = ['sawa-accounts', 'userdb-nothex', 'reports', ...fresh.slice(1)];
+  const untouchable = [...others, ...fresh.slice(1)];
   const before = await snapshots(nano, [...all, ...untouchable]);
   const events: DeployProgress[] = [];
 

@@ -1,3 +1,4 @@
+import { dbUpdatesSettled } from '../helpers/db-updates.js';
 import Nano from 'nano';
 import type { Test } from 'tap';
 import { proxyAuthHeaders } from '../../server/couch/proxy-auth.js';
@@ -184,15 +185,18 @@ export async function makeWorld(
     async serverWrite(db, doc) {
       await nano.use(db).insert(doc as never);
     },
-    run: (opts = {}) =>
-      aggregate({
+    // A run sees what the test wrote: on CouchDB _db_updates lists a write late.
+    run: async (opts = {}) => {
+      await dbUpdatesSettled(nano, `${fleet.dbs.jobs}-settle`);
+      return aggregate({
         nano,
         aggregatesDb: aggDb,
         fleet: fleet.dbs,
         batchSize: 500,
         concurrency: 2,
         ...opts,
-      }),
+      });
+    },
     async buckets() {
       const res = await nano.use(aggDb).list({
         startkey: 'bucket:',

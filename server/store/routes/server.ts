@@ -58,7 +58,7 @@ async function dbUpdates(app: FastifyInstance, req: FastifyRequest, reply: Fasti
     );
   }
   const updates = app.store.registry.updates;
-  await updates.flush();
+  await updates.settle();
   const sinceParam = params.str(req, 'since') ?? '0';
   const info = await updates.db.info();
   const since =
