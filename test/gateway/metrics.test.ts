@@ -4,6 +4,11 @@ import { phone } from '../helpers/phones.js';
 import { testCouch } from '../helpers/store.js';
 import { farmer, gateway, Session } from './helper.js';
 import { raw } from './raw.js';
+import { jobContext } from '../jobs/helpers.js';
+import { testFleet } from '../helpers/fleet.js';
+import { unique } from '../helpers/fixtures.js';
+import { runPayments } from '../../server/jobs/integrations/payments/index.js';
+import { holdConflict } from '../../server/conflicts/held.js';
 
 // Metering, /metrics, "last synced" and the per-user rate limit, through the real service.
 
@@ -39,9 +44,9 @@ function measured(base: string, path: string, headers: Record<string, string>) {
 function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
   const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
   for (const line of text.split('\n')) {
-    const m = /^([^{]+)\{(.*)\} (\S+)$/.exec(line);
+    const m = /^([^{\s]+)(?:\{(.*)\})? (\S+)$/.exec(line);
     if (!m || m[1] !== name) continue;
-    const parts = (m[2] as string).split(',');
+    const parts = (m[2] ?? '').split(',');
     if (want.every((w) => parts.includes(w))) return Number(m[3]);
   }
   return undefined;
@@ -123,12 +128,16 @@ t.test(
       }),
       1,
     );
+    const allDocs = { route: '/sync/{db}/_all_docs', method: 'GET', status: '200' };
+    t.equal(sample(text, 'sawa_http_request_duration_seconds_count', allDocs), 1, 'one latency');
+    t.equal(
+      sample(text, 'sawa_http_request_duration_seconds_bucket', { ...allDocs, le: '+Inf' }),
+      1,
+      'in the +Inf bucket',
+    );
     t.ok(
-      sample(text, 'sawa_http_request_duration_seconds_count', {
-        route: '/sync/{db}/_all_docs',
-        method: 'GET',
-        status: '200',
-      }),
+      (sample(text, 'sawa_http_request_duration_seconds_sum', allDocs) ?? 0) > 0,
+      'its time is summed',
     );
     t.match(text, /^process_cpu_user_seconds_total \d/m, 'default process metrics');
     t.notMatch(text, new RegExp(db), 'no database names (or document ids) in labels');
@@ -200,4 +209,72 @@ t.test('per-user rate limit: 429, CouchDB-shaped, Retry-After; others unaffected
     authorization: `Bearer ${b.access_token}`,
   });
   t.equal(other.status, 200, 'another user is not limited');
+});
+
+t.test('job lag, conflicts held and provider call outcomes, after real runs', async (t) => {
+  const gw = await gateway(t, { store, env: { METRICS_TOKEN: TOKEN } });
+  const metrics = async () =>
+    (await raw(gw.url, 'GET', '/metrics', { authorization: `Bearer ${TOKEN}` })).body.toString();
+  const app = gw.svc.app;
+  const before = await metrics();
+  t.notMatch(before, /^sawa_job_lag_seconds\{job="reconcile"\}/m, 'no lag before a good run');
+  t.equal(sample(before, 'sawa_conflicts_held', {}), 0, 'nothing held');
+
+  // A run of the reconciler through the scheduler leaves its record in the lease.
+  t.match(await app.jobs.run('reconcile'), { ran: true, ok: true });
+  const { jobs } = testFleet().dbs;
+  await holdConflict(app.couch.nano, jobs, {
+    db: testFleet().userDb(testFleet().user()),
+    doc_id: unique('visit'),
+    doc_type: 'visit',
+    strategy: 'manual',
+    reason: 'manual type',
+    leaves: ['1-a', '1-b'],
+    rule_hash: null,
+  });
+
+  // A payment request synced from a phone, paid through a provider double: one accepted
+  // submit, then a status query the double cannot answer (it throws).
+  const auth = await gw.signup(testFleet().user('payer'));
+  const p = phone();
+  await p.put({
+    _id: `payment_request-${unique('p')}`,
+    type: 'payment_request',
+    owner: auth.user.name,
+    created_at: '2026-03-02T10:00:00+03:00',
+    updated_at: '2026-03-02T10:00:00+03:00',
+    farmer_id: 'farmer-1',
+    msisdn: '+255712345678',
+    amount: 1000,
+    provider: 'mpesa',
+    reason: 'seed',
+  });
+  await p.replicate.to(new Session(gw.url, auth).db(auth.dbs.user));
+  let clock = Date.parse('2026-03-02T08:00:00Z');
+  const provider = {
+    name: 'double',
+    submit: async () => ({ kind: 'accepted' as const, reference: 'R-1' }),
+    query: async (): Promise<never> => {
+      throw new Error('connection reset');
+    },
+  };
+  const pay = () =>
+    runPayments(jobContext(store, { env: { PAYMENTS_RETRY_BASE_SEC: '10' } }), {
+      provider: () => provider,
+      now: () => new Date(clock),
+      random: () => 0.5,
+    });
+  await pay();
+  clock += 60_000;
+  await pay().catch(() => undefined);
+
+  const text = await metrics();
+  const lag = sample(text, 'sawa_job_lag_seconds', { job: 'reconcile' });
+  t.ok(lag !== undefined && lag >= 0 && lag < 60, `reconcile lag ${lag} s`);
+  t.equal(sample(text, 'sawa_conflicts_held', {}), 1, 'one conflict held');
+  const calls = (kind: string, outcome: string) =>
+    sample(text, 'sawa_provider_calls_total', { provider: 'double', kind, outcome });
+  t.equal(calls('payment', 'accepted'), 1, 'one accepted payment call');
+  t.equal(calls('payment_status', 'error'), 1, 'one status query that threw');
+  t.notMatch(text, /255712345678/, 'no phone number in the labels');
 });

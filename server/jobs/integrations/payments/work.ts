@@ -6,6 +6,7 @@ import { release, reserve } from './limits.js';
 import { settle } from './outcome.js';
 import type { PaymentProvider, SubmitOutcome } from '../../../integrations/payment-types.js';
 import { writeStatus } from './status.js';
+import { counted } from '../../../metrics/provider-calls.js';
 
 export interface WorkSettings {
   /** The jobs database, where the claims and the daily totals live. */
@@ -90,12 +91,16 @@ async function submit(
   if (!sending) return 'lost';
   let answer: SubmitOutcome;
   try {
-    answer = await s.provider.submit({
-      externalId: claim.external_id,
-      msisdn: claim.order.msisdn,
-      amount: claim.order.amount,
-      network: claim.order.network,
-    });
+    answer = await counted(
+      s.provider.name,
+      'payment',
+      s.provider.submit({
+        externalId: claim.external_id,
+        msisdn: claim.order.msisdn,
+        amount: claim.order.amount,
+        network: claim.order.network,
+      }),
+    );
   } catch (err) {
     if ((err as { sent?: boolean }).sent === false) {
       answer = {
@@ -145,11 +150,15 @@ async function submit(
 
 async function query(nano: Nano.ServerScope, claim: Stored<Claim>, s: WorkSettings): Promise<Step> {
   if (!s.provider) return 'waiting';
-  const answer = await s.provider.query({
-    externalId: claim.external_id,
-    reference: claim.reference,
-    network: claim.order.network,
-  });
+  const answer = await counted(
+    s.provider.name,
+    'payment_status',
+    s.provider.query({
+      externalId: claim.external_id,
+      reference: claim.reference,
+      network: claim.order.network,
+    }),
+  );
   const now = s.now();
   if (answer.kind === 'succeeded' || answer.kind === 'failed') {
     const next = settle(
