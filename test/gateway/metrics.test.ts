@@ -277,4 +277,32 @@ t.test('job lag, conflicts held and provider call outcomes, after real runs', as
   t.equal(calls('payment', 'accepted'), 1, 'one accepted payment call');
   t.equal(calls('payment_status', 'error'), 1, 'one status query that threw');
   t.notMatch(text, /255712345678/, 'no phone number in the labels');
+
+  // The same, as JSON for the operator's page; admins only.
+  const refused = await gw.call('GET', '/admin/operations', {
+    auth: `Bearer ${auth.access_token}`,
+  });
+  t.equal(refused.status, 403, 'an agent is refused');
+  const boss = await gw.member(unique('boss'), ['admin'], []);
+  const ops = await gw.call('GET', '/admin/operations', { auth: `Bearer ${boss.access_token}` });
+  t.equal(ops.status, 200);
+  const reconcile = ops.body.jobs.find((j: { job: string }) => j.job === 'reconcile');
+  t.match(reconcile, { last_run_ok: true, last_error: null, failures_here: 0 });
+  t.ok(reconcile.lag_seconds >= 0 && reconcile.lag_seconds < 60, 'its lag');
+  t.match(
+    ops.body.jobs.find((j: { job: string }) => j.job === 'retention'),
+    {
+      last_run_at: null,
+      lag_seconds: null,
+    },
+  );
+  t.equal(ops.body.payments.by_state.submitted.count, 1, 'the payment waits for its status');
+  t.equal(ops.body.payments.by_state.submitted.amount, 1000);
+  t.same(
+    ops.body.provider_calls.filter((c: { provider: string }) => c.provider === 'double'),
+    [
+      { provider: 'double', kind: 'payment', outcome: 'accepted', count: 1 },
+      { provider: 'double', kind: 'payment_status', outcome: 'error', count: 1 },
+    ],
+  );
 });
