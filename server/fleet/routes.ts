@@ -4,8 +4,9 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Accounts } from '../accounts/service.js';
 import { errors } from '../error-handler.js';
-import { StaffRequired } from '../errors.js';
+import { AdminRequired, StaffRequired } from '../errors.js';
 import { syncHealth } from './sync-health.js';
+import { operations } from './operations.js';
 
 const Time = Type.Union([Type.String({ format: 'date-time' }), Type.Null()]);
 
@@ -117,7 +118,80 @@ async function fleetRoutes(app: FastifyInstance): Promise<void> {
   );
 }
 
-export default fp(fleetRoutes, {
+const Sum = Type.Object({ count: Type.Integer(), amount: Type.Number() });
+const OperationsSchema = Type.Object({
+  jobs: Type.Array(
+    Type.Object({
+      job: Type.String(),
+      enabled: Type.Boolean(),
+      schedule: Type.String(),
+      last_run_at: Time,
+      last_run_ok: Type.Union([Type.Boolean(), Type.Null()]),
+      last_error: Type.Union([Type.String(), Type.Null()]),
+      last_ok_at: Time,
+      lag_seconds: Type.Union([Type.Integer(), Type.Null()], {
+        description: 'seconds since the last good run finished, on any instance',
+      }),
+      failures_here: Type.Integer({
+        description: 'failed runs in this instance since its last good one',
+      }),
+    }),
+  ),
+  payments: Type.Object({
+    by_state: Type.Object({ queued: Sum, submitted: Sum, succeeded: Sum, failed: Sum }),
+    stuck: Type.Integer({ description: 'not final an hour after the request' }),
+    flagged: Type.Integer({ description: 'left for a person' }),
+  }),
+  provider_calls: Type.Array(
+    Type.Object({
+      provider: Type.String(),
+      kind: Type.String(),
+      outcome: Type.String(),
+      count: Type.Number(),
+    }),
+    { description: "this instance's sawa_provider_calls_total since it started" },
+  ),
+});
+
+/** GET /admin/operations: job status and lag, payments by state, provider call outcomes. */
+async function operationsRoute(app: FastifyInstance): Promise<void> {
+  app.withTypeProvider<TypeBoxTypeProvider>().get(
+    '/admin/operations',
+    {
+      preHandler: app.requireUser,
+      schema: {
+        summary: 'Job status and lag, payment requests by state, provider call outcomes',
+        description:
+          "For the operator's page: each job's last run on any instance and seconds since its " +
+          'last good one, payment requests counted by state (no personal data), and calls to ' +
+          "outside providers by outcome (this instance's counter). Admins only.",
+        tags: ['operations'],
+        security: [{ bearer: [] }],
+        response: { 200: OperationsSchema, ...errors(401, 403, 503) },
+      },
+    },
+    async (req) => {
+      if (req.sawaUser.disabled || !req.sawaUser.roles.includes('admin')) {
+        throw new AdminRequired();
+      }
+      return operations({
+        nano: app.couch.nano,
+        jobsDb: app.config.JOBS_DB,
+        scheduler: app.jobs,
+        registry: app.metrics?.registry ?? null,
+        now: new Date(),
+        stuckAfterMs: 3_600_000,
+      });
+    },
+  );
+}
+
+async function fleetAndOperations(app: FastifyInstance): Promise<void> {
+  await fleetRoutes(app);
+  if (app.hasDecorator('jobs')) await operationsRoute(app);
+}
+
+export default fp(fleetAndOperations, {
   name: 'sawa-fleet',
   dependencies: ['couch', 'accounts', 'sawa-metrics'],
 });

@@ -4,6 +4,7 @@ import { jobs as registry } from './registry.js';
 import { createScheduler, type Scheduler } from './scheduler.js';
 import type { Job } from './types.js';
 import { jobMetrics } from './metrics.js';
+import { fleetDbs } from '../provisioning/fleet-dbs.js';
 
 export interface JobsPluginOptions {
   /** The jobs to schedule; production passes none and gets the registry's. */
@@ -30,7 +31,13 @@ async function jobsPlugin(app: FastifyInstance, opts: JobsPluginOptions): Promis
     jobs: opts.jobs ?? registry,
   });
   app.decorate('jobs', scheduler);
-  if (app.hasDecorator('metrics')) jobMetrics(app.metrics.registry, scheduler.health);
+  if (app.hasDecorator('metrics')) {
+    jobMetrics(app.metrics.registry, scheduler.health, {
+      nano: app.couch.nano,
+      jobsDb: fleetDbs(app.config).jobs,
+      jobs: scheduler.plan.map((p) => p.job.name),
+    });
+  }
   app.addHook('onReady', async () => scheduler.start());
   app.addHook('onClose', async () => scheduler.stop());
 }

@@ -4,6 +4,7 @@ import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client
 import { ANONYMOUS, deviceLabel, SeriesBudget } from './labels.js';
 import { metricsAuth } from './auth.js';
 import { onWireBytes } from './wire.js';
+import { onProviderCall } from './provider-calls.js';
 
 /**
  * Prometheus metrics for the ops network: request counts and latencies by route and status,
@@ -92,7 +93,18 @@ async function metricsPlugin(app: FastifyInstance): Promise<void> {
     },
   );
 
-  app.addHook('onClose', async () => registry.clear());
+  const providerCalls = new Counter({
+    name: 'sawa_provider_calls_total',
+    help: 'Calls to outside providers (payments, SMS) by provider, kind of call and outcome',
+    labelNames: ['provider', 'kind', 'outcome'] as const,
+    registers,
+  });
+  const stopCounting = onProviderCall((call) => providerCalls.inc({ ...call }));
+
+  app.addHook('onClose', async () => {
+    stopCounting();
+    registry.clear();
+  });
 }
 
 /** A route template, never the concrete path: paths carry database names and document ids. */

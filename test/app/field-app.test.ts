@@ -296,6 +296,23 @@ if (s) {
       t.ok(Number(cells[4]) >= 1, `with her documents (${cells[4]})`);
       t.not(cells[2], 'never', 'and when she last pulled');
       await s.shot(ops, '13-ops-sync-health');
+
+      // Jobs and payments, below: a reconciler run shows as ok with its lag.
+      t.match(await s.gw.svc.app.jobs.run('reconcile'), { ran: true, ok: true });
+      await ops.reload();
+      const job = ops.locator('tr[data-job="reconcile"] td');
+      await job.first().waitFor();
+      const jobCells = await job.allTextContents();
+      t.equal(jobCells[3], 'ok', 'the reconciler ran well');
+      t.match(jobCells[4], /^\d+ s$/, `seconds since (${jobCells[4]})`);
+      t.equal(
+        (await ops.locator('tr[data-job="retention"] td').allTextContents())[4],
+        'never',
+        'retention never ran',
+      );
+      const paid = ops.locator('[data-part="payments"] .card');
+      t.equal(await paid.count(), 6, 'payments by state');
+      await s.shot(ops, '14-ops-jobs-payments');
     },
   );
 }

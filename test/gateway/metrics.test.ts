@@ -5,6 +5,10 @@ import { testCouch } from '../helpers/store.js';
 import { farmer, gateway, Session } from './helper.js';
 import { raw } from './raw.js';
 import { unique } from '../helpers/fixtures.js';
+import { jobContext } from '../jobs/helpers.js';
+import { testFleet } from '../helpers/fleet.js';
+import { runPayments } from '../../server/jobs/integrations/payments/index.js';
+import { holdConflict } from '../../server/conflicts/held.js';
 
 // Its users, named apart from every other file's (user databases are server-wide).
 const U = {
@@ -50,9 +54,9 @@ function measured(base: string, path: string, headers: Record<string, string>) {
 function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
   const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
   for (const line of text.split('\n')) {
-    const m = /^([^{]+)\{(.*)\} (\S+)$/.exec(line);
+    const m = /^([^{\s]+)(?:\{(.*)\})? (\S+)$/.exec(line);
     if (!m || m[1] !== name) continue;
-    const parts = (m[2] as string).split(',');
+    const parts = (m[2] ?? '').split(',');
     if (want.every((w) => parts.includes(w))) return Number(m[3]);
   }
   return undefined;
@@ -134,12 +138,16 @@ t.test(
       }),
       1,
     );
+    const allDocs = { route: '/sync/{db}/_all_docs', method: 'GET', status: '200' };
+    t.equal(sample(text, 'sawa_http_request_duration_seconds_count', allDocs), 1, 'one latency');
+    t.equal(
+      sample(text, 'sawa_http_request_duration_seconds_bucket', { ...allDocs, le: '+Inf' }),
+      1,
+      'in the +Inf bucket',
+    );
     t.ok(
-      sample(text, 'sawa_http_request_duration_seconds_count', {
-        route: '/sync/{db}/_all_docs',
-        method: 'GET',
-        status: '200',
-      }),
+      (sample(text, 'sawa_http_request_duration_seconds_sum', allDocs) ?? 0) > 0,
+      'its time is summed',
     );
     t.match(text, /^process_cpu_user_seconds_total \d/m, 'default process metrics');
     t.notMatch(text, new RegExp(db), 'no database names (or document ids) in labels');
@@ -215,4 +223,100 @@ t.test('per-user rate limit: 429, CouchDB-shaped, Retry-After; others unaffected
     authorization: `Bearer ${b.access_token}`,
   });
   t.equal(other.status, 200, 'another user is not limited');
+});
+
+t.test('job lag, conflicts held and provider call outcomes, after real runs', async (t) => {
+  const gw = await gateway(t, { store, env: { METRICS_TOKEN: TOKEN } });
+  const metrics = async () =>
+    (await raw(gw.url, 'GET', '/metrics', { authorization: `Bearer ${TOKEN}` })).body.toString();
+  const app = gw.svc.app;
+  const before = await metrics();
+  t.notMatch(before, /^sawa_job_lag_seconds\{job="reconcile"\}/m, 'no lag before a good run');
+  t.equal(sample(before, 'sawa_conflicts_held', {}), 0, 'nothing held');
+
+  // A run of the reconciler through the scheduler leaves its record in the lease.
+  t.match(await app.jobs.run('reconcile'), { ran: true, ok: true });
+  const { jobs } = testFleet().dbs;
+  await holdConflict(app.couch.nano, jobs, {
+    db: testFleet().userDb(testFleet().user()),
+    doc_id: unique('visit'),
+    doc_type: 'visit',
+    strategy: 'manual',
+    reason: 'manual type',
+    leaves: ['1-a', '1-b'],
+    rule_hash: null,
+  });
+
+  // A payment request synced from a phone, paid through a provider double: one accepted
+  // submit, then a status query the double cannot answer (it throws).
+  const auth = await gw.signup(testFleet().user('payer'));
+  const p = phone();
+  await p.put({
+    _id: `payment_request-${unique('p')}`,
+    type: 'payment_request',
+    owner: auth.user.name,
+    created_at: '2026-03-02T10:00:00+03:00',
+    updated_at: '2026-03-02T10:00:00+03:00',
+    farmer_id: 'farmer-1',
+    msisdn: '+255712345678',
+    amount: 1000,
+    provider: 'mpesa',
+    reason: 'seed',
+  });
+  await p.replicate.to(new Session(gw.url, auth).db(auth.dbs.user));
+  let clock = Date.parse('2026-03-02T08:00:00Z');
+  const provider = {
+    name: 'double',
+    submit: async () => ({ kind: 'accepted' as const, reference: 'R-1' }),
+    query: async (): Promise<never> => {
+      throw new Error('connection reset');
+    },
+  };
+  const pay = () =>
+    runPayments(jobContext(store, { env: { PAYMENTS_RETRY_BASE_SEC: '10' } }), {
+      provider: () => provider,
+      now: () => new Date(clock),
+      random: () => 0.5,
+    });
+  await pay();
+  clock += 60_000;
+  await pay().catch(() => undefined);
+
+  const text = await metrics();
+  const lag = sample(text, 'sawa_job_lag_seconds', { job: 'reconcile' });
+  t.ok(lag !== undefined && lag >= 0 && lag < 60, `reconcile lag ${lag} s`);
+  t.equal(sample(text, 'sawa_conflicts_held', {}), 1, 'one conflict held');
+  const calls = (kind: string, outcome: string) =>
+    sample(text, 'sawa_provider_calls_total', { provider: 'double', kind, outcome });
+  t.equal(calls('payment', 'accepted'), 1, 'one accepted payment call');
+  t.equal(calls('payment_status', 'error'), 1, 'one status query that threw');
+  t.notMatch(text, /255712345678/, 'no phone number in the labels');
+
+  // The same, as JSON for the operator's page; admins only.
+  const refused = await gw.call('GET', '/admin/operations', {
+    auth: `Bearer ${auth.access_token}`,
+  });
+  t.equal(refused.status, 403, 'an agent is refused');
+  const boss = await gw.member(unique('boss'), ['admin'], []);
+  const ops = await gw.call('GET', '/admin/operations', { auth: `Bearer ${boss.access_token}` });
+  t.equal(ops.status, 200);
+  const reconcile = ops.body.jobs.find((j: { job: string }) => j.job === 'reconcile');
+  t.match(reconcile, { last_run_ok: true, last_error: null, failures_here: 0 });
+  t.ok(reconcile.lag_seconds >= 0 && reconcile.lag_seconds < 60, 'its lag');
+  t.match(
+    ops.body.jobs.find((j: { job: string }) => j.job === 'retention'),
+    {
+      last_run_at: null,
+      lag_seconds: null,
+    },
+  );
+  t.equal(ops.body.payments.by_state.submitted.count, 1, 'the payment waits for its status');
+  t.equal(ops.body.payments.by_state.submitted.amount, 1000);
+  t.same(
+    ops.body.provider_calls.filter((c: { provider: string }) => c.provider === 'double'),
+    [
+      { provider: 'double', kind: 'payment', outcome: 'accepted', count: 1 },
+      { provider: 'double', kind: 'payment_status', outcome: 'error', count: 1 },
+    ],
+  );
 });

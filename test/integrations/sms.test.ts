@@ -3,6 +3,7 @@ import type Nano from 'nano';
 import { gateway, Session } from '../gateway/helper.js';
 import { adminNano, jobContext } from '../jobs/helpers.js';
 import { lift, restrict } from '../../server/restriction/restriction.js';
+import { onProviderCall, type ProviderCall } from '../../server/metrics/provider-calls.js';
 import { phone } from '../helpers/phones.js';
 import { couch } from '../helpers/store.js';
 import { unique } from '../helpers/fixtures.js';
@@ -99,10 +100,17 @@ t.test(
   async (t) => {
     fake.setMode('accept');
     const a = await agentTexts();
+    const calls: ProviderCall[] = [];
+    t.teardown(onProviderCall((c) => calls.push(c)));
     await run('africastalking');
     await run('africastalking');
     const [sms, ...more] = sentTo(a.to, 'africastalking');
     t.equal(more.length, 0, 'one send, re-runs send nothing');
+    t.same(
+      calls.filter((c) => c.kind === 'sms'),
+      [{ provider: 'africastalking', kind: 'sms', outcome: 'accepted' }],
+      'the send is counted for /metrics',
+    );
     t.equal(sms?.text, a.request.text);
     const call = fake.calls.find((c) => c.body.to === a.to);
     t.match(call, { contentType: 'form', body: { username: AT.username, to: a.to } });

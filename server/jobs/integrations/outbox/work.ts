@@ -4,6 +4,7 @@ import type { Stored } from '../../../couch/upsert.js';
 import { moveClaim, type Claim, type JobsDb } from './claim.js';
 import { settle } from './outcome.js';
 import type { OutboxProvider, SubmitOutcome } from '../../../integrations/outbox-types.js';
+import { counted } from '../../../metrics/provider-calls.js';
 
 /**
  * One step of an outbox claim (payments, SMS): submit it once, retry only what the provider
@@ -113,7 +114,7 @@ async function submit<C extends Claim<unknown>, O extends { externalId: string }
   if (!sending) return 'lost';
   let answer: SubmitOutcome;
   try {
-    answer = await s.provider.submit(order);
+    answer = await counted(s.provider.name, claim.kind, s.provider.submit(order));
   } catch (err) {
     if ((err as { sent?: boolean }).sent !== false) {
       s.log.warn(
@@ -158,11 +159,15 @@ async function query<C extends Claim<unknown>, O extends { externalId: string }>
 ): Promise<Step> {
   // Without a status query (Africa's Talking SMS), only callbacks settle a sent request.
   if (!s.provider?.query) return 'waiting';
-  const answer = await s.provider.query({
-    externalId: claim.external_id,
-    reference: claim.reference,
-    network: s.network(claim),
-  });
+  const answer = await counted(
+    s.provider.name,
+    `${claim.kind}_status`,
+    s.provider.query({
+      externalId: claim.external_id,
+      reference: claim.reference,
+      network: s.network(claim),
+    }),
+  );
   const now = s.now();
   if (answer.kind === 'succeeded' || answer.kind === 'failed') {
     const next = settle(
