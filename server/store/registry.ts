@@ -282,12 +282,21 @@ export class Registry {
   }
 
   /** Waits for in-flight requests to finish and ends long-lived readers. */
+  /**
+   * Ends the database's live feeds and waits until no request holds it. A feed registers
+   * its closer a moment after it acquired the database (after its first read), so closers
+   * are called again on every turn: one that registered late would otherwise hold the wait
+   * (a purge, a deletion) until its longpoll timed out, up to a minute.
+   */
   private async waitIdle(name: string): Promise<void> {
     const entry = this.open.get(name);
     if (!entry) return;
-    for (const cb of entry.closers) cb();
-    entry.closers.clear();
-    while (entry.refs > 0) await new Promise((r) => setTimeout(r, 10));
+    for (;;) {
+      for (const cb of entry.closers) cb();
+      entry.closers.clear();
+      if (entry.refs === 0) return;
+      await new Promise((r) => setTimeout(r, 10));
+    }
   }
 
   private async closeOpen(name: string): Promise<void> {

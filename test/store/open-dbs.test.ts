@@ -65,3 +65,31 @@ t.test('many requests at once over more databases than the bound', async (t) => 
     t.equal(info.doc_count, 1 + 10 + (name === 'db-a' ? 1 : 0), `${name} has all its writes`);
   }
 });
+
+t.test('a feed that registers its closer late does not hold a rebuild (purge)', async (t) => {
+  await reg.create('db-late');
+  // A longpoll acquires the database, reads, and only then registers its closer: a purge
+  // that began in between must still end it, not wait out its timeout.
+  const feed = await reg.acquire('db-late');
+  let rebuilt = false;
+  const rebuild = reg
+    .rebuild('db-late', async () => ({ seqOffset: 0 }))
+    .then(() => (rebuilt = true));
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  t.notOk(rebuilt, 'the rebuild waits for the request holding the database');
+  let ended = false;
+  feed.onClose(() => {
+    ended = true;
+    feed.release();
+  });
+  let timer: NodeJS.Timeout | undefined;
+  const outcome = await Promise.race([
+    rebuild.then(() => 'rebuilt'),
+    new Promise((resolve) => (timer = setTimeout(() => resolve('still waiting'), 10_000))),
+  ]);
+  clearTimeout(timer);
+  t.ok(ended, 'the late feed was told to end');
+  t.equal(outcome, 'rebuilt');
+  if (!ended) feed.release();
+  await rebuild;
+});
