@@ -53,6 +53,38 @@ export const claimId = (kind: string, key: string) => `outbox:${kind}:${key}`;
 /** The jobs database (JOBS_DB), where claims live beside the jobs' other state. */
 export type JobsDb = Nano.DocumentScope<unknown>;
 
+/**
+ * A new claim of the request `requestId` in user database `db`: queued, due now, with the
+ * idempotency key the provider is sent (`sawa-<key>`, the same on every retry or replay).
+ */
+export function newClaim<O>(
+  kind: string,
+  db: string,
+  request: { _id: string; owner?: unknown },
+  order: O,
+  now: Date,
+): { id: string; claim: Claim<O> } {
+  const key = claimKey(db, request._id);
+  const at = now.toISOString();
+  return {
+    id: claimId(kind, key),
+    claim: {
+      kind,
+      db,
+      request_id: request._id,
+      owner: String(request.owner),
+      external_id: `sawa-${key}`,
+      state: 'queued',
+      attempts: 0,
+      queries: 0,
+      next_at: at,
+      created_at: at,
+      updated_at: at,
+      order,
+    },
+  };
+}
+
 /** Creates the claim unless one exists; true when this call created it. */
 export async function createClaim(jobs: JobsDb, id: string, claim: Claim<unknown>) {
   try {

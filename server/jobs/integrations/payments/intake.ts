@@ -1,7 +1,7 @@
 import type Nano from 'nano';
-import { claimId, claimKey, createClaim } from '../outbox/claim.js';
+import { createClaim, newClaim } from '../outbox/claim.js';
 import { intakeRequests, type RequestDoc } from '../outbox/intake.js';
-import { writeStatus, type PaymentClaim } from './status.js';
+import { writeStatus } from './status.js';
 
 export const JOB = 'payments';
 
@@ -31,27 +31,14 @@ async function claimRequest(
   doc: RequestDoc,
   now: Date,
 ) {
-  const key = claimKey(db, doc._id);
-  const at = now.toISOString();
-  const claim: PaymentClaim = {
-    kind: 'payment',
+  const { id, claim } = newClaim(
+    'payment',
     db,
-    request_id: doc._id,
-    owner: String(doc.owner),
-    external_id: `sawa-${key}`,
-    state: 'queued',
-    attempts: 0,
-    queries: 0,
-    next_at: at,
-    created_at: at,
-    updated_at: at,
-    order: {
-      msisdn: String(doc.msisdn),
-      amount: Number(doc.amount),
-      network: String(doc.provider),
-    },
-  };
-  const created = await createClaim(nano.use(jobsDb), claimId('payment', key), claim);
+    doc,
+    { msisdn: String(doc.msisdn), amount: Number(doc.amount), network: String(doc.provider) },
+    now,
+  );
+  const created = await createClaim(nano.use(jobsDb), id, claim);
   if (created) await writeStatus(nano, claim, now);
   return created;
 }

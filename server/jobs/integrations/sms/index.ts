@@ -2,7 +2,7 @@ import type Nano from 'nano';
 import { fleetDbs } from '../../../provisioning/fleet-dbs.js';
 import type { Job, JobContext, JobResult } from '../../types.js';
 import { couchStatus, cleanCouchError } from '../../../errors.js';
-import { claimId, claimKey, createClaim } from '../outbox/claim.js';
+import { claimId, createClaim, newClaim } from '../outbox/claim.js';
 import { intakeRequests, type RequestDoc } from '../outbox/intake.js';
 import type { OutboxWork } from '../outbox/work.js';
 import { runOutbox } from '../outbox/run.js';
@@ -87,23 +87,8 @@ async function claimRequest(
   now: Date,
   provider: string | undefined,
 ) {
-  const key = claimKey(db, doc._id);
-  const at = now.toISOString();
-  const claim: SmsClaim = {
-    kind: 'sms',
-    db,
-    request_id: doc._id,
-    owner: String(doc.owner),
-    external_id: `sawa-${key}`,
-    state: 'queued',
-    attempts: 0,
-    queries: 0,
-    next_at: at,
-    created_at: at,
-    updated_at: at,
-    order: { to: String(doc.to) },
-  };
-  const created = await createClaim(nano.use(jobsDb), claimId('sms', key), claim);
+  const { id, claim } = newClaim('sms', db, doc, { to: String(doc.to) }, now);
+  const created = await createClaim(nano.use(jobsDb), id, claim);
   if (created) await writeSmsStatus(nano, claim, provider, now);
   return created;
 }

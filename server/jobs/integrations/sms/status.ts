@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type Nano from 'nano';
-import { upsert } from '../../../couch/upsert.js';
+import { mirrorStatus } from '../outbox/status.js';
 import { couchStatus, cleanCouchError } from '../../../errors.js';
 import type { Claim, JobsDb } from '../outbox/claim.js';
 
@@ -17,23 +17,9 @@ const WORDS = {
 
 export const smsStatusId = (requestId: string) => `sms_status-${requestId}`;
 
-interface SmsStatusDoc {
-  type: 'sms_status';
-  owner: string;
-  created_at: string;
-  updated_at: string;
-  request_id: string;
-  provider?: string;
-  status: (typeof WORDS)[keyof typeof WORDS];
-  attempts: number;
-  provider_reference?: string;
-  message?: string;
-  flagged?: boolean;
-}
-
 /**
- * Mirrors an SMS claim into the user's database as `sms_status`, as the server admin (the
- * sync rules let no phone write it). Unchanged: no write, so no sync traffic.
+ * Mirrors an SMS claim into the user's database as `sms_status` (outbox/status.ts), in the
+ * words of the sms_status rule. The provider first named stays (none while none is set up).
  */
 export async function writeSmsStatus(
   nano: Nano.ServerScope,
@@ -41,30 +27,17 @@ export async function writeSmsStatus(
   provider: string | undefined,
   now: Date,
 ) {
-  await upsert<SmsStatusDoc>(nano.use(claim.db), smsStatusId(claim.request_id), (cur) => {
-    const next: SmsStatusDoc = {
+  await mirrorStatus(
+    nano,
+    claim,
+    smsStatusId(claim.request_id),
+    (cur) => ({
       type: 'sms_status',
-      owner: claim.owner,
-      created_at: cur?.created_at ?? now.toISOString(),
-      updated_at: now.toISOString(),
-      request_id: claim.request_id,
-      ...((cur?.provider ?? provider) && { provider: cur?.provider ?? provider }),
       status: WORDS[claim.state],
-      attempts: claim.attempts,
-      ...(claim.reference && { provider_reference: claim.reference }),
-      ...(claim.reason && { message: claim.reason.slice(0, 500) }),
-      ...(claim.flagged && { flagged: true }),
-    };
-    const same =
-      cur &&
-      cur.status === next.status &&
-      cur.attempts === next.attempts &&
-      cur.provider === next.provider &&
-      cur.provider_reference === next.provider_reference &&
-      cur.message === next.message &&
-      Boolean(cur.flagged) === Boolean(next.flagged);
-    return same ? false : next;
-  });
+      provider: cur?.provider ?? provider,
+    }),
+    now,
+  );
 }
 
 /**
