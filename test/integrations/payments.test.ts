@@ -19,6 +19,8 @@ import { CREDS, fakeAzamPay } from './fakes/azampay.js';
 import { fakeMpesa, MPESA_CREDS } from './fakes/mpesa.js';
 import { paymentProviders } from '../../server/integrations/payment-provider.js';
 import { ProviderUnreachable } from '../../server/integrations/http.js';
+import { dueQuery, OPEN_CLAIMS_INDEX } from '../../server/jobs/integrations/outbox/due.js';
+import { fleetDbs } from '../../server/provisioning/fleet-dbs.js';
 import { scrubUrl } from '../../server/app.js';
 import { runCli } from '../helpers/cli.js';
 import { digitsOnly, toE164 } from '../../server/integrations/phone.js';
@@ -656,6 +658,17 @@ t.test(
     t.match(await a.status(), { status: 'succeeded' }, 'the dead worker changes nothing');
   },
 );
+
+t.test('a run reads the open claims through their index, not every claim ever made', async (t) => {
+  const jobsDb = fleetDbs(mpesaContext().config).jobs;
+  const explained = (await adminNano(gw.store).request({
+    db: jobsDb,
+    method: 'POST',
+    path: '_explain',
+    body: dueQuery('payment', 'submitted', now(), 200),
+  })) as { index: { ddoc: string; name: string } };
+  t.match(explained.index, { ddoc: '_design/outbox-claims', name: OPEN_CLAIMS_INDEX });
+});
 
 t.test('the callback secret never reaches the log', async (t) => {
   t.equal(
