@@ -14,7 +14,7 @@ import { smsProvider } from '../../server/integrations/sms-provider.js';
 import { EARLY_KEEP_MS, sweepEarlyReports } from '../../server/jobs/integrations/sms/early.js';
 import { fleetDbs } from '../../server/provisioning/fleet-dbs.js';
 import { createUser } from '../../server/accounts/sessions.js';
-import { otpId } from '../../server/accounts/otp.js';
+import { otpId, phoneQuery, PHONE_INDEX, sweepExpiredCodes } from '../../server/accounts/otp.js';
 import type { Accounts } from '../../server/accounts/service.js';
 import { phoneClient } from '../client/helper.js';
 
@@ -387,7 +387,16 @@ t.test('sign-in by SMS: expiry, five attempts, an unknown number answers alike',
     ...doc,
     expires_at: new Date(Date.now() - 1000).toISOString(),
   } as unknown as Nano.MaybeDocument);
+  await sweepExpiredCodes(accounts.ctx);
+  t.notOk(await otpDoc(phone), 'the expired code is swept away');
   t.equal((await verify(phone, code)).status, 401, 'expired');
+  const explained = (await accounts.ctx.nano.request({
+    db: accounts.ctx.config.ACCOUNTS_DB,
+    method: 'POST',
+    path: '_explain',
+    body: phoneQuery(phone),
+  })) as { index: { name: string } };
+  t.equal(explained.index.name, PHONE_INDEX, 'the number is looked up by index');
 
   n0 = sentTo(phone, 'africastalking').length;
   await ask(phone);
