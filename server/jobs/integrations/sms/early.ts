@@ -39,7 +39,8 @@ export async function keepEarlyReport(
   try {
     await jobs.insert(doc as Nano.MaybeDocument);
   } catch (err) {
-    if (couchStatus(err) !== 409) throw cleanCouchError(err);
+    // 409: a report for it is kept already. 404: no jobs database, so no job ever sent one.
+    if (couchStatus(err) !== 409 && couchStatus(err) !== 404) throw cleanCouchError(err);
   }
 }
 
