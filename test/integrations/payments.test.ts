@@ -22,6 +22,7 @@ import { ProviderUnreachable } from '../../server/integrations/http.js';
 import { dueQuery, OPEN_CLAIMS_INDEX } from '../../server/jobs/integrations/outbox/due.js';
 import { fleetDbs } from '../../server/provisioning/fleet-dbs.js';
 import { scrubUrl } from '../../server/app.js';
+import { loadConfig } from '../../server/config.js';
 import { runCli } from '../helpers/cli.js';
 import { digitsOnly, toE164 } from '../../server/integrations/phone.js';
 import { main as reportMain } from '../../scripts/payments-report.js';
@@ -670,12 +671,33 @@ t.test('a run reads the open claims through their index, not every claim ever ma
   t.match(explained.index, { ddoc: '_design/outbox-claims', name: OPEN_CLAIMS_INDEX });
 });
 
-t.test('the callback secret never reaches the log', async (t) => {
+t.test('the callback secrets never reach the log', async (t) => {
   t.equal(
     scrubUrl(`/integrations/azampay/callback/${CALLBACK_SECRET}`),
     '/integrations/azampay/callback/…',
   );
+  t.equal(
+    scrubUrl(`/integrations/mpesa/callback/${MPESA_SECRET}`),
+    '/integrations/mpesa/callback/…',
+  );
 });
+
+t.test(
+  'M-Pesa settings: a bad public key is refused at start-up; it is a transfer to TZ',
+  async (t) => {
+    t.throws(
+      () => loadConfig({ MPESA_PUBLIC_KEY: 'A'.repeat(120) }),
+      /MPESA_PUBLIC_KEY: not an RSA public key/,
+    );
+    const creds = {
+      MPESA_API_KEY: 'k',
+      MPESA_PUBLIC_KEY: mp.publicKey,
+      MPESA_SERVICE_PROVIDER_CODE: '000000',
+    };
+    t.ok(loadConfig(creds).MPESA_PUBLIC_KEY, 'a real key is taken');
+    t.throws(() => loadConfig({ ...creds, DATA_RESIDENCY: 'KE' }), /mpesa sends personal data/);
+  },
+);
 
 t.test(
   'npm run payments-report: by state, flagged and stuck, as table, json and csv',
