@@ -35,6 +35,7 @@ export function paymentProvider(config: Config): PaymentProvider | null {
   const via = (network: string) => (network === 'mpesa' ? mpesa : azampay);
   return {
     name: 'mpesa+azampay',
+    nameFor: (network) => via(network).name,
     submit: (order) => via(order.network).submit(order),
     query: (q) => via(q.network).query(q),
   };

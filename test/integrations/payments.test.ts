@@ -22,6 +22,7 @@ import { ProviderUnreachable } from '../../server/integrations/http.js';
 import { dueQuery, OPEN_CLAIMS_INDEX } from '../../server/jobs/integrations/outbox/due.js';
 import { fleetDbs } from '../../server/provisioning/fleet-dbs.js';
 import { scrubUrl } from '../../server/app.js';
+import { onProviderCall, type ProviderCall } from '../../server/metrics/provider-calls.js';
 import { loadConfig } from '../../server/config.js';
 import { runCli } from '../helpers/cli.js';
 import { digitsOnly, toE164 } from '../../server/integrations/phone.js';
@@ -101,7 +102,7 @@ const msisdn = () =>
   `+2557${String(Date.now() % 1e5).padStart(5, '0')}${String(++n).padStart(3, '0')}`;
 
 /** A field agent whose phone writes a payment request offline and syncs it through the gateway. */
-async function agentPays(amount = 5000, given?: AuthAnswer) {
+async function agentPays(amount = 5000, given?: AuthAnswer, network = 'mpesa') {
   // A user of the file's fleet: the payments job scans only the fleet's databases.
   const auth = given ?? (await gw.signup(testFleet().user('agent')));
   const session = new Session(gw.url, auth);
@@ -116,7 +117,7 @@ async function agentPays(amount = 5000, given?: AuthAnswer) {
     farmer_id: 'farmer-1',
     msisdn: number,
     amount,
-    provider: 'mpesa',
+    provider: network,
     reason: 'maize delivery',
   };
   await local.put(request);
@@ -612,6 +613,35 @@ t.test('M-Pesa: a duplicate key is never taken as a new payment', async (t) => {
   t.match(await adapter.query({ externalId: `sawa-${'cd'.repeat(16)}`, network: 'mpesa' }), {
     kind: 'not-found',
   });
+});
+
+t.test('M-Pesa: a duplicate answer is asked about, never paid again', async (t) => {
+  mp.setMode('duplicate');
+  const a = await agentPays();
+  await runMpesa();
+  mp.setMode('accept');
+  t.match(await a.status(), { status: 'submitted' }, 'INS-10: the outcome is unknown');
+  mp.complete(mp.txnOf(digits(a.number))!, 'Completed');
+  advance(11);
+  await runMpesa();
+  t.equal(mp.c2b(digits(a.number)).length, 1, 'not sent again');
+  t.match(await a.status(), { status: 'succeeded' });
+});
+
+t.test('both configured: M-Pesa wallets to M-Pesa, the others to AzamPay', async (t) => {
+  mp.setMode('accept');
+  azam.setMode('accept');
+  const m = await agentPays(4000);
+  const a = await agentPays(4000, undefined, 'airtel');
+  const calls: ProviderCall[] = [];
+  t.teardown(onProviderCall((c) => calls.push(c)));
+  await runPayments(mpesaContext(AZAMPAY_ENV), { now, random: () => 0.5 });
+  t.equal(mp.c2b(digits(m.number)).length, 1, 'the M-Pesa wallet through M-Pesa');
+  t.equal(azam.checkouts(digits(m.number)).length, 0);
+  t.equal(azam.checkouts(digits(a.number)).length, 1, 'the Airtel wallet through AzamPay');
+  t.equal(mp.c2b(digits(a.number)).length, 0);
+  const names = new Set(calls.filter((c) => c.kind === 'payment').map((c) => c.provider));
+  t.ok(names.has('mpesa') && names.has('azampay'), '/metrics names the provider used');
 });
 
 t.test('M-Pesa: two Sawa instances at once: one C2B call', async (t) => {

@@ -16,7 +16,13 @@ import type { Test } from 'tap';
  * switches for the field's failure modes.
  */
 export type C2bMode =
-  'accept' | 'insufficient-balance' | 'invalid-number' | 'busy' | 'timeout-after-accept';
+  | 'accept'
+  | 'insufficient-balance'
+  | 'invalid-number'
+  | 'busy'
+  | 'timeout-after-accept'
+  /** As if a request with this key had come before: recorded, answered INS-10. */
+  | 'duplicate';
 
 export interface MpesaTxn {
   transactionId: string;
@@ -139,6 +145,7 @@ export async function fakeMpesa(t: Test) {
           status: 'Pending',
         };
         txns.set(third, txn);
+        if (mode === 'duplicate') return answer(res, 409, 'INS-10', 'Duplicate Transaction');
         // Accepted and acted on, but the answer never reaches the caller.
         if (mode === 'timeout-after-accept') return void hangs.push(() => res.destroy());
         return answer(res, 201, 'INS-0', 'Request processed successfully', {
