@@ -7,6 +7,7 @@ import * as bulkDocs from './bulk-docs.js';
 import * as conflicts from './store-conflicts.js';
 import * as client from './client.js';
 import * as live from './live.js';
+import * as outbox from './outbox.js';
 
 /**
  * `npm run bench [name…]`: every benchmark in turn (or the named ones), results
@@ -48,6 +49,10 @@ const benches: Record<string, { title: string; go: () => Promise<string> }> = {
   'live-dbs': {
     title: 'Embedded store: memory per open database',
     go: async () => live.reportDbs(await live.runDbs()),
+  },
+  outbox: {
+    title: 'Outbox run: finding the due open claims among 20,000 final ones',
+    go: async () => outbox.report(await outbox.run()),
   },
   import: {
     title: 'Bulk onboarding: 1,000 agents imported (scrypt and provisioning at production cost)',
