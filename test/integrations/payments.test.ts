@@ -613,6 +613,15 @@ t.test('M-Pesa: a duplicate key is never taken as a new payment', async (t) => {
   t.match(await adapter.query({ externalId: `sawa-${'cd'.repeat(16)}`, network: 'mpesa' }), {
     kind: 'not-found',
   });
+  // A session call that times out asked for no payment: safe to send later.
+  mp.hangSessions(true);
+  const fresh = paymentProviders(mpesaContext().config).mpesa!;
+  const lost = await fresh
+    .submit({ ...order, externalId: `sawa-${'ef'.repeat(16)}` })
+    .catch((e) => e);
+  mp.hangSessions(false);
+  mp.release();
+  t.match(lost, { name: 'ProviderUnreachable', sent: false });
 });
 
 t.test('M-Pesa: a duplicate answer is asked about, never paid again', async (t) => {

@@ -79,17 +79,23 @@ export function mpesa(s: MpesaSettings): PaymentProvider {
 
   async function sessionKey(fresh = false): Promise<string> {
     if (!fresh && session && session.until > Date.now()) return session.value;
-    const res = await callProvider(
-      NAME,
-      `${s.baseUrl}/getSession/`,
-      {
-        headers: {
-          authorization: `Bearer ${encryptForMpesa(key, s.apiKey)}`,
-          origin: s.origin,
+    let res: Answer;
+    try {
+      res = await callProvider(
+        NAME,
+        `${s.baseUrl}/getSession/`,
+        {
+          headers: {
+            authorization: `Bearer ${encryptForMpesa(key, s.apiKey)}`,
+            origin: s.origin,
+          },
         },
-      },
-      s.timeoutMs,
-    );
+        s.timeoutMs,
+      );
+    } catch (err) {
+      // Whatever became of the session call, no payment was asked for yet.
+      throw new ProviderUnreachable(NAME, false, err);
+    }
     const id = res.body.output_SessionID;
     if (res.body.output_ResponseCode !== 'INS-0' || typeof id !== 'string' || !id) {
       // No session, nothing paid: safe to try again later.

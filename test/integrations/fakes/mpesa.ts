@@ -63,6 +63,7 @@ export async function fakeMpesa(t: Test) {
   const txns = new Map<string, MpesaTxn>();
   const calls: Array<{ path: string; body: Record<string, unknown>; query: URLSearchParams }> = [];
   let mode: C2bMode = 'accept';
+  let sessionHangs = false;
   let hangs: Array<() => void> = [];
 
   const json = (res: ServerResponse, status: number, body: unknown) => {
@@ -87,6 +88,7 @@ export async function fakeMpesa(t: Test) {
       calls.push({ path, body, query: url.searchParams });
       if (!req.headers.origin) return answer(res, 400, 'INS-21', 'Origin header missing');
       if (path === '/getSession/' && req.method === 'GET') {
+        if (sessionHangs) return void hangs.push(() => res.destroy());
         if (bearer(req) !== MPESA_CREDS.apiKey) return answer(res, 401, 'INS-2', 'Invalid API Key');
         const session = id(16).toLowerCase();
         sessions.add(session);
@@ -213,6 +215,10 @@ export async function fakeMpesa(t: Test) {
     txns,
     setMode(m: C2bMode) {
       mode = m;
+    },
+    /** The session service takes the request and never answers. */
+    hangSessions(on: boolean) {
+      sessionHangs = on;
     },
     /** Ends the hanging calls (their callers have long given up). */
     release,
