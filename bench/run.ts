@@ -7,6 +7,7 @@ import * as bulkDocs from './bulk-docs.js';
 import * as conflicts from './store-conflicts.js';
 import * as client from './client.js';
 import * as live from './live.js';
+import * as exportBench from './export.js';
 
 /**
  * `npm run bench [name…]`: every benchmark in turn (or the named ones), results
@@ -48,6 +49,10 @@ const benches: Record<string, { title: string; go: () => Promise<string> }> = {
   'live-dbs': {
     title: 'Embedded store: memory per open database',
     go: async () => live.reportDbs(await live.runDbs()),
+  },
+  export: {
+    title: "A person's export, streamed vs built in memory: memory as the person's data grows",
+    go: async () => exportBench.report(await exportBench.run()),
   },
   import: {
     title: 'Bulk onboarding: 1,000 agents imported (scrypt and provisioning at production cost)',

@@ -250,6 +250,13 @@ export const ConfigSchema = Type.Object({
     default: 'sawa-audit',
     description: 'append-only CouchDB database of the audit log (staff access, privacy actions)',
   }),
+  AUDIT_SYNC_WINDOW_MIN: Type.Integer({
+    minimum: 1,
+    maximum: 1440,
+    default: 60,
+    description:
+      'staff access to other people’s databases through /sync is audited once per staff member, database, read or write, address and device per this many minutes',
+  }),
   PRIVACY_DB: Type.String({
     pattern: '^[a-z][a-z0-9_$()+/-]*$',
     default: 'sawa-privacy',

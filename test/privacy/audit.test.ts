@@ -12,6 +12,7 @@ import { testFleet } from '../helpers/fleet.js';
 import { teamDbName } from '../../server/provisioning/names.js';
 import { farmer } from '../reports/world.js';
 import { phoneClient, visit } from '../client/helper.js';
+import { SyncAccessWindows } from '../../server/audit/sync-access.js';
 
 t.test('audit log', async (t) => {
   const s = await privacySetup(t);
@@ -68,6 +69,60 @@ t.test('audit log', async (t) => {
     t.equal((await s.entries({ action: 'login', actor: adminName }, 2)).length, 2);
     t.equal((await s.entries({ action: 'login', actor: supName })).length, 1, 'a supervisor');
     t.same((await s.audit.list({ action: 'login', actor: agentName }, 10)).entries, [], 'no agent');
+  });
+
+  t.test('staff syncing a team database: one entry per window, not per request', async (t) => {
+    const supName = unique('sup');
+    const team = unique('east');
+    await s.user(supName, ['supervisor']);
+    const join = await s.send('PUT', `/admin/users/${supName}/teams/${team}`, admin.access_token, {
+      body: { mode: 'write' },
+    });
+    t.equal(join.status, 200);
+    const { client } = phoneClient(s.svc.url);
+    await client.login(supName, 'correct horse battery');
+    await client.syncOnce();
+    await client.syncOnce();
+    const teamDb = teamDbName(team);
+    const reads = await s.entries({ actor: supName, action: 'sync-read' });
+    t.equal(reads.length, 1, 'two syncs, many requests: one entry');
+    t.match(reads[0], {
+      actor_roles: ['supervisor'],
+      subject: null,
+      ip: '127.0.0.1',
+      detail: { db: teamDb, team, window_minutes: 60 },
+    });
+    await client.databases.shared[0].put(visit(supName));
+    t.equal((await client.syncOnce()).pushed, 1);
+    const [write] = await s.entries({ actor: supName, action: 'sync-write' });
+    t.match(write, { detail: { db: teamDb } }, 'a change is its own entry');
+    t.equal((await s.audit.list({ actor: supName, action: 'sync-read' }, 10)).entries.length, 1);
+    await client.logout?.();
+
+    // The window: the same key again only after it.
+    let now = 0;
+    const written: string[] = [];
+    const windows = new SyncAccessWindows(
+      60_000,
+      (a) => written.push(a.db),
+      () => now,
+    );
+    const access = {
+      actor: 'a',
+      roles: [],
+      db: 'team-x',
+      access: 'read' as const,
+      ip: null,
+      device: null,
+      route: 'r',
+    };
+    t.ok(windows.note(access));
+    now = 59_999;
+    t.notOk(windows.note(access), 'inside the window: nothing');
+    t.ok(windows.note({ ...access, ip: '10.0.0.2' }), 'another address: its own entry');
+    now = 60_000;
+    t.ok(windows.note(access), 'the next window');
+    t.same(written, ['team-x', 'team-x', 'team-x']);
   });
 
   t.test('only admins read the log', async (t) => {

@@ -102,6 +102,36 @@ t.test('subject access and erasure', async (t) => {
     t.match(entry, { actor: amina.name, detail: { documents: 3, conflict_archive: 1 } });
   });
 
+  t.test(
+    'the export streams: chunked, and cut (never short and parseable) on an error',
+    async (t) => {
+      const res = await fetch(`${s.svc.url}/me/export`, {
+        headers: { authorization: `Bearer ${amina.token}` },
+      });
+      t.equal(res.headers.get('transfer-encoding'), 'chunked', 'streamed, no length known ahead');
+      t.same(ids(JSON.parse(await res.text())), {
+        [amina.db]: ['f-a1', 'f-a2'],
+        [teamDb]: ['f-at'],
+      });
+      // The export's audit entry cannot be written: the answer must not end as a whole export.
+      const audit = s.svc.app.audit;
+      const record = audit.record;
+      audit.record = async () => {
+        throw new Error('audit database away (test)');
+      };
+      try {
+        const cut = await fetch(`${s.svc.url}/me/export`, {
+          headers: { authorization: `Bearer ${amina.token}` },
+        });
+        t.equal(cut.status, 200, 'the head went before the error');
+        const text = await cut.text().catch((err: Error) => `read failed: ${err.message}`);
+        t.throws(() => JSON.parse(text), 'what arrived does not parse');
+      } finally {
+        audit.record = record;
+      }
+    },
+  );
+
   t.test('staff export: admins anyone, supervisors their teams, nobody else', async (t) => {
     const path = (who: Person) => `/admin/subjects/${encodeURIComponent(who.name)}/export`;
     t.equal((await s.send('GET', path(amina), undefined)).status, 401);
