@@ -392,6 +392,13 @@ export const ConfigSchema = Type.Object({
     description:
       'GET /admin/sync-health flags a user whose database holds more documents than this (too many for a phone)',
   }),
+  SYNC_USAGE_WRITE_SEC: Type.Integer({
+    minimum: 1,
+    maximum: 3600,
+    default: 300,
+    description:
+      'seconds between writes of the per-user daily usage (bytes, refused writes) GET /admin/sync-health sums over 7 days',
+  }),
   SYNC_HEALTH_STALE_DAYS: Type.Integer({
     minimum: 1,
     maximum: 365,
