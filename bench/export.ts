@@ -13,7 +13,7 @@ import { spawnStore } from './spawn-store.js';
  * A person's export (GET /me/export) for a person with many documents, each with a photo:
  * the streamed export against the way it was built before (every document read, then one
  * JSON.stringify). The store runs in its own process; this process runs the export and
- * discards what it writes, sampling its own memory every 50 ms (`NODE_OPTIONS=--expose-gc` collects garbage first). Flat means the peak does
+ * discards what it writes, sampling its own memory every 250 ms (`NODE_OPTIONS=--expose-gc` collects garbage first). Flat means the peak does
  * not grow with the person's data.
  */
 export interface ExportFigure {
@@ -27,7 +27,7 @@ export interface ExportFigure {
 }
 
 const PHOTO = 64 * 1024;
-const SIZES = (process.env.BENCH_EXPORT_DOCS ?? '300,1200').split(',').map(Number);
+const SIZES = (process.env.BENCH_EXPORT_DOCS ?? '200,800').split(',').map(Number);
 
 async function fill(nano: Nano.ServerScope, name: string, docs: number): Promise<void> {
   const db = userDbName(name);
@@ -61,7 +61,7 @@ async function measure(
     rss = Math.max(rss, m.rss - base.rss);
     heap = Math.max(heap, m.heapUsed - base.heapUsed);
   };
-  const timer = setInterval(sample, 50);
+  const timer = setInterval(sample, 250);
   const t0 = performance.now();
   const bytes = await fn();
   const ms = performance.now() - t0;
