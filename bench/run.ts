@@ -8,6 +8,7 @@ import * as conflicts from './store-conflicts.js';
 import * as client from './client.js';
 import * as live from './live.js';
 import * as outbox from './outbox.js';
+import * as exportBench from './export.js';
 
 /**
  * `npm run bench [name…]`: every benchmark in turn (or the named ones), results
@@ -53,6 +54,10 @@ const benches: Record<string, { title: string; go: () => Promise<string> }> = {
   outbox: {
     title: 'Outbox run: finding the due open claims among 20,000 final ones',
     go: async () => outbox.report(await outbox.run()),
+  },
+  export: {
+    title: "A person's export, streamed vs built in memory: memory as the person's data grows",
+    go: async () => exportBench.report(await exportBench.run()),
   },
   import: {
     title: 'Bulk onboarding: 1,000 agents imported (scrypt and provisioning at production cost)',

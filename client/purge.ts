@@ -6,7 +6,10 @@
  * revision gone), otherwise by deleting the document and compacting the database, which
  * drops the old revisions' bodies and leaves only a tombstone (an id and a revision number).
  * Instructions already applied are remembered in a `_local` document, which never syncs.
+ * A `phone-retention` instruction names documents the server keeps: their local deletions
+ * are kept out of the push (client/kept.ts).
  */
+import { keepLocal } from './kept.js';
 
 const PREFIX = 'sawa_purge:';
 const DONE = '_local/sawa-purges-applied';
@@ -22,6 +25,7 @@ interface Instruction {
   _id: string;
   type: 'sawa_purge';
   ids: string[];
+  reason?: 'erasure' | 'retention' | 'phone-retention';
 }
 
 async function leaves(db: any, id: string): Promise<Array<{ _rev: string; _deleted?: boolean }>> {
@@ -31,10 +35,14 @@ async function leaves(db: any, id: string): Promise<Array<{ _rev: string; _delet
   return res.flatMap((r) => (r.ok ? [r.ok] : []));
 }
 
-/** Removes every revision of one document; true when it was there. */
-async function purgeOne(db: any, id: string): Promise<{ found: boolean; compact: boolean }> {
+/** Removes every revision of one document; `deleted`: the revisions of the deletions made. */
+async function purgeOne(
+  db: any,
+  id: string,
+): Promise<{ found: boolean; compact: boolean; deleted: string[] }> {
   const revs = await leaves(db, id);
-  if (!revs.length) return { found: false, compact: false };
+  const deleted: string[] = [];
+  if (!revs.length) return { found: false, compact: false, deleted };
   let compact = false;
   for (const leaf of revs) {
     try {
@@ -46,10 +54,10 @@ async function purgeOne(db: any, id: string): Promise<{ found: boolean; compact:
       const e = err as { name?: string; message?: string; reason?: string };
       if (!/not implemented/i.test(`${e.reason} ${e.message}`)) throw err;
     }
-    if (!leaf._deleted) await db.remove(id, leaf._rev);
+    if (!leaf._deleted) deleted.push(((await db.remove(id, leaf._rev)) as { rev: string }).rev);
     compact = true;
   }
-  return { found: true, compact };
+  return { found: true, compact, deleted };
 }
 
 /** Applies every purge instruction of a local database not applied before. */
@@ -72,15 +80,19 @@ export async function applyPurges(db: any): Promise<PurgeOutcome> {
   const outcome: PurgeOutcome = { instructions: 0, purged: 0 };
   if (!todo.length) return outcome;
   let compact = false;
+  const localOnly = new Map<string, string[]>();
   for (const instruction of todo) {
     for (const id of instruction.ids) {
       const r = await purgeOne(db, id);
       if (r.found) outcome.purged++;
       compact ||= r.compact;
+      if (instruction.reason === 'phone-retention' && r.deleted.length)
+        localOnly.set(id, r.deleted);
     }
     applied.add(instruction._id);
     outcome.instructions++;
   }
+  await keepLocal(db, localOnly);
   if (compact) await db.compact();
   await db.put({ ...done, _id: DONE, ids: [...applied] });
   return outcome;

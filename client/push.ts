@@ -1,5 +1,6 @@
 import { SawaError } from './errors.js';
 import { errorOf } from './http.js';
+import { forgetKept, withoutKept, type Change } from './kept.js';
 import type { LocalDb } from './local.js';
 import type { Session } from './session.js';
 import type { Rejection } from './types.js';
@@ -14,11 +15,6 @@ import type { Rejection } from './types.js';
 export interface PushResult {
   pushed: number;
   rejected: Rejection[];
-}
-
-interface Change {
-  id: string;
-  changes: { rev: string }[];
 }
 
 interface WriteFailure {
@@ -41,11 +37,15 @@ export async function push(
   }
 }
 
-/** Local changes not yet pushed (design documents, which phones may not write, left out). */
+/**
+ * Local changes not yet pushed: design documents, which phones may not write, and removals
+ * the server must not hear of (client/kept.ts) left out.
+ */
 export async function pendingChanges(local: LocalDb): Promise<Change[]> {
   const since = await local.getCheckpoint('push');
   const changes = await local.db.changes({ since, style: 'all_docs' });
-  return (changes.results as Change[]).filter((row) => !row.id.startsWith('_design/'));
+  const rows = (changes.results as Change[]).filter((row) => !row.id.startsWith('_design/'));
+  return (await withoutKept(local.db, rows)).rows;
 }
 
 async function pushBatch(
@@ -57,8 +57,9 @@ async function pushBatch(
 ): Promise<boolean> {
   const since = await local.getCheckpoint('push');
   const changes = await local.db.changes({ since, limit: batchSize, style: 'all_docs' });
-  const rows = (changes.results as Change[]).filter((row) => !row.id.startsWith('_design/'));
+  const own = (changes.results as Change[]).filter((row) => !row.id.startsWith('_design/'));
   if (changes.results.length === 0) return false;
+  const { rows, passed } = await withoutKept(local.db, own);
   if (rows.length > 0) {
     const path = `/sync/${encodeURIComponent(local.name)}`;
     const revs: Record<string, string[]> = {};
@@ -78,6 +79,7 @@ async function pushBatch(
     }
   }
   await local.setCheckpoint('push', changes.last_seq);
+  await forgetKept(local.db, passed);
   return changes.results.length >= batchSize;
 }
 

@@ -251,6 +251,13 @@ export const ConfigSchema = Type.Object({
     default: 'sawa-audit',
     description: 'append-only CouchDB database of the audit log (staff access, privacy actions)',
   }),
+  AUDIT_SYNC_WINDOW_MIN: Type.Integer({
+    minimum: 1,
+    maximum: 1440,
+    default: 60,
+    description:
+      'staff access to other people’s databases through /sync is audited once per staff member, database, read or write, address and device per this many minutes',
+  }),
   PRIVACY_DB: Type.String({
     pattern: '^[a-z][a-z0-9_$()+/-]*$',
     default: 'sawa-privacy',
@@ -418,6 +425,13 @@ export const ConfigSchema = Type.Object({
     default: 10_000,
     description:
       'GET /admin/sync-health flags a user whose database holds more documents than this (too many for a phone)',
+  }),
+  SYNC_USAGE_WRITE_SEC: Type.Integer({
+    minimum: 1,
+    maximum: 3600,
+    default: 300,
+    description:
+      'seconds between writes of the per-user daily usage (bytes, refused writes) GET /admin/sync-health sums over 7 days',
   }),
   SYNC_HEALTH_STALE_DAYS: Type.Integer({
     minimum: 1,

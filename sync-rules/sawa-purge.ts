@@ -4,7 +4,8 @@ import type { SyncRule } from './types.js';
 /**
  * An instruction from the server to the phones that sync a database: purge these documents
  * (an erasure, or retention) from local storage. The client library applies it
- * (client/purge.ts). It holds document ids only, never their contents.
+ * (client/purge.ts). It holds document ids only, never their contents. `phone-retention`:
+ * the documents stay on the server, so the phone must not push its removal back.
  */
 export const sawaPurge: SyncRule = {
   type: 'sawa_purge',
@@ -12,7 +13,7 @@ export const sawaPurge: SyncRule = {
   schema: documentSchema('sawa_purge', {
     properties: {
       ids: { type: 'array', items: text(500), minItems: 1, maxItems: 10000 },
-      reason: { enum: ['erasure', 'retention'] },
+      reason: { enum: ['erasure', 'retention', 'phone-retention'] },
     },
     required: ['ids', 'reason'],
   }),

@@ -1,6 +1,8 @@
+import { aggregatesPart } from './aggregates.js';
+
 /**
  * The operator's page (/ops/): admins and supervisors sign in and see the fleet's sync
- * health (GET /admin/sync-health) with its flags. The session is kept for the tab only
+ * health (GET /admin/sync-health) with its flags, and the aggregates as charts. The session is kept for the tab only
  * (sessionStorage): a shared office computer forgets it when the tab closes.
  */
 
@@ -14,6 +16,7 @@ interface Row {
   conflicts_pending: number;
   conflicts_held: number;
   wire_bytes: { in: number; out: number; since: string } | null;
+  last_7_days: { bytes_in: number; bytes_out: number; rejected: number } | null;
   flags: string[];
   days_since_sync: number;
 }
@@ -46,6 +49,10 @@ interface Operations {
 }
 
 const KEY = 'sawa-ops-token';
+
+/** The browser's own day (YYYY-MM-DD): the report days are the phones' local days. */
+const today = () =>
+  new Date(Date.now() - new Date().getTimezoneOffset() * 60_000).toISOString().slice(0, 10);
 const root = document.getElementById('ops')!;
 
 function el<K extends keyof HTMLElementTagNameMap>(
@@ -172,6 +179,11 @@ async function dashboard(): Promise<void> {
       users.reduce((n, u) => n + u.conflicts_held, 0),
       true,
     ),
+    card(
+      'writes refused in 7 days',
+      users.reduce((n, u) => n + (u.last_7_days?.rejected ?? 0), 0),
+      true,
+    ),
   );
   const head = el(
     'tr',
@@ -185,6 +197,8 @@ async function dashboard(): Promise<void> {
       'Conflicts',
       'Held',
       'Bytes in / out',
+      '7 days in / out',
+      'Refused (7 days)',
       'Flags',
     ].map((h) => el('th', { scope: 'col' }, h)),
   );
@@ -206,6 +220,12 @@ async function dashboard(): Promise<void> {
       ),
       el(
         'td',
+        { class: 'num' },
+        u.last_7_days ? `${kb(u.last_7_days.bytes_in)} / ${kb(u.last_7_days.bytes_out)}` : '—',
+      ),
+      el('td', { class: 'num' }, u.last_7_days ? String(u.last_7_days.rejected) : '—'),
+      el(
+        'td',
         {},
         ...u.flags.map((f) =>
           el('span', { class: 'flag' }, f === 'stale' ? 'no sync' : 'too many documents'),
@@ -221,6 +241,7 @@ async function dashboard(): Promise<void> {
       el('h1', {}, 'Fleet sync health'),
       cards,
       el('table', {}, el('thead', {}, head), el('tbody', {}, ...rows)),
+      ...(await aggregatesPart(token, today())),
       ...(await operationsPart(token)),
     ),
   );

@@ -126,12 +126,15 @@ export async function purge(nano: Nano.ServerScope, db: string, leaves: Leaves):
   return entries.length;
 }
 
+/** Why the phones purge: the server purged too (erasure, retention) or keeps them (phone-retention). */
+export type PurgeReason = 'erasure' | 'retention' | 'phone-retention';
+
 /** Writes the instruction that makes the phones syncing `db` purge `ids` (client/purge.ts). */
 export async function tellPhones(
   nano: Nano.ServerScope,
   db: string,
   ids: string[],
-  reason: 'erasure' | 'retention',
+  reason: PurgeReason,
 ): Promise<void> {
   const now = new Date().toISOString();
   for (let i = 0; i < ids.length; i += 10_000) {

@@ -7,6 +7,15 @@ import { errors } from '../error-handler.js';
 import { AdminRequired, StaffRequired } from '../errors.js';
 import { syncHealth } from './sync-health.js';
 import { operations } from './operations.js';
+import { refusedIn } from './refusals.js';
+import { UsageMeter } from './usage.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Each user's daily bytes and refused writes, kept for GET /admin/sync-health. */
+    syncUsage: UsageMeter;
+  }
+}
 
 const Time = Type.Union([Type.String({ format: 'date-time' }), Type.Null()]);
 
@@ -39,6 +48,22 @@ const SyncHealthRowSchema = Type.Object({
     ),
     Type.Null(),
   ]),
+  last_7_days: Type.Union([
+    Type.Object(
+      {
+        bytes_in: Type.Number(),
+        bytes_out: Type.Number(),
+        rejected: Type.Integer({
+          description: 'documents the gateway refused under the sync rules',
+        }),
+      },
+      {
+        description:
+          'the last 7 UTC days, today included, all instances: bytes on the wire and refused writes (written every SYNC_USAGE_WRITE_SEC, this instance’s unwritten counts added)',
+      },
+    ),
+    Type.Null(),
+  ]),
   flags: Type.Array(Type.Union([Type.Literal('stale'), Type.Literal('too_many_docs')]), {
     description:
       'stale: no pull or push for SYNC_HEALTH_STALE_DAYS (never synced: since signup); too_many_docs: more than SYNC_HEALTH_WARN_DOCS documents',
@@ -66,6 +91,23 @@ const SyncHealthQuery = Type.Object(
 async function fleetRoutes(app: FastifyInstance): Promise<void> {
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const ctx = (app.accounts as Accounts).ctx;
+  const usage = new UsageMeter(
+    app.couch.nano,
+    app.config.JOBS_DB,
+    app.config.SYNC_USAGE_WRITE_SEC * 1000,
+    (err) => app.log.warn({ err: String(err) }, 'sync usage not written; kept for the next write'),
+  );
+  app.decorate('syncUsage', usage);
+  const stop = app.metrics.onWire((req, bytesIn, bytesOut) => {
+    const name = req.sawaUser?.name;
+    if (name) usage.add(name, { in: bytesIn, out: bytesOut, rejected: refusedIn(req) });
+  });
+  app.addHook('onClose', async () => {
+    stop();
+    await usage
+      .close()
+      .catch((err) => app.log.warn({ err: String(err) }, 'sync usage not written'));
+  });
   api.get(
     '/admin/sync-health',
     {
@@ -74,7 +116,7 @@ async function fleetRoutes(app: FastifyInstance): Promise<void> {
         summary: "The fleet's sync health, per user",
         description:
           'Per user, in name order: last pull and push, documents in their database, bytes on the ' +
-          'wire since this instance started, conflicts pending and held, and flags for users who ' +
+          'wire since this instance started, bytes and refused writes over the last 7 days, conflicts pending and held, and flags for users who ' +
           'have not synced for SYNC_HEALTH_STALE_DAYS or hold more than SYNC_HEALTH_WARN_DOCS ' +
           'documents. Admins see every user; supervisors the members of their teams; anyone ' +
           'else gets 403 SAWA_STAFF_REQUIRED. Pages of `limit`; pass `next` as `after`.',
@@ -105,6 +147,7 @@ async function fleetRoutes(app: FastifyInstance): Promise<void> {
           registry: app.metrics?.registry ?? null,
           staleDays: app.config.SYNC_HEALTH_STALE_DAYS,
           warnDocs: app.config.SYNC_HEALTH_WARN_DOCS,
+          usage,
         },
         staff,
         { limit, after: req.query.after },

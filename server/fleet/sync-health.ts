@@ -7,12 +7,13 @@ import { readHeld } from '../conflicts/held.js';
 import { cleanCouchError, couchStatus } from '../errors.js';
 import { userDbName } from '../provisioning/names.js';
 import type { SawaUser } from '../user.js';
+import type { RecentUsage, UsageMeter } from './usage.js';
 
 /**
  * The fleet's sync health (docs/operations.md): per user, when their phone last pulled and
  * pushed (the accounts' sync-time metering), how many documents their database holds, the
  * bytes their requests took on the wire since this instance started (the metrics' counter),
- * and their conflicts: documents with live conflicting revisions, and those the reconciler
+ * their bytes and refused writes of the last 7 days (usage.ts), and their conflicts: documents with live conflicting revisions, and those the reconciler
  * left for a person. Flags: no sync for `staleDays`, more documents than `warnDocs`.
  */
 
@@ -28,6 +29,8 @@ export interface SyncHealthRow {
   conflicts_held: number;
   /** Bytes in and out since `since` (this instance's start), or null when not metered. */
   wire_bytes: { in: number; out: number; since: string } | null;
+  /** The last 7 UTC days, today included, over every instance (usage.ts); null when not kept. */
+  last_7_days: RecentUsage | null;
   flags: Array<'stale' | 'too_many_docs'>;
   /** Whole days since the last pull or push (or since signup when never synced). */
   days_since_sync: number;
@@ -40,6 +43,7 @@ export interface SyncHealthDeps {
   registry: Registry | null;
   staleDays: number;
   warnDocs: number;
+  usage?: UsageMeter | null;
   now?: () => Date;
 }
 
@@ -74,13 +78,18 @@ export async function syncHealth(
     docs.push(doc);
   }
   const wire = await wireBytes(deps.registry);
+  const recent = deps.usage ? await deps.usage.recent(docs.map((d) => d.name)) : null;
   const users = new Array<SyncHealthRow>(docs.length);
   let i = 0;
   // A few users at a time: three small reads each.
   const worker = async () => {
     while (i < docs.length) {
       const at = i++;
-      users[at] = await rowOf(deps, docs[at]!, now, wire);
+      const doc = docs[at]!;
+      users[at] = {
+        ...(await rowOf(deps, doc, now, wire)),
+        last_7_days: recent?.get(doc.name) ?? null,
+      };
     }
   };
   await Promise.all(Array.from({ length: Math.min(8, docs.length) }, worker));
@@ -92,7 +101,7 @@ async function rowOf(
   doc: UserDoc,
   now: number,
   wire: Map<string, { in: number; out: number }> | null,
-): Promise<SyncHealthRow> {
+): Promise<Omit<SyncHealthRow, 'last_7_days'>> {
   const db = userDbName(doc.name);
   const [docs, conflicts, held] = await Promise.all([
     docCount(deps.nano, db),

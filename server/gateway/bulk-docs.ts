@@ -10,6 +10,7 @@ import { relay } from './relay.js';
 import { baseLoader } from './revisions.js';
 import { checkDocShapes } from './doc-shape.js';
 import { judgeWrites, type Doc } from './write-check.js';
+import { noteRefused } from '../fleet/refusals.js';
 
 const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
 
@@ -56,6 +57,7 @@ export async function bulkDocs(
   const verdicts = await judgeWrites(docs as Doc[], newEdits, ctx, baseLoader(call));
   const refused = verdicts.filter((v) => v !== null).length;
   if (refused > 0) gw.metrics.writeRejections.inc({ db_kind: ctx.kind }, refused);
+  noteRefused(req, refused);
 
   const recordPush = (status: number) => {
     if (syncDirection('bulk_docs', status) === null) return;

@@ -8,6 +8,7 @@ import { relay } from './relay.js';
 import { baseLoader } from './revisions.js';
 import { checkDocShapes } from './doc-shape.js';
 import { judgeWrites, type Doc } from './write-check.js';
+import { noteRefused } from '../fleet/refusals.js';
 
 /**
  * `PUT` and `DELETE /{db}/{doc}`: the sync rules judge the single write (its base revision
@@ -47,6 +48,7 @@ export async function docWrite(
   const [verdict] = await judgeWrites([doc], newEdits, ctx, baseLoader(call));
   if (verdict) {
     gw.metrics.writeRejections.inc({ db_kind: ctx.kind });
+    noteRefused(req, 1);
     throw new SyncError(verdict.status, verdict.error, verdict.reason, 'SAWA_SYNC_RULES');
   }
   const body = req.method === 'PUT' ? (req.body as Buffer) : undefined;

@@ -16,7 +16,11 @@ export interface Metrics {
   registry: Registry;
   /** Documents refused by the sync rules at the gateway. */
   writeRejections: Counter<'db_kind'>;
+  /** Calls `listener` with each answered request's bytes on the wire; returns the unsubscriber. */
+  onWire(listener: WireListener): () => void;
 }
+
+export type WireListener = (req: FastifyRequest, bytesIn: number, bytesOut: number) => void;
 
 // From a cached answer on a LAN to a 2G pull of a large batch, and longpoll feeds (60 s).
 const LATENCY_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
@@ -52,7 +56,12 @@ async function metricsPlugin(app: FastifyInstance): Promise<void> {
   });
   const budget = new SeriesBudget(app.config.METRICS_USER_SERIES);
 
-  app.decorate('metrics', { registry, writeRejections } satisfies Metrics);
+  const wireListeners = new Set<WireListener>();
+  const onWire = (listener: WireListener) => {
+    wireListeners.add(listener);
+    return () => void wireListeners.delete(listener);
+  };
+  app.decorate('metrics', { registry, writeRejections, onWire } satisfies Metrics);
   app.decorateRequest('metricsRoute', null);
 
   app.addHook('onRequest', async (req, reply) => {
@@ -68,6 +77,7 @@ async function metricsPlugin(app: FastifyInstance): Promise<void> {
       const who = budget.labels(userOf(req), deviceLabel(req.headers['x-sawa-device']));
       bytes.inc({ direction: 'in', ...who }, bytesIn);
       bytes.inc({ direction: 'out', ...who }, bytesOut);
+      for (const listener of wireListeners) listener(req, bytesIn, bytesOut);
     });
   });
 

@@ -3,17 +3,8 @@ import { getUserView } from '../accounts/admin.js';
 import type { AccountsContext } from '../accounts/context.js';
 import type { UserView } from '../accounts/views.js';
 import type { RuleSet } from '../rules/load.js';
-import type { AuditLog, StoredEntry } from '../audit/audit.js';
-import { findSubjectDocs, type SubjectDocs } from './subject.js';
-
-export interface SubjectExport extends SubjectDocs {
-  subject: string;
-  generated_at: string;
-  /** The user record without secrets (no password hash, no tokens); null when none is left. */
-  account: UserView | null;
-  /** Staff access to this person's data, and the privacy actions about them. */
-  audit: StoredEntry[];
-}
+import type { AuditLog } from '../audit/audit.js';
+import { walkSubject, type Found } from './subject.js';
 
 /** The account, or null when there is none (deleted, or never existed). */
 export async function accountOf(ctx: AccountsContext, name: string): Promise<UserView | null> {
@@ -25,8 +16,23 @@ export async function accountOf(ctx: AccountsContext, name: string): Promise<Use
   }
 }
 
-/** Everything Sawa holds about one person (docs/data-protection.md, "Access"). */
-export async function exportSubject(deps: {
+export interface ExportCounts extends Record<string, number> {
+  documents: number;
+  databases: number;
+  conflict_archive: number;
+  aggregate_contributions: number;
+}
+
+/**
+ * Everything Sawa holds about one person (docs/data-protection.md, "Access") as JSON text,
+ * piece by piece: the same object an export always was (`subject`, `generated_at`,
+ * `account`, `databases`, `conflict_archive`, `aggregate_contributions`, `audit`), written
+ * while it is read, so memory holds a page of documents, not the person's whole data.
+ * `done` runs with the counts before the closing brace: if it throws (the audit entry could
+ * not be written), the text stays unfinished, so no reader takes it for a whole export.
+ * An error anywhere does the same: the caller ends the answer without its last chunk.
+ */
+export async function* exportSubject(deps: {
   nano: Nano.ServerScope;
   rules: RuleSet;
   audit: AuditLog;
@@ -34,33 +40,70 @@ export async function exportSubject(deps: {
   archiveDb: string;
   name: string;
   account: UserView | null;
-}): Promise<SubjectExport> {
-  const docs = await findSubjectDocs(deps.nano, deps.rules, deps.name, {
+  done: (counts: ExportCounts) => Promise<void>;
+}): AsyncGenerator<string> {
+  const j = JSON.stringify;
+  yield `{"subject":${j(deps.name)},"generated_at":${j(new Date().toISOString())},"account":${j(deps.account)},"databases":{`;
+  const counts: ExportCounts = {
+    documents: 0,
+    databases: 0,
+    conflict_archive: 0,
+    aggregate_contributions: 0,
+  };
+  let section: Found['section'] = 'databases';
+  let db: string | null = null;
+  let first = true;
+  for await (const found of walkSubject(deps.nano, deps.rules, deps.name, {
     attachments: true,
     aggregatesDb: deps.aggregatesDb,
     archiveDb: deps.archiveDb,
-  });
-  const audit: StoredEntry[] = [];
+  })) {
+    let head = '';
+    if (found.section === 'databases' && found.db !== db) {
+      head = `${db === null ? '' : '],'}${j(found.db)}:[`;
+      db = found.db;
+      counts.databases++;
+      first = true;
+    }
+    if (found.section !== section) {
+      head = `${closeSection(section, db)}${j(found.section)}:[`;
+      section = found.section;
+      first = true;
+    }
+    if (found.section === 'databases') counts.documents++;
+    else counts[found.section]++;
+    yield `${head}${first ? '' : ','}${j(found.doc)}`;
+    first = false;
+  }
+  // The sections nothing was found for, empty.
+  for (const next of ['conflict_archive', 'aggregate_contributions'] as const) {
+    if (SECTIONS.indexOf(next) <= SECTIONS.indexOf(section)) continue;
+    yield `${closeSection(section, db)}${j(next)}:[`;
+    section = next;
+  }
+  yield `${closeSection(section, db)}"audit":[`;
   let cursor: string | undefined;
+  first = true;
   do {
     const page = await deps.audit.list({ subject: deps.name }, 500, cursor);
-    audit.push(...page.entries);
+    for (const entry of page.entries) {
+      yield `${first ? '' : ','}${j(entry)}`;
+      first = false;
+    }
     cursor = page.next_cursor ?? undefined;
   } while (cursor);
-  return {
-    subject: deps.name,
-    generated_at: new Date().toISOString(),
-    account: deps.account,
-    ...docs,
-    audit,
-  };
+  await deps.done(counts);
+  yield ']}';
 }
 
-export function countOf(data: SubjectDocs): Record<string, number> {
-  return {
-    documents: Object.values(data.databases).reduce((n, d) => n + d.length, 0),
-    databases: Object.keys(data.databases).length,
-    conflict_archive: data.conflict_archive.length,
-    aggregate_contributions: data.aggregate_contributions.length,
-  };
+const SECTIONS: Array<Found['section']> = [
+  'databases',
+  'conflict_archive',
+  'aggregate_contributions',
+];
+
+/** What ends a section: the database's list and the object for `databases`, the list otherwise. */
+function closeSection(section: Found['section'], db: string | null): string {
+  if (section === 'databases') return db === null ? '},' : ']},';
+  return '],';
 }

@@ -1,6 +1,8 @@
 import fp from 'fastify-plugin';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { createAuditLog, type AuditEntry, type AuditLog } from '../audit/audit.js';
+import { SyncAccessWindows } from '../audit/sync-access.js';
+import { teamFromDbName, userDbName, userFromDbName } from '../provisioning/names.js';
 
 /** Routes whose staff use the hook records: they read or change other people's data. */
 const STAFF_ROUTES = /^\/(admin|reports)(\/|$)/;
@@ -47,7 +49,8 @@ export function actorOf(
  * Decorates `audit` and records every request an admin or supervisor makes to the staff
  * routes (`/admin/…`, `/reports/…`): who, which route (its pattern, never its values),
  * whose data (the route's `name` or `id`), the answer's status, the reason given in
- * X-Sawa-Reason, the client address; and every successful admin or supervisor login. Registered before the routes, so its onResponse hook
+ * X-Sawa-Reason, the client address; every successful admin or supervisor login; and their
+ * syncs of other people's databases through /sync, one entry per window (sync-access.ts). Registered before the routes, so its onResponse hook
  * covers them all. Routes with `config.audited` write their own entry instead.
  */
 async function auditHook(app: FastifyInstance): Promise<void> {
@@ -65,12 +68,12 @@ async function auditHook(app: FastifyInstance): Promise<void> {
     await Promise.allSettled([...pending]);
   });
 
-  const keep = (req: FastifyRequest, entry: Omit<AuditEntry, 'at'>) => {
+  const keep = (req: FastifyRequest | null, entry: Omit<AuditEntry, 'at'> & { at?: string }) => {
     const write = audit
       .record(entry)
       .catch((err: unknown) =>
         // Never the entry itself: it names a person.
-        req.log.error({ err: String(err) }, 'audit entry not written'),
+        (req?.log ?? app.log).error({ err: String(err) }, 'audit entry not written'),
       )
       .finally(() => pending.delete(write));
     pending.add(write);
@@ -100,9 +103,45 @@ async function auditHook(app: FastifyInstance): Promise<void> {
     return payload;
   });
 
+  // Staff syncing other people's databases: one entry per window (server/audit/sync-access.ts).
+  const syncAccess = new SyncAccessWindows(app.config.AUDIT_SYNC_WINDOW_MIN * 60_000, (a, at) =>
+    keep(null, {
+      at: at.toISOString(),
+      actor: a.actor,
+      actor_roles: a.roles,
+      action: a.access === 'read' ? 'sync-read' : 'sync-write',
+      subject: userFromDbName(a.db),
+      reason: null,
+      ip: a.ip,
+      route: a.route,
+      detail: {
+        db: a.db,
+        team: teamFromDbName(a.db),
+        device: a.device,
+        window_minutes: app.config.AUDIT_SYNC_WINDOW_MIN,
+      },
+    }),
+  );
+
   app.addHook('onResponse', async (req, reply) => {
     const user = req.sawaUser;
     if (!user || !user.roles.some(isStaffRole)) return;
+    const ep = req.syncEndpoint;
+    if (ep) {
+      if (reply.statusCode < 400 && ep.db !== userDbName(user.name)) {
+        const device = req.headers['x-sawa-device'];
+        syncAccess.note({
+          actor: user.name,
+          roles: user.roles,
+          db: ep.db,
+          access: ep.need === 'write' ? 'write' : 'read',
+          ip: req.ip ?? null,
+          device: typeof device === 'string' ? device.slice(0, 32) : null,
+          route: ep.route,
+        });
+      }
+      return;
+    }
     const route = req.routeOptions.url;
     if (!route || !STAFF_ROUTES.test(route) || req.routeOptions.config.audited) return;
     const params = (req.params ?? {}) as Record<string, string | undefined>;

@@ -1,12 +1,15 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Readable } from 'node:stream';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { UserView } from '../accounts/views.js';
 import { errors } from '../error-handler.js';
 import { AuditCursorInvalid, SubjectNotFound } from '../errors.js';
 import type { Accounts } from '../accounts/service.js';
 import { checkSubjectRight } from './access.js';
 import { eraseSubject } from './erase.js';
 import { getRestriction, lift, restrict } from '../restriction/restriction.js';
-import { accountOf, countOf, exportSubject } from './export.js';
+import { accountOf, exportSubject } from './export.js';
+import { walkSubject } from './subject.js';
 import { actorOf, reasonOf } from './hook.js';
 import {
   AuditPageSchema,
@@ -50,25 +53,47 @@ export default async function privacyRoutes(app: FastifyInstance): Promise<void>
     },
   );
 
-  const exportOf = async (req: FastifyRequest, name: string) => {
-    const data = await exportSubject({
+  /** The export as a streamed JSON answer; its audit entry is written before the last chunk. */
+  const exportOf = (
+    req: FastifyRequest,
+    reply: FastifyReply,
+    name: string,
+    account: UserView | null,
+  ) => {
+    const text = exportSubject({
       nano: app.couch.nano,
       rules: app.syncRules.ruleSet,
       audit: app.audit,
       aggregatesDb: app.config.AGGREGATES_DB,
       archiveDb: app.config.CONFLICTS_ARCHIVE_DB,
       name,
-      account: await accountOf(accountsCtx, name),
+      account,
+      done: async (counts) => {
+        await app.audit.record({
+          ...actorOf(req),
+          action: 'export',
+          subject: name,
+          reason: reasonOf(req),
+          status: 200,
+          detail: counts,
+        });
+      },
     });
-    await app.audit.record({
-      ...actorOf(req),
-      action: 'export',
-      subject: name,
-      reason: reasonOf(req),
-      status: 200,
-      detail: countOf(data),
-    });
-    return data;
+    // An error after the first chunk destroys the connection (Fastify's stream handling):
+    // the reader sees a cut answer, never a short one that parses.
+    return reply.type('application/json; charset=utf-8').send(Readable.from(text));
+  };
+
+  /** Whether anything of a person without an account is left (a deleted user's team documents). */
+  const holdsAnything = async (name: string) => {
+    for await (const found of walkSubject(app.couch.nano, app.syncRules.ruleSet, name, {
+      attachments: false,
+      aggregatesDb: app.config.AGGREGATES_DB,
+      archiveDb: app.config.CONFLICTS_ARCHIVE_DB,
+    })) {
+      if (found.section === 'databases') return true;
+    }
+    return false;
   };
 
   api.get(
@@ -81,13 +106,15 @@ export default async function privacyRoutes(app: FastifyInstance): Promise<void>
         description:
           'Your account (no secrets), every document of your database, your documents in team ' +
           'databases, conflict-archive entries and aggregate contributions of your documents, ' +
-          'and the audit entries about you, as one JSON document with attachments inline.',
+          'and the audit entries about you, as one JSON document with attachments inline, streamed ' +
+          '(an answer cut short by an error ends without its closing brace: retry it).',
         tags: ['privacy'],
         security: [{ bearer: [] }],
         response: { 200: SubjectExportSchema, ...errors(401, 503) },
       },
     },
-    async (req) => exportOf(req, req.sawaUser.name),
+    async (req, reply) =>
+      exportOf(req, reply, req.sawaUser.name, await accountOf(accountsCtx, req.sawaUser.name)),
   );
 
   api.get(
@@ -106,14 +133,12 @@ export default async function privacyRoutes(app: FastifyInstance): Promise<void>
         response: { 200: SubjectExportSchema, ...errors(401, 403, 404, 503) },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const name = req.params.id;
       const account = await accountOf(accountsCtx, name);
       checkSubjectRight(req.sawaUser, account, 'export');
-      const data = await exportOf(req, name);
-      if (!account && countOf(data).documents === 0)
-        throw new SubjectNotFound(JSON.stringify(name));
-      return data;
+      if (!account && !(await holdsAnything(name))) throw new SubjectNotFound(JSON.stringify(name));
+      return exportOf(req, reply, name, account);
     },
   );
 

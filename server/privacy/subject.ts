@@ -1,5 +1,5 @@
 import type Nano from 'nano';
-import { cleanCouchError } from '../errors.js';
+import { cleanCouchError, couchStatus } from '../errors.js';
 import { allDocs, type Doc } from '../couch/purge.js';
 import { contributionId } from '../jobs/aggregate/aggregates-db.js';
 import { TEAM_DB_PREFIX, userDbName } from '../provisioning/names.js';
@@ -37,45 +37,94 @@ export function ownerOf(rules: RuleSet, doc: Record<string, unknown>): unknown {
   return doc[rule?.ownerField ?? 'owner'];
 }
 
+/** One of the person's documents, where it was found. */
+export type Found =
+  | { section: 'databases'; db: string; doc: Doc }
+  | { section: 'conflict_archive' | 'aggregate_contributions'; doc: Doc };
+
+/**
+ * The person's documents one at a time, database by database, then the archive, then the
+ * contributions: what an export streams and an erasure collects. Only ids are remembered
+ * along the way (the archive and contributions are matched by them), never bodies, so a
+ * streamed export holds one page of documents at a time. With `attachments`, a document that
+ * has any is read again alone with them inline: one document's attachments in memory at once.
+ */
+export async function* walkSubject(
+  nano: Nano.ServerScope,
+  rules: RuleSet,
+  name: string,
+  opts: { attachments: boolean; aggregatesDb: string; archiveDb: string },
+): AsyncGenerator<Found> {
+  const own = userDbName(name);
+  const held = new Map<string, Set<string>>();
+  const hold = (db: string, id: string) => {
+    const ids = held.get(db) ?? new Set<string>();
+    held.set(db, ids.add(id));
+  };
+  const withAttachments = async (db: string, doc: Doc) =>
+    opts.attachments && doc._attachments ? ((await docWithAttachments(nano, db, doc)) ?? doc) : doc;
+  for await (const doc of allDocs(nano, own)) {
+    // The server's purge instructions hold ids only: not the person's data.
+    if (doc.type === 'sawa_purge') continue;
+    hold(own, doc._id);
+    yield { section: 'databases', db: own, doc: await withAttachments(own, doc) };
+  }
+  for (const db of await teamDbs(nano)) {
+    for await (const doc of allDocs(nano, db)) {
+      if (ownerOf(rules, doc) !== name) continue;
+      hold(db, doc._id);
+      yield { section: 'databases', db, doc: await withAttachments(db, doc) };
+    }
+  }
+  for await (const doc of allDocs(nano, opts.archiveDb)) {
+    const archived = doc.doc as Record<string, unknown> | undefined;
+    const ownsDoc = held.get(doc.db as string)?.has(doc.doc_id as string) ?? false;
+    if (doc.user === name || ownsDoc || (archived && ownerOf(rules, archived) === name)) {
+      yield { section: 'conflict_archive', doc };
+    }
+  }
+  for (const [db, docs] of held) {
+    const ids = new Set([...docs].map((id) => contributionId(db, id)));
+    const prefix = contributionId(db, '');
+    for await (const c of allDocs(nano, opts.aggregatesDb, {
+      startkey: prefix,
+      endkey: `${prefix}\ufff0`,
+    })) {
+      if (ids.has(c._id)) yield { section: 'aggregate_contributions', doc: c };
+    }
+  }
+}
+
+/** The document at the revision listed, attachments inline; null when it went meanwhile. */
+async function docWithAttachments(
+  nano: Nano.ServerScope,
+  db: string,
+  doc: Doc,
+): Promise<Doc | null> {
+  try {
+    return (await nano.request({
+      db,
+      doc: doc._id,
+      qs: { rev: doc._rev, attachments: true },
+      headers: { accept: 'application/json' },
+    })) as Doc;
+  } catch (err) {
+    if (couchStatus(err) === 404) return null;
+    throw cleanCouchError(err);
+  }
+}
+
+/** Every document of the person, collected (an erasure: ids and revisions, no attachments). */
 export async function findSubjectDocs(
   nano: Nano.ServerScope,
   rules: RuleSet,
   name: string,
   opts: { attachments: boolean; aggregatesDb: string; archiveDb: string },
 ): Promise<SubjectDocs> {
-  const databases: Record<string, Doc[]> = {};
-  const own = userDbName(name);
-  const ownDocs: Doc[] = [];
-  for await (const doc of allDocs(nano, own, opts)) {
-    // The server's purge instructions hold ids only: not the person's data.
-    if (doc.type !== 'sawa_purge') ownDocs.push(doc);
+  const out: SubjectDocs = { databases: {}, conflict_archive: [], aggregate_contributions: [] };
+  for await (const found of walkSubject(nano, rules, name, opts)) {
+    if (found.section === 'databases') (out.databases[found.db] ??= []).push(found.doc);
+    else out[found.section].push(found.doc);
   }
-  if (ownDocs.length) databases[own] = ownDocs;
-  for (const db of await teamDbs(nano)) {
-    const mine: Doc[] = [];
-    for await (const doc of allDocs(nano, db, opts)) {
-      if (ownerOf(rules, doc) === name) mine.push(doc);
-    }
-    if (mine.length) databases[db] = mine;
-  }
-  const conflict_archive: Doc[] = [];
-  for await (const doc of allDocs(nano, opts.archiveDb, opts)) {
-    const archived = doc.doc as Record<string, unknown> | undefined;
-    const ownsDoc = (databases[doc.db as string] ?? []).some((d) => d._id === doc.doc_id);
-    if (doc.user === name || ownsDoc || (archived && ownerOf(rules, archived) === name)) {
-      conflict_archive.push(doc);
-    }
-  }
-  const aggregate_contributions: Doc[] = [];
-  for (const [db, docs] of Object.entries(databases)) {
-    const ids = new Set(docs.map((d) => contributionId(db, d._id)));
-    const prefix = contributionId(db, '');
-    for await (const c of allDocs(nano, opts.aggregatesDb, {
-      startkey: prefix,
-      endkey: `${prefix}\ufff0`,
-    })) {
-      if (ids.has(c._id)) aggregate_contributions.push(c);
-    }
-  }
-  return { databases, conflict_archive, aggregate_contributions };
+  return out;
 }

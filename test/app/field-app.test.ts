@@ -11,6 +11,9 @@ import {
   statusLine,
   userDb,
 } from './browser.js';
+import { testFleet } from '../helpers/fleet.js';
+import { farmer, paymentRequest, visit } from '../reports/world.js';
+import { weekOf } from '../../app/ops/aggregates.js';
 
 // The field app online, in a real browser at 360×640: sign-up, farmers, visits, payments,
 // what the server sends back, what it refuses; the page's weight; a screenshot of each screen.
@@ -295,6 +298,9 @@ if (s) {
       t.equal(cells[0], name, "the field app's agent is listed");
       t.ok(Number(cells[4]) >= 1, `with her documents (${cells[4]})`);
       t.not(cells[2], 'never', 'and when she last pulled');
+      t.match(cells[8], /^\d+\.\d KB \/ \d+\.\d KB$/, `her last 7 days on the wire (${cells[8]})`);
+      t.not(cells[8], '0.0 KB / 0.0 KB');
+      t.match(cells[9], /^\d+$/, 'and the writes refused in them');
       await s.shot(ops, '13-ops-sync-health');
 
       // Jobs and payments, below: a reconciler run shows as ok with its lag.
@@ -315,6 +321,83 @@ if (s) {
       await s.shot(ops, '14-ops-jobs-payments');
     },
   );
+
+  t.test("the operator's page draws the aggregates: visits and payments per week", async (t) => {
+    // Two agents of the file's fleet (the aggregator reads only the fleet's databases).
+    const fleet = testFleet();
+    const day = (weeksAgo: number) =>
+      new Date(Date.now() - weeksAgo * 7 * 86_400_000).toISOString().slice(0, 10);
+    const [a, b] = [fleet.user('asha'), fleet.user('baraka')];
+    for (const who of [a, b]) await s.gw.member(who, ['agent'], []);
+    const put = (who: string, docs: Array<Record<string, unknown>>) =>
+      Promise.all(docs.map((d) => s.serverPut(fleet.userDb(who), d)));
+    await put(a, [
+      farmer('fa', a, 'Mbeya', day(5)),
+      visit('va1', a, 'fa', day(0), 'training'),
+      visit('va2', a, 'fa', day(0), 'survey'),
+      visit('va3', a, 'fa', day(3), 'training'),
+      paymentRequest('pa1', a, 'mpesa', 5000, day(0)),
+    ]);
+    await put(b, [
+      farmer('fb', b, 'Rungwe', day(5)),
+      visit('vb1', b, 'fb', day(0), 'training'),
+      paymentRequest('pb1', b, 'mpesa', 7000, day(1)),
+      paymentRequest('pb2', b, 'mpesa', 3000, day(1)),
+    ]);
+    t.match(await s.gw.svc.app.jobs.run('aggregate'), { ran: true, ok: true });
+
+    const desk = await s.phone({ width: 1280, height: 800 });
+    const ops = await desk.newPage();
+    await ops.goto(`${s.gw.url}/ops/`);
+    const boss = unique('boss');
+    await s.gw.member(boss, ['admin'], []);
+    await ops.getByLabel('Name').fill(boss);
+    await ops.getByLabel('Password').fill(PASSWORD);
+    await ops.getByRole('button', { name: 'Sign in' }).click();
+    const visits = ops.locator('[data-part="visits-chart"]');
+    await visits.locator('svg rect').first().waitFor();
+    const bars = async (part: string) =>
+      ops.locator(`[data-part="${part}"] svg rect`).evaluateAll((rects) =>
+        rects.map((r) => ({
+          week: r.getAttribute('data-week'),
+          series: r.getAttribute('data-series'),
+          value: Number(r.getAttribute('data-value')),
+        })),
+      );
+    const sorted = <T>(xs: T[]) => xs.map((x) => JSON.stringify(x)).sort();
+    t.same(
+      sorted(await bars('visits-chart')),
+      sorted([
+        { week: weekOf(day(0)), series: 'Mbeya', value: 2 },
+        { week: weekOf(day(0)), series: 'Rungwe', value: 1 },
+        { week: weekOf(day(3)), series: 'Mbeya', value: 1 },
+      ]),
+      'one bar per week and district, stacked',
+    );
+    t.same(
+      (await visits.locator('.legend li').allTextContents()).sort(),
+      ['Mbeya', 'Rungwe'],
+      'a legend names the districts',
+    );
+    const paid = await bars('payments-chart');
+    t.same(
+      sorted(paid),
+      sorted(
+        weekOf(day(0)) === weekOf(day(1))
+          ? [{ week: weekOf(day(0)), series: 'payment requests', value: 3 }]
+          : [
+              { week: weekOf(day(0)), series: 'payment requests', value: 1 },
+              { week: weekOf(day(1)), series: 'payment requests', value: 2 },
+            ],
+      ),
+      'payment requests per week',
+    );
+    const ticks = await visits.locator('svg text').allTextContents();
+    t.ok(ticks.length >= 12 + 2, `twelve weeks labelled and a scale (${ticks.length} labels)`);
+    t.notOk(await scrollsSideways(ops), 'the charts fit the page');
+    await visits.scrollIntoViewIfNeeded();
+    await s.shot(ops, '15-ops-charts');
+  });
 }
 
 async function waitFor<T>(probe: () => Promise<T | null>, ms = 20_000): Promise<T> {

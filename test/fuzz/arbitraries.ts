@@ -223,3 +223,36 @@ export const encoding = fc.oneof(
   { arbitrary: fc.constant('json'), weight: 3 },
   { arbitrary: fc.constantFrom('form', 'garbage'), weight: 1 },
 );
+
+const STAFF_PARAMS = [
+  'limit',
+  'after',
+  'cursor',
+  'actor',
+  'subject',
+  'action',
+  'since',
+  'until',
+  'x',
+];
+/** Query strings for the staff routes (sync health, operations, audit): their own parameters. */
+export const staffQuery = fc
+  .array(
+    fc.tuple(
+      fc.constantFrom(...STAFF_PARAMS),
+      fc.oneof(
+        fc.constantFrom('0', '1', '200', '201', '999', '-1', '1e3', '', 'null', '2026-01-01'),
+        fc.constantFrom('2026-01-01T00:00:00.000Z:0123456789ab', '__proto__', 'a'.repeat(300)),
+        fc.string({ maxLength: 12 }),
+      ),
+    ),
+    { maxLength: 4 },
+  )
+  .map((pairs) => new URLSearchParams(pairs).toString());
+
+/** Bodies for the privacy routes: mostly near the `{ "reason": "…" }` they take. */
+export const reasonBody = fc.oneof(
+  fc.record({ reason: fc.oneof(fc.string({ maxLength: 20 }), json) }, { requiredKeys: [] }),
+  fc.record({ reason: fc.string({ minLength: 490, maxLength: 510 }), extra: json }),
+  json,
+);

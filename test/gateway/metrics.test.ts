@@ -234,7 +234,33 @@ t.test('job lag, conflicts held and provider call outcomes, after real runs', as
   t.notMatch(before, /^sawa_job_lag_seconds\{job="reconcile"\}/m, 'no lag before a good run');
   t.equal(sample(before, 'sawa_conflicts_held', {}), 0, 'nothing held');
 
-  // A run of the reconciler through the scheduler leaves its record in the lease.
+  // A run of the reconciler through the scheduler leaves its record in the lease; it finds
+  // one farmer edited on two phones.
+  const editor = await gw.signup(testFleet().user('editor'));
+  const base = { type: 'farmer', owner: editor.user.name, created_at: '2026-03-01T08:00:00Z' };
+  const branch = (rev: string, village: string) => ({
+    ...base,
+    _id: 'farmer-twice',
+    _rev: rev,
+    updated_at: `2026-03-0${rev[2] === 'a' ? 2 : 3}T08:00:00Z`,
+    name: 'Asha',
+    village,
+    district: 'Mbeya',
+  });
+  const twice = await raw(
+    gw.store.url,
+    'POST',
+    `/${editor.dbs.user}/_bulk_docs`,
+    {
+      authorization: gw.store.adminAuth,
+      'content-type': 'application/json',
+    },
+    JSON.stringify({
+      docs: [branch('1-aa', 'Isyesye'), branch('1-bb', 'Iyunga')],
+      new_edits: false,
+    }),
+  );
+  t.equal(twice.status, 201, 'two branches stored');
   t.match(await app.jobs.run('reconcile'), { ran: true, ok: true });
   const { jobs } = testFleet().dbs;
   await holdConflict(app.couch.nano, jobs, {
@@ -286,6 +312,10 @@ t.test('job lag, conflicts held and provider call outcomes, after real runs', as
   const lag = sample(text, 'sawa_job_lag_seconds', { job: 'reconcile' });
   t.ok(lag !== undefined && lag >= 0 && lag < 60, `reconcile lag ${lag} s`);
   t.equal(sample(text, 'sawa_conflicts_held', {}), 1, 'one conflict held');
+  const found = ['resolved', 'held', 'superseded'].map((outcome) =>
+    sample(text, 'sawa_conflicts_found_last_run', { outcome }),
+  );
+  t.same(found, [1, 0, 0], 'the run found one conflict and resolved it');
   const calls = (kind: string, outcome: string) =>
     sample(text, 'sawa_provider_calls_total', { provider: 'double', kind, outcome });
   t.equal(calls('payment', 'accepted'), 1, 'one accepted payment call');

@@ -1,5 +1,6 @@
 import t from 'tap';
 import { unique } from '../helpers/fixtures.js';
+import { couch } from '../helpers/store.js';
 import { runCli } from '../helpers/cli.js';
 import { main as auditReport } from '../../scripts/audit-report.js';
 import { enforceRetention } from '../../server/jobs/retention.js';
@@ -10,6 +11,8 @@ import { isRestricted, lift, restrict } from '../../server/restriction/restricti
 import { testFleet } from '../helpers/fleet.js';
 import { teamDbName } from '../../server/provisioning/names.js';
 import { farmer } from '../reports/world.js';
+import { phoneClient, visit } from '../client/helper.js';
+import { SyncAccessWindows } from '../../server/audit/sync-access.js';
 
 t.test('audit log', async (t) => {
   const s = await privacySetup(t);
@@ -66,6 +69,60 @@ t.test('audit log', async (t) => {
     t.equal((await s.entries({ action: 'login', actor: adminName }, 2)).length, 2);
     t.equal((await s.entries({ action: 'login', actor: supName })).length, 1, 'a supervisor');
     t.same((await s.audit.list({ action: 'login', actor: agentName }, 10)).entries, [], 'no agent');
+  });
+
+  t.test('staff syncing a team database: one entry per window, not per request', async (t) => {
+    const supName = unique('sup');
+    const team = unique('east');
+    await s.user(supName, ['supervisor']);
+    const join = await s.send('PUT', `/admin/users/${supName}/teams/${team}`, admin.access_token, {
+      body: { mode: 'write' },
+    });
+    t.equal(join.status, 200);
+    const { client } = phoneClient(s.svc.url);
+    await client.login(supName, 'correct horse battery');
+    await client.syncOnce();
+    await client.syncOnce();
+    const teamDb = teamDbName(team);
+    const reads = await s.entries({ actor: supName, action: 'sync-read' });
+    t.equal(reads.length, 1, 'two syncs, many requests: one entry');
+    t.match(reads[0], {
+      actor_roles: ['supervisor'],
+      subject: null,
+      ip: '127.0.0.1',
+      detail: { db: teamDb, team, window_minutes: 60 },
+    });
+    await client.databases.shared[0].put(visit(supName));
+    t.equal((await client.syncOnce()).pushed, 1);
+    const [write] = await s.entries({ actor: supName, action: 'sync-write' });
+    t.match(write, { detail: { db: teamDb } }, 'a change is its own entry');
+    t.equal((await s.audit.list({ actor: supName, action: 'sync-read' }, 10)).entries.length, 1);
+    await client.logout?.();
+
+    // The window: the same key again only after it.
+    let now = 0;
+    const written: string[] = [];
+    const windows = new SyncAccessWindows(
+      60_000,
+      (a) => written.push(a.db),
+      () => now,
+    );
+    const access = {
+      actor: 'a',
+      roles: [],
+      db: 'team-x',
+      access: 'read' as const,
+      ip: null,
+      device: null,
+      route: 'r',
+    };
+    t.ok(windows.note(access));
+    now = 59_999;
+    t.notOk(windows.note(access), 'inside the window: nothing');
+    t.ok(windows.note({ ...access, ip: '10.0.0.2' }), 'another address: its own entry');
+    now = 60_000;
+    t.ok(windows.note(access), 'the next window');
+    t.same(written, ['team-x', 'team-x', 'team-x']);
   });
 
   t.test('only admins read the log', async (t) => {
@@ -275,10 +332,20 @@ t.test('audit log', async (t) => {
     t.equal((await s.admin('GET', `/${db}/young`)).status, 200);
     t.equal((await s.admin('GET', `/${db}/farmer-1`)).status, 200);
     const all = await s.admin('GET', `/${db}/_all_docs?include_docs=true`);
-    const instruction = all.body.rows.find((r: { id: string }) => r.id.startsWith('sawa_purge:'));
+    const instruction = all.body.rows.find(
+      (r: { id: string; doc: { reason?: string } }) =>
+        r.id.startsWith('sawa_purge:') && r.doc.reason === 'retention',
+    );
     t.match(instruction?.doc, { type: 'sawa_purge', reason: 'retention', ids: ['old'] });
-    const [entry] = await s.entries({ action: 'retention', subject: agentName });
-    t.match(entry, { actor: 'system', detail: { db, purged: 1, types: { sms_status: 1 } } });
+    const entries = await s.entries({ action: 'retention', subject: agentName }, 2);
+    const purgedEntry = entries.find((e) => e.detail?.purged !== undefined);
+    t.match(purgedEntry, { actor: 'system', detail: { db, purged: 1, types: { sms_status: 1 } } });
+    // sms_status: 7 days on phones; the young one stays on the server and leaves the phones.
+    t.match(result, { phone_removed: 1 });
+    const phoneOnly = all.body.rows.find(
+      (r: { doc: { reason?: string } }) => r.doc.reason === 'phone-retention',
+    );
+    t.match(phoneOnly?.doc, { ids: ['young'] });
     const again = await enforceRetention({
       nano: s.svc.app.couch.nano,
       rules: s.svc.app.syncRules.ruleSet,
@@ -287,6 +354,53 @@ t.test('audit log', async (t) => {
       databases: [db],
     });
     t.match(again, { purged: 0 }, 'a second run finds nothing');
+  });
+
+  t.test('phone retention: gone from the phone, kept on the server, not pushed back', async (t) => {
+    // A supervisor's phone: the gateway would accept a deletion of a visit from it, so a
+    // removal pushed back would show on the server.
+    const supName = unique('sup');
+    await s.user(supName, ['supervisor']);
+    const { client } = phoneClient(s.svc.url);
+    await client.login(supName, 'correct horse battery');
+    const local = client.databases.user;
+    // visit: 180 days on the phone, 1825 on the server, from visited_at.
+    const old = visit(supName, { visited_at: '2026-01-01T00:00:00.000Z' });
+    const young = visit(supName, { visited_at: '2026-05-20T00:00:00.000Z' });
+    for (const doc of [old, young]) await local.put(doc);
+    t.equal((await client.syncOnce()).pushed, 2);
+    const db = userDbName(supName);
+    const onServer = async (id: string) =>
+      (
+        await couch(s.store.url, 'GET', `/${db}/${id}?open_revs=all`, {
+          auth: s.store.adminAuth,
+          headers: { accept: 'application/json' },
+        })
+      ).body as Array<{ ok?: { _rev: string; _deleted?: boolean } }>;
+    const [before] = await onServer(old._id as string);
+    const run = (now: string) =>
+      enforceRetention({
+        nano: s.svc.app.couch.nano,
+        rules: s.svc.app.syncRules.ruleSet,
+        audit: s.audit,
+        now: new Date(now),
+        databases: [db],
+      });
+    t.match(await run('2026-07-15T00:00:00Z'), { purged: 0, phone_removed: 1 });
+    t.match(await run('2026-07-16T00:00:00Z'), { phone_removed: 0 }, 'each document told once');
+
+    const round = await client.syncOnce();
+    t.same(round.rejected, [], 'nothing refused');
+    t.equal(round.pushed, 0, 'the removal is not pushed');
+    await t.rejects(local.get(old._id), { message: 'missing' }, 'the phone no longer has it');
+    t.equal((await local.get(young._id)).visited_at, young.visited_at, 'a younger one stays');
+    t.equal(await client.pending(), 0, 'nothing waits to be pushed');
+    await local.put(visit(supName));
+    t.equal((await client.syncOnce()).pushed, 1, 'later writes still go');
+    t.same(await onServer(old._id as string), [before], 'the server still has it, unchanged');
+    const [entry] = await s.entries({ action: 'retention', subject: supName });
+    t.match(entry, { detail: { db, removed_from_phones: 1, types: { visit: 1 } } });
+    await client.logout?.();
   });
 
   t.test(

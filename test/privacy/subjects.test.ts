@@ -6,6 +6,8 @@ import { farmer } from '../reports/world.js';
 import { phoneClient } from '../client/helper.js';
 import { privacySetup, pushDocs, type Person } from './helper.js';
 import { syncHealth } from '../../server/fleet/sync-health.js';
+import { UsageMeter } from '../../server/fleet/usage.js';
+import { phone, remote } from '../helpers/phones.js';
 import type { Accounts } from '../../server/accounts/service.js';
 
 t.test('subject access and erasure', async (t) => {
@@ -102,6 +104,36 @@ t.test('subject access and erasure', async (t) => {
     t.match(entry, { actor: amina.name, detail: { documents: 3, conflict_archive: 1 } });
   });
 
+  t.test(
+    'the export streams: chunked, and cut (never short and parseable) on an error',
+    async (t) => {
+      const res = await fetch(`${s.svc.url}/me/export`, {
+        headers: { authorization: `Bearer ${amina.token}` },
+      });
+      t.equal(res.headers.get('transfer-encoding'), 'chunked', 'streamed, no length known ahead');
+      t.same(ids(JSON.parse(await res.text())), {
+        [amina.db]: ['f-a1', 'f-a2'],
+        [teamDb]: ['f-at'],
+      });
+      // The export's audit entry cannot be written: the answer must not end as a whole export.
+      const audit = s.svc.app.audit;
+      const record = audit.record;
+      audit.record = async () => {
+        throw new Error('audit database away (test)');
+      };
+      try {
+        const cut = await fetch(`${s.svc.url}/me/export`, {
+          headers: { authorization: `Bearer ${amina.token}` },
+        });
+        t.equal(cut.status, 200, 'the head went before the error');
+        const text = await cut.text().catch((err: Error) => `read failed: ${err.message}`);
+        t.throws(() => JSON.parse(text), 'what arrived does not parse');
+      } finally {
+        audit.record = record;
+      }
+    },
+  );
+
   t.test('staff export: admins anyone, supervisors their teams, nobody else', async (t) => {
     const path = (who: Person) => `/admin/subjects/${encodeURIComponent(who.name)}/export`;
     t.equal((await s.send('GET', path(amina), undefined)).status, 401);
@@ -151,6 +183,9 @@ t.test('subject access and erasure', async (t) => {
       wire_bytes: { in: Number, out: Number },
     });
     t.ok((byName.get(amina.name)!.wire_bytes as { in: number }).in > 0, 'her pushes were metered');
+    const week = byName.get(amina.name)!.last_7_days as { bytes_in: number; rejected: number };
+    t.ok(week.bytes_in > 0, 'and counted in the last 7 days');
+    t.equal(week.rejected, 0);
     t.equal(byName.get(carol.name)!.docs, 0);
     const bySup = await s.send('GET', '/admin/sync-health?limit=200', sup.token);
     t.equal(bySup.status, 200);
@@ -177,6 +212,62 @@ t.test('subject access and erasure', async (t) => {
     t.same(later.get(amina.name)?.flags, ['stale', 'too_many_docs']);
     t.same(later.get(carol.name)?.flags, ['stale'], 'never synced: counted from signup');
     t.equal(later.get(amina.name)?.wire_bytes, null, 'no metering: null');
+  });
+
+  t.test('sync health: refused writes per user, and 7 days of usage kept in CouchDB', async (t) => {
+    const local = phone();
+    await local.put({ _id: 'no-name', type: 'farmer', owner: carol.name });
+    await local.put({ ...farmer('f-c1', carol.name, 'Mbeya') });
+    const server = remote(`${s.svc.url}/sync/${carol.db}`, () => ({
+      authorization: `Bearer ${carol.token}`,
+    }));
+    const res = await local.replicate.to(server);
+    t.equal(res.doc_write_failures, 1, 'the gateway refused one');
+    await local.destroy();
+    const row = async () =>
+      (await s.send('GET', `/admin/sync-health?limit=200`, admin.token)).body.users.find(
+        (r: { name: string }) => r.name === carol.name,
+      );
+    t.match((await row()).last_7_days, { rejected: 1, bytes_in: Number });
+    // Written to JOBS_DB, the figures outlive this instance.
+    await s.svc.app.syncUsage.flush();
+    const stored = await s.admin(
+      'GET',
+      `/${s.svc.config.JOBS_DB}/${encodeURIComponent(`usage:${carol.name}`)}`,
+    );
+    const today = new Date().toISOString().slice(0, 10);
+    t.match(stored.body.days[today], { rejected: 1, in: Number, out: Number });
+    t.match((await row()).last_7_days, { rejected: 1 }, 'read back once, not twice');
+
+    // Days older than the window leave the sum; the document keeps 8 days at most.
+    const db = unique('sawa-usage');
+    let now = Date.parse('2026-03-01T12:00:00Z');
+    const meter = new UsageMeter(
+      s.svc.app.couch.nano,
+      db,
+      60_000,
+      () => {},
+      () => now,
+    );
+    for (let day = 0; day < 10; day++) {
+      meter.add('juma', { in: 100, out: 1, rejected: 1 });
+      await meter.flush();
+      now += 86_400_000;
+    }
+    now -= 86_400_000;
+    t.same((await meter.recent(['juma', 'nobody'])).get('juma'), {
+      bytes_in: 700,
+      bytes_out: 7,
+      rejected: 7,
+    });
+    t.same((await meter.recent(['nobody'])).get('nobody'), {
+      bytes_in: 0,
+      bytes_out: 0,
+      rejected: 0,
+    });
+    const doc = (await s.admin('GET', `/${db}/usage:juma`)).body;
+    t.equal(Object.keys(doc.days).length, 8, 'bounded');
+    await s.admin('DELETE', `/${db}`);
   });
 
   t.test(
