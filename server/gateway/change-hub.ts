@@ -101,13 +101,22 @@ export class ChangeHub {
     for (const db of new Set(names)) for (const w of [...(this.byDb.get(db) ?? [])]) w.changed();
   }
 
-  private ask(qs: Record<string, string | number>): Promise<DbUpdatesAnswer> {
+  private async ask(qs: Record<string, string | number>): Promise<DbUpdatesAnswer> {
     this.requests++;
-    return this.nano.request({
-      path: '_db_updates',
-      qs,
-      signal: this.abort.signal,
-    } as never) as Promise<DbUpdatesAnswer>;
+    // One controller per request: undici keeps a fetch's abort listener until the request is
+    // garbage, so one signal shared by thousands of requests piles listeners up.
+    const one = new AbortController();
+    const stop = () => one.abort();
+    this.abort.signal.addEventListener('abort', stop);
+    try {
+      return (await this.nano.request({
+        path: '_db_updates',
+        qs,
+        signal: one.signal,
+      } as never)) as DbUpdatesAnswer;
+    } finally {
+      this.abort.signal.removeEventListener('abort', stop);
+    }
   }
 
   private async follow(): Promise<void> {
