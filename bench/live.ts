@@ -182,7 +182,7 @@ async function makeUsers(svc: Service, n: number, bare = false): Promise<User[]>
   const tag = randomBytes(3).toString('hex');
   await pool(
     Array.from({ length: n }, (_, i) => i),
-    8,
+    16,
     async (i) => {
       const name = `fleet-${tag}-${i}`;
       const { result } = await signup(ctx, name, 'bench-password-123');

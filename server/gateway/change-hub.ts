@@ -33,6 +33,11 @@ interface DbUpdatesAnswer {
 }
 
 const LONGPOLL_MS = 55_000;
+/**
+ * Woken phones read upstream at most this many at a time: a write to every database at once
+ * must not open a connection to CouchDB per phone.
+ */
+const MAX_WAKE_READS = 32;
 const MAX_BACKOFF_MS = 30_000;
 /** Without `_global_changes`: look again now and then (an operator may create it). */
 const ABSENT_RETRY_MS = 5 * 60_000;
@@ -46,6 +51,8 @@ export class ChangeHub {
   private unwatch: () => void = () => undefined;
   /** Upstream `_db_updates` requests made (tests and the benchmark count them). */
   requests = 0;
+  private wakeReads = 0;
+  private readonly wakeQueue: Array<() => Promise<void>> = [];
 
   constructor(
     private readonly nano: Nano.ServerScope,
@@ -91,6 +98,20 @@ export class ChangeHub {
       setDelete(this.byDb, w.db, w);
       setDelete(this.byUser, w.userId, w);
     };
+  }
+
+  /** Runs a woken phone's read when one of the MAX_WAKE_READS slots is free. */
+  wakeRead(read: () => Promise<void>): void {
+    if (this.wakeReads >= MAX_WAKE_READS) {
+      this.wakeQueue.push(read);
+      return;
+    }
+    this.wakeReads++;
+    void read().finally(() => {
+      this.wakeReads--;
+      const next = this.wakeQueue.shift();
+      if (next) this.wakeRead(next);
+    });
   }
 
   private loseAll(): void {

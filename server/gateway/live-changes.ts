@@ -74,7 +74,8 @@ class LongpollWaiter implements Waiter {
   /** Answer with what the last read found as soon as it is in. */
   private answerNow = false;
   private readQuery: string;
-  private idle: Buffer | null = null;
+  /** The last empty answer, as a string: a small Buffer would pin an 8 KB pool slab. */
+  private idle: string | null = null;
   private readonly heartbeatMs: number | null;
   private readonly holdMs: number;
   private timer: NodeJS.Timeout | undefined;
@@ -133,7 +134,10 @@ class LongpollWaiter implements Waiter {
 
   changed(): void {
     if (this.state === 'reading') this.dirty = true;
-    else if (this.state === 'parked') void this.read();
+    else if (this.state === 'parked') {
+      this.state = 'reading'; // queued: a notice meanwhile needs no second read
+      this.gw.hub.wakeRead(() => this.read());
+    }
   }
 
   lost(): void {
@@ -146,7 +150,7 @@ class LongpollWaiter implements Waiter {
   }
 
   private expire(): void {
-    if (this.state === 'parked') this.finish(this.idle as Buffer);
+    if (this.state === 'parked') this.finish(Buffer.from(this.idle as string));
     else if (this.state === 'reading') this.answerNow = true;
   }
 
@@ -159,13 +163,14 @@ class LongpollWaiter implements Waiter {
       if (this.state === 'done') return;
       if (!this.out || !this.idle) return this.fail(err as Error);
       // The answer has started: end it empty; the phone's next request is refused.
-      return this.finish(this.idle);
+      return this.finish(Buffer.from(this.idle));
     }
     // Roles changed: CouchDB must see the new ones, which this request's headers do not carry.
     if (couchRoles(this.req.sawaUser).join(',') !== this.roles) this.expire();
   }
 
   private async read(): Promise<void> {
+    if (this.state === 'done') return; // left while its read waited for a slot
     this.state = 'reading';
     let got: Read;
     try {
@@ -177,7 +182,7 @@ class LongpollWaiter implements Waiter {
     if (got.status !== 200 || !got.empty || got.body === null) {
       return got.body === null ? this.passOn() : this.finish(got.body, got.status);
     }
-    this.idle = got.body;
+    this.idle = got.body.toString('utf8');
     const seq = got.lastSeq;
     const since = typeof seq === 'string' ? seq : JSON.stringify(seq);
     // Nothing passed the phone's filter up to `last_seq`: reading on from there is the same.
