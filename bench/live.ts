@@ -184,9 +184,17 @@ async function makeUsers(svc: Service, n: number, bare = false): Promise<User[]>
     Array.from({ length: n }, (_, i) => i),
     16,
     async (i) => {
-      const name = `fleet-${tag}-${i}`;
-      const { result } = await signup(ctx, name, 'bench-password-123');
-      out[i] = { name, token: result.access_token, db: result.dbs.user };
+      // A loaded store now and then drops a kept-alive connection: sign up again, fresh name.
+      for (let attempt = 0; ; attempt++) {
+        const name = `fleet-${tag}-${i}${attempt ? `-${attempt}` : ''}`;
+        try {
+          const { result } = await signup(ctx, name, 'bench-password-123');
+          out[i] = { name, token: result.access_token, db: result.dbs.user };
+          return;
+        } catch (err) {
+          if (attempt >= 3) throw err;
+        }
+      }
     },
   );
   return out;
