@@ -338,7 +338,10 @@ export async function run(
       );
       if (i % 50 === 49) await sleep(100);
     }
-    await Promise.all(phones.map((p) => p.waiting));
+    let ready = 0;
+    for (const p of phones) void p.waiting.then(() => ready++);
+    await Promise.race([Promise.all(phones.map((p) => p.waiting)), sleep(5 * GRACE_MS)]);
+    if (ready < n) progress(`only ${ready} of ${n} phones reached their live pull`);
     if (spec.phone === 'pouchdb') {
       // Every phone has pulled its (design) documents and is waiting on a longpoll.
       await awaitAll(
