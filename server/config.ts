@@ -174,6 +174,11 @@ export const ConfigSchema = Type.Object({
     description:
       'most documents one sync _bulk_docs may carry (413 above); at least the batch_size phones use',
   }),
+  SYNC_CHANGE_HUB: oneOf(['on', 'off'] as const, {
+    default: 'on',
+    description:
+      "on: phones' longpoll _changes wait on one _db_updates feed in the gateway instead of one CouchDB request each; off: each is forwarded",
+  }),
   SYNC_RATE_LIMIT_PER_MIN: Type.Integer({
     minimum: 1,
     default: 1200,
