@@ -7,7 +7,13 @@ import { farmer, paymentRequest } from '../gateway/helper.js';
  * headers. `FUZZ_RUNS` sets how many requests each property sends (`npm run fuzz`).
  */
 export const RUNS = Number(process.env.FUZZ_RUNS ?? 30);
-export const fuzzOptions = { numRuns: RUNS, endOnFailure: true } as const;
+/** `FUZZ_SEED` (and `FUZZ_PATH`) replay a reported failure. */
+export const fuzzOptions = {
+  numRuns: RUNS,
+  endOnFailure: true,
+  ...(process.env.FUZZ_SEED && { seed: Number(process.env.FUZZ_SEED) }),
+  ...(process.env.FUZZ_PATH && { path: process.env.FUZZ_PATH }),
+} as const;
 
 const PROTO_NAMES = ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf'];
 
