@@ -6,27 +6,27 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createSigner } from 'fast-jwt';
 import Nano from 'nano';
-import PouchDB, { type Database } from 'pouchdb';
-import MemoryAdapter from 'pouchdb-adapter-memory';
 import { loadConfig } from '../server/config.js';
 import { createAccounts } from '../server/accounts/service.js';
 import { signup } from '../server/accounts/signup.js';
 import { buildDesignDocs, loadSyncRules } from '../server/rules/index.js';
 import { fieldRecords } from './gateway-records.js';
-import { freePort } from './spawn-store.js';
-
-PouchDB.plugin(MemoryAdapter);
+import { lightPhone, pouchPhone, type Phone } from './live-phones.js';
+import { freePort, spawnStore, type SpawnedStore } from './spawn-store.js';
 
 /**
  * A fleet in live sync, as issue 12 measures it: `npm start` with the embedded store (one
- * process: gateway and store), N users each with their own database, and N stock PouchDB
- * phones in this process each holding a live pull (longpoll `_changes`) through `/sync`.
+ * process: gateway and store), or the service against the store in its own process (as
+ * CouchDB would be), N users each with their own database, and N phones in this process each
+ * holding a live pull (longpoll `_changes`) through `/sync`: stock PouchDB, or light phones
+ * making the same requests (live-phones.ts) when thousands of PouchDBs are too heavy.
  *   - memory: the service's RSS once every phone waits, less its RSS before they came;
+ *   - upstream: the service's TCP connections to the store (own-process store only);
  *   - burst: one document written to every database at once (straight to the store, as a
  *     job or another phone's push would land), time until each phone has it;
  *   - steady: WRITES_PER_SEC writes to random databases for STEADY_SEC, the same.
- * `BENCH_LIVE_PHONES` (default 1000) sets N; `BENCH_LIVE_ENV` adds service settings
- * (`A=1,B=2`), for comparing modes.
+ * `BENCH_LIVE_RUNS` lists the runs (default `embedded:pouchdb:1000,own:light:10000`);
+ * `BENCH_LIVE_ENV` adds service settings (`A=1,B=2`), for comparing modes.
  */
 
 const PASSWORD = 'bench-admin-password';
@@ -34,8 +34,17 @@ const WRITES_PER_SEC = 50;
 const STEADY_SEC = 10;
 const GRACE_MS = 60_000;
 
-export interface LiveFigures {
+export interface LiveRun {
+  store: 'embedded' | 'own';
+  phone: 'pouchdb' | 'light';
   phones: number;
+}
+
+export interface LiveFigures {
+  run: LiveRun;
+  phones: number;
+  /** The service's TCP connections to the store with every phone waiting (own-process store). */
+  upstreamConnections: number | null;
   rssBeforeMiB: number;
   rssWaitingMiB: number;
   perPhoneKiB: number;
@@ -62,10 +71,17 @@ interface Service {
   stop(): Promise<void>;
 }
 
-async function startService(dir: string, env: Record<string, string>): Promise<Service> {
+async function startService(
+  dir: string,
+  env: Record<string, string>,
+  own?: { store: SpawnedStore; proxySecret: string },
+): Promise<Service> {
   const port = await freePort();
   const storePort = await freePort();
   const jwtSecret = randomBytes(32).toString('hex');
+  const upstream = own
+    ? { COUCHDB_URL: own.store.url, COUCHDB_PROXY_SECRET: own.proxySecret }
+    : { COUCHDB_URL: '', COUCHDB_PROXY_SECRET: randomBytes(24).toString('hex') };
   const main = fileURLToPath(new URL('../server/server.ts', import.meta.url));
   const child = spawn(process.execPath, ['--import', 'tsx', main], {
     env: {
@@ -74,10 +90,9 @@ async function startService(dir: string, env: Record<string, string>): Promise<S
       HOST: '127.0.0.1',
       STORE_PORT: String(storePort),
       DATA_DIR: dir,
-      COUCHDB_URL: '',
       COUCHDB_USER: 'admin',
       COUCHDB_PASSWORD: PASSWORD,
-      COUCHDB_PROXY_SECRET: randomBytes(24).toString('hex'),
+      ...upstream,
       JWT_SECRET: jwtSecret,
       JOBS_ENABLED: 'none',
       SYNC_RATE_LIMIT_PER_MIN: '1000000',
@@ -99,7 +114,7 @@ async function startService(dir: string, env: Record<string, string>): Promise<S
   }
   return {
     url,
-    store: `http://127.0.0.1:${storePort}`,
+    store: own?.store.url ?? `http://127.0.0.1:${storePort}`,
     child,
     jwtSecret,
     stop: () =>
@@ -129,14 +144,27 @@ export async function pool<T>(items: T[], n: number, fn: (item: T) => Promise<vo
   );
 }
 
+function bareDdocs(): ReturnType<typeof buildDesignDocs> {
+  const full = buildDesignDocs(loadSyncRules());
+  return Object.fromEntries(Object.keys(full).map((k) => [k, []])) as unknown as typeof full;
+}
+
+const progress = (what: string) =>
+  process.stderr.write(`${new Date().toISOString().slice(11, 19)} live: ${what}\n`);
+
 interface User {
   name: string;
   token: string;
   db: string;
 }
 
-/** Users made the way signup makes them, but with a cheap password hash: the bench is about sync. */
-async function makeUsers(svc: Service, n: number): Promise<User[]> {
+/**
+ * Users made the way signup makes them, but with a cheap password hash: the bench is about
+ * sync. Without design documents (`bare`) for light phones: they never pull them, nothing in
+ * a waiting phone's cost depends on them, and 10,000 installs of ~88 KB would take the
+ * machine's hour.
+ */
+async function makeUsers(svc: Service, n: number, bare = false): Promise<User[]> {
   const url = new URL(svc.store);
   url.username = 'admin';
   url.password = PASSWORD;
@@ -145,7 +173,7 @@ async function makeUsers(svc: Service, n: number): Promise<User[]> {
   const { ctx } = createAccounts({
     nano: Nano(url.toString()),
     config,
-    ddocs: buildDesignDocs(loadSyncRules()),
+    ddocs: bare ? bareDdocs() : buildDesignDocs(loadSyncRules()),
     scrypt: { N: 2 ** 4, r: 8, p: 1 },
     log: { warn: () => {}, error: () => {} },
     signAccessToken: (claims) => sign({ ...claims }),
@@ -154,41 +182,22 @@ async function makeUsers(svc: Service, n: number): Promise<User[]> {
   const tag = randomBytes(3).toString('hex');
   await pool(
     Array.from({ length: n }, (_, i) => i),
-    8,
+    16,
     async (i) => {
-      const name = `fleet-${tag}-${i}`;
-      const { result } = await signup(ctx, name, 'bench-password-123');
-      out[i] = { name, token: result.access_token, db: result.dbs.user };
+      // A loaded store now and then drops a kept-alive connection: sign up again, fresh name.
+      for (let attempt = 0; ; attempt++) {
+        const name = `fleet-${tag}-${i}${attempt ? `-${attempt}` : ''}`;
+        try {
+          const { result } = await signup(ctx, name, 'bench-password-123');
+          out[i] = { name, token: result.access_token, db: result.dbs.user };
+          return;
+        } catch (err) {
+          if (attempt >= 3) throw err;
+        }
+      }
     },
   );
   return out;
-}
-
-interface Phone {
-  local: Database;
-  stop(): void;
-  arrived: Map<string, number>;
-}
-
-function startPhone(svc: Service, user: User, i: number): Phone {
-  const local = new PouchDB(`fleet-phone-${i}-${Math.random().toString(36).slice(2)}`, {
-    adapter: 'memory',
-  });
-  const remote = new PouchDB(`${svc.url}/sync/${user.db}`, {
-    fetch: (u: string | Request, opts?: RequestInit) => {
-      const headers = new Headers(opts?.headers);
-      headers.set('authorization', `Bearer ${user.token}`);
-      return PouchDB.fetch(u, { ...opts, headers });
-    },
-  } as never);
-  const arrived = new Map<string, number>();
-  const rep = local.replicate.from(remote, { live: true, retry: true });
-  rep.on('error', () => undefined);
-  rep.on('change', (info: { docs: Array<{ _id: string }> }) => {
-    const now = performance.now();
-    for (const d of info.docs) if (!arrived.has(d._id)) arrived.set(d._id, now);
-  });
-  return { local, arrived, stop: () => rep.cancel() };
 }
 
 /** A farmer record the sync rules accept, owned by `owner`. */
@@ -247,11 +256,41 @@ async function loadAvg(): Promise<string> {
   return (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ');
 }
 
+/** `BENCH_LIVE_RUNS`: `store:phone:n` separated by commas. */
+export function liveRuns(text = process.env.BENCH_LIVE_RUNS): LiveRun[] {
+  return (text ?? 'embedded:pouchdb:1000,own:light:10000').split(',').map((part) => {
+    const [store, phone, n] = part.split(':');
+    if ((store !== 'embedded' && store !== 'own') || (phone !== 'pouchdb' && phone !== 'light'))
+      throw new Error(`BENCH_LIVE_RUNS: ${part} is not embedded|own:pouchdb|light:N`);
+    return { store, phone, phones: Number(n) };
+  });
+}
+
+/** Established TCP connections of process `pid` to `port` on 127.0.0.1. */
+async function connectionsTo(pid: number, port: number): Promise<number> {
+  const { readdir, readlink } = await import('node:fs/promises');
+  const inodes = new Set<string>();
+  for (const fd of await readdir(`/proc/${pid}/fd`)) {
+    const link = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => '');
+    const m = /^socket:\[(\d+)\]$/.exec(link);
+    if (m) inodes.add(m[1]!);
+  }
+  const hex = port.toString(16).toUpperCase().padStart(4, '0');
+  const table = await readFile(`/proc/${pid}/net/tcp`, 'utf8');
+  let n = 0;
+  for (const line of table.split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    // remote address, state 01 (established), inode
+    if (f[2]?.endsWith(`:${hex}`) && f[3] === '01' && inodes.has(f[9] ?? '')) n++;
+  }
+  return n;
+}
+
 export async function run(
-  opts: { phones?: number; env?: Record<string, string> } = {},
+  spec: LiveRun = liveRuns()[0]!,
+  env: Record<string, string> = parseEnv(process.env.BENCH_LIVE_ENV),
 ): Promise<LiveFigures> {
-  const n = opts.phones ?? Number(process.env.BENCH_LIVE_PHONES ?? 1000);
-  const env = opts.env ?? parseEnv(process.env.BENCH_LIVE_ENV);
+  const n = spec.phones;
   const dir = await mkdtemp(join(tmpdir(), 'sawa-bench-live-'));
   // PouchDB's http adapter leaves a failed first request of a remote database unhandled;
   // its replication retries on its own. Counted, not fatal; kept for the process's life, as
@@ -263,14 +302,21 @@ export async function run(
   };
   process.on('unhandledRejection', onReject);
   process.on('uncaughtException', onReject);
-  const svc = await startService(dir, env);
+  const proxySecret = randomBytes(24).toString('hex');
+  const store =
+    spec.store === 'own'
+      ? await spawnStore(join(dir, 'store'), { COUCHDB_PROXY_SECRET: proxySecret })
+      : undefined;
+  const svc = await startService(dir, env, store ? { store, proxySecret } : undefined);
   const adminAuth = 'Basic ' + Buffer.from(`admin:${PASSWORD}`).toString('base64');
   const phones: Phone[] = [];
   try {
-    const users = await makeUsers(svc, n);
-    // Touch every database once through the gateway so both sides' lazy start-up costs are paid.
+    progress(`${spec.store}:${spec.phone}:${n} service up; making users`);
+    const users = await makeUsers(svc, n, spec.phone === 'light');
+    progress('users made; warming up');
+    // Touch every database once through the gateway so both sides' lazy start-up costs are
+    // paid. One keep-alive agent, 16 at a time: no burst of connections.
     await pool(users, 16, async (u) => {
-      // A kept-alive socket the server just closed resets: try again.
       for (let tries = 0; tries < 3; tries++) {
         const ok = await fetch(`${svc.url}/sync/${u.db}/`, {
           headers: { authorization: `Bearer ${u.token}` },
@@ -282,29 +328,48 @@ export async function run(
     });
     await sleep(2000);
     const rssBefore = await rssMiB(svc.child.pid as number);
+    progress('starting phones');
+    // 500 phones a second: each opens its own connections, and a listen backlog overrun is a
+    // reset on the phone's side, the bench's doing rather than the service's.
     for (let i = 0; i < n; i++) {
-      phones.push(startPhone(svc, users[i]!, i));
-      if (i % 50 === 49) await sleep(50);
+      const user = users[i]!;
+      phones.push(
+        spec.phone === 'pouchdb' ? pouchPhone(svc.url, user, i) : lightPhone(svc.url, user),
+      );
+      if (i % 50 === 49) await sleep(100);
     }
-    // Every phone has pulled its (design) documents and is waiting on a longpoll.
-    await awaitAll(
-      phones.map((phone) => ({ phone, id: '_design/sawa' })),
-      GRACE_MS,
-    );
+    let ready = 0;
+    for (const p of phones) void p.waiting.then(() => ready++);
+    await Promise.race([Promise.all(phones.map((p) => p.waiting)), sleep(5 * GRACE_MS)]);
+    if (ready < n) progress(`only ${ready} of ${n} phones reached their live pull`);
+    if (spec.phone === 'pouchdb') {
+      // Every phone has pulled its (design) documents and is waiting on a longpoll.
+      await awaitAll(
+        phones.map((phone) => ({ phone, id: '_design/sawa' })),
+        GRACE_MS,
+      );
+    }
     await sleep(5000);
     const rssWaiting = await rssMiB(svc.child.pid as number);
+    const upstreamConnections = store
+      ? await connectionsTo(svc.child.pid as number, Number(new URL(store.url).port))
+      : null;
     const load = await loadAvg();
+    progress(`phones waiting (${Math.round(rssWaiting)} MiB); burst`);
 
     const burst: Array<{ phone: Phone; id: string; at: number }> = [];
-    await Promise.all(
-      phones.map(async (phone, i) => {
+    await pool(
+      phones.map((phone, i) => ({ phone, i })),
+      64,
+      async ({ phone, i }) => {
         const id = `burst-${i}`;
         const at = performance.now();
         burst.push({ phone, id, at });
         await write(svc.store, adminAuth, users[i]!.db, id, users[i]!.name);
-      }),
+      },
     );
     await awaitAll(burst, GRACE_MS);
+    progress('steady');
 
     const steady: Array<{ phone: Phone; id: string; at: number }> = [];
     const total = WRITES_PER_SEC * STEADY_SEC;
@@ -322,7 +387,9 @@ export async function run(
     await awaitAll(steady, GRACE_MS);
 
     return {
+      run: spec,
       phones: n,
+      upstreamConnections,
       rssBeforeMiB: Math.round(rssBefore),
       rssWaitingMiB: Math.round(rssWaiting),
       perPhoneKiB: Math.round(((rssWaiting - rssBefore) * 1024) / n),
@@ -334,6 +401,7 @@ export async function run(
   } finally {
     for (const p of phones) p.stop();
     await svc.stop();
+    await store?.stop();
     await rm(dir, { recursive: true, force: true });
   }
 }
@@ -341,8 +409,12 @@ export async function run(
 export function report(f: LiveFigures): string {
   const row = (name: string, d: Delivery) =>
     `| ${name} | ${d.delivered} / ${d.written} | ${d.p50Ms} ms | ${d.p99Ms} ms | ${d.maxMs} ms |`;
+  const where =
+    f.run.store === 'own'
+      ? `the service against the store in its own process (${f.upstreamConnections} connections to the store with every phone waiting)`
+      : '`npm start` with the embedded store';
   return [
-    `${f.phones} phones waiting; service RSS ${f.rssBeforeMiB} MiB before, ${f.rssWaitingMiB} MiB with every phone waiting: **${f.perPhoneKiB} KiB per phone**. Load average ${f.load}. Connections reset under the phones: ${f.resets}.`,
+    `${f.phones} ${f.run.phone === 'pouchdb' ? 'stock PouchDB' : 'light'} phones waiting on ${where}; service RSS ${f.rssBeforeMiB} MiB before, ${f.rssWaitingMiB} MiB with every phone waiting: **${f.perPhoneKiB} KiB per phone**. Load average ${f.load}. Connections reset under the phones: ${f.resets}.`,
     '',
     '| writes | delivered | p50 | p99 | max |',
     '| --- | ---: | ---: | ---: | ---: |',

@@ -7,6 +7,7 @@ import * as bulkDocs from './bulk-docs.js';
 import * as conflicts from './store-conflicts.js';
 import * as client from './client.js';
 import * as live from './live.js';
+import * as outbox from './outbox.js';
 import * as exportBench from './export.js';
 
 /**
@@ -44,11 +45,19 @@ const benches: Record<string, { title: string; go: () => Promise<string> }> = {
   },
   live: {
     title: 'A fleet in live sync: phones waiting on longpoll _changes through the gateway',
-    go: async () => live.report(await live.run()),
+    go: async () => {
+      const out: string[] = [];
+      for (const spec of live.liveRuns()) out.push(live.report(await live.run(spec)));
+      return out.join('\n\n');
+    },
   },
   'live-dbs': {
     title: 'Embedded store: memory per open database',
     go: async () => live.reportDbs(await live.runDbs()),
+  },
+  outbox: {
+    title: 'Outbox run: finding the due open claims among 20,000 final ones',
+    go: async () => outbox.report(await outbox.run()),
   },
   export: {
     title: "A person's export, streamed vs built in memory: memory as the person's data grows",

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 export interface SpawnedStore {
   url: string;
   auth: string;
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -25,7 +26,10 @@ export async function freePort(): Promise<number> {
  * benchmark's client and server do not share one event loop (they would not in
  * the field: the phone is another machine).
  */
-export async function spawnStore(dataDir: string): Promise<SpawnedStore> {
+export async function spawnStore(
+  dataDir: string,
+  env: Record<string, string> = {},
+): Promise<SpawnedStore> {
   const port = await freePort();
   const password = 'bench-admin-password';
   const main = fileURLToPath(new URL('../server/store/main.ts', import.meta.url));
@@ -39,6 +43,7 @@ export async function spawnStore(dataDir: string): Promise<SpawnedStore> {
       COUCHDB_USER: 'admin',
       COUCHDB_PASSWORD: password,
       LOG_LEVEL: 'warn',
+      ...env,
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -61,6 +66,7 @@ export async function spawnStore(dataDir: string): Promise<SpawnedStore> {
   return {
     url,
     auth: 'Basic ' + Buffer.from(`admin:${password}`).toString('base64'),
+    pid: child.pid as number,
     stop: () =>
       new Promise((resolve) => {
         if (child.exitCode !== null) return resolve();

@@ -3,6 +3,7 @@ import { Ajv } from 'ajv';
 import { corsOriginsProblems } from './edge/cors.js';
 import { trustProxyProblems } from './edge/trust-proxy.js';
 import { transferProblems } from './transfers.js';
+import { mpesaKeyProblems } from './integrations/mpesa/client.js';
 
 /** A string enum as plain JSON Schema `enum`, so a bad value gets one message naming the choices. */
 function oneOf<const T extends readonly string[]>(
@@ -173,6 +174,11 @@ export const ConfigSchema = Type.Object({
     description:
       'most documents one sync _bulk_docs may carry (413 above); at least the batch_size phones use',
   }),
+  SYNC_CHANGE_HUB: oneOf(['on', 'off'] as const, {
+    default: 'on',
+    description:
+      "on: phones' longpoll _changes wait on one _db_updates feed in the gateway instead of one CouchDB request each; off: each is forwarded",
+  }),
   SYNC_RATE_LIMIT_PER_MIN: Type.Integer({
     minimum: 1,
     default: 1200,
@@ -316,6 +322,39 @@ export const ConfigSchema = Type.Object({
       minLength: 16,
       description:
         'path secret of the AzamPay callback URL /integrations/azampay/callback/<secret>; without it callbacks are refused',
+    }),
+  ),
+  MPESA_BASE_URL: Type.String({
+    pattern: '^https?://[^/]+(/.*[^/])?$',
+    default: 'https://openapi.m-pesa.com/sandbox/ipg/v2/vodacomTZN',
+    description:
+      'Vodacom M-Pesa OpenAPI market base (production: https://openapi.m-pesa.com/openapi/ipg/v2/vodacomTZN)',
+  }),
+  MPESA_API_KEY: Type.Optional(
+    Type.String({ minLength: 1, description: 'M-Pesa OpenAPI API key (a secret: never logged)' }),
+  ),
+  MPESA_PUBLIC_KEY: Type.Optional(
+    Type.String({
+      minLength: 100,
+      description: 'M-Pesa OpenAPI public key, base64 as the portal shows it (or PEM)',
+    }),
+  ),
+  MPESA_SERVICE_PROVIDER_CODE: Type.Optional(
+    Type.String({
+      pattern: '^[0-9A-Za-z]{1,20}$',
+      description: 'M-Pesa business short code (input_ServiceProviderCode)',
+    }),
+  ),
+  MPESA_ORIGIN: Type.String({
+    minLength: 1,
+    default: '*',
+    description: 'Origin header M-Pesa OpenAPI calls carry (as set on the portal application)',
+  }),
+  MPESA_CALLBACK_SECRET: Type.Optional(
+    Type.String({
+      minLength: 16,
+      description:
+        'path secret of the M-Pesa result URL /integrations/mpesa/callback/<secret>; without it callbacks are refused',
     }),
   ),
   CALLBACK_ALLOWED_IPS: Type.Optional(
@@ -543,6 +582,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     ...corsOriginsProblems(config.CORS_ORIGINS, config.NODE_ENV).map((p) => `CORS_ORIGINS: ${p}`),
     ...trustProxyProblems(config.TRUST_PROXY).map((p) => `TRUST_PROXY: ${p}`),
     ...transferProblems(config),
+    ...mpesaKeyProblems(config.MPESA_PUBLIC_KEY),
   ];
   if (crossProblems.length) throw new ConfigError(crossProblems);
   return config;

@@ -30,6 +30,14 @@ export const TRANSFERS: readonly Transfer[] = [
     ],
   },
   {
+    // Vodacom Tanzania's M-Pesa; the OpenAPI gateway's hosting is not documented, so this
+    // rests on the wallet being Vodacom Tanzania's (an operator with doubts asks Vodacom).
+    name: 'mpesa',
+    country: 'TZ',
+    sends: "payees' phone numbers and amounts",
+    enabledBy: ['MPESA_API_KEY', 'MPESA_PUBLIC_KEY', 'MPESA_SERVICE_PROVIDER_CODE'],
+  },
+  {
     // Africa's Talking is run from Kenya; where it keeps messages is its answer to give, so
     // a Tanzanian deployment must allow it knowingly.
     name: 'africastalking',

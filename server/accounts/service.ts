@@ -36,5 +36,6 @@ export function createAccounts(
     },
     recordSync: (name, direction) => syncTimes.record(name, direction),
     flushSyncTimes: () => syncTimes.flush(),
+    userChanges: ctx.users.cache,
   };
 }

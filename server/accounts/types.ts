@@ -20,6 +20,15 @@ export interface AccountsService {
   recordSync(name: string, direction: 'pull' | 'push'): void;
   /** Writes the sync times still waiting for their minute (done at close). */
   flushSyncTimes(): Promise<void>;
+  /** Changes to user records, as the accounts database's feed reports them. */
+  userChanges: UserChanges;
+}
+
+export interface UserChanges {
+  /** True while the feed is followed: every change from now on will be reported. */
+  readonly live: boolean;
+  /** Calls `listener` with each changed record's id; null: any may have changed (feed lost). */
+  watch(listener: (id: string | null) => void): () => void;
 }
 
 declare module 'fastify' {

@@ -18,6 +18,8 @@ export class UserCache {
   /** Reads in flight: a read is cached only if its token is still here when it answers. */
   private readonly reading = new Map<string, object>();
   private follower: Follower | null = null;
+  /** Told of every record dropped (null: all of them), e.g. the gateway's waiting phones. */
+  private readonly listeners = new Set<(id: string | null) => void>();
 
   constructor(
     private readonly size: number,
@@ -71,6 +73,17 @@ export class UserCache {
     this.invalidateId(userDocId(name));
   }
 
+  /** True while the accounts database's changes are followed: a change will be heard. */
+  get live(): boolean {
+    return this.follower?.live ?? false;
+  }
+
+  /** Calls `listener` with each record id dropped, or null when any may have changed. */
+  watch(listener: (id: string | null) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
   get cached(): number {
     return this.entries.size;
   }
@@ -78,11 +91,13 @@ export class UserCache {
   private invalidateId(id: string): void {
     this.entries.delete(id);
     this.reading.delete(id);
+    for (const listener of this.listeners) listener(id);
   }
 
   private clear(): void {
     this.entries.clear();
     this.reading.clear();
+    for (const listener of this.listeners) listener(null);
   }
 
   private remember(id: string, doc: Stored<UserDoc> | null): void {

@@ -13,7 +13,7 @@ export class UserStore {
   constructor(
     private readonly nano: Nano.ServerScope,
     private readonly dbName: string,
-    private readonly cacheSize = 0,
+    cacheSize = 0,
   ) {
     this.db = nano.use(dbName);
     this.cache = new UserCache(cacheSize, (name) => this.get(name));
@@ -24,9 +24,12 @@ export class UserStore {
     return this.cache.get(name);
   }
 
-  /** Starts the cache's changes follower (a size of 0 leaves it off). */
+  /**
+   * Starts the cache's changes follower, even with a size of 0 (nothing kept): the gateway's
+   * waiting phones are re-checked when their record changes.
+   */
   followChanges(log: { warn(obj: object, msg: string): void }): void {
-    if (this.cacheSize > 0) this.cache.follow(this.nano, this.dbName, log);
+    this.cache.follow(this.nano, this.dbName, log);
   }
 
   get(name: string): Promise<Stored<UserDoc> | null> {

@@ -43,7 +43,10 @@ export function isCompressible(contentType: string | undefined): boolean {
  * The encoding to answer with for an Accept-Encoding header: brotli when the client takes
  * it, else gzip, else none. `q=0` refuses an encoding; `*` means any.
  */
-export function negotiate(acceptEncoding: string | undefined): Encoding | null {
+export function negotiate(
+  acceptEncoding: string | undefined,
+  offered: readonly Encoding[] = ['br', 'gzip'],
+): Encoding | null {
   if (!acceptEncoding) return null;
   const q = new Map<string, number>();
   for (const part of acceptEncoding.toLowerCase().split(',')) {
@@ -54,8 +57,8 @@ export function negotiate(acceptEncoding: string | undefined): Encoding | null {
     q.set(name.trim(), Number.isFinite(value) ? value : 0);
   }
   const accepts = (enc: string) => (q.get(enc) ?? q.get('*') ?? 0) > 0;
-  if (accepts('br')) return 'br';
-  if (accepts('gzip') || (q.get('x-gzip') ?? 0) > 0) return 'gzip';
+  if (offered.includes('br') && accepts('br')) return 'br';
+  if (offered.includes('gzip') && (accepts('gzip') || (q.get('x-gzip') ?? 0) > 0)) return 'gzip';
   return null;
 }
 

@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
 import type { AccountsService } from '../accounts/types.js';
+import type { RequireUser } from '../accounts/authenticate.js';
 import { proxyAuthHeaders } from '../couch/proxy-auth.js';
 import type { WriteChecker } from '../rules/index.js';
 import type { Metrics } from '../metrics/index.js';
@@ -8,6 +9,7 @@ import { couchRoles } from './couch-user.js';
 import type { Endpoint } from './endpoints.js';
 import { syncErrors } from './errors.js';
 import type { Upstream, UpstreamResponse } from './upstream.js';
+import type { ChangeHub } from './change-hub.js';
 
 /** What every gateway handler works with, built once at start-up. */
 export interface Gateway {
@@ -21,6 +23,10 @@ export interface Gateway {
   metrics: Metrics;
   /** The phones' live feeds in flight, cut when the service shuts down (then `closing`). */
   liveFeeds: { closing: boolean; ends: Set<() => void> };
+  /** One `_db_updates` feed waking the phones parked on a longpoll (live-changes.ts). */
+  hub: ChangeHub;
+  /** The token and user-record check, run again when a parked phone's user record changes. */
+  requireUser: RequireUser;
 }
 
 const LIVE_FEED = /(?:^|&)feed=(?:longpoll|continuous|eventsource)(?:&|$)/;
@@ -116,7 +122,7 @@ export function upstreamCall(gw: Gateway, req: FastifyRequest, reply: FastifyRep
  * is cut, as CouchDB cuts its own, and the phone reconnects (to another instance) and resumes
  * from its checkpoint.
  */
-function endAtShutdown(gw: Gateway, reply: FastifyReply): void {
+export function endAtShutdown(gw: Gateway, reply: FastifyReply): void {
   const end = () => void reply.raw.destroy();
   // Authenticated while the shutdown began: it would start a feed nobody ends.
   if (gw.liveFeeds.closing) return end();

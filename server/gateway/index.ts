@@ -9,6 +9,7 @@ import { toSyncError } from './errors.js';
 import { registerSyncRateLimit } from './rate-limit.js';
 import syncRoutes from './routes.js';
 import { createUpstream } from './upstream.js';
+import { ChangeHub } from './change-hub.js';
 
 /**
  * The sync gateway: `/sync/{db}/…` between PouchDB phones and CouchDB. Its body parsing,
@@ -26,11 +27,16 @@ async function gatewayPlugin(app: FastifyInstance): Promise<void> {
     accounts: app.accounts,
     metrics: app.metrics,
     liveFeeds: { closing: false, ends: new Set() },
+    hub: new ChangeHub(app.couch.nano, app.accounts.userChanges, app.log),
+    requireUser: app.requireUser,
   };
+  if (config.SYNC_CHANGE_HUB === 'on') app.addHook('onReady', async () => gw.hub.start());
+  app.decorate('changeHub', gw.hub);
   // Before Fastify waits for in-flight requests, which a quiet longpoll would hold for a minute.
   app.addHook('preClose', async () => {
     gw.liveFeeds.closing = true;
     for (const end of gw.liveFeeds.ends) end();
+    gw.hub.stop();
   });
   app.addHook('onClose', async () => gw.upstream.close());
 
@@ -69,6 +75,13 @@ async function gatewayPlugin(app: FastifyInstance): Promise<void> {
     await scope.register(syncRoutes, { gw });
     await scope.register(feedRoutes, { gw });
   });
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The gateway's change hub: phones parked on a longpoll, `live`, upstream feed requests. */
+    changeHub: ChangeHub;
+  }
 }
 
 export default fp(gatewayPlugin, {

@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import { changesQuery } from './changes-query.js';
 import type { Gateway, UpstreamCall } from './context.js';
 import { syncDirection } from './endpoints.js';
+import { liveChanges, parkable } from './live-changes.js';
 import { rawQuery } from './path.js';
 import { relay } from './relay.js';
 
@@ -10,7 +11,8 @@ import { relay } from './relay.js';
  * Every endpoint the gateway forwards as is: database info, `_changes`, `_revs_diff`,
  * `_bulk_get`, `_all_docs`, `_local` checkpoints, document and attachment reads, attachment
  * writes (CouchDB's validate_doc_update judges those, as the user). Bodies and answers
- * stream; a finished pull is recorded for the "last synced" list.
+ * stream; a finished pull is recorded for the "last synced" list. A longpoll `_changes`
+ * with nothing to answer yet waits on the change hub instead (live-changes.ts).
  */
 export async function passThrough(
   gw: Gateway,
@@ -18,9 +20,24 @@ export async function passThrough(
   req: FastifyRequest,
   reply: FastifyReply,
 ): Promise<FastifyReply> {
-  const query = rawQuery(req.raw.url);
+  const raw = rawQuery(req.raw.url);
+  const query = call.endpoint.kind === 'changes' ? changesQuery(raw) : raw;
+  const forward = () => forwardAs(gw, call, req, reply, query);
+  if (call.endpoint.kind === 'changes' && parkable(gw, req, query)) {
+    return liveChanges(gw, call, req, reply, query, forward);
+  }
+  return forward();
+}
+
+async function forwardAs(
+  gw: Gateway,
+  call: UpstreamCall,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  query: string,
+): Promise<FastifyReply> {
   const res = await call.send({
-    query: call.endpoint.kind === 'changes' ? changesQuery(query) : query,
+    query,
     body: req.body as Buffer | Readable | undefined,
     clientHeaders: true,
   });

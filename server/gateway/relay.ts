@@ -64,7 +64,15 @@ async function sendWhole(
   res: UpstreamResponse,
   encoding: Encoding | null,
 ): Promise<FastifyReply> {
-  const body = await readBody(res.body, WHOLE_BELOW_BYTES);
+  return sendBuffer(reply, await readBody(res.body, WHOLE_BELOW_BYTES), encoding);
+}
+
+/** A whole answer already in memory, compressed when that saves bytes. */
+export function sendBuffer(
+  reply: FastifyReply,
+  body: Buffer,
+  encoding: Encoding | null,
+): FastifyReply {
   if (encoding && body.length >= MIN_COMPRESS_BYTES) {
     const packed = compressSync(body, encoding);
     // The header costs ~25 bytes; below that saving the plain body is cheaper.

@@ -26,6 +26,8 @@ export interface StatusQuestion {
 
 export interface OutboxProvider<O extends { externalId: string }> {
   name: string;
+  /** When several providers stand behind this one: the name of the one serving `network`. */
+  nameFor?(network: string): string;
   /** Throws when the outcome is unknown (timeout, connection lost after sending). */
   submit(order: O): Promise<SubmitOutcome>;
   /** Absent when the provider has none: then only callbacks settle a submitted request. */

@@ -2,10 +2,16 @@ import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';
 import { checkCallback } from '../integrations/callback-guard.js';
 import {
-  handleAzamPayCallback,
+  azamPayOutcome,
+  handlePaymentCallback,
   type AzamPayCallback,
 } from '../jobs/integrations/payments/callback.js';
-import { paymentProvider } from '../integrations/payment-provider.js';
+import { paymentProviders } from '../integrations/payment-provider.js';
+import {
+  mpesaAcknowledgement,
+  mpesaOutcome,
+  type MpesaResult,
+} from '../integrations/mpesa/callback.js';
 import { handleDeliveryReport } from '../jobs/integrations/sms/callback.js';
 import { africasTalkingReport } from '../integrations/africastalking/client.js';
 import { beemReport } from '../integrations/beem/client.js';
@@ -22,6 +28,22 @@ const callbackBody = {
     msisdn: { type: 'string', maxLength: 20 },
     amount: { type: 'string', maxLength: 20 },
     operator: { type: 'string', maxLength: 40 },
+  },
+} as const;
+
+const mpesaBody = {
+  type: 'object',
+  required: ['input_ResultCode', 'input_ThirdPartyConversationID'],
+  properties: {
+    input_OriginalConversationID: { type: 'string', maxLength: 100 },
+    input_TransactionID: { type: 'string', maxLength: 100 },
+    input_ResultCode: { type: 'string', maxLength: 20, description: 'INS-0 is success' },
+    input_ResultDesc: { type: 'string', maxLength: 500 },
+    input_ThirdPartyConversationID: {
+      type: 'string',
+      maxLength: 100,
+      description: 'our input_ThirdPartyConversationID',
+    },
   },
 } as const;
 
@@ -55,16 +77,60 @@ async function integrations(app: FastifyInstance): Promise<void> {
         ),
     },
     async (req) => {
-      const provider = paymentProvider(app.config);
+      const provider = paymentProviders(app.config).azampay;
       if (!provider) return { received: true, result: 'no-provider' };
-      const result = await handleAzamPayCallback(
+      const result = await handlePaymentCallback(
         app.couch.nano,
         app.config.JOBS_DB,
         provider,
-        req.body,
+        azamPayOutcome(req.body),
         req.log,
       );
       return { received: true, result };
+    },
+  );
+
+  app.post<{ Params: { secret: string }; Body: MpesaResult }>(
+    '/integrations/mpesa/callback/:secret',
+    {
+      schema: {
+        summary: 'M-Pesa OpenAPI result callback (the path holds the configured secret)',
+        tags: ['integrations'],
+        params: secretParams,
+        body: mpesaBody,
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              output_OriginalConversationID: { type: 'string' },
+              output_ResponseCode: { type: 'string' },
+              output_ResponseDesc: { type: 'string' },
+              output_ThirdPartyConversationID: { type: 'string' },
+              result: { type: 'string' },
+            },
+          },
+        },
+      },
+      preValidation: async (req) =>
+        checkCallback(
+          req,
+          req.params.secret,
+          app.config.MPESA_CALLBACK_SECRET,
+          app.config.CALLBACK_ALLOWED_IPS,
+        ),
+    },
+    async (req) => {
+      const provider = paymentProviders(app.config).mpesa;
+      const result = provider
+        ? await handlePaymentCallback(
+            app.couch.nano,
+            app.config.JOBS_DB,
+            provider,
+            mpesaOutcome(req.body),
+            req.log,
+          )
+        : 'no-provider';
+      return { ...mpesaAcknowledgement(req.body), result };
     },
   );
 

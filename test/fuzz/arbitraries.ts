@@ -7,7 +7,13 @@ import { farmer, paymentRequest } from '../gateway/helper.js';
  * headers. `FUZZ_RUNS` sets how many requests each property sends (`npm run fuzz`).
  */
 export const RUNS = Number(process.env.FUZZ_RUNS ?? 30);
-export const fuzzOptions = { numRuns: RUNS, endOnFailure: true } as const;
+/** `FUZZ_SEED` (and `FUZZ_PATH`) replay a reported failure. */
+export const fuzzOptions = {
+  numRuns: RUNS,
+  endOnFailure: true,
+  ...(process.env.FUZZ_SEED && { seed: Number(process.env.FUZZ_SEED) }),
+  ...(process.env.FUZZ_PATH && { path: process.env.FUZZ_PATH }),
+} as const;
 
 const PROTO_NAMES = ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf'];
 
@@ -133,6 +139,96 @@ export const headers = fc.record(
 export function sendable(h: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(h).filter(([, v]) => /^[\x20-\x7e]*$/.test(v)));
 }
+
+/** Phone numbers as people type them, and not. */
+const phoneish = fc.oneof(
+  {
+    arbitrary: fc.constantFrom('0712345678', '+255712345678', '255712345678', '+254712345678'),
+    weight: 4,
+  },
+  { arbitrary: fc.stringMatching(/^\+?[0-9 ()-]{0,18}$/), weight: 2 },
+  { arbitrary: json, weight: 1 },
+);
+
+/** A body for one of the public, unauthenticated routes: sign-in by SMS and provider callbacks. */
+export function publicBody(route: string) {
+  const field = (values: fc.Arbitrary<unknown>) =>
+    fc.oneof({ arbitrary: values, weight: 5 }, { arbitrary: json, weight: 1 });
+  // Mostly the keys the route needs (so the handling behind validation is reached), or any.
+  const shaped = <T>(model: { [K in keyof T]: fc.Arbitrary<T[K]> }, required: Array<keyof T>) =>
+    fc.oneof(
+      { arbitrary: fc.record(model, { requiredKeys: required }), weight: 4 },
+      { arbitrary: fc.record(model, { requiredKeys: [] }), weight: 1 },
+    );
+  const words = fc.oneof(
+    fc.constantFrom('Success', 'Failed', 'Buffered', 'DELIVERED', 'INS-0', 'INS-6', 'success'),
+    fc.string({ maxLength: 12 }),
+  );
+  const shapes: Record<string, fc.Arbitrary<unknown>> = {
+    'otp-request': fc.oneof(
+      { arbitrary: fc.record({ phone: phoneish }), weight: 4 },
+      { arbitrary: fc.record({ phone: phoneish, extra: json }, { requiredKeys: [] }), weight: 1 },
+    ),
+    'otp-verify': shaped(
+      {
+        phone: phoneish,
+        code: field(fc.oneof(fc.stringMatching(/^[0-9]{6}$/), fc.string({ maxLength: 8 }))),
+      },
+      ['phone', 'code'],
+    ),
+    africastalking: shaped(
+      {
+        id: field(fc.string({ maxLength: 30 })),
+        status: field(words),
+        phoneNumber: phoneish,
+        networkCode: field(fc.string({ maxLength: 6 })),
+        failureReason: field(fc.string({ maxLength: 20 })),
+        retryCount: field(fc.string({ maxLength: 3 })),
+      },
+      ['id', 'status'],
+    ),
+    beem: shaped(
+      {
+        request_id: field(fc.oneof(fc.integer(), fc.string({ maxLength: 12 }))),
+        recipient_id: field(fc.oneof(fc.integer(), fc.string({ maxLength: 12 }))),
+        dest_addr: phoneish,
+        status: field(words),
+      },
+      ['request_id', 'status'],
+    ),
+    mpesa: shaped(
+      {
+        input_OriginalConversationID: field(fc.string({ maxLength: 32 })),
+        input_TransactionID: field(fc.string({ maxLength: 12 })),
+        input_ResultCode: field(words),
+        input_ResultDesc: field(fc.string({ maxLength: 20 })),
+        input_ThirdPartyConversationID: field(
+          fc.oneof(fc.stringMatching(/^sawa[0-9a-f]{32}$/), fc.string({ maxLength: 40 })),
+        ),
+      },
+      ['input_ResultCode', 'input_ThirdPartyConversationID'],
+    ),
+    azampay: shaped(
+      {
+        utilityref: field(
+          fc.oneof(fc.stringMatching(/^sawa-[0-9a-f]{32}$/), fc.string({ maxLength: 40 })),
+        ),
+        transactionstatus: field(words),
+        reference: field(fc.string({ maxLength: 20 })),
+        msisdn: phoneish,
+        amount: field(fc.string({ maxLength: 8 })),
+      },
+      ['utilityref', 'transactionstatus'],
+    ),
+  };
+  return shapes[route] ?? json;
+}
+
+/** A body as JSON, as a form, or as bytes that are neither. */
+export const encoding = fc.oneof(
+  { arbitrary: fc.constant('json'), weight: 3 },
+  { arbitrary: fc.constantFrom('form', 'garbage'), weight: 1 },
+);
 
 const STAFF_PARAMS = [
   'limit',

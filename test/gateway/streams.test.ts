@@ -1,29 +1,39 @@
 import t from 'tap';
 import http from 'node:http';
 import zlib from 'node:zlib';
-import { testCouch } from '../helpers/store.js';
-import { gateway } from './helper.js';
+import { unique } from '../helpers/fixtures.js';
+import { phone } from '../helpers/phones.js';
+import { couch, testCouch } from '../helpers/store.js';
+import { farmer, gateway, Session } from './helper.js';
 import { tcpProxy } from './tcp-proxy.js';
 
 // _changes feeds stream: heartbeats reach the phone through compression, and a phone that
-// goes away takes the upstream request with it.
+// goes away takes the upstream request with it. A longpoll with nothing new waits on the
+// change hub (one _db_updates feed) instead of upstream: the forwarding tests run on a
+// gateway with the hub off.
 
 const store = await testCouch(t);
 const upstream = await tcpProxy(t, store.url);
 const gw = await gateway(t, { store, couchUrl: upstream.url });
 const auth = await gw.signup('amina');
 const DB = auth.dbs.user;
-const base = new URL(gw.url);
+const off = await gateway(t, { store, couchUrl: upstream.url, env: { SYNC_CHANGE_HUB: 'off' } });
+const offAuth = await off.signup(unique('amina'));
 
 /** A streaming GET that stays open; resolves once the response headers arrive. */
-function open(path: string, headers: Record<string, string> = {}) {
+function open(
+  path: string,
+  headers: Record<string, string> = {},
+  as: { url: string; token: string } = { url: gw.url, token: auth.access_token },
+) {
+  const base = new URL(as.url);
   return new Promise<{ req: http.ClientRequest; res: http.IncomingMessage }>((resolve, reject) => {
     const req = http.request({
       host: base.hostname,
       port: base.port,
       path,
       agent: false,
-      headers: { authorization: `Bearer ${auth.access_token}`, ...headers },
+      headers: { authorization: `Bearer ${as.token}`, ...headers },
     });
     req.on('response', (res) => resolve({ req, res }));
     req.on('error', reject);
@@ -60,12 +70,12 @@ for (const [feed, encoding] of [
   t.test(
     `a phone that leaves a ${feed} feed (${encoding}) closes the upstream request`,
     async (t) => {
-      const carried = upstream.connectionFor(new RegExp(`^GET /${DB}/_changes\\?feed=${feed}`));
+      const db = offAuth.dbs.user;
+      const carried = upstream.connectionFor(new RegExp(`^GET /${db}/_changes\\?feed=${feed}`));
       const { req, res } = await open(
-        `/sync/${DB}/_changes?feed=${feed}&since=now&heartbeat=1000`,
-        {
-          'accept-encoding': encoding,
-        },
+        `/sync/${db}/_changes?feed=${feed}&since=now&heartbeat=1000`,
+        { 'accept-encoding': encoding },
+        { url: off.url, token: offAuth.access_token },
       );
       t.equal(res.statusCode, 200);
       await within(
@@ -85,9 +95,11 @@ for (const [encoding, inflate] of [
   ['br', () => zlib.createBrotliDecompress()],
 ] as const) {
   t.test(`longpoll heartbeats flush through ${encoding}`, async (t) => {
-    const { req, res } = await open(`/sync/${DB}/_changes?feed=longpoll&since=now&heartbeat=1000`, {
-      'accept-encoding': encoding,
-    });
+    const { req, res } = await open(
+      `/sync/${offAuth.dbs.user}/_changes?feed=longpoll&since=now&heartbeat=1000`,
+      { 'accept-encoding': encoding },
+      { url: off.url, token: offAuth.access_token },
+    );
     t.equal(res.headers['content-encoding'], encoding);
     const body = res.pipe(inflate());
     const seen = await within(readUntil(body, '\n'), `a heartbeat through ${encoding}`);
@@ -134,4 +146,170 @@ t.test('a longpoll answers when a change arrives, compressed', async (t) => {
   );
   const seen = await done;
   t.match(JSON.parse(seen.trim()), { results: [{ id: 'farmer-1' }] });
+});
+
+// The change hub: longpolls with nothing new wait in the gateway, woken by one _db_updates feed.
+
+const hub = gw.svc.app.changeHub;
+
+async function until(what: string, ok: () => boolean, ms = 10_000) {
+  const end = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error(`not within ${ms} ms: ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** A longpoll as a phone sends it; resolves with the status, the answer and when it came. */
+function longpoll(token: string, db: string, query: string, signal?: AbortSignal) {
+  return fetch(`${gw.url}/sync/${db}/_changes?feed=longpoll&${query}`, {
+    headers: { authorization: `Bearer ${token}` },
+    signal,
+  }).then(async (res) => ({
+    status: res.status,
+    body: (await res.json()) as { results: { id: string }[]; last_seq: unknown },
+    at: Date.now(),
+  }));
+}
+
+/** Written straight to the store, as a job or another instance would. */
+async function writeToStore(db: string, owner: string, id: string) {
+  const res = await couch(store.url, 'PUT', `/${db}/${id}`, {
+    auth: store.adminAuth,
+    body: farmer(owner, id),
+  });
+  if (res.status !== 201) throw new Error(`write ${id}: ${res.status}`);
+}
+
+const userDbFeeds = (lines: string[], dbs: string[]) =>
+  lines.filter((l) => dbs.some((db) => l.startsWith(`GET /${db}/_changes`)));
+
+await until('the change hub is live', () => hub.live);
+
+t.test('100 parked phones cost one upstream feed, not a request each', async (t) => {
+  const users = await Promise.all([1, 2, 3, 4].map(() => gw.signup(unique('kundi'))));
+  const dbs = users.map((u) => u.dbs.user);
+  const mark = upstream.requests.length;
+  const stop = new AbortController();
+  const polls = Array.from({ length: 100 }, (_, i) => {
+    const u = users[i % 4]!;
+    return longpoll(u.access_token, u.dbs.user, 'since=now&timeout=20000', stop.signal);
+  });
+  await until('100 phones parked', () => hub.waiting === 100);
+  const feedsBefore = hub.requests;
+  await new Promise((r) => setTimeout(r, 300));
+  const seen = upstream.requests.slice(mark);
+  t.equal(userDbFeeds(seen, dbs).length, 100, 'one read of each phone’s query');
+  t.same(
+    userDbFeeds(seen, dbs).filter((l) => /[?&]feed=/.test(l)),
+    [],
+    'no longpoll upstream: every phone waits in the gateway',
+  );
+  t.ok(hub.requests - feedsBefore <= 1, 'the hub holds one _db_updates request meanwhile');
+
+  await writeToStore(dbs[0]!, users[0]!.user.name, 'farmer-kundi');
+  const woken = await Promise.all(polls.filter((_, i) => i % 4 === 0));
+  for (const w of woken)
+    t.same(
+      w.body.results.map((r) => r.id),
+      ['farmer-kundi'],
+    );
+  t.equal(hub.waiting, 75, 'the phones of the other databases still wait');
+  stop.abort();
+  await Promise.allSettled(polls);
+});
+
+t.test('a change written while the phone is being parked is not lost', async (t) => {
+  const u = await gw.signup(unique('mbio'));
+  const db = u.dbs.user;
+  const held = upstream.holdAnswer(new RegExp(`^GET /${db}/_changes\\?`));
+  const poll = longpoll(u.access_token, db, 'since=now&timeout=15000');
+  const read = await held;
+  // The phone's read has found nothing and its answer is on the wire; the write lands now,
+  // and the hub hears of it before that answer reaches the gateway.
+  const heard = hub.requests;
+  await writeToStore(db, u.user.name, 'farmer-mbio');
+  await until('the hub has read the write', () => hub.requests > heard);
+  await new Promise((r) => setTimeout(r, 100));
+  const t0 = Date.now();
+  read.release();
+  const got = await poll;
+  t.same(
+    got.body.results.map((r) => r.id),
+    ['farmer-mbio'],
+  );
+  t.ok(got.at - t0 < 5000, `answered ${got.at - t0} ms after, not at the timeout`);
+});
+
+t.test("user A's parked request never wakes with B's data", async (t) => {
+  const [a, b] = await Promise.all([gw.signup(unique('asha')), gw.signup(unique('bora'))]);
+  let aDone = false;
+  const pollA = longpoll(a.access_token, a.dbs.user, 'since=now&timeout=20000').finally(
+    () => (aDone = true),
+  );
+  const pollB = longpoll(b.access_token, b.dbs.user, 'since=now&timeout=20000');
+  await until('both parked', () => hub.waiting >= 2);
+  await writeToStore(b.dbs.user, b.user.name, 'farmer-bora');
+  t.same(
+    (await pollB).body.results.map((r) => r.id),
+    ['farmer-bora'],
+  );
+  await new Promise((r) => setTimeout(r, 300));
+  t.notOk(aDone, "A still waits: B's write is not A's news");
+  await writeToStore(a.dbs.user, a.user.name, 'farmer-asha');
+  t.same(
+    (await pollA).body.results.map((r) => r.id),
+    ['farmer-asha'],
+    'A gets only its own',
+  );
+});
+
+t.test("a disabled user's parked longpoll is ended", async (t) => {
+  const name = unique('zawadi');
+  const me = await gw.signup(name);
+  const before = hub.waiting;
+  const poll = longpoll(me.access_token, me.dbs.user, 'since=now&timeout=20000');
+  await until('parked', () => hub.waiting > before);
+  await gw.member(unique('m'), ['agent'], []); // makes the admin
+  const ops = await gw.login(gw.ops);
+  const t0 = Date.now();
+  const offRes = await gw.call('POST', `/admin/users/${name}/disable`, {
+    auth: `Bearer ${ops.access_token}`,
+  });
+  t.equal(offRes.status, 200);
+  const got = await poll;
+  t.equal(got.status, 401, 'refused as its next request would be');
+  t.ok(got.at - t0 < 5000, `ended ${got.at - t0} ms after the disable`);
+});
+
+t.test('live PouchDB phones get changes from another phone and from the store', async (t) => {
+  const name = unique('neema');
+  const me = await gw.signup(name);
+  const db = me.dbs.user;
+  const mine = phone();
+  const other = phone();
+  const session = new Session(gw.url, me);
+  const rep = mine.replicate.from(session.db(db), { live: true, retry: true });
+  t.teardown(() => rep.cancel());
+  const seen = new Set<string>();
+  rep.on('change', (info: { docs: { _id: string }[] }) => {
+    for (const d of info.docs) seen.add(d._id);
+  });
+  const arrived = (id: string) => until(`${id} arriving`, () => seen.has(id), 15_000);
+  await until('the phone waits on the hub', () => hub.waiting > 0);
+  await other.put(farmer(name, 'farmer-from-phone'));
+  const push = await other.replicate.to(new Session(gw.url, me).db(db));
+  t.equal(push.docs_written, 1);
+  await arrived('farmer-from-phone');
+  await writeToStore(db, name, 'farmer-from-store');
+  await arrived('farmer-from-store');
+
+  // The hub goes down mid-wait: the phone falls back to a forwarded longpoll, nothing lost.
+  await until('parked again', () => hub.waiting > 0);
+  upstream.cut(/_db_updates/);
+  await until('the hub noticed', () => !hub.live);
+  await writeToStore(db, name, 'farmer-after-loss');
+  await arrived('farmer-after-loss');
+  await until('the hub is back', () => hub.live, 15_000);
+  t.pass('every write arrived');
 });

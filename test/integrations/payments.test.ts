@@ -16,7 +16,14 @@ import type {
 } from '../../server/integrations/payment-types.js';
 import type { Claim } from '../../server/jobs/integrations/outbox/claim.js';
 import { CREDS, fakeAzamPay } from './fakes/azampay.js';
+import { fakeMpesa, MPESA_CREDS } from './fakes/mpesa.js';
+import { paymentProviders } from '../../server/integrations/payment-provider.js';
+import { ProviderUnreachable } from '../../server/integrations/http.js';
+import { dueQuery, OPEN_CLAIMS_INDEX } from '../../server/jobs/integrations/outbox/due.js';
+import { fleetDbs } from '../../server/provisioning/fleet-dbs.js';
 import { scrubUrl } from '../../server/app.js';
+import { onProviderCall, type ProviderCall } from '../../server/metrics/provider-calls.js';
+import { loadConfig } from '../../server/config.js';
 import { runCli } from '../helpers/cli.js';
 import { digitsOnly, toE164 } from '../../server/integrations/phone.js';
 import { main as reportMain } from '../../scripts/payments-report.js';
@@ -37,7 +44,17 @@ const AZAMPAY_ENV = {
   AZAMPAY_CALLBACK_SECRET: CALLBACK_SECRET,
   PROVIDER_TIMEOUT_MS: '1000',
 };
-const gw = await gateway(t, { env: AZAMPAY_ENV });
+const mp = await fakeMpesa(t);
+const MPESA_SECRET = 'mpesa-result-secret-0123456789';
+const MPESA_ENV = {
+  MPESA_BASE_URL: mp.url,
+  MPESA_API_KEY: MPESA_CREDS.apiKey,
+  MPESA_PUBLIC_KEY: mp.publicKey,
+  MPESA_SERVICE_PROVIDER_CODE: MPESA_CREDS.serviceProviderCode,
+  MPESA_CALLBACK_SECRET: MPESA_SECRET,
+  PROVIDER_TIMEOUT_MS: '1000',
+};
+const gw = await gateway(t, { env: { ...AZAMPAY_ENV, ...MPESA_ENV } });
 let clock = Date.parse('2026-03-02T08:00:00Z');
 const now = () => new Date(clock);
 const advance = (sec: number) => void (clock += sec * 1000);
@@ -85,7 +102,7 @@ const msisdn = () =>
   `+2557${String(Date.now() % 1e5).padStart(5, '0')}${String(++n).padStart(3, '0')}`;
 
 /** A field agent whose phone writes a payment request offline and syncs it through the gateway. */
-async function agentPays(amount = 5000, given?: AuthAnswer) {
+async function agentPays(amount = 5000, given?: AuthAnswer, network = 'mpesa') {
   // A user of the file's fleet: the payments job scans only the fleet's databases.
   const auth = given ?? (await gw.signup(testFleet().user('agent')));
   const session = new Session(gw.url, auth);
@@ -100,7 +117,7 @@ async function agentPays(amount = 5000, given?: AuthAnswer) {
     farmer_id: 'farmer-1',
     msisdn: number,
     amount,
-    provider: 'mpesa',
+    provider: network,
     reason: 'maize delivery',
   };
   await local.put(request);
@@ -459,12 +476,267 @@ t.test(
   },
 );
 
-t.test('the callback secret never reaches the log', async (t) => {
+// ---- Vodacom M-Pesa OpenAPI, end to end: its wire format and RSA handshake on the fake ----
+
+const mpesaContext = (env: Record<string, string> = {}) =>
+  jobContext(gw.store, { env: { PAYMENTS_RETRY_BASE_SEC: '10', ...MPESA_ENV, ...env } });
+/** A run with the provider the configuration builds (M-Pesa on the fake). */
+const runMpesa = () => runPayments(mpesaContext(), { now, random: () => 0.5 });
+const mpesaCallback = (body: unknown, secret = MPESA_SECRET) =>
+  couch(gw.url, 'POST', `/integrations/mpesa/callback/${secret}`, { body });
+
+t.test(
+  'M-Pesa: one C2B call, the result callback twice, one succeeded status on the phone',
+  async (t) => {
+    mp.setMode('accept');
+    const sessions = mp.calls.filter((c) => c.path === '/getSession/').length;
+    const a = await agentPays(12_000);
+    await runMpesa();
+    const [call, ...more] = mp.c2b(digits(a.number));
+    t.equal(more.length, 0, 'one C2B call');
+    t.match(call?.body, {
+      input_Amount: '12000',
+      input_Country: 'TZN',
+      input_Currency: 'TZS',
+      input_CustomerMSISDN: digits(a.number),
+      input_ServiceProviderCode: MPESA_CREDS.serviceProviderCode,
+      input_ThirdPartyConversationID: /^sawa[0-9a-f]{32}$/,
+      input_TransactionReference: /^[0-9A-Za-z]{1,20}$/,
+    });
+    t.ok(
+      mp.calls.filter((c) => c.path === '/getSession/').length > sessions,
+      'a session was opened with the encrypted API key (the fake decrypts it)',
+    );
+    t.match(await a.status(), { status: 'submitted' });
+    const txn = mp.complete(mp.txnOf(digits(a.number))!, 'Completed');
+    const answers = await mp.callback(
+      `${gw.url}/integrations/mpesa/callback/${MPESA_SECRET}`,
+      txn,
+      2,
+    );
+    t.match(answers, [
+      { status: 200, body: { output_ResponseCode: '0', result: 'recorded' } },
+      { status: 200, body: { output_ResponseCode: '0', result: 'duplicate' } },
+    ]);
+    t.equal(answers[0]?.body.output_ThirdPartyConversationID, txn.thirdPartyConversationId);
+    await runMpesa();
+    t.equal(mp.c2b(digits(a.number)).length, 1, 'still one C2B call');
+    const status = await a.status();
+    t.match(status, { status: 'succeeded', provider_reference: txn.transactionId });
+    t.notOk((await a.local.get(String(status?._id), { conflicts: true }))._conflicts, 'one branch');
+  },
+);
+
+t.test('M-Pesa: forged result callbacks change nothing', async (t) => {
+  mp.setMode('accept');
+  const a = await agentPays();
+  await runMpesa();
+  const txn = mp.txnOf(digits(a.number))!;
+  const success = { ...mp.resultBody(txn), input_ResultCode: 'INS-0' };
+  const wrong = await mpesaCallback(success, 'not-the-mpesa-secret-at-all');
+  t.equal(wrong.status, 404, 'wrong secret: no such route');
+  const unknown = await mpesaCallback({
+    ...success,
+    input_ThirdPartyConversationID: 'sawa' + '0'.repeat(32),
+  });
+  t.match(unknown.body, { result: 'unknown-reference', output_ResponseCode: '0' });
+  const unconfirmed = await mpesaCallback(success);
+  t.match(unconfirmed.body, { result: 'unconfirmed' }, 'the status query says Pending');
+  const bad = await mpesaCallback({ input_ResultCode: 7 });
+  t.equal(bad.status, 400, 'a malformed body is refused, not a 500');
+  t.match(await a.status(), { status: 'submitted' });
+});
+
+t.test(
+  'M-Pesa: accepted, then the answer lost: the status query settles it; a late callback is a duplicate',
+  async (t) => {
+    mp.setMode('timeout-after-accept');
+    const a = await agentPays();
+    await runMpesa();
+    mp.release();
+    mp.setMode('accept');
+    t.match(await a.status(), { status: 'submitted' });
+    const txn = mp.complete(mp.txnOf(digits(a.number))!, 'Completed');
+    advance(11);
+    await runMpesa();
+    t.equal(mp.c2b(digits(a.number)).length, 1, 'no second charge');
+    t.match(await a.status(), { status: 'succeeded' });
+    const late = await mpesaCallback(mp.resultBody(txn));
+    t.match(late.body, { result: 'duplicate' }, 'a delayed callback changes nothing');
+  },
+);
+
+t.test(
+  'M-Pesa: insufficient balance and an invalid number fail at once; busy is retried',
+  async (t) => {
+    mp.setMode('insufficient-balance');
+    const poor = await agentPays();
+    await runMpesa();
+    t.match(await poor.status(), { status: 'failed', message: /INS-2006/ });
+    mp.setMode('invalid-number');
+    const bad = await agentPays();
+    await runMpesa();
+    t.match(await bad.status(), { status: 'failed', message: /INS-2051/ });
+    mp.setMode('busy');
+    const busy = await agentPays();
+    await runMpesa();
+    t.match(await busy.status(), { status: 'queued', message: /retrying: INS-16/ });
+    mp.setMode('accept');
+    advance(8);
+    await runMpesa();
+    const calls = mp.c2b(digits(busy.number));
+    t.equal(calls.length, 2);
+    t.equal(
+      calls[0]?.body.input_ThirdPartyConversationID,
+      calls[1]?.body.input_ThirdPartyConversationID,
+      'the same key again',
+    );
+    t.match(await busy.status(), { status: 'submitted' });
+  },
+);
+
+t.test('M-Pesa: a duplicate key is never taken as a new payment', async (t) => {
+  mp.setMode('accept');
+  const adapter = paymentProviders(mpesaContext().config).mpesa!;
+  const order = {
+    externalId: `sawa-${'ab'.repeat(16)}`,
+    msisdn: msisdn(),
+    amount: 700,
+    network: 'mpesa',
+  };
+  t.match(await adapter.submit(order), { kind: 'accepted' });
+  await t.rejects(adapter.submit(order), ProviderUnreachable, 'INS-10: outcome unknown');
+  t.match(await adapter.submit({ ...order, network: 'airtel' }), {
+    kind: 'rejected',
+    retryable: false,
+  });
+  t.match(await adapter.query({ externalId: `sawa-${'cd'.repeat(16)}`, network: 'mpesa' }), {
+    kind: 'not-found',
+  });
+  // A session call that times out asked for no payment: safe to send later.
+  mp.hangSessions(true);
+  const fresh = paymentProviders(mpesaContext().config).mpesa!;
+  const lost = await fresh
+    .submit({ ...order, externalId: `sawa-${'ef'.repeat(16)}` })
+    .catch((e) => e);
+  mp.hangSessions(false);
+  mp.release();
+  t.match(lost, { name: 'ProviderUnreachable', sent: false });
+});
+
+t.test('M-Pesa: a duplicate answer is asked about, never paid again', async (t) => {
+  mp.setMode('duplicate');
+  const a = await agentPays();
+  await runMpesa();
+  mp.setMode('accept');
+  t.match(await a.status(), { status: 'submitted' }, 'INS-10: the outcome is unknown');
+  mp.complete(mp.txnOf(digits(a.number))!, 'Completed');
+  advance(11);
+  await runMpesa();
+  t.equal(mp.c2b(digits(a.number)).length, 1, 'not sent again');
+  t.match(await a.status(), { status: 'succeeded' });
+});
+
+t.test('both configured: M-Pesa wallets to M-Pesa, the others to AzamPay', async (t) => {
+  mp.setMode('accept');
+  azam.setMode('accept');
+  const m = await agentPays(4000);
+  const a = await agentPays(4000, undefined, 'airtel');
+  const calls: ProviderCall[] = [];
+  t.teardown(onProviderCall((c) => calls.push(c)));
+  await runPayments(mpesaContext(AZAMPAY_ENV), { now, random: () => 0.5 });
+  t.equal(mp.c2b(digits(m.number)).length, 1, 'the M-Pesa wallet through M-Pesa');
+  t.equal(azam.checkouts(digits(m.number)).length, 0);
+  t.equal(azam.checkouts(digits(a.number)).length, 1, 'the Airtel wallet through AzamPay');
+  t.equal(mp.c2b(digits(a.number)).length, 0);
+  const names = new Set(calls.filter((c) => c.kind === 'payment').map((c) => c.provider));
+  t.ok(names.has('mpesa') && names.has('azampay'), '/metrics names the provider used');
+});
+
+t.test('M-Pesa: two Sawa instances at once: one C2B call', async (t) => {
+  mp.setMode('accept');
+  const a = await agentPays();
+  // Each run has its own configuration, CouchDB client and M-Pesa session: two instances.
+  await Promise.all([runMpesa(), runMpesa()]);
+  t.equal(mp.c2b(digits(a.number)).length, 1);
+});
+
+t.test(
+  'M-Pesa: a worker killed mid-call: no second charge; the status query settles it',
+  async (t) => {
+    mp.setMode('accept');
+    const a = await agentPays();
+    const real = paymentProviders(mpesaContext().config).mpesa!;
+    let revive = () => {};
+    let acted = () => {};
+    const called = new Promise<void>((r) => (acted = r));
+    // The provider acts, then the worker dies before it reads the answer: its run never ends.
+    const dying = runPayments(mpesaContext(), {
+      now,
+      random: () => 0.5,
+      provider: () => ({
+        ...real,
+        async submit(order) {
+          if (order.msisdn !== a.number) return real.submit(order);
+          await real.submit(order);
+          acted();
+          return new Promise<never>((_, reject) => {
+            revive = () => reject(new Error('killed'));
+          });
+        },
+      }),
+    });
+    await called;
+    t.match(await a.status(), { status: 'submitted' });
+    mp.complete(mp.txnOf(digits(a.number))!, 'Completed');
+    advance(11);
+    await runMpesa(); // another instance, or the restarted one
+    t.equal(mp.c2b(digits(a.number)).length, 1, 'no second charge');
+    t.match(await a.status(), { status: 'succeeded' });
+    revive();
+    await dying;
+    t.match(await a.status(), { status: 'succeeded' }, 'the dead worker changes nothing');
+  },
+);
+
+t.test('a run reads the open claims through their index, not every claim ever made', async (t) => {
+  const jobsDb = fleetDbs(mpesaContext().config).jobs;
+  const explained = (await adminNano(gw.store).request({
+    db: jobsDb,
+    method: 'POST',
+    path: '_explain',
+    body: dueQuery('payment', 'submitted', now(), 200),
+  })) as { index: { ddoc: string; name: string } };
+  t.match(explained.index, { ddoc: '_design/outbox-claims', name: OPEN_CLAIMS_INDEX });
+});
+
+t.test('the callback secrets never reach the log', async (t) => {
   t.equal(
     scrubUrl(`/integrations/azampay/callback/${CALLBACK_SECRET}`),
     '/integrations/azampay/callback/…',
   );
+  t.equal(
+    scrubUrl(`/integrations/mpesa/callback/${MPESA_SECRET}`),
+    '/integrations/mpesa/callback/…',
+  );
 });
+
+t.test(
+  'M-Pesa settings: a bad public key is refused at start-up; it is a transfer to TZ',
+  async (t) => {
+    t.throws(
+      () => loadConfig({ MPESA_PUBLIC_KEY: 'A'.repeat(120) }),
+      /MPESA_PUBLIC_KEY: not an RSA public key/,
+    );
+    const creds = {
+      MPESA_API_KEY: 'k',
+      MPESA_PUBLIC_KEY: mp.publicKey,
+      MPESA_SERVICE_PROVIDER_CODE: '000000',
+    };
+    t.ok(loadConfig(creds).MPESA_PUBLIC_KEY, 'a real key is taken');
+    t.throws(() => loadConfig({ ...creds, DATA_RESIDENCY: 'KE' }), /mpesa sends personal data/);
+  },
+);
 
 t.test(
   'npm run payments-report: by state, flagged and stuck, as table, json and csv',

@@ -10,8 +10,11 @@ import { unique } from '../helpers/fixtures.js';
 import { testFleet } from '../helpers/fleet.js';
 import { runSms } from '../../server/jobs/integrations/sms/index.js';
 import { AT, BEEM, fakeSms, type SentSms } from './fakes/sms.js';
+import { smsProvider } from '../../server/integrations/sms-provider.js';
+import { EARLY_KEEP_MS, sweepEarlyReports } from '../../server/jobs/integrations/sms/early.js';
+import { fleetDbs } from '../../server/provisioning/fleet-dbs.js';
 import { createUser } from '../../server/accounts/sessions.js';
-import { otpId } from '../../server/accounts/otp.js';
+import { otpId, phoneQuery, PHONE_INDEX, sweepExpiredCodes } from '../../server/accounts/otp.js';
 import type { Accounts } from '../../server/accounts/service.js';
 import { phoneClient } from '../client/helper.js';
 
@@ -172,7 +175,7 @@ t.test('forged delivery reports change nothing', async (t) => {
   t.equal(wrong.status, 404, 'wrong secret: no such route');
   t.match(wrong.body, { code: 'SAWA_CALLBACK_UNKNOWN' });
   const unknown = await atReport({ ...fake.atReport(sms, 'Failed'), id: 'ATXid_made_up' });
-  t.match(unknown.body, { result: 'unknown-reference' });
+  t.match(unknown.body, { result: 'early' }, 'kept in case its send is still being answered');
   const other = await atReport({ ...fake.atReport(sms, 'Failed'), phoneNumber: '+255700000001' });
   t.match(other.body, { result: 'mismatch' }, 'a report for another number');
   const beemForAt = await beemReport({
@@ -180,14 +183,50 @@ t.test('forged delivery reports change nothing', async (t) => {
     dest_addr: sms.to.slice(1),
     status: 'UNDELIVERED',
   });
-  t.match(
-    beemForAt.body,
-    { result: 'unknown-reference' },
-    "one provider cannot settle another's SMS",
-  );
+  t.match(beemForAt.body, { result: 'early' }, "one provider cannot settle another's SMS");
   const after = await a.status();
   t.equal(after?._rev, before?._rev, 'the status document was not written');
   t.equal(after?.status, 'sent');
+});
+
+t.test("a delivery report that outruns the send's answer is kept and applied", async (t) => {
+  fake.setMode('accept');
+  const a = await agentTexts();
+  const ctx = jobContext(gw.store, { env: { ...ENV, SMS_PROVIDER: 'africastalking' } });
+  const real = smsProvider(ctx.config)!;
+  const early: Array<Record<string, unknown>> = [];
+  await runSms(ctx, {
+    now,
+    random: () => 0.5,
+    provider: () => ({
+      ...real,
+      async submit(order) {
+        const answer = await real.submit(order);
+        // The handset reports delivery before this answer is back with the worker.
+        const sms = sentTo(order.to, 'africastalking')[0];
+        if (sms) early.push((await atReport(fake.atReport(sms, 'Success'))).body);
+        return answer;
+      },
+    }),
+  });
+  t.match(early, [{ result: 'early' }], 'kept, not lost');
+  const status = await a.status();
+  t.match(status, {
+    status: 'delivered',
+    provider_reference: sentTo(a.to, 'africastalking')[0]!.reference,
+  });
+  t.equal(sentTo(a.to, 'africastalking').length, 1);
+
+  // A kept report whose send never comes goes after a day.
+  const stray = await atReport({
+    ...fake.atReport(sentTo(a.to, 'africastalking')[0]!, 'Failed'),
+    id: 'ATXid_stray',
+  });
+  t.match(stray.body, { result: 'early' });
+  const jobs = adminNano(gw.store).use(fleetDbs(ctx.config).jobs);
+  const later = new Date(Date.now() + EARLY_KEEP_MS + 60_000);
+  t.ok((await sweepEarlyReports(jobs, later)) >= 1, 'the stray report is dropped');
+  t.equal(await sweepEarlyReports(jobs, later), 0, 'once');
 });
 
 t.test('no SMS provider configured: the request waits and says so; then it is sent', async (t) => {
@@ -348,7 +387,16 @@ t.test('sign-in by SMS: expiry, five attempts, an unknown number answers alike',
     ...doc,
     expires_at: new Date(Date.now() - 1000).toISOString(),
   } as unknown as Nano.MaybeDocument);
+  await sweepExpiredCodes(accounts.ctx);
+  t.notOk(await otpDoc(phone), 'the expired code is swept away');
   t.equal((await verify(phone, code)).status, 401, 'expired');
+  const explained = (await accounts.ctx.nano.request({
+    db: accounts.ctx.config.ACCOUNTS_DB,
+    method: 'POST',
+    path: '_explain',
+    body: phoneQuery(phone),
+  })) as { index: { name: string } };
+  t.equal(explained.index.name, PHONE_INDEX, 'the number is looked up by index');
 
   n0 = sentTo(phone, 'africastalking').length;
   await ask(phone);

@@ -7,6 +7,7 @@ import { AuthResponse, errors } from '../schemas.js';
 import {
   HourlyLimit,
   issueCode,
+  sweepNowAndThen,
   OTP_MAX_ATTEMPTS,
   OTP_TTL_SEC,
   userOfPhone,
@@ -73,6 +74,9 @@ export default async function otpRoutes(
           req.log.error({ err: String(err) }, 'a sign-in code could not be made or sent'),
         );
       }
+      void sweepNowAndThen(ctx).catch((err: unknown) =>
+        req.log.warn({ err: String(err) }, 'expired sign-in codes could not be deleted'),
+      );
       return reply.code(202).send({ ok: true as const, expires_in: OTP_TTL_SEC });
     },
   );

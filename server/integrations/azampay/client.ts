@@ -47,12 +47,18 @@ export function azamPay(s: AzamPaySettings): PaymentProvider {
 
   async function accessToken(fresh = false): Promise<string> {
     if (!fresh && token && token.until > Date.now()) return token.value;
-    const res = await callProvider(
-      NAME,
-      `${s.authUrl}/AppRegistration/GenerateToken`,
-      { json: { appName: s.appName, clientId: s.clientId, clientSecret: s.clientSecret } },
-      s.timeoutMs,
-    );
+    let res: Answer;
+    try {
+      res = await callProvider(
+        NAME,
+        `${s.authUrl}/AppRegistration/GenerateToken`,
+        { json: { appName: s.appName, clientId: s.clientId, clientSecret: s.clientSecret } },
+        s.timeoutMs,
+      );
+    } catch (err) {
+      // A token call that timed out paid nothing: the checkout was not sent yet.
+      throw new ProviderUnreachable(NAME, false, err);
+    }
     const data = res.body.data as { accessToken?: string; expire?: string } | undefined;
     if (res.status !== 200 || !data?.accessToken) {
       // Nothing was paid: a token failure is always safe to retry later.

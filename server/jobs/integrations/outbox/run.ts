@@ -2,7 +2,8 @@ import { runBounded } from '../../../util/run-bounded.js';
 import { changedDatabases, ensureJobsDb } from '../../changed-dbs.js';
 import { fleetDbs } from '../../../provisioning/fleet-dbs.js';
 import type { JobContext, JobResult } from '../../types.js';
-import { listClaims, TERMINAL, type Claim } from './claim.js';
+import type { Claim } from './claim.js';
+import { dueClaims, ensureClaimsIndex } from './due.js';
 import { workClaim, type OutboxWork, type Step } from './work.js';
 import { restrictionCheck } from '../../../restriction/restriction.js';
 import { holdClaim } from './hold.js';
@@ -21,7 +22,7 @@ export interface OutboxRun<C extends Claim<unknown>, O extends { externalId: str
 
 /**
  * One run of an outbox worker: claims the new requests of the user databases that changed,
- * then moves every due claim one step (outbox/work.ts). A queued request of a person whose
+ * then moves every due open claim one step (outbox/work.ts; read by index, outbox/due.ts). A queued request of a person whose
  * processing is restricted is held instead (outbox/hold.ts).
  */
 export async function runOutbox<C extends Claim<unknown>, O extends { externalId: string }>(
@@ -54,9 +55,9 @@ export async function runOutbox<C extends Claim<unknown>, O extends { externalId
 
   const steps: Partial<Record<Step | 'errors' | 'held', number>> = {};
   const restricted = restrictionCheck(nano, config.PRIVACY_DB);
-  for await (const claim of listClaims<C>(r.work.jobs, r.kind)) {
+  await ensureClaimsIndex(r.work.jobs);
+  for (const claim of await dueClaims<C>(r.work.jobs, r.kind, r.now())) {
     if (signal.aborted) break;
-    if (TERMINAL.has(claim.state) || Date.parse(claim.next_at) > r.now().getTime()) continue;
     try {
       // Only a request not yet sent is held; one already sent is still settled.
       if (claim.state === 'queued' && (await restricted(claim.owner))) {

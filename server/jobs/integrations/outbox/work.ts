@@ -45,6 +45,12 @@ export function backoffMs(base: number, n: number, random: () => number = Math.r
   return Math.round(top / 2 + (random() * top) / 2);
 }
 
+/** The provider a claim goes to, as /metrics names it (a router names the one it picks). */
+const providerName = <C extends Claim<unknown>, O extends { externalId: string }>(
+  s: OutboxWork<C, O>,
+  claim: C,
+) => s.provider?.nameFor?.(s.network(claim)) ?? s.provider?.name ?? 'none';
+
 const later = (now: Date, ms: number) => new Date(now.getTime() + ms).toISOString();
 
 /** One due claim, one step further. Returns what happened, or `lost` when another worker moved it. */
@@ -114,7 +120,7 @@ async function submit<C extends Claim<unknown>, O extends { externalId: string }
   if (!sending) return 'lost';
   let answer: SubmitOutcome;
   try {
-    answer = await counted(s.provider.name, claim.kind, s.provider.submit(order));
+    answer = await counted(providerName(s, claim), claim.kind, s.provider.submit(order));
   } catch (err) {
     if ((err as { sent?: boolean }).sent !== false) {
       s.log.warn(
@@ -160,7 +166,7 @@ async function query<C extends Claim<unknown>, O extends { externalId: string }>
   // Without a status query (Africa's Talking SMS), only callbacks settle a sent request.
   if (!s.provider?.query) return 'waiting';
   const answer = await counted(
-    s.provider.name,
+    providerName(s, claim),
     `${claim.kind}_status`,
     s.provider.query({
       externalId: claim.external_id,

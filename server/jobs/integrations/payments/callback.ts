@@ -17,25 +17,43 @@ export interface AzamPayCallback {
 
 export type CallbackResult = 'recorded' | 'duplicate' | 'unknown-reference' | 'unconfirmed';
 
+/** What a provider's callback says, read by its adapter. */
+export interface ClaimedOutcome {
+  /** Our external id (`sawa-<key>`), or null when the callback names none of ours. */
+  externalId: string | null;
+  claimed: 'succeeded' | 'failed';
+  /** The provider's reference of the payment, when the callback gives one. */
+  reference?: string;
+}
+
+/** AzamPay's callback: `utilityref` is our externalId, `transactionstatus` success/failure. */
+export function azamPayOutcome(body: AzamPayCallback): ClaimedOutcome {
+  return {
+    externalId: body.utilityref,
+    claimed: body.transactionstatus.toLowerCase() === 'success' ? 'succeeded' : 'failed',
+    reference: body.reference,
+  };
+}
+
 /**
- * One callback: find the claim by our external id (`utilityref`), ask the provider's status
- * query whether it agrees, and only then settle the claim (settle keeps a final state final).
- * Duplicates and late deliveries end as no change.
+ * One callback: find the claim by our external id, ask the provider's status query whether
+ * it agrees, and only then settle the claim (settle keeps a final state final). Duplicates
+ * and late deliveries end as no change.
  */
-export async function handleAzamPayCallback(
+export async function handlePaymentCallback(
   nano: Nano.ServerScope,
   jobsDb: string,
   provider: PaymentProvider,
-  body: AzamPayCallback,
+  said: ClaimedOutcome,
   log: FastifyBaseLogger,
   now = new Date(),
 ): Promise<CallbackResult> {
-  const m = /^sawa-([0-9a-f]{32})$/.exec(body.utilityref);
+  const m = /^sawa-([0-9a-f]{32})$/.exec(said.externalId ?? '');
   const id = m ? claimId('payment', m[1] as string) : null;
   const claim = id ? await readClaim<PaymentClaim>(nano.use(jobsDb), id) : null;
   if (!id || !claim) return 'unknown-reference';
-  const claimed = body.transactionstatus.toLowerCase() === 'success' ? 'succeeded' : 'failed';
-  const reference = claim.reference ?? body.reference;
+  const { claimed } = said;
+  const reference = claim.reference ?? said.reference;
   const confirmed = await provider.query({
     externalId: claim.external_id,
     reference,
@@ -55,7 +73,7 @@ export async function handleAzamPayCallback(
       {
         state: claimed,
         reference:
-          confirmed.kind === 'succeeded' ? (confirmed.reference ?? body.reference) : undefined,
+          confirmed.kind === 'succeeded' ? (confirmed.reference ?? said.reference) : undefined,
         reason: confirmed.kind === 'failed' ? confirmed.reason : undefined,
       },
       'callback',

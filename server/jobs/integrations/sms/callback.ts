@@ -1,17 +1,20 @@
 import type Nano from 'nano';
 import type { FastifyBaseLogger } from 'fastify';
-import { readClaim, updateClaim } from '../outbox/claim.js';
+import { readClaim, updateClaim, type JobsDb } from '../outbox/claim.js';
 import { settle } from '../outbox/outcome.js';
 import type { DeliveryReport } from '../../../integrations/sms-types.js';
 import { claimOfReference, writeSmsStatus, type SmsClaim } from './status.js';
+import { keepEarlyReport } from './early.js';
 
-export type ReportResult = 'recorded' | 'duplicate' | 'pending' | 'unknown-reference' | 'mismatch';
+export type ReportResult =
+  'recorded' | 'duplicate' | 'pending' | 'unknown-reference' | 'mismatch' | 'early';
 
 /**
  * One delivery report. SMS providers neither sign their reports nor offer a status query,
  * so besides the path secret a report must name a reference we recorded and the very number
  * the SMS went to. A final state stays final (settle); duplicates and intermediate reports
- * arriving late change nothing.
+ * arriving late change nothing. A final report naming a reference not recorded yet (it can
+ * outrun the send's answer) is kept and applied when the answer is recorded (sms/early.ts).
  */
 export async function handleDeliveryReport(
   nano: Nano.ServerScope,
@@ -22,9 +25,30 @@ export async function handleDeliveryReport(
   now = new Date(),
 ): Promise<ReportResult> {
   const jobs = nano.use(jobsDb);
-  const id = report.reference ? await claimOfReference(jobs, provider, report.reference) : null;
-  const claim = id ? await readClaim<SmsClaim>(jobs, id) : null;
-  if (!id || !claim) return 'unknown-reference';
+  if (!report.reference) return 'unknown-reference';
+  let id = await claimOfReference(jobs, provider, report.reference);
+  if (!id) {
+    if (report.outcome === 'pending') return 'unknown-reference';
+    await keepEarlyReport(jobs, provider, report, now);
+    // The send's answer may have been recorded meanwhile, missing the report just kept.
+    id = await claimOfReference(jobs, provider, report.reference);
+    if (!id) return 'early';
+  }
+  return applyReport(nano, jobs, provider, id, report, log, now);
+}
+
+/** A report for the claim `id`: the number must match; then the claim is settled. */
+export async function applyReport(
+  nano: Nano.ServerScope,
+  jobs: JobsDb,
+  provider: string,
+  id: string,
+  report: DeliveryReport,
+  log: FastifyBaseLogger,
+  now: Date,
+): Promise<ReportResult> {
+  const claim = await readClaim<SmsClaim>(jobs, id);
+  if (!claim) return 'unknown-reference';
   if (report.to !== claim.order.to) {
     log.warn({ claim: id }, 'a delivery report for another number; nothing changed');
     return 'mismatch';

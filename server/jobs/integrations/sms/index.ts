@@ -9,6 +9,7 @@ import { runOutbox } from '../outbox/run.js';
 import type { SmsOrder, SmsProvider } from '../../../integrations/sms-types.js';
 import { smsProvider } from '../../../integrations/sms-provider.js';
 import { recordReference, writeSmsStatus, type SmsClaim } from './status.js';
+import { applyEarlyReport, sweepEarlyReports } from './early.js';
 
 /**
  * The SMS worker (docs/integrations.md): the payments' outbox machinery (outbox/) for
@@ -38,15 +39,14 @@ export async function runSms(ctx: JobContext, opts: SmsOptions = {}): Promise<Jo
     waitingReason: 'waiting: no SMS provider is configured on the server',
     order: (c) => readOrder(nano, c),
     async writeStatus(n, claim, at) {
-      if (provider && claim.reference && claim.state !== 'queued') {
-        await recordReference(
-          jobs,
-          provider.name,
-          claimId('sms', claim.external_id.slice(5)),
-          claim.reference,
-        );
-      }
       await writeSmsStatus(n, claim, provider?.name, at);
+      if (provider && claim.reference && claim.state !== 'queued') {
+        const id = claimId('sms', claim.external_id.slice(5));
+        if (await recordReference(jobs, provider.name, id, claim.reference)) {
+          // A report that came before this answer was kept: apply it now.
+          await applyEarlyReport(n, jobs, provider.name, id, claim.reference, log, at);
+        }
+      }
     },
     network: () => provider?.name ?? '',
     maxAttempts: config.SMS_MAX_ATTEMPTS,
@@ -55,7 +55,7 @@ export async function runSms(ctx: JobContext, opts: SmsOptions = {}): Promise<Jo
     log,
     random: opts.random,
   };
-  return runOutbox(ctx, {
+  const result = await runOutbox(ctx, {
     job: JOB,
     kind: 'sms',
     intake: (db) =>
@@ -65,6 +65,8 @@ export async function runSms(ctx: JobContext, opts: SmsOptions = {}): Promise<Jo
     work,
     now,
   });
+  const early = await sweepEarlyReports(jobs, now());
+  return early ? { ...result, early_reports_dropped: early } : result;
 }
 
 /** The text is read from the (immutable) request when it is sent, not copied into the claim. */

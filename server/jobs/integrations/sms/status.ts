@@ -47,6 +47,7 @@ export async function writeSmsStatus(
 export const refId = (provider: string, reference: string) =>
   `outbox-ref:sms:${provider}:${createHash('sha256').update(reference).digest('hex').slice(0, 32)}`;
 
+/** True when this call recorded it (the first time). */
 export async function recordReference(
   jobs: JobsDb,
   provider: string,
@@ -55,8 +56,10 @@ export async function recordReference(
 ) {
   try {
     await jobs.insert({ _id: refId(provider, reference), claim: claimId } as Nano.MaybeDocument);
+    return true;
   } catch (err) {
     if (couchStatus(err) !== 409) throw cleanCouchError(err);
+    return false;
   }
 }
 

@@ -1,0 +1,202 @@
+import type Nano from 'nano';
+import type { UserChanges } from '../accounts/types.js';
+import { couchStatus } from '../errors.js';
+
+/**
+ * One feed of database updates for the whole process, so a phone waiting on a longpoll
+ * `_changes` costs the gateway a socket and a few objects instead of an upstream request:
+ * the hub follows `_db_updates` (CouchDB's `_global_changes`, or the embedded store's), from
+ * the end it found at start-up and then from each `last_seq` it saw, and wakes the waiters of
+ * every database it names. Waking is only a hint (read again): the phone's answer always
+ * comes from its own `_changes` read, as its user, with its own query.
+ *
+ * While the feed is not current (start-up, CouchDB away, an error, no `_global_changes`) the
+ * hub is not `live`, every waiter is told it was `lost` (it answers what it has, so its
+ * phone asks again), and the gateway forwards longpolls as before.
+ */
+
+export interface Waiter {
+  readonly db: string;
+  /** The user, as the accounts database's record id names them. */
+  readonly userId: string;
+  /** Its database was written (or deleted). */
+  changed(): void;
+  /** The hub stopped being current: notices may have been missed. */
+  lost(): void;
+  /** Its user's record changed: check the access decision again. */
+  userChanged(): void;
+}
+
+interface DbUpdatesAnswer {
+  results?: Array<{ db_name?: string }>;
+  last_seq: string | number;
+}
+
+const LONGPOLL_MS = 55_000;
+/**
+ * Woken phones read upstream at most this many at a time: a write to every database at once
+ * must not open a connection to CouchDB per phone.
+ */
+const MAX_WAKE_READS = 32;
+const MAX_BACKOFF_MS = 30_000;
+/** Without `_global_changes`: look again now and then (an operator may create it). */
+const ABSENT_RETRY_MS = 5 * 60_000;
+
+export class ChangeHub {
+  private readonly byDb = new Map<string, Set<Waiter>>();
+  private readonly byUser = new Map<string, Set<Waiter>>();
+  private readonly abort = new AbortController();
+  private feedLive = false;
+  private started = false;
+  private unwatch: () => void = () => undefined;
+  /** Upstream `_db_updates` requests made (tests and the benchmark count them). */
+  requests = 0;
+  private wakeReads = 0;
+  private readonly wakeQueue: Array<() => Promise<void>> = [];
+
+  constructor(
+    private readonly nano: Nano.ServerScope,
+    private readonly users: UserChanges,
+    private readonly log: {
+      warn(obj: object, msg: string): void;
+      info(obj: object, msg: string): void;
+    },
+  ) {}
+
+  /** True while both the database-updates feed and the accounts feed are current. */
+  get live(): boolean {
+    return this.feedLive && this.users.live && !this.abort.signal.aborted;
+  }
+
+  get waiting(): number {
+    let n = 0;
+    for (const set of this.byDb.values()) n += set.size;
+    return n;
+  }
+
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.unwatch = this.users.watch((id) => {
+      if (id === null) return this.loseAll();
+      for (const w of [...(this.byUser.get(id) ?? [])]) w.userChanged();
+    });
+    void this.follow();
+  }
+
+  stop(): void {
+    this.abort.abort();
+    this.unwatch();
+    this.loseAll();
+  }
+
+  /** Registers `w` until the returned function is called. */
+  add(w: Waiter): () => void {
+    setAdd(this.byDb, w.db, w);
+    setAdd(this.byUser, w.userId, w);
+    return () => {
+      setDelete(this.byDb, w.db, w);
+      setDelete(this.byUser, w.userId, w);
+    };
+  }
+
+  /** Runs a woken phone's read when one of the MAX_WAKE_READS slots is free. */
+  wakeRead(read: () => Promise<void>): void {
+    if (this.wakeReads >= MAX_WAKE_READS) {
+      this.wakeQueue.push(read);
+      return;
+    }
+    this.wakeReads++;
+    void read().finally(() => {
+      this.wakeReads--;
+      const next = this.wakeQueue.shift();
+      if (next) this.wakeRead(next);
+    });
+  }
+
+  private loseAll(): void {
+    for (const set of [...this.byDb.values()]) for (const w of [...set]) w.lost();
+  }
+
+  private notify(names: Iterable<string>): void {
+    for (const db of new Set(names)) for (const w of [...(this.byDb.get(db) ?? [])]) w.changed();
+  }
+
+  private async ask(qs: Record<string, string | number>): Promise<DbUpdatesAnswer> {
+    this.requests++;
+    // One controller per request: undici keeps a fetch's abort listener until the request is
+    // garbage, so one signal shared by thousands of requests piles listeners up.
+    const one = new AbortController();
+    const stop = () => one.abort();
+    this.abort.signal.addEventListener('abort', stop);
+    try {
+      return (await this.nano.request({
+        path: '_db_updates',
+        qs,
+        signal: one.signal,
+      } as never)) as DbUpdatesAnswer;
+    } finally {
+      this.abort.signal.removeEventListener('abort', stop);
+    }
+  }
+
+  private async follow(): Promise<void> {
+    let since: string | number | null = null;
+    let backoff = 1000;
+    let absentLogged = false;
+    while (!this.abort.signal.aborted) {
+      try {
+        // Start at the end; after a failure catch up at once from the same sequence.
+        const res: DbUpdatesAnswer =
+          since === null
+            ? await this.ask({ since: 'now' })
+            : await this.ask(
+                this.feedLive ? { feed: 'longpoll', since, timeout: LONGPOLL_MS } : { since },
+              );
+        // A connection cut mid-answer can come back as an empty body, not as an error.
+        if (res?.last_seq === undefined) throw new Error('_db_updates answered without last_seq');
+        if (since !== null) this.notify((res.results ?? []).flatMap((r) => r.db_name ?? []));
+        since = res.last_seq;
+        if (!this.feedLive) this.log.info({}, 'change hub following _db_updates');
+        this.feedLive = true;
+        backoff = 1000;
+      } catch (err) {
+        if (this.abort.signal.aborted) return;
+        const wasLive = this.feedLive;
+        this.feedLive = false;
+        this.loseAll();
+        if (couchStatus(err) === 404) {
+          // CouchDB without `_global_changes`: longpolls are forwarded one by one, as before.
+          if (!absentLogged) {
+            this.log.warn(
+              {},
+              '_db_updates answered 404 (no _global_changes database): each waiting phone keeps its own longpoll to CouchDB',
+            );
+            absentLogged = true;
+          }
+          since = null;
+          await pause(ABSENT_RETRY_MS);
+          continue;
+        }
+        if (wasLive) this.log.warn({ err: String(err) }, 'lost _db_updates; retrying');
+        await pause(backoff);
+        backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+      }
+    }
+  }
+}
+
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms).unref());
+
+function setAdd<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
+  const set = map.get(key);
+  if (set) set.add(value);
+  else map.set(key, new Set([value]));
+}
+
+function setDelete<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
+  const set = map.get(key);
+  if (!set) return;
+  set.delete(value);
+  if (set.size === 0) map.delete(key);
+}

@@ -1,0 +1,280 @@
+import { PassThrough } from 'node:stream';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { dbRight } from '../access.js';
+import { ClientGone } from '../errors.js';
+import { userDocId } from '../accounts/records.js';
+import { readBody } from './body.js';
+import { negotiate } from './compress.js';
+import { endAtShutdown, type Gateway, type UpstreamCall } from './context.js';
+import { couchRoles } from './couch-user.js';
+import { GzipFrames } from './gzip-frames.js';
+import { sendBuffer } from './relay.js';
+import type { UpstreamResponse } from './upstream.js';
+import type { Waiter } from './change-hub.js';
+
+/**
+ * A phone's longpoll `_changes`, answered by the gateway while the change hub is live. The
+ * phone's own query is read upstream as a normal feed (as its user, filters and style as it
+ * asked); changes are answered at once. With none, the phone is parked on the hub (no
+ * upstream request) until its database is written, then read again. The phone is registered
+ * before that first read, so a write landing between the read and the parking still wakes it.
+ * At its timeout, or when the hub stops being current, it gets what CouchDB answers at a
+ * longpoll's timeout: no results and the `last_seq` of the last read, from which its next
+ * request misses nothing.
+ */
+
+/** CouchDB's longpoll timeout when the phone names none (chttpd `changes_timeout`). */
+const DEFAULT_TIMEOUT_MS = 60_000;
+/**
+ * With a heartbeat CouchDB holds a longpoll for good. Parked phones are answered (empty) at
+ * least this often anyway: a safety net should `_db_updates` ever lose a notice.
+ */
+const HOLD_MAX_MS = 5 * 60_000;
+/** A first answer bigger than this is left to the plain relay (it streams). */
+const READ_CAP_BYTES = 1024 * 1024;
+const CHANGES_TIMEOUT_DEFAULT_HEARTBEAT_MS = 60_000;
+
+/** Whether `liveChanges` takes this request: a longpoll read forward with a buffered body. */
+export function parkable(gw: Gateway, req: FastifyRequest, query: string): boolean {
+  if (!gw.hub.live) return false;
+  if (req.method !== 'GET' && req.method !== 'POST') return false;
+  if (req.body !== undefined && !Buffer.isBuffer(req.body)) return false;
+  const params = new URLSearchParams(query);
+  return params.get('feed') === 'longpoll' && !params.has('descending');
+}
+
+interface Read {
+  status: number;
+  body: Buffer | null;
+  empty: boolean;
+  lastSeq: unknown;
+}
+
+export function liveChanges(
+  gw: Gateway,
+  call: UpstreamCall,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  query: string,
+  forward: () => Promise<FastifyReply>,
+): Promise<FastifyReply> {
+  return new Promise((resolve, reject) => {
+    new LongpollWaiter(gw, call, req, reply, query, forward, resolve, reject).start();
+  });
+}
+
+type State = 'reading' | 'parked' | 'done';
+
+class LongpollWaiter implements Waiter {
+  readonly db: string;
+  readonly userId: string;
+  private state: State = 'reading';
+  /** Notified while reading: read again before parking. */
+  private dirty = false;
+  /** Answer with what the last read found as soon as it is in. */
+  private answerNow = false;
+  private readQuery: string;
+  /** The last empty answer, as a string: a small Buffer would pin an 8 KB pool slab. */
+  private idle: string | null = null;
+  private readonly heartbeatMs: number | null;
+  private readonly holdMs: number;
+  private timer: NodeJS.Timeout | undefined;
+  private beat: NodeJS.Timeout | undefined;
+  /** Once the heartbeat has started the answer. */
+  private out: PassThrough | null = null;
+  private frames: GzipFrames | null = null;
+  private readonly roles: string;
+  private unregister: () => void = () => undefined;
+
+  constructor(
+    private readonly gw: Gateway,
+    private readonly call: UpstreamCall,
+    private readonly req: FastifyRequest,
+    private readonly reply: FastifyReply,
+    query: string,
+    private readonly forward: () => Promise<FastifyReply>,
+    private readonly resolve: (r: FastifyReply) => void,
+    private readonly reject: (err: Error) => void,
+  ) {
+    this.db = call.endpoint.db;
+    this.userId = userDocId(req.sawaUser.name);
+    this.roles = couchRoles(req.sawaUser).join(',');
+    const params = new URLSearchParams(query);
+    const heartbeat = params.get('heartbeat');
+    const timeout = Number(params.get('timeout') ?? DEFAULT_TIMEOUT_MS);
+    this.heartbeatMs =
+      heartbeat === null
+        ? null
+        : heartbeat === 'true'
+          ? CHANGES_TIMEOUT_DEFAULT_HEARTBEAT_MS
+          : Number(heartbeat) || null;
+    this.holdMs =
+      this.heartbeatMs !== null
+        ? HOLD_MAX_MS
+        : Math.min(HOLD_MAX_MS, Number.isFinite(timeout) && timeout >= 0 ? timeout : 0);
+    params.delete('feed');
+    params.delete('heartbeat');
+    params.delete('timeout');
+    this.readQuery = params.toString();
+  }
+
+  start(): void {
+    this.unregister = this.gw.hub.add(this);
+    // Lost between the caller's look and now: read, then answer at once.
+    if (!this.gw.hub.live) this.answerNow = true;
+    this.reply.raw.once('close', () => {
+      if (this.state !== 'done' && !this.out) this.reject(new ClientGone());
+      this.cleanup();
+    });
+    endAtShutdown(this.gw, this.reply);
+    this.timer = setTimeout(() => this.expire(), this.holdMs);
+    if (this.heartbeatMs) this.beat = setInterval(() => this.heartbeat(), this.heartbeatMs);
+    void this.read();
+  }
+
+  changed(): void {
+    if (this.state === 'reading') this.dirty = true;
+    else if (this.state === 'parked') {
+      this.state = 'reading'; // queued: a notice meanwhile needs no second read
+      this.gw.hub.wakeRead(() => this.read());
+    }
+  }
+
+  lost(): void {
+    this.expire();
+  }
+
+  userChanged(): void {
+    if (this.state === 'done') return;
+    void this.recheck();
+  }
+
+  private expire(): void {
+    if (this.state === 'parked') this.finish(Buffer.from(this.idle as string));
+    else if (this.state === 'reading') this.answerNow = true;
+  }
+
+  /** The same decision as when the phone came: token, user record, access to the database. */
+  private async recheck(): Promise<void> {
+    try {
+      await this.gw.requireUser(this.req, this.reply);
+      if (dbRight(this.req.sawaUser, this.db) === null) throw new Error('no longer allowed');
+    } catch (err) {
+      if (this.state === 'done') return;
+      if (!this.out || !this.idle) return this.fail(err as Error);
+      // The answer has started: end it empty; the phone's next request is refused.
+      return this.finish(Buffer.from(this.idle));
+    }
+    // Roles changed: CouchDB must see the new ones, which this request's headers do not carry.
+    if (couchRoles(this.req.sawaUser).join(',') !== this.roles) this.expire();
+  }
+
+  private async read(): Promise<void> {
+    if (this.state === 'done') return; // left while its read waited for a slot
+    this.state = 'reading';
+    let got: Read;
+    try {
+      got = await this.readOnce();
+    } catch (err) {
+      return this.fail(err as Error);
+    }
+    if ((this.state as State) === 'done') return;
+    if (got.status !== 200 || !got.empty || got.body === null) {
+      return got.body === null ? this.passOn() : this.finish(got.body, got.status);
+    }
+    this.idle = got.body.toString('utf8');
+    const seq = got.lastSeq;
+    const since = typeof seq === 'string' ? seq : JSON.stringify(seq);
+    // Nothing passed the phone's filter up to `last_seq`: reading on from there is the same.
+    const params = new URLSearchParams(this.readQuery);
+    params.set('since', since);
+    this.readQuery = params.toString();
+    if (this.dirty) {
+      this.dirty = false;
+      return this.read();
+    }
+    if (this.answerNow) return this.finish(got.body);
+    this.state = 'parked';
+  }
+
+  private async readOnce(): Promise<Read> {
+    const res: UpstreamResponse = await this.call.send({
+      method: this.req.method,
+      query: this.readQuery,
+      body: this.req.body as Buffer | undefined,
+      clientHeaders: true,
+    });
+    let body: Buffer;
+    try {
+      body = await readBody(res.body, READ_CAP_BYTES);
+    } catch {
+      res.body.destroy();
+      return { status: res.status, body: null, empty: false, lastSeq: null };
+    }
+    if (res.status !== 200) return { status: res.status, body, empty: false, lastSeq: null };
+    let parsed: { results?: unknown[]; last_seq?: unknown };
+    try {
+      parsed = JSON.parse(body.toString('utf8')) as typeof parsed;
+    } catch {
+      return { status: res.status, body, empty: false, lastSeq: null };
+    }
+    const empty = Array.isArray(parsed.results) && parsed.results.length === 0;
+    return { status: 200, body, empty, lastSeq: parsed.last_seq };
+  }
+
+  private heartbeat(): void {
+    if (this.state === 'done') return;
+    if (!this.out) {
+      this.out = new PassThrough();
+      if (negotiate(this.req.headers['accept-encoding'], ['gzip'])) {
+        this.frames = new GzipFrames();
+        this.reply.header('content-encoding', 'gzip');
+      }
+      this.reply.code(200).header('content-type', 'application/json');
+      this.recordPull();
+      this.resolve(this.reply.send(this.out));
+    }
+    this.out.write(this.frames ? this.frames.line() : '\n');
+  }
+
+  private finish(body: Buffer, status = 200): void {
+    if (this.state === 'done') return;
+    this.cleanup();
+    if (this.out) {
+      if (status !== 200) return void this.out.destroy(); // cut: the phone asks again
+      this.out.end(this.frames ? this.frames.last(body) : body);
+      return;
+    }
+    this.reply.code(status).header('content-type', 'application/json');
+    if (status === 200) this.recordPull();
+    this.resolve(sendBuffer(this.reply, body, negotiate(this.req.headers['accept-encoding'])));
+  }
+
+  /** An answer too big to hold: the phone's request goes upstream as it came (it streams). */
+  private passOn(): void {
+    if (this.state === 'done') return;
+    this.cleanup();
+    if (this.out) return void this.out.destroy();
+    this.forward().then(this.resolve, this.reject);
+  }
+
+  private fail(err: Error): void {
+    if (this.state === 'done') return;
+    this.cleanup();
+    if (this.out) this.out.destroy(err);
+    else this.reject(err);
+  }
+
+  private recordPull(): void {
+    const name = this.req.sawaUser.name;
+    this.reply.raw.once('finish', () => this.gw.accounts.recordSync(name, 'pull'));
+  }
+
+  private cleanup(): void {
+    if (this.state === 'done') return;
+    this.state = 'done';
+    this.unregister();
+    clearTimeout(this.timer);
+    clearInterval(this.beat);
+  }
+}
