@@ -1,6 +1,7 @@
 import t from 'tap';
 import http from 'node:http';
 import zlib from 'node:zlib';
+import { unique } from '../helpers/fixtures.js';
 import { testCouch } from '../helpers/store.js';
 import { gateway } from './helper.js';
 import { tcpProxy } from './tcp-proxy.js';
@@ -11,7 +12,8 @@ import { tcpProxy } from './tcp-proxy.js';
 const store = await testCouch(t);
 const upstream = await tcpProxy(t, store.url);
 const gw = await gateway(t, { store, couchUrl: upstream.url });
-const auth = await gw.signup('amina');
+const amina = unique('amina');
+const auth = await gw.signup(amina);
 const DB = auth.dbs.user;
 const base = new URL(gw.url);
 
@@ -116,7 +118,7 @@ t.test('a longpoll answers when a change arrives, compressed', async (t) => {
   const farmer = {
     _id: 'farmer-1',
     type: 'farmer',
-    owner: 'amina',
+    owner: amina,
     created_at: '2024-05-01T09:30:00+03:00',
     updated_at: '2024-05-01T09:30:00+03:00',
     name: 'Asha',
