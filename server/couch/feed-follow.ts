@@ -27,7 +27,7 @@ const MAX_BACKOFF_MS = 30_000;
 /**
  * One `_changes` follower for a database, shared by whatever in the process needs to hear
  * about its writes (the user cache above all). It starts at the database's current end
- * (`descending=true&limit=1`), then holds one longpoll at a time from the last `last_seq`
+ * (`since=now`), then holds one longpoll at a time from the last `last_seq`
  * it saw, so no change between two requests is missed. After a failure it reports a gap,
  * waits (1 s doubling to 30 s), catches up from the same sequence and is live again.
  */
@@ -54,7 +54,9 @@ export function followChanges(
     while (!abort.signal.aborted) {
       try {
         if (since === null) {
-          const end = await ask({ descending: true, limit: 1 });
+          // `since=now`: the documented way to the end of a clustered database's feed
+          // (`descending=true&limit=1` is not a strict reverse across shards).
+          const end = await ask({ since: 'now' });
           since = end.last_seq;
           live = true;
         } else {

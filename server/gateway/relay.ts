@@ -8,6 +8,7 @@ import {
   negotiate,
   type Encoding,
 } from './compress.js';
+import { syncErrors } from './errors.js';
 import type { UpstreamResponse } from './upstream.js';
 
 /**
@@ -35,6 +36,9 @@ export async function relay(
   reply: FastifyReply,
   res: UpstreamResponse,
 ): Promise<FastifyReply> {
+  const length = Number(res.headers['content-length'] ?? NaN);
+  const whole = length <= WHOLE_BELOW_BYTES ? await readBody(res.body, WHOLE_BELOW_BYTES) : null;
+  if (res.status === 500 && whole) refuseInputCrash(whole);
   reply.code(res.status);
   for (const name of PASS_HEADERS) {
     const value = res.headers[name];
@@ -47,8 +51,7 @@ export async function relay(
   const encoding = isCompressible(res.headers['content-type'])
     ? negotiate(req.headers['accept-encoding'])
     : null;
-  const length = Number(res.headers['content-length'] ?? NaN);
-  if (length <= WHOLE_BELOW_BYTES) return sendWhole(reply, res, encoding);
+  if (whole) return sendBuffer(reply, whole, encoding);
   if (!encoding) return reply.send(res.body);
   reply.removeHeader('content-length');
   reply.header('content-encoding', encoding);
@@ -59,12 +62,24 @@ export async function relay(
   );
 }
 
-async function sendWhole(
-  reply: FastifyReply,
-  res: UpstreamResponse,
-  encoding: Encoding | null,
-): Promise<FastifyReply> {
-  return sendBuffer(reply, await readBody(res.body, WHOLE_BELOW_BYTES), encoding);
+/**
+ * CouchDB 3.5 answers some malformed requests with a 500 naming the Erlang clause its
+ * handler crashed in (`{"docs": 7}` to `_bulk_get`: `function_clause`; `_changes?limit=x`:
+ * `badarg`). Sending it again cannot help, and PouchDB retries 500s, so the phone gets the
+ * 400 the embedded store answers. Other 500s pass as they are.
+ */
+const INPUT_CRASHES = new Set(['function_clause', 'badarg', 'case_clause']);
+
+function refuseInputCrash(body: Buffer): void {
+  let answer: { error?: unknown; reason?: unknown };
+  try {
+    answer = JSON.parse(body.toString('utf8'));
+  } catch {
+    return;
+  }
+  if (answer?.error === 'unknown_error' && INPUT_CRASHES.has(answer.reason as string)) {
+    throw syncErrors.badBody(`CouchDB could not read this request (${answer.reason as string})`);
+  }
 }
 
 /** A whole answer already in memory, compressed when that saves bytes. */

@@ -64,7 +64,7 @@ const errorLine = (e: CouchError) => JSON.stringify(e.toJSON()) + '\n';
 /**
  * `feed=longpoll` with nothing new yet: CouchDB's shape, `{"results":[` at
  * once, newlines as heartbeats, then the rows and `last_seq` when the first
- * change (or the timeout) comes.
+ * change (or, without a heartbeat, the timeout) comes.
  */
 export function longpoll(f: LiveFeed) {
   const { reply } = f;
@@ -91,7 +91,8 @@ export function longpoll(f: LiveFeed) {
     setImmediate(() => finish(Number((collected[collected.length - 1] as Change).seq)));
   });
   live.on('error', () => finish(f.since));
-  const timer = setTimeout(() => finish(f.since), f.timeout);
+  // As in CouchDB, a heartbeat overrides the timeout: the feed waits for a change.
+  const timer = f.heartbeat ? undefined : setTimeout(() => finish(f.since), f.timeout);
   const beat = f.heartbeat ? setInterval(() => reply.raw.write('\n'), f.heartbeat) : undefined;
   f.failure.onFail((e) => finish(f.since, e));
   f.req.raw.on('close', () => finish(f.since));

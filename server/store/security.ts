@@ -11,10 +11,13 @@ export interface SecurityObject {
   [key: string]: unknown;
 }
 
-/** CouchDB 3's `default_security = admin_only`: a new database is closed to everyone but server admins. */
+/**
+ * CouchDB 3's `default_security = admin_only`: a new database is closed to everyone but server
+ * admins, in the very shape CouchDB 3.5 answers (roles only).
+ */
 export const ADMIN_ONLY: SecurityObject = {
-  admins: { names: [], roles: ['_admin'] },
-  members: { names: [], roles: ['_admin'] },
+  admins: { roles: ['_admin'] },
+  members: { roles: ['_admin'] },
 };
 
 const isAdminCtx = (ctx: UserCtx) => ctx.roles.includes('_admin');

@@ -38,7 +38,8 @@ t.test('a continuous _changes feed answers its headers before the first change',
   const db = await createDb(server, 'feed');
   const got = await open(`/${db}/_changes?feed=continuous&since=now&heartbeat=5000`, 1500);
   t.ok(got.headersMs < 1000, `headers after ${got.headersMs} ms, with nothing to send`);
-  t.equal(got.body, '', 'and nothing else yet');
+  // CouchDB may open a continuous feed with newlines (heartbeats); the store sends nothing.
+  t.equal(got.body.trim(), '', 'and nothing else yet');
 });
 
 t.test(

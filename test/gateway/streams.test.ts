@@ -15,7 +15,8 @@ import { tcpProxy } from './tcp-proxy.js';
 const store = await testCouch(t);
 const upstream = await tcpProxy(t, store.url);
 const gw = await gateway(t, { store, couchUrl: upstream.url });
-const auth = await gw.signup('amina');
+const amina = unique('amina');
+const auth = await gw.signup(amina);
 const DB = auth.dbs.user;
 const off = await gateway(t, { store, couchUrl: upstream.url, env: { SYNC_CHANGE_HUB: 'off' } });
 const offAuth = await off.signup(unique('amina'));
@@ -128,7 +129,7 @@ t.test('a longpoll answers when a change arrives, compressed', async (t) => {
   const farmer = {
     _id: 'farmer-1',
     type: 'farmer',
-    owner: 'amina',
+    owner: amina,
     created_at: '2024-05-01T09:30:00+03:00',
     updated_at: '2024-05-01T09:30:00+03:00',
     name: 'Asha',

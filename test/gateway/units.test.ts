@@ -90,6 +90,15 @@ t.test('_changes heartbeats are kept between 1 s and 60 s', async (t) => {
   t.equal(changesQuery('since=now'), 'since=now');
 });
 
+t.test('a _changes limit that is not a non-negative integer is refused', async (t) => {
+  t.equal(changesQuery('since=0&limit=100'), 'since=0&limit=100');
+  // CouchDB 3.5 would answer limit=-5 with every change.
+  for (const limit of ['-5', 'x', '1.5', '']) {
+    const refused = t.throws(() => changesQuery(`limit=${limit}`), limit);
+    t.match(refused, { statusCode: 400, error: 'bad_request' }, limit);
+  }
+});
+
 t.test('metric labels stay bounded', async (t) => {
   t.equal(deviceLabel(undefined), 'unknown');
   t.equal(deviceLabel(''), 'unknown');

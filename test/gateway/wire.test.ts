@@ -1,6 +1,7 @@
 import t from 'tap';
 import zlib from 'node:zlib';
 import PouchDB from 'pouchdb';
+import { unique } from '../helpers/fixtures.js';
 import { phone } from '../helpers/phones.js';
 import { farmer, gateway, Session } from './helper.js';
 import { raw } from './raw.js';
@@ -9,12 +10,13 @@ import { raw } from './raw.js';
 
 const LIMIT = 64 * 1024;
 const gw = await gateway(t, { env: { SYNC_MAX_REQUEST_BYTES: String(LIMIT) } });
-const auth = await gw.signup('amina');
+const amina = unique('amina');
+const auth = await gw.signup(amina);
 const DB = auth.dbs.user;
 const H = { authorization: `Bearer ${auth.access_token}` };
 const JSONH = { ...H, 'content-type': 'application/json' };
 const docs = Array.from({ length: 60 }, (_, i) =>
-  farmer('amina', `farmer-${i}`, { notes: undefined }),
+  farmer(amina, `farmer-${i}`, { notes: undefined }),
 );
 await raw(gw.url, 'POST', `/sync/${DB}/_bulk_docs`, JSONH, JSON.stringify({ docs }));
 
@@ -52,7 +54,7 @@ t.test("the answer leaves CouchDB's internal headers behind", async (t) => {
     'PUT',
     `/sync/${DB}/farmer-new`,
     JSONH,
-    JSON.stringify(farmer('amina', 'farmer-new')),
+    JSON.stringify(farmer(amina, 'farmer-new')),
   );
   t.equal(res.status, 201);
   for (const h of [
@@ -68,7 +70,7 @@ t.test("the answer leaves CouchDB's internal headers behind", async (t) => {
 });
 
 t.test('gzip request bodies are accepted', async (t) => {
-  const more = Array.from({ length: 20 }, (_, i) => farmer('amina', `gz-${i}`));
+  const more = Array.from({ length: 20 }, (_, i) => farmer(amina, `gz-${i}`));
   const body = zlib.gzipSync(JSON.stringify({ docs: more }));
   const res = await raw(
     gw.url,
@@ -100,7 +102,7 @@ t.test('gzip request bodies are accepted', async (t) => {
     return session.fetch(url, opts);
   };
   const p = phone();
-  await p.bulkDocs(Array.from({ length: 80 }, (_, i) => farmer('amina', `pushed-${i}`)));
+  await p.bulkDocs(Array.from({ length: 80 }, (_, i) => farmer(amina, `pushed-${i}`)));
   const remote = new PouchDB(`${gw.url}/sync/${DB}`, {
     skip_setup: true,
     fetch: gzipFetch as never,
@@ -142,7 +144,7 @@ t.test('attachments stream through both ways', async (t) => {
 });
 
 t.test('413 for bodies over SYNC_MAX_REQUEST_BYTES, declared, chunked or inflated', async (t) => {
-  const big = JSON.stringify({ docs: [farmer('amina', 'big', { notes: 'x'.repeat(LIMIT) })] });
+  const big = JSON.stringify({ docs: [farmer(amina, 'big', { notes: 'x'.repeat(LIMIT) })] });
   const declared = await raw(gw.url, 'POST', `/sync/${DB}/_bulk_docs`, JSONH, big);
   t.equal(declared.status, 413);
   t.same(declared.json, {

@@ -59,6 +59,14 @@ export function ownCouch(
   return embeddedCouch(t, env, overrides);
 }
 
+/**
+ * The status the store answers to bad input where CouchDB 3.5 answers 500 (`badarg`,
+ * `function_clause`, `no_majority`…): the store keeps its clear one (docs/store.md).
+ */
+export function storeOr500(server: Pick<TestCouch, 'embedded'>, status: number): number {
+  return server.embedded ? status : 500;
+}
+
 /** Skip options for a test that needs the embedded store's own process: a reason under COUCHDB_URL. */
 export function needsEmbedded(why: string): { skip?: string } {
   return process.env.COUCHDB_URL ? { skip: `needs the embedded store (${why})` } : {};

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { randomBytes } from 'node:crypto';
-import { testCouch } from '../helpers/store.js';
+import { storeOr500, testCouch } from '../helpers/store.js';
 import { client, createDb } from '../helpers/fixtures.js';
 
 const server = await testCouch(t);
@@ -225,7 +225,7 @@ t.test('multipart/related PUT, as CouchDB replicates a document with attachments
         content_type: 'text/plain',
         follows: true,
         encoding: 'gzip',
-        encoded_length: 0,
+        encoded_length: gzipSync(note).length,
         length: note.length,
         revpos: 1,
       },
@@ -259,7 +259,7 @@ t.test('multipart/related PUT, as CouchDB replicates a document with attachments
 
   const ordered = Buffer.concat([
     Buffer.from(
-      `--${boundary}\r\nContent-Type: application/json\r\n\r\n${JSON.stringify({ v: 1, _attachments: { 'x.bin': { content_type: 'application/octet-stream', follows: true } } })}\r\n`,
+      `--${boundary}\r\nContent-Type: application/json\r\n\r\n${JSON.stringify({ v: 1, _attachments: { 'x.bin': { content_type: 'application/octet-stream', follows: true, length: 3 } } })}\r\n`,
     ),
     Buffer.from(`--${boundary}\r\n\r\n`),
     Buffer.from('XYZ'),
@@ -273,6 +273,7 @@ t.test('multipart/related PUT, as CouchDB replicates a document with attachments
   const truncated = await raw('PUT', `/${db}/mp-3`, ordered.subarray(0, 80), {
     'content-type': `multipart/related; boundary=${boundary}`,
   });
-  t.equal(truncated.status, 400, 'a truncated body is refused');
+  // CouchDB 3.5 answers 500 ("expected more data"); the store a clear 400 (store.md).
+  t.equal(truncated.status, storeOr500(server, 400), 'a truncated body is refused');
   t.equal((await admin('GET', `/${db}/mp-3`)).status, 404);
 });

@@ -1,5 +1,5 @@
 import t, { type Test } from 'tap';
-import { testCouch, couch } from '../helpers/store.js';
+import { storeOr500, testCouch, couch } from '../helpers/store.js';
 import { client, createDb } from '../helpers/fixtures.js';
 
 /** Bad requests get CouchDB-shaped errors with the right status: never a 500, a crash, or half a write. */
@@ -146,9 +146,9 @@ t.test('bad query parameters', async (t) => {
     [`/${db}/_all_docs?keys=notalist`, 400],
     [`/${db}/_changes?since=abc`, 400],
     [`/${db}/_changes?feed=nope`, 400],
-    [`/${db}/_changes?limit=x`, 400],
+    [`/${db}/_changes?limit=x`, storeOr500(server, 400)],
     [`/${db}/_changes?heartbeat=x`, 400],
-    [`/${db}/_changes?style=weird`, 400],
+    [`/${db}/_changes?style=weird`, storeOr500(server, 400)],
     [`/${db}/doc?rev=notarev`, 400],
     [`/${db}/doc?open_revs=[notjson`, 400],
     ['/_uuids?count=abc', 400],
@@ -215,7 +215,8 @@ t.test('bad credentials and cookies', async (t) => {
     'Basic',
   ]) {
     const res = await couch(server.url, 'GET', `/${db}`, { auth });
-    t.ok([400, 401].includes(res.status), `${auth}: ${res.status}`);
+    const refused = auth === 'Basic !!!notbase64' ? [storeOr500(server, 400), 401] : [400, 401];
+    t.ok(refused.includes(res.status), `${auth}: ${res.status}`);
     t.type(res.body?.error, 'string');
   }
   const cookie = await couch(server.url, 'GET', '/_session', {
@@ -228,7 +229,15 @@ t.test('bad credentials and cookies', async (t) => {
 t.test('awkward documents', async (t) => {
   const nested = '['.repeat(100_000) + '"leaf"' + ']'.repeat(100_000);
   const deep = await admin('PUT', `/${db}/deep`, { body: `{"nested":${nested}}`, headers: json });
-  couchShaped(t, deep, 400, 'JSON nested 100,000 deep');
+  // The store's limit is 1000 levels (store.md); CouchDB has none.
+  if (server.embedded) couchShaped(t, deep, 400, 'JSON nested 100,000 deep');
+  else {
+    t.equal(deep.status, 201, 'CouchDB takes any depth');
+    // Gone again: whatever reads every database of the shared server (a backup test's
+    // JSON.stringify) would overflow its stack on it.
+    const rev = encodeURIComponent(deep.body.rev);
+    t.equal((await admin('DELETE', `/${db}/deep?rev=${rev}`)).status, 200);
+  }
   const fine = '['.repeat(200) + '1' + ']'.repeat(200);
   t.equal(
     (await admin('PUT', `/${db}/nested-ok`, { body: `{"n":${fine}}`, headers: json })).status,

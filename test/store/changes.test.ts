@@ -1,5 +1,5 @@
 import t from 'tap';
-import { testCouch } from '../helpers/store.js';
+import { storeOr500, testCouch } from '../helpers/store.js';
 import { client, createDb, readAll } from '../helpers/fixtures.js';
 
 const server = await testCouch(t);
@@ -72,7 +72,9 @@ t.test('since, limit, descending, since=now', async (t) => {
   t.equal(limited.body.last_seq, limited.body.results[1].seq);
   t.equal(limited.body.pending, 2);
   const desc = await admin('GET', `/${db}/_changes?descending=true`);
-  t.same(ids(desc), ['_design/app', 'a', 'b', 'c']);
+  // One node: a strict reverse. CouchDB's shards are reversed one by one (store.md).
+  if (server.embedded) t.same(ids(desc), ['_design/app', 'a', 'b', 'c']);
+  else t.same(ids(desc).sort(), ['_design/app', 'a', 'b', 'c']);
   const now = await admin('GET', `/${db}/_changes?since=now`);
   t.same(now.body.results, []);
   t.equal(now.body.last_seq, all.body.last_seq);
@@ -80,7 +82,7 @@ t.test('since, limit, descending, since=now', async (t) => {
   t.equal(bad.status, 400);
   t.equal(bad.body.error, 'bad_request');
   const badLimit = await admin('GET', `/${db}/_changes?limit=many`);
-  t.equal(badLimit.status, 400);
+  t.equal(badLimit.status, storeOr500(server, 400));
 });
 
 t.test('include_docs and conflicts', async (t) => {
@@ -180,7 +182,8 @@ t.test('continuous: one JSON line per change, then last_seq at the timeout', asy
   await new Promise((r) => setTimeout(r, 100));
   await admin('PUT', `/${db}/streamed`, { body: {} });
   const got = await live;
-  const first = JSON.parse(got.text.split('\n')[0] as string);
+  // CouchDB may send heartbeat newlines before the first row.
+  const first = JSON.parse(got.text.trimStart().split('\n')[0] as string);
   t.equal(first.id, 'streamed', 'feed=live is continuous; limit ends the feed');
 });
 
@@ -256,7 +259,8 @@ t.test('seq_interval leaves most seqs out but keeps last_seq', async (t) => {
     res.body.results.some((r: { seq: unknown }) => r.seq === null),
     'some rows carry no seq',
   );
-  t.type(res.body.results[3].seq, 'string', 'the last row does');
+  // CouchDB 3.5 may leave the last row's seq out too (store.md); last_seq is the checkpoint.
+  if (server.embedded) t.type(res.body.results[3].seq, 'string', 'the last row does');
   const bad = await admin('GET', `/${db}/_changes?seq_interval=0`);
   t.equal(bad.status, 400);
 });

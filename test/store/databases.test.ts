@@ -1,5 +1,5 @@
 import t from 'tap';
-import { testCouch } from '../helpers/store.js';
+import { storeOr500, testCouch } from '../helpers/store.js';
 import { client, createDb, createUser, unique } from '../helpers/fixtures.js';
 
 const server = await testCouch(t);
@@ -129,8 +129,7 @@ t.test('a new database is for admins only until its _security says otherwise', a
   const name = await createDb(server, 'sec');
   const sec = await admin('GET', `/${name}/_security`);
   t.equal(sec.status, 200);
-  t.same(sec.body.members?.roles, ['_admin']);
-  t.same(sec.body.admins?.roles, ['_admin']);
+  t.same(sec.body, { admins: { roles: ['_admin'] }, members: { roles: ['_admin'] } }, 'as CouchDB');
   t.equal((await anon('GET', `/${name}`)).status, 401);
   t.equal((await named('GET', `/${name}`)).status, 403);
   const open = await admin('PUT', `/${name}/_security`, {
@@ -152,7 +151,9 @@ t.test('_security: malformed objects are refused', async (t) => {
     { members: [] },
   ]) {
     const res = await admin('PUT', `/${name}/_security`, { body });
-    t.equal(res.status, 400, JSON.stringify(body));
+    // CouchDB 3.5 refuses a string with 400 and crashes (500) on the others.
+    const wanted = typeof body === 'string' ? 400 : storeOr500(server, 400);
+    t.equal(res.status, wanted, JSON.stringify(body));
     t.type(res.body.error, 'string');
   }
   const after = await admin('GET', `/${name}/_security`);
@@ -191,7 +192,7 @@ t.test('_revs_limit and _ensure_full_commit', async (t) => {
   t.type(limit.body, 'number');
   t.same((await admin('PUT', `/${name}/_revs_limit`, { body: '500' })).body, { ok: true });
   const bad = await admin('PUT', `/${name}/_revs_limit`, { body: '"many"' });
-  t.equal(bad.status, 400);
+  t.equal(bad.status, storeOr500(server, 400));
   const commit = await admin('POST', `/${name}/_ensure_full_commit`, {
     headers: { 'content-type': 'application/json' },
   });

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { testCouch, couch } from '../helpers/store.js';
+import { couch, storeOr500, testCouch } from '../helpers/store.js';
 import { client, createDb, createUser, unique } from '../helpers/fixtures.js';
 
 /**
@@ -244,7 +244,8 @@ const cases: Case[] = [
   {
     what: 'PUT _security',
     request: async () => ({ method: 'PUT', path: `/${db}/_security`, body: security }),
-    member: 403,
+    // CouchDB 3.5: 500 no_majority (every shard refused the write).
+    member: storeOr500(server, 403),
     admins: 200,
   },
   {
@@ -306,7 +307,8 @@ const cases: Case[] = [
   {
     what: 'PUT _revs_limit',
     request: async () => ({ method: 'PUT', path: `/${db}/_revs_limit`, body: 1000 }),
-    member: 403,
+    // CouchDB 3.5: 500 badmatch around its forbidden.
+    member: storeOr500(server, 403),
     admins: 200,
   },
 ];
@@ -333,7 +335,12 @@ for (const c of cases) {
         t.match(
           res.body,
           {
-            error: wanted === 401 ? 'unauthorized' : /forbidden|error_saving_ddoc/,
+            error:
+              wanted === 401
+                ? 'unauthorized'
+                : wanted === 500
+                  ? String
+                  : /forbidden|error_saving_ddoc/,
             reason: String,
           },
           who,
@@ -422,7 +429,7 @@ t.test(
     });
     t.equal(bulk.body[0].error, 'forbidden', 'per document in _bulk_docs');
     t.equal(bulk.body[1].ok, true);
-    t.equal((await anon('PUT', `/${pub}/_security`, { body: {} })).status, 401);
+    t.equal((await anon('PUT', `/${pub}/_security`, { body: {} })).status, storeOr500(server, 401));
   },
 );
 

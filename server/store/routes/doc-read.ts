@@ -37,16 +37,10 @@ export async function readDoc(req: FastifyRequest, db: Db, id: string): Promise<
   }
   const revs = flag(req, 'revs') || attsSince !== undefined;
   const local = id.startsWith('_local/');
-  const tree =
-    !local && (revs || revsInfo || (latest && rev !== undefined))
-      ? await Revisions.read(db, id)
-      : null;
-  // `latest`: the newest leaf that descends from the named revision.
-  if (latest && rev !== undefined && !local) {
-    const leaf = tree?.leavesUnder(rev)[0];
-    if (!leaf) throw errors.missing();
-    rev = leaf;
-  }
+  const tree = !local && (revs || revsInfo) ? await Revisions.read(db, id) : null;
+  // CouchDB 3.5 answers `rev=X&latest=true` with the winning revision, whatever X is (even
+  // one the document never had); only `open_revs` and `_bulk_get` follow X's branch.
+  if (latest && !local) rev = undefined;
   if (rev !== undefined) opts.rev = rev;
   const doc = (await db.get(id, opts as never).catch((e) => {
     throw toCouchError(e);
@@ -91,10 +85,20 @@ function parseOpenRevs(value: string): 'all' | string[] {
   return revs.map(checkRev);
 }
 
-/** `GET /db/doc?open_revs=…`: the leaves asked for, in CouchDB's order; none of `all` is a 404. */
-export async function openRevsOf(req: FastifyRequest, db: Db, id: string, value: string) {
+/**
+ * `GET /db/doc?open_revs=…`: the leaves asked for, in CouchDB's order; none of `all` is a 404.
+ * Leaves sent as multipart carry their attachments' bytes whatever `attachments` says, as
+ * chttpd's send_docs_multipart does.
+ */
+export async function openRevsOf(
+  req: FastifyRequest,
+  db: Db,
+  id: string,
+  value: string,
+  multipart: boolean,
+) {
   const wanted = parseOpenRevs(value);
-  const attachments = flag(req, 'attachments');
+  const attachments = multipart || flag(req, 'attachments');
   const reader = await DocRevs.open(db, id, attachments);
   const result = await reader.read(wanted, {
     revs: flag(req, 'revs'),

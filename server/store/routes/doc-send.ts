@@ -76,7 +76,7 @@ export function sendDoc(req: FastifyRequest, reply: FastifyReply, doc: Doc) {
 
 /**
  * `open_revs` leaves: `multipart/mixed` unless the client accepts only JSON,
- * one part per leaf, itself `multipart/related` when it carries attachment bytes.
+ * one part per leaf, itself `multipart/related` when it has attachments.
  */
 export function sendOpenRevs(req: FastifyRequest, reply: FastifyReply, leaves: Leaf[]) {
   if (!accepts(req, 'multipart/mixed')) return reply.send(leaves);

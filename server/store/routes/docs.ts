@@ -3,7 +3,7 @@ import { errors, toCouchError } from '../errors.js';
 import { jsonObject, params } from '../http.js';
 import { checkRev, requestRev } from '../revs.js';
 import { openRevsOf, readDoc } from './doc-read.js';
-import { sendDoc, sendOpenRevs } from './doc-send.js';
+import { accepts, sendDoc, sendOpenRevs } from './doc-send.js';
 import { requireMember } from '../access.js';
 import type { Doc } from '../writes.js';
 import { docFromMultipart } from '../multipart.js';
@@ -47,7 +47,8 @@ export default async function docRoutes(app: FastifyInstance): Promise<void> {
     return registry.use(name, async (h) => {
       const openRevs = params.str(req, 'open_revs');
       if (openRevs !== undefined) {
-        return sendOpenRevs(req, reply, await openRevsOf(req, h.db, id, openRevs));
+        const leaves = await openRevsOf(req, h.db, id, openRevs, accepts(req, 'multipart/mixed'));
+        return sendOpenRevs(req, reply, leaves);
       }
       const doc = await readDoc(req, h.db, id);
       const shown =

@@ -55,9 +55,12 @@ function checkArgs(q: Record<string, unknown>, hasReduce: boolean): void {
     return;
   }
   if (q.include_docs === true) fail('`include_docs` is invalid for reduce');
+  // One key is a key range; several need exact grouping (a group_level is not enough).
+  if (Array.isArray(q.keys) && q.keys.length > 1 && q.group !== true)
+    fail('Multi-key fetches for reduce views must use `group=true`');
 }
 
-/** `keys` on a view that reduces without grouping (CouchDB 3.5 answers one reduced row). */
+/** One key in `keys` on a view that reduces without grouping: CouchDB 3.5 answers one reduced row. */
 function reducesKeys(q: Record<string, unknown>, reduce: unknown): reduce is string {
   const grouping = q.group === true || (typeof q.group_level === 'number' && q.group_level > 0);
   return typeof reduce === 'string' && q.reduce !== false && Array.isArray(q.keys) && !grouping;
