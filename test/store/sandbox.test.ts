@@ -6,6 +6,7 @@ import {
   SandboxLimitError,
   SandboxThrow,
 } from '../../server/store/sandbox/index.js';
+import { engineHeapBytes } from '../../server/store/sandbox/wasm.js';
 
 await loadEngine();
 
@@ -254,6 +255,27 @@ t.test('a memory bomb hits the memory limit and the sandbox works after', async 
   t.type(huge, SandboxLimitError, 'arguments larger than the limit');
   t.equal(sb.call(echo, [1]), 1);
 });
+
+t.test(
+  'large strings kept count against the limit too: the heap grows by the limit at most',
+  async (t) => {
+    // QuickJS under Emscripten counts 8 bytes per allocation whatever its size (wasm.ts), so
+    // only the growth check stops this function before the time limit does (or the heap's 2 GiB).
+    const sb = Sandbox.create({ memoryBytes: 4 * 1024 * 1024, timeoutMs: 60_000 });
+    t.teardown(() => sb.dispose());
+    const hog = sb.compile(
+      'function () { var a = []; while (true) a.push("x".repeat(1000000) + a.length); }',
+      'hog',
+    );
+    const before = engineHeapBytes();
+    const err = thrown(() => sb.call(hog, []));
+    t.type(err, SandboxLimitError);
+    t.equal((err as SandboxLimitError).kind, 'memory');
+    t.ok(engineHeapBytes() - before <= 4 * 1024 * 1024, 'the heap grew by the limit at most');
+    const echo = sb.compile('function (x) { return x }', 'echo');
+    t.equal(sb.call(echo, ['alive']), 'alive');
+  },
+);
 
 t.test('deep nesting is a clean error, never a crash of the engine', async (t) => {
   const sb = Sandbox.create();
