@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { AppFile, AppFiles } from './build.js';
 
 /**
  * Built pages kept on disk between processes, so that a process serving /app/ (every test
@@ -16,6 +15,18 @@ export const BUILD_CACHE_DIR = fileURLToPath(
   new URL('../../node_modules/.cache/sawa/web/', import.meta.url),
 );
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+export interface AppFile {
+  body: Buffer;
+  gzip: Buffer;
+  br: Buffer;
+  type: string;
+  /** Of the uncompressed body; ETags add the encoding. */
+  hash: string;
+}
+
+/** URL path under /app/ ('' for the page itself) → file. */
+export type AppFiles = Map<string, AppFile>;
 
 export interface Built {
   files: AppFiles;

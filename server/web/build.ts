@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { brotliCompress, constants, gzip } from 'node:zlib';
 import * as esbuild from 'esbuild';
 import type { SyncRules } from '../rules/plugin.js';
-import { cachedBuild, type Built } from './build-cache.js';
+import { cachedBuild, type AppFile, type AppFiles, type Built } from './build-cache.js';
 import { rulesModuleSource } from './rules-module.js';
 
 /**
@@ -20,17 +20,7 @@ import { rulesModuleSource } from './rules-module.js';
 export const APP_DIR = fileURLToPath(new URL('../../app/', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-export interface AppFile {
-  body: Buffer;
-  gzip: Buffer;
-  br: Buffer;
-  type: string;
-  /** Of the uncompressed body; ETags add the encoding. */
-  hash: string;
-}
-
-/** URL path under /app/ ('' for the page itself) → file. */
-export type AppFiles = Map<string, AppFile>;
+export type { AppFile, AppFiles } from './build-cache.js';
 
 const STATIC: Record<string, string> = {
   '': 'index.html',
