@@ -219,11 +219,21 @@ export class Sandbox {
   #guard<T>(label: string, op: () => T): T {
     this.#interrupted = false;
     this.#deadline = performance.now() + this.timeoutMs;
-    const growth = (start: number) => (after: number) => {
-      if (after - start > this.memoryBytes) return false;
-      if (performance.now() <= this.#deadline) return true;
-      this.#interrupted = true;
-      return false;
+    const growth = (start: number) => {
+      // After the first refusal the call may grow by 1 MiB more, once: with the heap full,
+      // QuickJS could not even build the "out of memory" error (or the reply of a function
+      // that caught it) and would throw null instead.
+      let allowed = this.memoryBytes;
+      const refuse = () => {
+        if (allowed === this.memoryBytes) allowed += 1024 * 1024;
+        return false;
+      };
+      return (after: number) => {
+        if (after - start > allowed) return refuse();
+        if (allowed > this.memoryBytes || performance.now() <= this.#deadline) return true;
+        this.#interrupted = true;
+        return refuse();
+      };
     };
     try {
       return withGrowthCheck(this.#module, growth, op);
