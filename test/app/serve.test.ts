@@ -1,12 +1,16 @@
 import t from 'tap';
 import Fastify from 'fastify';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { loadConfig } from '../../server/config.js';
 import { serverOptions } from '../../server/app.js';
 import rulesPlugin from '../../server/rules/plugin.js';
 import appStatic from '../../server/web/plugin.js';
 import { buildDesignDocs, createWriteChecker, loadSyncRules } from '../../server/rules/index.js';
 import { rulesModuleSource } from '../../server/web/rules-module.js';
+import { file } from '../../server/web/build.js';
+import { cachedBuild } from '../../server/web/build-cache.js';
 
 // Serving /app/ (no browser, no CouchDB: the rules and the app's routes only), and the
 // validator the phone's forms run against the gateway's: same verdict, same words.
@@ -105,4 +109,30 @@ t.test("the phone's validator refuses what the gateway refuses, in the same word
     5,
     'five of the six are refused',
   ); // prettier-ignore
+});
+
+t.test('a build kept on disk serves the next process until an input changes', async (t) => {
+  const dir = t.testdir({ 'input.txt': 'one' });
+  const input = join(dir, 'input.txt');
+  let builds = 0;
+  const build = async () => {
+    builds++;
+    const files = new Map([['x', await file('js', await readFile(input))]]);
+    return { files, inputs: [input] };
+  };
+  const first = await cachedBuild('t', 'key', build, dir);
+  const again = await cachedBuild('t', 'key', build, dir);
+  t.equal(builds, 1, 'the second process reads the build of the first');
+  t.same(again, first, 'the same files, compressed the same');
+  await writeFile(input, 'two');
+  const changed = await cachedBuild('t', 'key', build, dir);
+  t.equal(builds, 2, 'a changed input is built again');
+  t.equal(changed.get('x')!.body.toString(), 'two');
+  await cachedBuild('t', 'other key', build, dir);
+  t.equal(builds, 3, 'another key is another build');
+  for (const entry of await readdir(dir)) {
+    if (entry.endsWith('.json')) await writeFile(join(dir, entry), '{"inputs":');
+  }
+  t.equal((await cachedBuild('t', 'key', build, dir)).get('x')!.body.toString(), 'two');
+  t.equal(builds, 4, 'an unreadable entry is built again, not an error');
 });

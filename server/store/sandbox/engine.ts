@@ -4,7 +4,7 @@ import { decodeReply, isOutOfMemory } from './protocol.js';
 import { asExpression, syntaxErrorDetail, withoutTrailingSemicolons } from './source.js';
 import { checked, type SandboxOptions } from './options.js';
 import { bootVm, freeVm, type Vm } from './vm.js';
-import { currentModule, isCurrentModule, replaceEngine } from './wasm.js';
+import { currentModule, isCurrentModule, replaceEngine, withGrowthCheck } from './wasm.js';
 
 export { loadEngine } from './wasm.js';
 export { SANDBOX_DEFAULTS, type SandboxOptions } from './options.js';
@@ -211,12 +211,32 @@ export class Sandbox {
     return fn;
   }
 
-  /** Runs one entry into the VM under the time limit. */
+  /**
+   * Runs one entry into the VM under the limits: the interrupt handler stops it after the
+   * deadline, and the heap may grow by `memoryBytes` at most, and not at all once the deadline
+   * has passed (wasm.ts says why QuickJS's own checks are not enough).
+   */
   #guard<T>(label: string, op: () => T): T {
     this.#interrupted = false;
     this.#deadline = performance.now() + this.timeoutMs;
+    const growth = (start: number) => {
+      // After the first refusal the call may grow by 1 MiB more, once: with the heap full,
+      // QuickJS could not even build the "out of memory" error (or the reply of a function
+      // that caught it) and would throw null instead.
+      let allowed = this.memoryBytes;
+      const refuse = () => {
+        if (allowed === this.memoryBytes) allowed += 1024 * 1024;
+        return false;
+      };
+      return (after: number) => {
+        if (after - start > allowed) return refuse();
+        if (allowed > this.memoryBytes || performance.now() <= this.#deadline) return true;
+        this.#interrupted = true;
+        return refuse();
+      };
+    };
     try {
-      return op();
+      return withGrowthCheck(this.#module, growth, op);
     } catch (err) {
       // QuickJS reports script errors as values, so an exception here means the engine itself
       // failed mid-call (V8's stack ran out inside WASM): its state can be neither trusted nor

@@ -157,7 +157,7 @@ t.test('query errors', async (t) => {
   const multiKeyReduce = await admin('POST', `/${db}/_design/stats/_view/count`, {
     body: { keys: ['Kilosa'] },
   });
-  // CouchDB 3.5 reduces the rows the keys select into one row (couchdb35-revs.test.ts checks the value).
+  // CouchDB 3.5 reduces the rows the keys select into one row (couchdb35-revs.ts checks the value).
   t.equal(multiKeyReduce.status, 200, 'keys on a reduce view without group: one reduced row');
   t.equal(multiKeyReduce.body.rows.length, 1);
   t.equal(multiKeyReduce.body.rows[0].key, null);

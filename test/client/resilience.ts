@@ -180,6 +180,8 @@ t.test('the client on a bad link', async (t) => {
       return res.status === 200;
     });
     t.pass('a local write reached the server');
+    // The round that pushed it records its checkpoint after the server has the document.
+    await until(() => b.state === 'idle');
     b.stopLiveSync();
     t.equal(await b.pending(), 0);
   });

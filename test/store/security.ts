@@ -356,7 +356,7 @@ t.test('server-level endpoints for server admins only: 401 to everyone else', as
     ['GET', '/_db_updates'],
     ['PUT', `/${unique('newdb')}`],
     ['DELETE', `/${db}`],
-    // CouchDB 3.5: database admins included (couchdb35-docs.test.ts purges as the server admin).
+    // CouchDB 3.5: database admins included (couchdb35-docs.ts purges as the server admin).
     ['POST', `/${db}/_purge`],
   ] as const) {
     for (const who of WHO.filter((w) => w !== 'admin')) {
