@@ -34,8 +34,8 @@ interface DbUpdatesAnswer {
 
 const LONGPOLL_MS = 55_000;
 /**
- * Woken phones read upstream at most this many at a time: a write to every database at once
- * must not open a connection to CouchDB per phone.
+ * Parked phones' reads go upstream at most this many at a time: a write to every database at
+ * once, or 10,000 phones arriving, must not open a connection (and a database) per phone.
  */
 const MAX_WAKE_READS = 32;
 const MAX_BACKOFF_MS = 30_000;
@@ -100,7 +100,7 @@ export class ChangeHub {
     };
   }
 
-  /** Runs a woken phone's read when one of the MAX_WAKE_READS slots is free. */
+  /** Runs a parked phone's read when one of the MAX_WAKE_READS slots is free. */
   wakeRead(read: () => Promise<void>): void {
     if (this.wakeReads >= MAX_WAKE_READS) {
       this.wakeQueue.push(read);

@@ -129,7 +129,9 @@ class LongpollWaiter implements Waiter {
     endAtShutdown(this.gw, this.reply);
     this.timer = setTimeout(() => this.expire(), this.holdMs);
     if (this.heartbeatMs) this.beat = setInterval(() => this.heartbeat(), this.heartbeatMs);
-    void this.read();
+    // In the hub's read slots too: thousands of phones arriving at once must not hold a
+    // read (and a socket, and an open database) upstream each.
+    this.gw.hub.wakeRead(() => this.read());
   }
 
   changed(): void {
