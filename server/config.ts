@@ -3,7 +3,7 @@ import { Ajv } from 'ajv';
 import { corsOriginsProblems } from './edge/cors.js';
 import { trustProxyProblems } from './edge/trust-proxy.js';
 import { transferProblems } from './transfers.js';
-import { mpesaKeyProblems } from './integrations/mpesa/client.js';
+import { rsaPublicKeyProblems } from './util/public-key.js';
 
 /** A string enum as plain JSON Schema `enum`, so a bad value gets one message naming the choices. */
 function oneOf<const T extends readonly string[]>(
@@ -582,7 +582,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     ...corsOriginsProblems(config.CORS_ORIGINS, config.NODE_ENV).map((p) => `CORS_ORIGINS: ${p}`),
     ...trustProxyProblems(config.TRUST_PROXY).map((p) => `TRUST_PROXY: ${p}`),
     ...transferProblems(config),
-    ...mpesaKeyProblems(config.MPESA_PUBLIC_KEY),
+    ...rsaPublicKeyProblems('MPESA_PUBLIC_KEY', config.MPESA_PUBLIC_KEY),
   ];
   if (crossProblems.length) throw new ConfigError(crossProblems);
   return config;

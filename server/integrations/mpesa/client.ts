@@ -1,4 +1,5 @@
-import { constants, createPublicKey, publicEncrypt, randomUUID, type KeyObject } from 'node:crypto';
+import { constants, publicEncrypt, randomUUID, type KeyObject } from 'node:crypto';
+import { readPublicKey } from '../../util/public-key.js';
 import { callProvider, ProviderUnreachable, type Answer } from '../http.js';
 import { digitsOnly } from '../phone.js';
 import type {
@@ -38,23 +39,6 @@ export interface MpesaSettings {
 const NAME = 'mpesa';
 /** Sessions live as long as the portal application says; we renew after 50 minutes (guessed). */
 const SESSION_MS = 50 * 60_000;
-
-export function readPublicKey(text: string): KeyObject {
-  const t = text.trim();
-  if (t.startsWith('-----BEGIN')) return createPublicKey(t);
-  return createPublicKey({ key: Buffer.from(t, 'base64'), format: 'der', type: 'spki' });
-}
-
-/** For the configuration's check: the key must be an RSA public key. */
-export function mpesaKeyProblems(text: string | undefined): string[] {
-  if (text === undefined) return [];
-  try {
-    if (readPublicKey(text).asymmetricKeyType === 'rsa') return [];
-  } catch {
-    // reported below
-  }
-  return ['MPESA_PUBLIC_KEY: not an RSA public key (base64 DER as the portal shows it, or PEM)'];
-}
 
 /** What M-Pesa's bearer tokens are: the value encrypted under its public key, base64. */
 export function encryptForMpesa(key: KeyObject, value: string): string {

@@ -4,7 +4,7 @@ import { readClaim, updateClaim, type JobsDb } from '../outbox/claim.js';
 import { settle } from '../outbox/outcome.js';
 import type { DeliveryReport } from '../../../integrations/sms-types.js';
 import { claimOfReference, writeSmsStatus, type SmsClaim } from './status.js';
-import { keepEarlyReport } from './early.js';
+import { dropEarlyReport, findEarlyReport, keepEarlyReport } from './early.js';
 
 export type ReportResult =
   'recorded' | 'duplicate' | 'pending' | 'unknown-reference' | 'mismatch' | 'early';
@@ -35,6 +35,22 @@ export async function handleDeliveryReport(
     if (!id) return 'early';
   }
   return applyReport(nano, jobs, provider, id, report, log, now);
+}
+
+/** Called once a send's reference is recorded: a report kept for it is applied, then dropped. */
+export async function applyEarlyReport(
+  nano: Nano.ServerScope,
+  jobs: JobsDb,
+  provider: string,
+  claimId: string,
+  reference: string,
+  log: FastifyBaseLogger,
+  now: Date,
+): Promise<void> {
+  const early = await findEarlyReport(jobs, provider, reference);
+  if (!early) return;
+  await applyReport(nano, jobs, provider, claimId, early.report, log, now);
+  await dropEarlyReport(jobs, early._id, early._rev);
 }
 
 /** A report for the claim `id`: the number must match; then the claim is settled. */

@@ -1,11 +1,9 @@
 import type Nano from 'nano';
-import type { FastifyBaseLogger } from 'fastify';
 import { getDoc } from '../../../couch/upsert.js';
 import { cleanCouchError, couchStatus } from '../../../errors.js';
 import type { JobsDb } from '../outbox/claim.js';
 import type { DeliveryReport } from '../../../integrations/sms-types.js';
 import { refId } from './status.js';
-import { applyReport } from './callback.js';
 
 /**
  * Delivery reports that outran the send's answer: a provider may report delivery before
@@ -17,7 +15,7 @@ import { applyReport } from './callback.js';
 const PREFIX = 'outbox-early:sms:';
 export const EARLY_KEEP_MS = 86_400_000;
 
-interface EarlyDoc {
+export interface EarlyDoc {
   report: DeliveryReport;
   received_at: string;
 }
@@ -44,20 +42,13 @@ export async function keepEarlyReport(
   }
 }
 
-/** Called once a send's reference is recorded: a report kept for it is applied, then dropped. */
-export async function applyEarlyReport(
-  nano: Nano.ServerScope,
+/** The report kept for a send's reference, if one came before the reference was recorded. */
+export async function findEarlyReport(
   jobs: JobsDb,
   provider: string,
-  claimId: string,
   reference: string,
-  log: FastifyBaseLogger,
-  now: Date,
-): Promise<void> {
-  const early = await getDoc<EarlyDoc>(jobs, earlyId(provider, reference));
-  if (!early) return;
-  await applyReport(nano, jobs, provider, claimId, early.report, log, now);
-  await drop(jobs, early._id, early._rev);
+): Promise<(EarlyDoc & { _id: string; _rev: string }) | null> {
+  return getDoc(jobs, earlyId(provider, reference));
 }
 
 /** Drops kept reports older than EARLY_KEEP_MS (their reference never came); the number dropped. */
@@ -74,12 +65,12 @@ export async function sweepEarlyReports(jobs: JobsDb, now: Date): Promise<number
   for (const row of rows) {
     const doc = row.doc as unknown as (EarlyDoc & { _id: string; _rev: string }) | undefined;
     if (!doc || Date.parse(doc.received_at) > now.getTime() - EARLY_KEEP_MS) continue;
-    if (await drop(jobs, doc._id, doc._rev)) dropped++;
+    if (await dropEarlyReport(jobs, doc._id, doc._rev)) dropped++;
   }
   return dropped;
 }
 
-async function drop(jobs: JobsDb, id: string, rev: string): Promise<boolean> {
+export async function dropEarlyReport(jobs: JobsDb, id: string, rev: string): Promise<boolean> {
   try {
     await jobs.destroy(id, rev);
     return true;

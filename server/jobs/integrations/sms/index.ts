@@ -9,7 +9,8 @@ import { runOutbox } from '../outbox/run.js';
 import type { SmsOrder, SmsProvider } from '../../../integrations/sms-types.js';
 import { smsProvider } from '../../../integrations/sms-provider.js';
 import { recordReference, writeSmsStatus, type SmsClaim } from './status.js';
-import { applyEarlyReport, sweepEarlyReports } from './early.js';
+import { sweepEarlyReports } from './early.js';
+import { applyEarlyReport } from './callback.js';
 
 /**
  * The SMS worker (docs/integrations.md): the payments' outbox machinery (outbox/) for
