@@ -68,3 +68,46 @@ export async function callProvider(
   const obj = parsed && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : {};
   return { status: res.status, body: obj };
 }
+
+/** A credential a provider issues (an access token, a session id) and when to stop using it. */
+export interface Credential {
+  value: string;
+  /** Milliseconds since the epoch. */
+  until: number;
+}
+
+/**
+ * A provider credential kept until it expires, obtained by `obtain` (whose answer `accept`
+ * reads: the credential, or why there is none), and calls made with it: a call the provider
+ * refuses with 401 is made once more with a new credential (one revoked or expired early).
+ * Obtaining a credential asks for no payment or message, so when it fails nothing was sent.
+ */
+export function credentialCache(
+  provider: string,
+  obtain: () => Promise<Answer>,
+  accept: (res: Answer) => Credential | string,
+) {
+  let held: Credential | null = null;
+
+  async function current(fresh: boolean): Promise<string> {
+    if (!fresh && held && held.until > Date.now()) return held.value;
+    let res: Answer;
+    try {
+      res = await obtain();
+    } catch (err) {
+      throw new ProviderUnreachable(provider, false, err);
+    }
+    const got = accept(res);
+    if (typeof got === 'string') throw new ProviderUnreachable(provider, false, got);
+    held = got;
+    return got.value;
+  }
+
+  return {
+    async authorized(call: (credential: string) => Promise<Answer>): Promise<Answer> {
+      const first = await call(await current(false));
+      if (first.status !== 401) return first;
+      return call(await current(true));
+    },
+  };
+}

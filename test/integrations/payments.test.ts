@@ -653,6 +653,28 @@ t.test('both configured: M-Pesa wallets to M-Pesa, the others to AzamPay', async
   t.ok(names.has('mpesa') && names.has('azampay'), '/metrics names the provider used');
 });
 
+t.test('a token or session revoked early: one new one, and the call goes through', async (t) => {
+  const config = loadConfig({ ...process.env, ...AZAMPAY_ENV, ...MPESA_ENV });
+  const { azampay, mpesa } = paymentProviders(config);
+  const ask = (p: PaymentProvider | null) =>
+    p!.query({ externalId: unique('sawa'), network: 'mpesa' });
+  const logins = () => ({
+    azam: azam.calls.filter((c) => c.path === '/AppRegistration/GenerateToken').length,
+    mpesa: mp.calls.filter((c) => c.path === '/getSession/').length,
+  });
+  await ask(azampay);
+  await ask(mpesa);
+  const before = logins();
+  await ask(azampay);
+  await ask(mpesa);
+  t.same(logins(), before, 'a credential is reused while it lasts');
+  azam.revokeTokens();
+  mp.revokeSessions();
+  t.match(await ask(azampay), { kind: /^(not-found|pending)$/ }, 'AzamPay answered after a 401');
+  t.match(await ask(mpesa), { kind: /^(not-found|pending)$/ }, 'M-Pesa answered after a 401');
+  t.same(logins(), { azam: before.azam + 1, mpesa: before.mpesa + 1 }, 'one new credential each');
+});
+
 t.test('M-Pesa: two Sawa instances at once: one C2B call', async (t) => {
   mp.setMode('accept');
   const a = await agentPays();

@@ -1,4 +1,4 @@
-import { callProvider, ProviderUnreachable, type Answer } from '../http.js';
+import { callProvider, credentialCache, ProviderUnreachable } from '../http.js';
 import { digitsOnly } from '../phone.js';
 import type {
   PaymentOrder,
@@ -43,41 +43,26 @@ export const AZAMPAY_NETWORKS: Record<string, string> = {
 const NAME = 'azampay';
 
 export function azamPay(s: AzamPaySettings): PaymentProvider {
-  let token: { value: string; until: number } | null = null;
-
-  async function accessToken(fresh = false): Promise<string> {
-    if (!fresh && token && token.until > Date.now()) return token.value;
-    let res: Answer;
-    try {
-      res = await callProvider(
+  const { authorized } = credentialCache(
+    NAME,
+    () =>
+      callProvider(
         NAME,
         `${s.authUrl}/AppRegistration/GenerateToken`,
         { json: { appName: s.appName, clientId: s.clientId, clientSecret: s.clientSecret } },
         s.timeoutMs,
-      );
-    } catch (err) {
-      // A token call that timed out paid nothing: the checkout was not sent yet.
-      throw new ProviderUnreachable(NAME, false, err);
-    }
-    const data = res.body.data as { accessToken?: string; expire?: string } | undefined;
-    if (res.status !== 200 || !data?.accessToken) {
-      // Nothing was paid: a token failure is always safe to retry later.
-      throw new ProviderUnreachable(NAME, false, `token refused (HTTP ${res.status})`);
-    }
-    const expire = Date.parse(data.expire ?? '');
-    // Renew a minute early; without a readable expiry, keep it for five minutes.
-    token = {
-      value: data.accessToken,
-      until: Number.isNaN(expire) ? Date.now() + 300_000 : expire - 60_000,
-    };
-    return token.value;
-  }
-
-  async function authorized(build: (t: string) => Promise<Answer>): Promise<Answer> {
-    const first = await build(await accessToken());
-    if (first.status !== 401) return first;
-    return build(await accessToken(true));
-  }
+      ),
+    (res) => {
+      const data = res.body.data as { accessToken?: string; expire?: string } | undefined;
+      if (res.status !== 200 || !data?.accessToken) return `token refused (HTTP ${res.status})`;
+      const expire = Date.parse(data.expire ?? '');
+      // Renew a minute early; without a readable expiry, keep it for five minutes.
+      return {
+        value: data.accessToken,
+        until: Number.isNaN(expire) ? Date.now() + 300_000 : expire - 60_000,
+      };
+    },
+  );
 
   return {
     name: NAME,

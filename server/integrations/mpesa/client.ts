@@ -1,6 +1,6 @@
 import { constants, publicEncrypt, randomUUID, type KeyObject } from 'node:crypto';
 import { readPublicKey } from '../../util/public-key.js';
-import { callProvider, ProviderUnreachable, type Answer } from '../http.js';
+import { callProvider, credentialCache, ProviderUnreachable, type Answer } from '../http.js';
 import { digitsOnly } from '../phone.js';
 import type {
   PaymentOrder,
@@ -59,13 +59,10 @@ const transactionReference = (externalId: string) => `S${conversationId(external
 
 export function mpesa(s: MpesaSettings): PaymentProvider {
   const key = readPublicKey(s.publicKey);
-  let session: { value: string; until: number } | null = null;
-
-  async function sessionKey(fresh = false): Promise<string> {
-    if (!fresh && session && session.until > Date.now()) return session.value;
-    let res: Answer;
-    try {
-      res = await callProvider(
+  const session = credentialCache(
+    NAME,
+    () =>
+      callProvider(
         NAME,
         `${s.baseUrl}/getSession/`,
         {
@@ -75,31 +72,18 @@ export function mpesa(s: MpesaSettings): PaymentProvider {
           },
         },
         s.timeoutMs,
-      );
-    } catch (err) {
-      // Whatever became of the session call, no payment was asked for yet.
-      throw new ProviderUnreachable(NAME, false, err);
-    }
-    const id = res.body.output_SessionID;
-    if (res.body.output_ResponseCode !== 'INS-0' || typeof id !== 'string' || !id) {
-      // No session, nothing paid: safe to try again later.
-      throw new ProviderUnreachable(
-        NAME,
-        false,
-        `session refused (HTTP ${res.status} ${String(res.body.output_ResponseCode ?? '')})`,
-      );
-    }
-    session = { value: id, until: Date.now() + SESSION_MS };
-    return id;
-  }
-
-  /** A call with the session; once more with a new session when the first is refused (401). */
-  async function authorized(call: (bearer: string) => Promise<Answer>): Promise<Answer> {
-    const bearer = async (fresh?: boolean) => encryptForMpesa(key, await sessionKey(fresh));
-    const first = await call(await bearer());
-    if (first.status !== 401) return first;
-    return call(await bearer(true));
-  }
+      ),
+    (res) => {
+      const id = res.body.output_SessionID;
+      if (res.body.output_ResponseCode !== 'INS-0' || typeof id !== 'string' || !id) {
+        return `session refused (HTTP ${res.status} ${String(res.body.output_ResponseCode ?? '')})`;
+      }
+      return { value: id, until: Date.now() + SESSION_MS };
+    },
+  );
+  /** Every call after the session carries the session id encrypted as its bearer token. */
+  const authorized = (call: (bearer: string) => Promise<Answer>) =>
+    session.authorized((id) => call(encryptForMpesa(key, id)));
 
   const headers = (bearer: string) => ({ authorization: `Bearer ${bearer}`, origin: s.origin });
   const words = (res: Answer) =>

@@ -142,6 +142,10 @@ export async function fakeAzamPay(t: Test) {
     setMode(m: CheckoutMode) {
       mode = m;
     },
+    /** Every token given so far stops working, as when AzamPay revokes them before expiry. */
+    revokeTokens() {
+      tokens.clear();
+    },
     /** Ends the hanging calls (their callers have long given up). */
     release() {
       for (const h of hangs) h();

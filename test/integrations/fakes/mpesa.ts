@@ -222,6 +222,10 @@ export async function fakeMpesa(t: Test) {
     },
     /** Ends the hanging calls (their callers have long given up). */
     release,
+    /** Every session given so far stops working, as when the portal revokes them early. */
+    revokeSessions() {
+      sessions.clear();
+    },
     c2b: (msisdn?: string) =>
       calls.filter(
         (c) =>
