@@ -5,6 +5,7 @@ import { asExpression, syntaxErrorDetail, withoutTrailingSemicolons } from './so
 import { checked, type SandboxOptions } from './options.js';
 import { bootVm, freeVm, type Vm } from './vm.js';
 import { currentModule, isCurrentModule, replaceEngine, withGrowthCheck } from './wasm.js';
+import { growthPolicy } from './growth.js';
 
 export { loadEngine } from './wasm.js';
 export { SANDBOX_DEFAULTS, type SandboxOptions } from './options.js';
@@ -219,22 +220,11 @@ export class Sandbox {
   #guard<T>(label: string, op: () => T): T {
     this.#interrupted = false;
     this.#deadline = performance.now() + this.timeoutMs;
-    const growth = (start: number) => {
-      // After the first refusal the call may grow by 1 MiB more, once: with the heap full,
-      // QuickJS could not even build the "out of memory" error (or the reply of a function
-      // that caught it) and would throw null instead.
-      let allowed = this.memoryBytes;
-      const refuse = () => {
-        if (allowed === this.memoryBytes) allowed += 1024 * 1024;
-        return false;
-      };
-      return (after: number) => {
-        if (after - start > allowed) return refuse();
-        if (allowed > this.memoryBytes || performance.now() <= this.#deadline) return true;
-        this.#interrupted = true;
-        return refuse();
-      };
-    };
+    const growth = growthPolicy(
+      this.memoryBytes,
+      () => performance.now() <= this.#deadline,
+      () => (this.#interrupted = true),
+    );
     try {
       return withGrowthCheck(this.#module, growth, op);
     } catch (err) {
