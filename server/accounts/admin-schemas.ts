@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Password, RoleSchema, TeamModeSchema, TeamName, Username } from './schemas.js';
+import { PageAfter } from '../util/paging.js';
 
 /** Schemas of the admin routes. Query values arrive as strings (the server does not coerce). */
 
@@ -51,13 +52,7 @@ export const ListQuery = Type.Object(
     role: Type.Optional(RoleSchema),
     team: Type.Optional(TeamName),
     limit: Type.Optional(Digits('page size, 1 to 1000 (default 100)', 4)),
-    after: Type.Optional(
-      Type.String({
-        minLength: 1,
-        maxLength: 256,
-        description: 'continue after this name (the `next` of the previous page)',
-      }),
-    ),
+    after: PageAfter,
   },
   { additionalProperties: false },
 );

@@ -9,6 +9,7 @@ import { syncHealth } from './sync-health.js';
 import { operations } from './operations.js';
 import { refusedIn } from './refusals.js';
 import { UsageMeter } from './usage.js';
+import { PageAfter } from '../util/paging.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -76,13 +77,7 @@ const SyncHealthQuery = Type.Object(
     limit: Type.Optional(
       Type.String({ pattern: '^[0-9]{1,3}$', description: 'page size, 1 to 200 (default 50)' }),
     ),
-    after: Type.Optional(
-      Type.String({
-        minLength: 1,
-        maxLength: 256,
-        description: 'continue after this name (the `next` of the previous page)',
-      }),
-    ),
+    after: PageAfter,
   },
   { additionalProperties: false },
 );
