@@ -7,6 +7,7 @@ import type { AccountsContext } from './context.js';
 import { hashPassword, verifyPassword, type PasswordHash } from './passwords.js';
 import { USER_PREFIX, type UserDoc } from './records.js';
 import { session, type AuthResult } from './sessions.js';
+import { ensureMangoIndexes } from '../couch/mango-index.js';
 
 /**
  * Sign-in by SMS (docs/accounts.md): a 6-digit code for the account a phone number belongs
@@ -46,25 +47,17 @@ export const PHONE_INDEX = 'users-by-phone';
 const EXPIRY_INDEX = 'codes-by-expiry';
 const indexed = new WeakMap<AccountsContext, Promise<void>>();
 
-/** Creates both indexes once per context (CouchDB answers `exists` when they are there). */
+/** Creates both indexes once per context, one after the other (mango-index.ts says why). */
 function ensureIndexes(ctx: AccountsContext): Promise<void> {
   let done = indexed.get(ctx);
   if (!done) {
-    const db = ctx.nano.use(ctx.config.ACCOUNTS_DB);
-    done = Promise.all([
-      db.createIndex({ index: { fields: ['phone'] }, ddoc: OTP_DDOC, name: PHONE_INDEX }),
-      db.createIndex({
-        index: { fields: ['type', 'expires_at'] },
-        ddoc: OTP_DDOC,
-        name: EXPIRY_INDEX,
-      }),
-    ]).then(
-      () => undefined,
-      (err: unknown) => {
-        indexed.delete(ctx);
-        throw cleanCouchError(err);
-      },
-    );
+    done = ensureMangoIndexes(ctx.nano.use(ctx.config.ACCOUNTS_DB), [
+      { index: { fields: ['phone'] }, ddoc: OTP_DDOC, name: PHONE_INDEX },
+      { index: { fields: ['type', 'expires_at'] }, ddoc: OTP_DDOC, name: EXPIRY_INDEX },
+    ]).catch((err: unknown) => {
+      indexed.delete(ctx);
+      throw err;
+    });
     indexed.set(ctx, done);
   }
   return done;

@@ -15,6 +15,7 @@ import { EARLY_KEEP_MS, sweepEarlyReports } from '../../server/jobs/integrations
 import { fleetDbs } from '../../server/provisioning/fleet-dbs.js';
 import { createUser } from '../../server/accounts/sessions.js';
 import { otpId, phoneQuery, PHONE_INDEX, sweepExpiredCodes } from '../../server/accounts/otp.js';
+import { ensureMangoIndexes } from '../../server/couch/mango-index.js';
 import type { Accounts } from '../../server/accounts/service.js';
 import { phoneClient } from '../client/helper.js';
 
@@ -452,3 +453,34 @@ t.test('sign-in by SMS: limits per number and per address', async (t) => {
   t.ok(refused > 0, `the address is limited too (after ${refused} more)`);
   t.equal((await ask('12345')).status, 400, 'not a number');
 });
+
+t.test(
+  'indexes of one design document made at once (two instances starting): all made',
+  async (t) => {
+    const nano = adminNano(gw.store);
+    const name = unique('sawa-indexes');
+    await nano.db.create(name);
+    t.teardown(() => nano.db.destroy(name).catch(() => undefined));
+    const db = nano.use(name);
+    const wanted = ['phone', 'expires_at', 'kind', 'state'].map((field) => ({
+      index: { fields: [field] },
+      ddoc: 'shared',
+      name: `by-${field}`,
+    }));
+    // CouchDB 3.5 keeps them in one design document: creations at once meet in a conflict.
+    await Promise.all([
+      ensureMangoIndexes(db, wanted),
+      ensureMangoIndexes(db, [...wanted].reverse()),
+    ]);
+    const listed = (await nano.request({ db: name, path: '_index' })) as {
+      indexes: Array<{ ddoc: string | null; name: string }>;
+    };
+    t.same(
+      listed.indexes
+        .filter((i) => i.ddoc === '_design/shared')
+        .map((i) => i.name)
+        .sort(),
+      wanted.map((w) => w.name).sort(),
+    );
+  },
+);

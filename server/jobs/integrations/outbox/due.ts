@@ -1,5 +1,6 @@
 import type Nano from 'nano';
 import type { Stored } from '../../../couch/upsert.js';
+import { ensureMangoIndexes } from '../../../couch/mango-index.js';
 import { cleanCouchError, couchStatus } from '../../../errors.js';
 import type { Claim, ClaimState, JobsDb } from './claim.js';
 
@@ -13,17 +14,15 @@ export const OPEN_CLAIMS_INDEX = 'open-by-next-at';
 const OPEN: readonly ClaimState[] = ['queued', 'submitted'];
 
 /** Creates the index unless it exists (CouchDB answers `exists`); safe on every run. */
-export async function ensureClaimsIndex(jobs: JobsDb): Promise<void> {
-  try {
-    await jobs.createIndex({
+export function ensureClaimsIndex(jobs: JobsDb): Promise<void> {
+  return ensureMangoIndexes(jobs, [
+    {
       index: { fields: ['kind', 'state', 'next_at'] },
       ddoc: OPEN_CLAIMS_DDOC,
       name: OPEN_CLAIMS_INDEX,
       type: 'json',
-    });
-  } catch (err) {
-    throw cleanCouchError(err);
-  }
+    },
+  ]);
 }
 
 /** The `_find` request for the due claims of one kind in one state (tests `_explain` it). */
