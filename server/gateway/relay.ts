@@ -65,10 +65,13 @@ export async function relay(
 /**
  * CouchDB 3.5 answers some malformed requests with a 500 naming the Erlang clause its
  * handler crashed in (`{"docs": 7}` to `_bulk_get`: `function_clause`; `_changes?limit=x`:
- * `badarg`). Sending it again cannot help, and PouchDB retries 500s, so the phone gets the
- * 400 the embedded store answers. Other 500s pass as they are.
+ * `badarg`), or the exception it did not catch (a multipart body that ends before its closing
+ * boundary: `{{nocatch,<<"expected more data">>}, …}`). Sending it again cannot help, and
+ * PouchDB retries 500s, so the phone gets the 400 the embedded store answers. Other 500s pass
+ * as they are.
  */
 const INPUT_CRASHES = new Set(['function_clause', 'badarg', 'case_clause']);
+const UNREADABLE_BODY = /^\{\{nocatch,<<"expected more data">>\}/;
 
 function refuseInputCrash(body: Buffer): void {
   let answer: { error?: unknown; reason?: unknown };
@@ -77,8 +80,12 @@ function refuseInputCrash(body: Buffer): void {
   } catch {
     return;
   }
-  if (answer?.error === 'unknown_error' && INPUT_CRASHES.has(answer.reason as string)) {
-    throw syncErrors.badBody(`CouchDB could not read this request (${answer.reason as string})`);
+  const reason = typeof answer?.reason === 'string' ? answer.reason : '';
+  if (answer?.error === 'unknown_error' && INPUT_CRASHES.has(reason)) {
+    throw syncErrors.badBody(`CouchDB could not read this request (${reason})`);
+  }
+  if (answer?.error === 'error' && UNREADABLE_BODY.test(reason)) {
+    throw syncErrors.badBody('the multipart body ended before its closing boundary');
   }
 }
 
