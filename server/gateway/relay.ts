@@ -10,6 +10,7 @@ import {
 } from './compress.js';
 import { syncErrors } from './errors.js';
 import type { UpstreamResponse } from './upstream.js';
+import { couchInputCrash } from '../couch/input-crash.js';
 
 /**
  * Response headers worth their bytes to a phone. CouchDB's Server, X-Couch-Request-ID,
@@ -62,31 +63,17 @@ export async function relay(
   );
 }
 
-/**
- * CouchDB 3.5 answers some malformed requests with a 500 naming the Erlang clause its
- * handler crashed in (`{"docs": 7}` to `_bulk_get`: `function_clause`; `_changes?limit=x`:
- * `badarg`), or the exception it did not catch (a multipart body that ends before its closing
- * boundary: `{{nocatch,<<"expected more data">>}, …}`). Sending it again cannot help, and
- * PouchDB retries 500s, so the phone gets the 400 the embedded store answers. Other 500s pass
- * as they are.
- */
-const INPUT_CRASHES = new Set(['function_clause', 'badarg', 'case_clause']);
-const UNREADABLE_BODY = /^\{\{nocatch,<<"expected more data">>\}/;
-
+/** CouchDB's 500 for a request it could not read (input-crash.ts): PouchDB retries a 500 for
+ * ever, so the phone gets the 400 the embedded store answers. Other 500s pass as they are. */
 function refuseInputCrash(body: Buffer): void {
-  let answer: { error?: unknown; reason?: unknown };
+  let answer: unknown;
   try {
     answer = JSON.parse(body.toString('utf8'));
   } catch {
     return;
   }
-  const reason = typeof answer?.reason === 'string' ? answer.reason : '';
-  if (answer?.error === 'unknown_error' && INPUT_CRASHES.has(reason)) {
-    throw syncErrors.badBody(`CouchDB could not read this request (${reason})`);
-  }
-  if (answer?.error === 'error' && UNREADABLE_BODY.test(reason)) {
-    throw syncErrors.badBody('the multipart body ended before its closing boundary');
-  }
+  const why = couchInputCrash(answer);
+  if (why) throw syncErrors.badBody(why);
 }
 
 /** A whole answer already in memory, compressed when that saves bytes. */

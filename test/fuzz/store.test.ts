@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { couch, testCouch } from '../helpers/store.js';
 import { createDb } from '../helpers/fixtures.js';
 import * as arb from './arbitraries.js';
+import { couchInputCrash } from '../../server/couch/input-crash.js';
 
 // Issue 8, closing the class: generated requests straight at the store (as its admin, whom no
 // validate_doc_update restrains, and anonymously at `_users`). After every request: no 5xx,
@@ -11,8 +12,10 @@ import * as arb from './arbitraries.js';
 const server = await testCouch(t);
 const db = await createDb(server, 'fuzz');
 
-async function alive(what: string, status: number): Promise<void> {
-  if (status >= 500 || status === 0) throw new Error(`${what}: ${status}`);
+/** No 5xx, except CouchDB's own 500 for a request it cannot read (the gateway makes it a 400). */
+async function alive(what: string, status: number, answer?: unknown): Promise<void> {
+  const couchOwn = !server.embedded && status === 500 && couchInputCrash(answer) !== null;
+  if ((status >= 500 && !couchOwn) || status === 0) throw new Error(`${what}: ${status}`);
   const up = await couch(server.url, 'GET', '/_up');
   if (up.status !== 200) throw new Error(`the store stopped answering after ${what}`);
 }
@@ -43,7 +46,7 @@ t.test('generated writes as admin and at _users', async (t) => {
                     body: { ...docs[0], name: id, type: 'user', roles: [], password: 'p' },
                   },
                 );
-        await alive(`${how} ${path}`, res.status);
+        await alive(`${how} ${path}`, res.status, res.body);
       },
     ),
     arb.fuzzOptions,
@@ -67,7 +70,7 @@ t.test('generated query strings and headers on document and database endpoints',
           auth: server.adminAuth,
           ...(method === 'GET' || method === 'HEAD' ? {} : { body: JSON.stringify(body) }),
         });
-        await alive(`${method} ${path}?${query}`, res.status);
+        await alive(`${method} ${path}?${query}`, res.status, res.body);
       },
     ),
     arb.fuzzOptions,
