@@ -251,6 +251,9 @@ class CutShort extends Error {}
 function documentFault(err: unknown): boolean {
   if (err instanceof CutShort) return true;
   const status = couchStatus(err);
+  // A cluster that took too long answers 500 timeout: the server's trouble, not a document's.
+  const clean = cleanCouchError(err);
+  if (clean instanceof CouchRequestError && clean.couchError === 'timeout') return false;
   return status !== undefined && status >= 400 && !TRANSIENT.has(status);
 }
 const TRANSIENT = new Set([401, 403, 404, 408, 429, 502, 503, 504]);

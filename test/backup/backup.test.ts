@@ -15,6 +15,8 @@ import { runCli } from '../helpers/cli.js';
 import { main as backupMain } from '../../scripts/backup.js';
 import { main as restoreMain } from '../../scripts/restore.js';
 import { adminNano } from '../reports/world.js';
+import { inScope, parseDatabasePatterns } from '../../server/backup/scope.js';
+import { teamDbName, userDbName } from '../../server/provisioning/names.js';
 import { faultProxy, json, segments } from '../jobs/fault-proxy.js';
 
 /**
@@ -87,6 +89,27 @@ async function fresh(
   for (const db of ((await nano.db.list()) as string[]).filter(mine)) await nano.db.destroy(db);
   return { couch: src, nano };
 }
+
+t.test('scope: names, prefixes ending in *, and the fleet', async (t) => {
+  t.same(parseDatabasePatterns(' team-*, sawa-accounts,_users,team-* '), [
+    '_users',
+    'sawa-accounts',
+    'team-*',
+  ]);
+  t.same(parseDatabasePatterns(['a', 'b*,c']), ['a', 'b*', 'c'], 'repeated --db values');
+  for (const bad of ['Team-*', 'a*b', '_global_changes', 'x y']) {
+    t.throws(() => parseDatabasePatterns(bad), /neither a database name nor a name prefix/, bad);
+  }
+  const some = { databases: ['sawa-*', '_users'], fleet_prefix: '' };
+  t.ok(inScope(some, 'sawa-jobs') && inScope(some, '_users'));
+  t.notOk(inScope(some, 'team-north'), 'not named');
+  t.notOk(inScope({ databases: ['*'], fleet_prefix: '' }, '_global_changes'), 'never kept');
+  const fleet = { databases: null, fleet_prefix: 'north' };
+  t.ok(inScope(fleet, teamDbName('north-a')) && inScope(fleet, userDbName('northwind')));
+  t.notOk(inScope(fleet, teamDbName('south')), "another fleet's team");
+  t.notOk(inScope(fleet, userDbName('asha')), "another fleet's user");
+  t.ok(inScope(fleet, 'sawa-accounts') && inScope(fleet, '_replicator'), 'not a fleet database');
+});
 
 t.test('full and incremental backups restore exactly', async (t) => {
   const src = await testCouch(t);
