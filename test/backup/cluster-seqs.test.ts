@@ -23,6 +23,13 @@ import { faultProxy, json, segments } from '../jobs/fault-proxy.js';
 const PREFIX = `bkc-${randomBytes(3).toString('hex')}-`;
 // One store for the file; each test has its own databases and backup directory.
 const store = await testCouch(t);
+if (!store.embedded) {
+  t.teardown(async () => {
+    const n = adminNano(store);
+    const ours = (db: string) => db.startsWith(PREFIX) || db.startsWith(`drill-${PREFIX}`);
+    for (const db of ((await n.db.list()) as string[]).filter(ours)) await n.db.destroy(db);
+  });
+}
 
 /** A database of this test with one document, and an empty backup directory. */
 async function start(t: Test, name: string) {
