@@ -230,7 +230,7 @@ async function writeData(
   } finally {
     await out.close();
   }
-  return { written, skipped };
+  return { written, skipped: skipped.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)) };
 }
 
 /** Fetched documents, and those that could not be read (with why). */
