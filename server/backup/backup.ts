@@ -48,8 +48,9 @@ export interface BackupOptions {
  * Backs up every database of the scope (`_users` and `_replicator` included; scope.ts) into a
  * new set under `out`: a full one the first time (or with `full`, or when the newest set
  * covers another scope), else an incremental one on top of the newest complete set. Documents
- * that cannot be read are skipped and listed in the manifest (dump.ts). Everything is written under a temporary name; the set becomes visible when its
- * directory is renamed into place, and complete when its manifest is written, last.
+ * that cannot be read are skipped and listed in the manifest (dump.ts). Everything is
+ * written under a temporary name; the set becomes visible when its directory is renamed into
+ * place, and complete when its manifest is written, last.
  */
 export async function backup(opts: BackupOptions): Promise<Manifest> {
   const { nano } = opts;
