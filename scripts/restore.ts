@@ -8,12 +8,14 @@
  *
  * Applies the full set and each incremental set after it, in order, up to the newest (or
  * --at SET). --verify then compares document counts, listing checksums and _security with
- * the live databases; --verify-only compares without restoring. Exit codes: 0 done (and
- * verified), 1 failed or a mismatch, 2 usage or configuration, 3 CouchDB unreachable,
+ * the live databases; --verify-only compares without restoring. --db (else BACKUP_DATABASES)
+ * narrows both to some databases. Exit codes: 0 done (and verified), 1 failed or a mismatch
+ * (documents the backup skipped count as one), 2 usage or configuration, 3 CouchDB unreachable,
  * 130 interrupted (run again: writes are idempotent).
  */
 import { checkKey, resolveChain, restore } from '../server/backup/restore.js';
-import { cliKey } from './backup.js';
+import { cliKey, cliPatterns } from './backup.js';
+import { describeScope } from '../server/backup/scope.js';
 import { verify } from '../server/backup/verify.js';
 import {
   CliError,
@@ -32,7 +34,8 @@ import {
 const USAGE = `usage: npm run restore -- --from DIR [--at SET] [--db NAME]... [--rename FROM:TO]... [--prefix P] [--verify] [--verify-only] [--concurrency N]
   --from DIR        the backup directory
   --at SET          restore to this set (a directory name in DIR; default the newest complete one)
-  --db NAME         only this database (repeatable; default every database of the set)
+  --db NAME         only this database, or with a final * every one whose name starts so
+                    (repeatable; default BACKUP_DATABASES, else every database of the set)
   --rename FROM:TO  restore database FROM as TO (repeatable), e.g. for a restore drill
   --prefix P        restore every other database under P + its name (drill-userdb-…)
   --verify          after restoring, compare counts, checksums and _security with the live databases
@@ -64,6 +67,7 @@ export async function main(io: CliIo): Promise<number> {
   });
   const target = chain.at(-1)!;
   const config = loadCliConfig(io.env);
+  const only = cliPatterns(args.db, config.BACKUP_DATABASES);
   const key = config.BACKUP_ENCRYPTION_KEY ? cliKey(config.BACKUP_ENCRYPTION_KEY) : undefined;
   // Before anything is written: an encrypted set needs its key (exit 2 when it is missing or wrong).
   try {
@@ -75,6 +79,10 @@ export async function main(io: CliIo): Promise<number> {
   try {
     const signal = io.signal ?? interruptSignal();
     io.stderr.write(`restoring ${chain.map((s) => s.id).join(' → ')}\n`);
+    // A set of some databases is never taken for the whole server.
+    const scope = target.scope ? describeScope(target.scope) : undefined;
+    const covers = `set ${target.id} covers ${scope ?? 'every database (of its fleet)'}`;
+    io.stderr.write(`${covers}${only ? `; taking ${only.join(', ')}` : ''}\n`);
 
     if (!args['verify-only']) {
       let bar: Progress | undefined;
@@ -83,7 +91,7 @@ export async function main(io: CliIo): Promise<number> {
           nano: couch.nano,
           from: args.from,
           at: target.id,
-          only: args.db,
+          only,
           rename,
           concurrency,
           key,
@@ -92,6 +100,12 @@ export async function main(io: CliIo): Promise<number> {
             bar ??= progress('restoring', total, io.stderr, io.stdout);
             if (stats.existed)
               bar.line(`note: ${stats.into} already existed; restored into it`, io.stderr);
+            if (stats.skipped) {
+              bar.line(
+                `warning: ${db}: ${stats.skipped} documents were not in the backup (skipped when it was made; --verify lists them)`,
+                io.stderr,
+              );
+            }
             bar.update(n, `${db} (${stats.docs} docs)`);
           },
         });
@@ -108,11 +122,12 @@ export async function main(io: CliIo): Promise<number> {
     }
 
     if (args.verify || args['verify-only']) {
-      const checks = await verify(couch.nano, target, args.db, rename);
+      const checks = await verify(couch.nano, target, only, rename);
       const bad = checks.filter((c) => !c.ok);
       for (const c of bad) io.stdout.write(`MISMATCH ${c.db}: ${c.problems.join('; ')}\n`);
       io.stdout.write(
-        `verified ${checks.length} databases against ${target.id}: ${bad.length} differ\n`,
+        `verified ${checks.length} databases against ${target.id}: ${bad.length} differ` +
+          `${scope && scope !== 'every database' ? ` (the set holds ${scope})` : ''}\n`,
       );
       if (bad.length) return EXIT.failed;
     }

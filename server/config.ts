@@ -404,6 +404,14 @@ export const ConfigSchema = Type.Object({
         'key of encrypted backups (npm run backup -- --encrypt) and of restoring them: 32 bytes as base64 or 64 hex digits (a secret: never logged)',
     }),
   ),
+  BACKUP_DATABASES: Type.Optional(
+    Type.String({
+      pattern:
+        '^\\s*(?:_users|_replicator|\\*|[a-z][a-z0-9_$()+/-]*\\*?)\\s*(?:,\\s*(?:_users|_replicator|\\*|[a-z][a-z0-9_$()+/-]*\\*?)\\s*)*$',
+      description:
+        'databases npm run backup covers, and restore and verify take: names and name prefixes ending in *, separated by commas (sawa-*, team-*, userdb-*, _users); default every database',
+    }),
+  ),
   DATA_PROTECTION_REGISTRATION: Type.Optional(
     Type.String({
       minLength: 1,

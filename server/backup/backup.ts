@@ -1,4 +1,3 @@
-import { isUserOrTeamDb, type FleetScope } from '../provisioning/names.js';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type Nano from 'nano';
@@ -15,6 +14,7 @@ import {
   type Manifest,
 } from './manifest.js';
 import { fsyncDir } from './ndjson.js';
+import { inScope, sameScope, scopeOf, type BackupScope } from './scope.js';
 
 export interface BackupOptions {
   nano: Nano.ServerScope;
@@ -23,16 +23,20 @@ export interface BackupOptions {
   /** The backup directory: a chain of sets (manifest.ts). */
   out: string;
   /**
-   * User and team databases outside this fleet are left out (config FLEET_NAME_PREFIX); every
-   * other database is kept as without it.
+   * Only these databases: names and name prefixes ending in `*` (config BACKUP_DATABASES,
+   * `--db`); default every one.
    */
-  scope?: FleetScope;
+  databases?: string[];
+  /** User and team databases outside this fleet are left out (config FLEET_NAME_PREFIX). */
+  fleetPrefix?: string;
   /** A full backup even when a previous set exists. */
   full?: boolean;
   /** Databases copied at once. */
   concurrency?: number;
   signal?: AbortSignal;
   onDatabase?: (db: string, entry: DbEntry, done: number, total: number) => void;
+  /** Why an incremental backup became a full one. */
+  onNote?: (note: string) => void;
   now?: () => Date;
   /** BACKUP_ENCRYPTION_KEY: needed to encrypt, and to read an encrypted parent set. */
   key?: BackupKey;
@@ -41,17 +45,12 @@ export interface BackupOptions {
 }
 
 /**
- * CouchDB's own databases other than `_users` and `_replicator` (`_global_changes` and the
- * like) hold only what CouchDB derives and rebuilds itself: never backed up.
- */
-export const keptDb = (db: string) =>
-  !db.startsWith('_') || db === '_users' || db === '_replicator';
-
-/**
- * Backs up every database (`_users` and `_replicator` included) into a new set under `out`: a full
- * one the first time (or with `full`), else an incremental one on top of the newest complete
- * set. Everything is written under a temporary name; the set becomes visible when its
- * directory is renamed into place, and complete when its manifest is written, last.
+ * Backs up every database of the scope (`_users` and `_replicator` included; scope.ts) into a
+ * new set under `out`: a full one the first time (or with `full`, or when the newest set
+ * covers another scope), else an incremental one on top of the newest complete set. Documents
+ * that cannot be read are skipped and listed in the manifest (dump.ts). Everything is
+ * written under a temporary name; the set becomes visible when its directory is renamed into
+ * place, and complete when its manifest is written, last.
  */
 export async function backup(opts: BackupOptions): Promise<Manifest> {
   const { nano } = opts;
@@ -60,7 +59,17 @@ export async function backup(opts: BackupOptions): Promise<Manifest> {
   const { sets, incomplete } = await listSets(opts.out);
   // Leftovers of a backup that did not finish: never part of any chain.
   for (const name of incomplete) await rm(join(opts.out, name), { recursive: true, force: true });
-  const parent = opts.full ? null : (sets.at(-1) ?? null);
+  const scope: BackupScope = {
+    databases: opts.databases?.length ? [...new Set(opts.databases)].sort() : null,
+    fleet_prefix: opts.fleetPrefix ?? '',
+  };
+  const newest = opts.full ? null : (sets.at(-1) ?? null);
+  // A chain covers one scope: an incremental set of other databases than its parent's would
+  // be a full copy of some and miss others.
+  const parent = newest && sameScope(scopeOf(newest, scope.fleet_prefix), scope) ? newest : null;
+  if (newest && !parent) {
+    opts.onNote?.(`the newest set ${newest.id} covers other databases: this one is full`);
+  }
   const kind = parent ? 'incremental' : 'full';
   // Never a plain set on top of an encrypted one: it would hold the same data unprotected.
   const encrypt = Boolean(opts.encrypt || parent?.encryption);
@@ -76,9 +85,7 @@ export async function backup(opts: BackupOptions): Promise<Manifest> {
 
   let dbs: string[];
   try {
-    dbs = ((await nano.db.list()) as string[])
-      .filter((db) => keptDb(db) && (!opts.scope || !isUserOrTeamDb(db) || opts.scope.has(db)))
-      .sort();
+    dbs = ((await nano.db.list()) as string[]).filter((db) => inScope(scope, db)).sort();
   } catch (err) {
     throw cleanCouchError(err);
   }
@@ -109,6 +116,7 @@ export async function backup(opts: BackupOptions): Promise<Manifest> {
     created_at: started.toISOString(),
     finished_at: new Date().toISOString(),
     source: opts.source,
+    scope,
     databases: Object.fromEntries(Object.entries(databases).sort(([a], [b]) => (a < b ? -1 : 1))),
     ...(encrypt && opts.key && { encryption: { algorithm: 'aes-256-gcm', key_id: opts.key.id } }),
   };

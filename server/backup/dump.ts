@@ -1,10 +1,10 @@
 import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type Nano from 'nano';
-import { cleanCouchError, couchStatus } from '../errors.js';
+import { cleanCouchError, couchStatus, CouchRequestError } from '../errors.js';
 import { purgedSince, startedOver } from '../couch/sequences.js';
 import { entry, readAllDocsChanges, readListing, writeListing, type Listing } from './listing.js';
-import { dbFileBase, type DbEntry } from './manifest.js';
+import { dbFileBase, type DbEntry, type SkippedDoc } from './manifest.js';
 import { gzipLineWriter } from './ndjson.js';
 import { isEncrypted, type BackupKey } from './crypto.js';
 
@@ -128,6 +128,13 @@ async function copyChanged(t: Target, prev: Previous | null): Promise<DbEntry> {
   const { nano, db } = t;
   const since = prev ? prev.entry.seq : '0';
   const { listing: changed, last_seq } = await readAllDocsChanges(nano, db, since);
+  // Documents the previous set could not read are tried again, changed or not.
+  const retry = (prev?.entry.skipped ?? []).map((s) => s.id).filter((id) => !changed.has(id));
+  if (retry.length) {
+    for (const [id, e] of (await readAllDocsChanges(nano, db, '0', 2000, retry)).listing) {
+      changed.set(id, e);
+    }
+  }
   const mode = prev ? 'incremental' : 'full';
   // Nothing written since the previous set: its listing stands, no data file.
   if (prev && changed.size === 0) {
@@ -143,6 +150,7 @@ async function copyChanged(t: Target, prev: Previous | null): Promise<DbEntry> {
       seq: last_seq,
       purge_seq: t.purgeSeq,
       written: 0,
+      skipped: undefined,
       security: t.security,
       files: { data: null, listing: t.files.listing },
     };
@@ -150,7 +158,7 @@ async function copyChanged(t: Target, prev: Previous | null): Promise<DbEntry> {
   const listing: Listing = prev
     ? await readListing(join(prev.dir, prev.entry.files.listing), t.readKey)
     : new Map();
-  const written = await writeData(
+  const { written, skipped } = await writeData(
     nano,
     db,
     join(t.dir, t.files.data),
@@ -166,12 +174,17 @@ async function copyChanged(t: Target, prev: Previous | null): Promise<DbEntry> {
     purge_seq: t.purgeSeq,
     ...summary,
     written,
+    ...(skipped.length && { skipped }),
     security: t.security,
     files: t.files,
   };
 }
 
-/** Writes every changed document's leaves to the data file and records them in `listing`. */
+/**
+ * Writes every changed document's leaves to the data file and records them in `listing`. A
+ * document that cannot be read or written is skipped and returned with the reason; the
+ * listing keeps what it had of it (an earlier set's copy, or nothing).
+ */
 async function writeData(
   nano: Nano.ServerScope,
   db: string,
@@ -179,14 +192,29 @@ async function writeData(
   changed: Listing,
   listing: Listing,
   key?: BackupKey,
-): Promise<number> {
+): Promise<{ written: number; skipped: SkippedDoc[] }> {
   const out = gzipLineWriter(path, key);
   let written = 0;
+  const skipped: SkippedDoc[] = [];
   try {
     const ids = [...changed.keys()];
     for (let i = 0; i < ids.length; i += FETCH_BATCH) {
       const batch = ids.slice(i, i + FETCH_BATCH);
-      for (const line of await fetchLeaves(nano, db, batch, changed)) {
+      const got = await fetchLeaves(nano, db, batch, changed);
+      skipped.push(...got.skipped);
+      for (const line of got.lines) {
+        let text: string;
+        try {
+          text = JSON.stringify(line);
+        } catch (err) {
+          // A body nested thousands deep (CouchDB takes one; the embedded store refuses it).
+          if (!(err instanceof RangeError)) throw err;
+          skipped.push({
+            id: line.id,
+            reason: `too deeply nested to write as JSON (${err.message})`,
+          });
+          continue;
+        }
         // The listing says what the data file holds: the leaves actually fetched.
         listing.set(
           line.id,
@@ -195,37 +223,110 @@ async function writeData(
             line.leaves.every((l) => l._deleted === true),
           ),
         );
-        await out.write(JSON.stringify(line));
+        await out.write(text);
         written++;
       }
     }
   } finally {
     await out.close();
   }
-  return written;
+  return { written, skipped: skipped.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)) };
+}
+
+/** Fetched documents, and those that could not be read (with why). */
+interface Fetched {
+  lines: DocLine[];
+  skipped: SkippedDoc[];
+}
+
+/** CouchDB's answer to `open_revs=all` broke off: it could not read the document. */
+class CutShort extends Error {}
+
+/**
+ * Whether a failed read is about the document rather than the server: CouchDB answered, with
+ * an error other than access, a missing database, or being busy or away. On CouchDB 3.5 an
+ * attachment stored empty but marked gzip makes every read of its document with its bytes
+ * fail 500 `data_error`, the whole `_bulk_get` with it.
+ */
+function documentFault(err: unknown): boolean {
+  if (err instanceof CutShort) return true;
+  const status = couchStatus(err);
+  // A cluster that took too long answers 500 timeout: the server's trouble, not a document's.
+  const clean = cleanCouchError(err);
+  if (clean instanceof CouchRequestError && clean.couchError === 'timeout') return false;
+  return status !== undefined && status >= 400 && !TRANSIENT.has(status);
+}
+const TRANSIENT = new Set([401, 403, 404, 408, 429, 502, 503, 504]);
+
+function faultReason(err: unknown): string {
+  if (err instanceof CutShort) return err.message;
+  const e = cleanCouchError(err);
+  const what =
+    e instanceof CouchRequestError ? `${e.statusCode} ${e.couchError ?? ''} ${e.reason ?? ''}` : '';
+  return `CouchDB could not read it: ${what.replace(/\s+/g, ' ').trim() || e.message}`;
 }
 
 /**
  * The listed leaves of each document with history and attachment bytes, in one `_bulk_get`;
  * a document whose listed leaves are no longer all there (changed and compacted since the
- * listing) is read again whole with `open_revs=all`.
+ * listing) is read again whole with `open_revs=all`. When the request fails for one of the
+ * documents, each is read alone, and those that still fail are skipped.
  */
 async function fetchLeaves(
   nano: Nano.ServerScope,
   db: string,
   ids: string[],
   listing: Listing,
-): Promise<DocLine[]> {
+): Promise<Fetched> {
+  const out: Fetched = { lines: [], skipped: [] };
+  let got: Map<string, Leaf[]>;
+  let retry: Set<string>;
+  try {
+    ({ got, retry } = await bulkGet(nano, db, ids, listing));
+  } catch (err) {
+    if (!documentFault(err)) throw cleanCouchError(err);
+    if (ids.length === 1) {
+      out.skipped.push({ id: ids[0]!, reason: faultReason(err) });
+      return out;
+    }
+    for (const id of ids) {
+      const one = await fetchLeaves(nano, db, [id], listing);
+      out.lines.push(...one.lines);
+      out.skipped.push(...one.skipped);
+    }
+    return out;
+  }
+  for (const id of ids) {
+    let leaves = got.get(id) ?? [];
+    if (retry.has(id)) {
+      try {
+        leaves = await openRevsAll(nano, db, id);
+      } catch (err) {
+        if (!documentFault(err)) throw cleanCouchError(err);
+        out.skipped.push({ id, reason: faultReason(err) });
+        continue;
+      }
+    }
+    // A document purged since the listing has nothing left to keep.
+    if (leaves.length) out.lines.push({ id, leaves });
+  }
+  return out;
+}
+
+async function bulkGet(
+  nano: Nano.ServerScope,
+  db: string,
+  ids: string[],
+  listing: Listing,
+): Promise<{ got: Map<string, Leaf[]>; retry: Set<string> }> {
   const docs = ids.flatMap((id) => listing.get(id)!.leaves.map((rev) => ({ id, rev })));
-  const res = (await call(() =>
-    nano.request({
-      db,
-      path: '_bulk_get',
-      method: 'POST',
-      qs: { revs: true, attachments: true },
-      body: { docs },
-    }),
-  )) as { results: Array<{ id: string; docs: Array<{ ok?: Leaf; error?: unknown }> }> };
+  const res = (await nano.request({
+    db,
+    path: '_bulk_get',
+    method: 'POST',
+    qs: { revs: true, attachments: true },
+    body: { docs },
+  })) as { results: Array<{ id: string; docs: Array<{ ok?: Leaf; error?: unknown }> }> };
   const got = new Map<string, Leaf[]>();
   const retry = new Set<string>();
   for (const r of res.results) {
@@ -236,26 +337,25 @@ async function fetchLeaves(
       } else retry.add(r.id);
     }
   }
-  const lines: DocLine[] = [];
-  for (const id of ids) {
-    const leaves = retry.has(id) ? await openRevsAll(nano, db, id) : (got.get(id) ?? []);
-    // A document purged since the listing has nothing left to keep.
-    if (leaves.length) lines.push({ id, leaves });
-  }
-  return lines;
+  return { got, retry };
 }
 
 async function openRevsAll(nano: Nano.ServerScope, db: string, id: string): Promise<Leaf[]> {
+  let res: unknown;
   try {
-    const res = (await nano.request({
+    res = await nano.request({
       db,
       doc: id,
       qs: { open_revs: 'all', revs: true, attachments: true },
       headers: { accept: 'application/json' },
-    })) as Array<{ ok?: Leaf }>;
-    return res.flatMap((r) => (r.ok ? [r.ok] : []));
+    });
   } catch (err) {
     if (couchStatus(err) === 404) return [];
-    throw cleanCouchError(err);
+    throw err;
   }
+  // CouchDB starts the array, then stops when it cannot read a revision: nano hands back ''.
+  if (!Array.isArray(res)) {
+    throw new CutShort('CouchDB could not read it: its answer to open_revs=all broke off');
+  }
+  return (res as Array<{ ok?: Leaf }>).flatMap((r) => (r.ok ? [r.ok] : []));
 }

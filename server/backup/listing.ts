@@ -99,13 +99,14 @@ export interface ChangesRow {
 
 /**
  * Every document changed since `since`, with all its leaves, a page at a time; `last_seq` is
- * where the next incremental read starts.
+ * where the next incremental read starts. With `docIds`, only those documents.
  */
 export async function readAllDocsChanges(
   nano: Nano.ServerScope,
   db: string,
   since: string,
   pageSize = 2000,
+  docIds?: string[],
 ): Promise<{ listing: Listing; last_seq: string }> {
   const listing: Listing = new Map();
   let cursor = since;
@@ -115,7 +116,13 @@ export async function readAllDocsChanges(
       res = (await nano.request({
         db,
         path: '_changes',
-        qs: { style: 'all_docs', since: cursor, limit: pageSize },
+        qs: {
+          style: 'all_docs',
+          since: cursor,
+          limit: pageSize,
+          ...(docIds && { filter: '_doc_ids' }),
+        },
+        ...(docIds && { method: 'POST', body: { doc_ids: docIds } }),
       })) as typeof res;
     } catch (err) {
       throw cleanCouchError(err);

@@ -2,6 +2,7 @@ import { readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fsyncDir, fsyncFile } from './ndjson.js';
 import { BackupInvalid } from '../errors.js';
+import type { BackupScope } from './scope.js';
 
 /**
  * A backup directory holds a chain of sets, one directory each, named
@@ -34,12 +35,23 @@ export interface DbEntry {
   /** Over the canonical listing of the database as of this set (see listing.ts). */
   checksum: string;
   security: Record<string, unknown>;
+  /**
+   * Documents this set could not read or write (dump.ts), with why: they are not in its data
+   * file and the listing keeps what an earlier set of the chain had of them, if anything.
+   * The next backup tries them again. Absent when there were none.
+   */
+  skipped?: SkippedDoc[];
   files: {
     /** gzip NDJSON, one line per document: {id, leaves: [full revisions]}; null when nothing changed. */
     data: string | null;
     /** gzip NDJSON canonical listing (listing.ts) as of this set. */
     listing: string;
   };
+}
+
+export interface SkippedDoc {
+  id: string;
+  reason: string;
 }
 
 export interface Manifest {
@@ -52,6 +64,8 @@ export interface Manifest {
   finished_at: string;
   /** The CouchDB backed up, without credentials. */
   source: string;
+  /** Which databases the set covers (scope.ts); absent in sets older than scopes. */
+  scope?: BackupScope;
   databases: Record<string, DbEntry>;
   /** Present when the set's files are encrypted (crypto.ts); the key itself is never stored. */
   encryption?: { algorithm: 'aes-256-gcm'; key_id: string };

@@ -13,6 +13,7 @@ import { chainTo, listSets, type Manifest } from './manifest.js';
 import { readGzipLines } from './ndjson.js';
 import type { BackupKey } from './crypto.js';
 import { sameSecurityMeaning } from './security.js';
+import { matchesPatterns } from './scope.js';
 
 export interface RestoreOptions {
   nano: Nano.ServerScope;
@@ -20,7 +21,7 @@ export interface RestoreOptions {
   from: string;
   /** The set to restore to (default: the newest complete one). */
   at?: string;
-  /** Only these databases (default: every database of the set). */
+  /** Only these databases: names, or prefixes ending in `*` (default: every one of the set). */
   only?: string[];
   /** The name to restore each database under (a drill into other names); default its own. */
   rename?: (db: string) => string;
@@ -38,6 +39,8 @@ export interface RestoredDb {
   leaves: number;
   /** True when the database existed before the restore (a resumed or repeated restore). */
   existed: boolean;
+  /** Documents the backup could not read when it was made (manifest `skipped`): not restored. */
+  skipped: number;
 }
 
 /** Bytes of JSON per `_bulk_docs` request; well under CouchDB's default max_http_request_size. */
@@ -65,7 +68,9 @@ export async function resolveChain(from: string, at?: string): Promise<Manifest[
 export async function restore(opts: RestoreOptions): Promise<Record<string, RestoredDb>> {
   const chain = await resolveChain(opts.from, opts.at);
   const target = chain.at(-1)!;
-  const dbs = Object.keys(target.databases).filter((db) => !opts.only || opts.only.includes(db));
+  const dbs = Object.keys(target.databases).filter(
+    (db) => !opts.only || matchesPatterns(opts.only, db),
+  );
   checkKey(chain, opts.key);
   const result: Record<string, RestoredDb> = {};
   let next = 0;
@@ -144,7 +149,8 @@ async function restoreDatabase(
   for (const leaf of designs) await writer.add(leaf);
   await writer.flush();
   await restoreSecurity(nano, into, chain.at(-1)!.databases[db]!.security);
-  return { into, docs: ids.size, leaves: writer.count(), existed };
+  const skipped = chain.at(-1)!.databases[db]!.skipped?.length ?? 0;
+  return { into, docs: ids.size, leaves: writer.count(), existed, skipped };
 }
 
 /**

@@ -3,6 +3,7 @@ import { cleanCouchError, couchStatus } from '../errors.js';
 import { liveListing, summarize } from './listing.js';
 import type { Manifest } from './manifest.js';
 import { sameSecurityMeaning } from './security.js';
+import { matchesPatterns } from './scope.js';
 
 export interface DbCheck {
   db: string;
@@ -12,18 +13,21 @@ export interface DbCheck {
 
 /**
  * Compares each database of a backup set with the live one: document counts (CouchDB's
- * doc_count and doc_del_count), the checksum of the canonical listing, and `_security`.
+ * doc_count and doc_del_count), the checksum of the canonical listing, and `_security`. A
+ * database whose backup skipped documents (unreadable when it was made) is never reported
+ * complete: each skipped document is a problem, named with its reason.
  */
 export async function verify(
   nano: Nano.ServerScope,
   set: Manifest,
+  /** Names, or prefixes ending in `*`; default every database of the set. */
   only?: string[],
   /** Where each database was restored to, when not under its own name. */
   rename?: (db: string) => string,
 ): Promise<DbCheck[]> {
   const checks: DbCheck[] = [];
   for (const [name, want] of Object.entries(set.databases)) {
-    if (only && !only.includes(name)) continue;
+    if (only && !matchesPatterns(only, name)) continue;
     const db = rename?.(name) ?? name;
     const problems: string[] = [];
     let info: { doc_count: number; doc_del_count: number };
@@ -50,6 +54,9 @@ export async function verify(
     if (live.checksum !== want.checksum)
       problems.push(`checksum ${live.checksum}, backup ${want.checksum}`);
     if (!sameSecurityMeaning(security, want.security)) problems.push('_security differs');
+    for (const s of want.skipped ?? []) {
+      problems.push(`document ${JSON.stringify(s.id)} is not in the backup: ${s.reason}`);
+    }
     checks.push({ db, ok: problems.length === 0, problems });
   }
   return checks;

@@ -15,14 +15,17 @@ import { runCli } from '../helpers/cli.js';
 import { main as backupMain } from '../../scripts/backup.js';
 import { main as restoreMain } from '../../scripts/restore.js';
 import { adminNano } from '../reports/world.js';
+import { inScope, parseDatabasePatterns } from '../../server/backup/scope.js';
+import { teamDbName, userDbName } from '../../server/provisioning/names.js';
+import { faultProxy, json, segments } from '../jobs/fault-proxy.js';
 
 /**
  * Back up a store, restore into a second fresh one, and compare everything a replica must
  * keep: ids, every leaf revision with its history, conflicts, deletions, attachment bytes,
  * design documents and _security. With COUCHDB_URL set there is one CouchDB: the test's own
- * databases are deleted and restored into it instead. The tests back up the file's shared
- * store, so each one's backups also hold the databases of the tests before it: each test
- * asserts on its own databases.
+ * databases are deleted and restored into it instead. Every backup is scoped to this file's
+ * databases (OURS), as an operator scopes one with BACKUP_DATABASES; each backup still holds
+ * the databases of the tests before it, so each test asserts on its own databases.
  */
 
 const TSX = join(process.cwd(), 'node_modules', '.bin', 'tsx');
@@ -32,6 +35,17 @@ const B = `${PREFIX}b$(x)+/y`;
 const C = `${PREFIX}c`;
 const GONE = `${PREFIX}gone`;
 const mine = (db: string) => db.startsWith(PREFIX);
+/** Each backup takes this file's databases alone (BACKUP_DATABASES / --db), so it stays quick on a shared CouchDB. */
+const OURS = [`${PREFIX}*`];
+
+// On a shared CouchDB the file's databases go with it (the embedded store goes with its process).
+const server = await testCouch(t);
+if (!server.embedded) {
+  t.teardown(async () => {
+    const n = adminNano(server);
+    for (const db of ((await n.db.list()) as string[]).filter(mine)) await n.db.destroy(db);
+  });
+}
 
 const PHOTO = randomBytes(70_000);
 const NOTE = Buffer.from('habari ya asubuhi\n');
@@ -84,6 +98,27 @@ async function fresh(
   for (const db of ((await nano.db.list()) as string[]).filter(mine)) await nano.db.destroy(db);
   return { couch: src, nano };
 }
+
+t.test('scope: names, prefixes ending in *, and the fleet', async (t) => {
+  t.same(parseDatabasePatterns(' team-*, sawa-accounts,_users,team-* '), [
+    '_users',
+    'sawa-accounts',
+    'team-*',
+  ]);
+  t.same(parseDatabasePatterns(['a', 'b*,c']), ['a', 'b*', 'c'], 'repeated --db values');
+  for (const bad of ['Team-*', 'a*b', '_global_changes', 'x y']) {
+    t.throws(() => parseDatabasePatterns(bad), /neither a database name nor a name prefix/, bad);
+  }
+  const some = { databases: ['sawa-*', '_users'], fleet_prefix: '' };
+  t.ok(inScope(some, 'sawa-jobs') && inScope(some, '_users'));
+  t.notOk(inScope(some, 'team-north'), 'not named');
+  t.notOk(inScope({ databases: ['*'], fleet_prefix: '' }, '_global_changes'), 'never kept');
+  const fleet = { databases: null, fleet_prefix: 'north' };
+  t.ok(inScope(fleet, teamDbName('north-a')) && inScope(fleet, userDbName('northwind')));
+  t.notOk(inScope(fleet, teamDbName('south')), "another fleet's team");
+  t.notOk(inScope(fleet, userDbName('asha')), "another fleet's user");
+  t.ok(inScope(fleet, 'sawa-accounts') && inScope(fleet, '_replicator'), 'not a fleet database');
+});
 
 t.test('full and incremental backups restore exactly', async (t) => {
   const src = await testCouch(t);
@@ -154,7 +189,7 @@ t.test('full and incremental backups restore exactly', async (t) => {
   for (let i = 0; i < 30; i++) await put(n, B, { _id: `doc-${i}`, type: 'visit', i });
   await put(n, GONE, { _id: 'x', type: 'farmer' });
 
-  const first = await backup({ nano: n, source: src.url, out: dir });
+  const first = await backup({ nano: n, source: src.url, out: dir, databases: OURS });
   t.equal(first.kind, 'full');
   t.match(first.databases[A], {
     mode: 'full',
@@ -213,7 +248,7 @@ t.test('full and incremental backups restore exactly', async (t) => {
   await put(n, C, { _id: 'c1', type: 'farmer' });
   await n.db.destroy(GONE);
 
-  const second = await backup({ nano: n, source: src.url, out: dir });
+  const second = await backup({ nano: n, source: src.url, out: dir, databases: OURS });
   t.equal(second.kind, 'incremental');
   t.equal(second.parent, first.id);
   t.match(second.databases[A], { mode: 'incremental', written: 4 }, 'only the changed documents');
@@ -295,13 +330,13 @@ t.test('crash safety: an unfinished set is ignored, then cleaned up', async (t) 
   const db = `${PREFIX}crash`;
   await n.db.create(db);
   await put(n, db, { _id: 'one', type: 'farmer' });
-  const full = await backup({ nano: n, source: src.url, out: dir });
+  const full = await backup({ nano: n, source: src.url, out: dir, databases: OURS });
 
   await put(n, db, { _id: 'two', type: 'farmer' });
   const stop = new AbortController();
   stop.abort();
   await t.rejects(
-    backup({ nano: n, source: src.url, out: dir, signal: stop.signal }),
+    backup({ nano: n, source: src.url, out: dir, databases: OURS, signal: stop.signal }),
     /interrupted/,
   );
   // And a set renamed into place whose manifest never got written.
@@ -315,7 +350,7 @@ t.test('crash safety: an unfinished set is ignored, then cleaned up', async (t) 
   );
   t.equal(listed.incomplete.length, 2);
 
-  const next = await backup({ nano: n, source: src.url, out: dir });
+  const next = await backup({ nano: n, source: src.url, out: dir, databases: OURS });
   t.equal(next.parent, full.id, 'the next backup continues the last complete set');
   t.same((await readdir(dir)).sort(), [full.id, next.id].sort(), 'leftovers removed');
   const manifest = JSON.parse(await readFile(join(dir, next.id, 'manifest.json'), 'utf8'));
@@ -343,17 +378,44 @@ t.test('npm run backup and restore, as an operator runs them', async (t) => {
       );
     });
   const mains = { backup: backupMain, restore: restoreMain };
-  const cli = (script: 'backup' | 'restore', args: string[]) =>
-    runCli(mains[script], args, { COUCHDB_URL: url.toString(), LOG_LEVEL: 'silent' });
+  // In-process runs take this file's databases from the setting, the process from --db.
+  const scoped = { COUCHDB_URL: url.toString(), LOG_LEVEL: 'silent', BACKUP_DATABASES: OURS[0] };
+  const cli = (script: 'backup' | 'restore', args: string[]) => runCli(mains[script], args, scoped);
 
-  const made = await cliProcess('backup', ['--out', dir]);
+  const made = await cliProcess('backup', ['--out', dir, '--db', OURS[0]!]);
   t.equal(made.code, 0, made.stderr);
   t.match(made.stdout, /^full backup \S+-full: \d+ databases, \d+ documents written/);
+  t.match(made.stdout, `(only databases ${OURS[0]})`, 'the scope is said');
   const again = await cli('backup', ['--out', dir]);
-  t.match(again.stdout, /^incremental backup \S+-incr \(after \S+-full\)/);
+  t.match(
+    again.stdout,
+    /^incremental backup \S+-incr \(after \S+-full\)/,
+    'BACKUP_DATABASES and --db name the same scope: the chain continues',
+  );
+  const [fullSet, incrSet] = (await listSets(dir)).sets;
+  t.same(fullSet?.scope, { databases: OURS, fleet_prefix: '' }, 'the manifest records the scope');
+  t.same(incrSet?.scope, fullSet?.scope);
+  t.ok(
+    Object.keys(incrSet!.databases).every(mine),
+    'nothing outside the scope, though the server holds more',
+  );
   const ok = await cliProcess('restore', ['--from', dir, '--verify-only', '--db', db]);
   t.equal(ok.code, 0, ok.stderr);
-  t.match(ok.stdout, /verified 1 databases against \S+: 0 differ/);
+  t.match(ok.stdout, /verified 1 databases against \S+: 0 differ \(the set holds only databases /);
+  t.match(ok.stderr, `covers only databases ${OURS[0]}; taking ${db}`);
+  // Another scope starts a chain of its own; bad patterns are usage errors.
+  const other = await cli('backup', ['--out', dir, '--db', db]);
+  t.equal(other.code, 0, other.stderr);
+  t.match(other.stdout, /^full backup .*\(only databases /);
+  t.match(other.stderr, /note: the newest set \S+-incr covers other databases: this one is full/);
+  const badDb = await cli('backup', ['--out', dir, '--db', 'Not*A*Name']);
+  t.equal(badDb.code, 2);
+  t.match(badDb.stderr, /neither a database name nor a name prefix followed by \*/);
+  const badSetting = await runCli(backupMain, ['--out', dir], {
+    ...scoped,
+    BACKUP_DATABASES: 'A,',
+  });
+  t.equal(badSetting.code, 2, 'a malformed BACKUP_DATABASES is a configuration error');
   await put(n, db, { _id: 'two', type: 'farmer' });
   const differs = await cli('restore', ['--from', dir, '--verify-only', '--db', db]);
   t.equal(differs.code, 1, 'a live database that moved on differs');
@@ -367,11 +429,7 @@ t.test('npm run backup and restore, as an operator runs them', async (t) => {
   t.teardown(() => rm(encDir, { recursive: true, force: true }));
   const KEY = randomBytes(32).toString('base64');
   const withKey = (script: 'backup' | 'restore', args: string[], key = KEY) =>
-    runCli(mains[script], args, {
-      COUCHDB_URL: url.toString(),
-      LOG_LEVEL: 'silent',
-      BACKUP_ENCRYPTION_KEY: key,
-    });
+    runCli(mains[script], args, { ...scoped, BACKUP_ENCRYPTION_KEY: key });
   const noKey = await cli('backup', ['--out', encDir, '--encrypt']);
   t.equal(noKey.code, 2, 'no key: a configuration error');
   t.match(noKey.stderr, /BACKUP_ENCRYPTION_KEY is not set/);
@@ -435,3 +493,160 @@ t.test('npm run backup and restore, as an operator runs them', async (t) => {
     'nothing of the changed file is restored',
   );
 });
+
+/** JSON text of a body nested `depth` arrays deep: more than JSON.stringify can recurse. */
+const deepJson = (depth: number) => `${'['.repeat(depth)}1${']'.repeat(depth)}`;
+const DEPTH = 100_000;
+
+t.test(
+  'a document that cannot be read is skipped, named, retried, and verify says so',
+  async (t) => {
+    const src = await testCouch(t);
+    const dir = await mkdtemp(join(tmpdir(), 'sawa-backup-'));
+    t.teardown(() => rm(dir, { recursive: true, force: true }));
+    const db = `${PREFIX}bad`;
+    const n = adminNano(src);
+    await n.db.create(db);
+    t.teardown(async () => {
+      for (const d of [db, `${db}-copy`]) await n.db.destroy(d).catch(() => undefined);
+    });
+    for (const id of ['a', 'b', 'c']) await put(n, db, { _id: id, type: 'farmer' });
+    const broken = await put(n, db, { _id: 'broken', type: 'visit' });
+    // What each engine takes: CouchDB a body 100,000 deep, the store refuses past 1,000 levels.
+    const deepBody = `{"_id":"deep","type":"visit","nest":${deepJson(DEPTH)}}`;
+    const wrote = await fetch(`${src.url}/${encodeURIComponent(db)}/deep`, {
+      method: 'PUT',
+      headers: { authorization: src.adminAuth, 'content-type': 'application/json' },
+      body: deepBody,
+    });
+    t.equal(wrote.status, src.embedded ? 400 : 201, 'a body 100,000 deep at write');
+    let faults = true;
+    let through = src;
+    // On the store a third: changed between the listing and the read (its listed leaf gone
+    // from _bulk_get), then open_revs=all breaks off after `[`, as CouchDB's does for
+    // "broken" when it changed in between.
+    const bad = src.embedded ? ['broken', 'deep', 'torn'] : ['broken', 'deep'];
+    if (src.embedded) {
+      // The store makes neither document: a proxy answers as CouchDB 3.5 does for them.
+      await put(n, db, { _id: 'deep', type: 'visit', nest: 'DEEP' });
+      await put(n, db, { _id: 'torn', type: 'visit' });
+      through = await faultProxy(t, src, async (req, forward) => {
+        const parts = segments(req.url);
+        const mentions = req.body.includes('"broken"') || parts[1] === 'broken';
+        if (faults && parts[0] === db && mentions && req.url.includes('attachments=true')) {
+          return json(500, { error: 'unknown_error', reason: 'data_error', ref: 1 });
+        }
+        if (faults && parts[0] === db && parts[1] === 'torn' && req.url.includes('open_revs')) {
+          return {
+            status: 200,
+            headers: { 'content-type': 'application/json' },
+            body: Buffer.from('['),
+          };
+        }
+        const res = await forward();
+        if (!faults || parts[0] !== db) return res;
+        let text = res.body.toString();
+        if (parts[1] === '_bulk_get') {
+          const answer = JSON.parse(text) as { results: Array<{ id: string; docs: unknown[] }> };
+          for (const r of answer.results) {
+            if (r.id === 'torn') {
+              r.docs = [{ error: { id: 'torn', error: 'not_found', reason: 'missing' } }];
+            }
+          }
+          text = JSON.stringify(answer);
+        }
+        // Made deep after any parse and stringify here: JSON.stringify cannot.
+        text = text.replace('"nest":"DEEP"', `"nest":${deepJson(DEPTH)}`);
+        return { ...res, body: Buffer.from(text) };
+      });
+    } else {
+      // CouchDB 3.5 stores an empty attachment marked gzip, then fails every read of the
+      // document with its bytes: 500 data_error (the whole _bulk_get with it).
+      const res = await fetch(
+        `${src.url}/${encodeURIComponent(db)}/broken/empty.txt?rev=${broken}`,
+        {
+          method: 'PUT',
+          headers: {
+            authorization: src.adminAuth,
+            'content-type': 'text/plain',
+            'content-encoding': 'gzip',
+          },
+          body: '',
+        },
+      );
+      t.equal(res.status, 201, 'CouchDB takes an empty gzip attachment');
+    }
+    const url = new URL(through.url);
+    url.username = encodeURIComponent(src.admin.name);
+    url.password = encodeURIComponent(src.admin.password);
+    const env = { COUCHDB_URL: url.toString(), LOG_LEVEL: 'silent', BACKUP_DATABASES: db };
+
+    const run = await runCli(backupMain, ['--out', dir], env);
+    t.equal(run.code, 1, 'exit 1: not everything is backed up');
+    t.match(
+      run.stdout,
+      new RegExp(`SKIPPED ${db} "broken": CouchDB could not read it: 500 .*data_error`),
+    );
+    t.match(run.stdout, new RegExp(`SKIPPED ${db} "deep": too deeply nested to write as JSON`));
+    t.match(
+      run.stdout,
+      src.embedded
+        ? /SKIPPED \S+ "torn": CouchDB could not read it: its answer to open_revs=all broke off/
+        : /^/,
+    );
+    t.match(run.stderr, `${bad.length} documents could not be backed up`);
+    t.match(run.stderr, /everything else is in set/);
+    const first = (await listSets(dir)).sets.at(-1)!;
+    t.match(first.databases[db], { written: 3, docs: 3 }, 'everything else is in the set');
+    t.same(
+      first.databases[db]!.skipped?.map((s) => s.id),
+      bad,
+      'the manifest names the skipped documents',
+    );
+    const checked = await verify(n, first, [db]);
+    t.equal(checked[0]?.ok, false, 'verify never calls it complete');
+    t.match(
+      checked[0]?.problems.join('\n'),
+      /document "broken" is not in the backup: .*data_error/,
+    );
+    t.match(checked[0]?.problems.join('\n'), /document "deep" is not in the backup: too deeply/);
+
+    // Unchanged, they are read again (and skipped again); fixed, they are backed up.
+    const again = await runCli(backupMain, ['--out', dir], env);
+    t.equal(again.code, 1);
+    const second = (await listSets(dir)).sets.at(-1)!;
+    t.equal(second.kind, 'incremental');
+    t.same(
+      second.databases[db]!.skipped?.map((s) => s.id),
+      bad,
+      'still listed: tried again though unchanged',
+    );
+    faults = false;
+    for (const id of bad) {
+      const doc = (await n.use(db).get(id, { revs: false })) as { _rev: string };
+      await n.use(db).destroy(id, doc._rev);
+    }
+    const fixed = await runCli(backupMain, ['--out', dir], env);
+    t.equal(fixed.code, 0, fixed.stdout + fixed.stderr);
+    const third = (await listSets(dir)).sets.at(-1)!;
+    t.match(third.databases[db], {
+      mode: 'incremental',
+      written: bad.length,
+      docs: 3,
+      deleted: bad.length,
+    });
+    t.notOk(third.databases[db]!.skipped, 'nothing skipped any more');
+    t.same(
+      (await verify(n, third, [db])).map((c) => c.problems),
+      [[]],
+    );
+    const restored = await restore({
+      nano: n,
+      from: dir,
+      at: first.id,
+      only: [db],
+      rename: (d) => `${d}-copy`,
+    });
+    t.equal(restored[db]?.skipped, bad.length, 'restore says what the set lacks');
+  },
+);

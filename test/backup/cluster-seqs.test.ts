@@ -23,6 +23,13 @@ import { faultProxy, json, segments } from '../jobs/fault-proxy.js';
 const PREFIX = `bkc-${randomBytes(3).toString('hex')}-`;
 // One store for the file; each test has its own databases and backup directory.
 const store = await testCouch(t);
+if (!store.embedded) {
+  t.teardown(async () => {
+    const n = adminNano(store);
+    const ours = (db: string) => db.startsWith(PREFIX) || db.startsWith(`drill-${PREFIX}`);
+    for (const db of ((await n.db.list()) as string[]).filter(ours)) await n.db.destroy(db);
+  });
+}
 
 /** A database of this test with one document, and an empty backup directory. */
 async function start(t: Test, name: string) {
@@ -138,29 +145,31 @@ t.test('incremental backups of a cluster-like CouchDB copy only what changed', a
   for (let i = 0; i < 19; i++) await n.use(db).insert({ _id: `d${i}`, type: 'farmer' } as never);
   await n.request({ path: '_global_changes', method: 'PUT' }).catch(() => undefined);
 
-  const full = await backup({ nano: n, source: store.url, out: dir });
+  // Scoped to this test's database; _global_changes is named, and still never taken.
+  const databases = [db, '_global_changes'];
+  const full = await backup({ nano: n, source: store.url, out: dir, databases });
   t.match(full.databases[db], { mode: 'full', written: 20 });
   t.notOk(full.databases._global_changes, "CouchDB's _global_changes is not backed up");
-  const same = await backup({ nano: n, source: store.url, out: dir });
+  const same = await backup({ nano: n, source: store.url, out: dir, databases });
   t.match(
     same.databases[db],
     { mode: 'incremental', written: 0, files: { data: null } },
     'unchanged: nothing copied, though purge_seq and update_seq read differently',
   );
   await n.use(db).insert({ _id: 'late', type: 'farmer' } as never);
-  const one = await backup({ nano: n, source: store.url, out: dir });
+  const one = await backup({ nano: n, source: store.url, out: dir, databases });
   t.match(one.databases[db], { mode: 'incremental', written: 1, docs: 21 }, 'one new document');
 
   const d3 = (await n.use(db).get('d3')) as { _rev: string };
   await n.request({ db, path: '_purge', method: 'POST', body: { d3: [d3._rev] } });
-  const purged = await backup({ nano: n, source: store.url, out: dir });
+  const purged = await backup({ nano: n, source: store.url, out: dir, databases });
   t.match(purged.databases[db], { mode: 'full', docs: 20 }, 'a purge: copied whole');
 
   // Deleted and created again with other documents: nothing of the old one may survive.
   await n.db.destroy(db);
   await n.db.create(db);
   await n.use(db).insert({ _id: 'fresh', type: 'farmer' } as never);
-  const again = await backup({ nano: n, source: store.url, out: dir });
+  const again = await backup({ nano: n, source: store.url, out: dir, databases });
   t.match(again.databases[db], { mode: 'full', docs: 1, written: 1 }, 'a recreated database');
   t.same(
     (await verify(n, again, [db])).map((c) => c.problems),
@@ -188,7 +197,12 @@ t.test('restore: security compared by meaning, _users left alone, --rename', asy
     }
     return forward();
   });
-  const set = await backup({ nano: adminNano(couchLike), source: src.url, out: dir });
+  const set = await backup({
+    nano: adminNano(couchLike),
+    source: src.url,
+    out: dir,
+    databases: ['_users', db],
+  });
   t.ok(set.databases._users, '_users is backed up');
 
   // Into a target that refuses _users security edits as CouchDB does, and counts writes.
@@ -239,7 +253,7 @@ t.test('restore: security compared by meaning, _users left alone, --rename', asy
 t.test('npm run restore -- --prefix / --rename, as an operator runs a drill', async (t) => {
   const src = store;
   const { n, dir, db } = await start(t, 'cli');
-  await backup({ nano: n, source: src.url, out: dir });
+  await backup({ nano: n, source: src.url, out: dir, databases: [db] });
   const url = new URL(src.url);
   url.username = encodeURIComponent(src.admin.name);
   url.password = encodeURIComponent(src.admin.password);
