@@ -5,10 +5,13 @@ import { testCouch } from '../helpers/store.js';
 import { farmer, gateway, Session } from './helper.js';
 import { raw } from './raw.js';
 import { unique } from '../helpers/fixtures.js';
-import { jobContext } from '../jobs/helpers.js';
+import { jobContext, afterDbUpdates } from '../jobs/helpers.js';
 import { testFleet } from '../helpers/fleet.js';
-import { runPayments } from '../../server/jobs/integrations/payments/index.js';
+import { runPayments as runPaymentsNow } from '../../server/jobs/integrations/payments/index.js';
 import { holdConflict } from '../../server/conflicts/held.js';
+
+/** Runs see what phones just pushed: on CouchDB `_db_updates` lists a write late. */
+const runPayments = afterDbUpdates(runPaymentsNow);
 
 // Its users, named apart from every other file's (user databases are server-wide).
 const U = {

@@ -1,12 +1,12 @@
 import t from 'tap';
 import { gateway, Session, type AuthAnswer } from '../gateway/helper.js';
-import { adminNano, jobContext } from '../jobs/helpers.js';
+import { adminNano, jobContext, afterDbUpdates } from '../jobs/helpers.js';
 import { lift, restrict } from '../../server/restriction/restriction.js';
 import { phone } from '../helpers/phones.js';
 import { couch } from '../helpers/store.js';
 import { unique } from '../helpers/fixtures.js';
 import { testFleet } from '../helpers/fleet.js';
-import { runPayments } from '../../server/jobs/integrations/payments/index.js';
+import { runPayments as runPaymentsNow } from '../../server/jobs/integrations/payments/index.js';
 import { settle } from '../../server/jobs/integrations/outbox/outcome.js';
 import type {
   PaymentOrder,
@@ -27,6 +27,9 @@ import { loadConfig } from '../../server/config.js';
 import { runCli } from '../helpers/cli.js';
 import { digitsOnly, toE164 } from '../../server/integrations/phone.js';
 import { main as reportMain } from '../../scripts/payments-report.js';
+
+/** Runs see what phones just pushed: on CouchDB `_db_updates` lists a write late. */
+const runPayments = afterDbUpdates(runPaymentsNow);
 
 /**
  * The payments worker against the real store and gateway, with a provider double that keeps

@@ -1,14 +1,14 @@
 import t from 'tap';
 import type Nano from 'nano';
 import { gateway, Session } from '../gateway/helper.js';
-import { adminNano, jobContext } from '../jobs/helpers.js';
+import { adminNano, jobContext, afterDbUpdates } from '../jobs/helpers.js';
 import { lift, restrict } from '../../server/restriction/restriction.js';
 import { onProviderCall, type ProviderCall } from '../../server/metrics/provider-calls.js';
 import { phone } from '../helpers/phones.js';
 import { couch } from '../helpers/store.js';
 import { unique } from '../helpers/fixtures.js';
 import { testFleet } from '../helpers/fleet.js';
-import { runSms } from '../../server/jobs/integrations/sms/index.js';
+import { runSms as runSmsNow } from '../../server/jobs/integrations/sms/index.js';
 import { AT, BEEM, fakeSms, type SentSms } from './fakes/sms.js';
 import { smsProvider } from '../../server/integrations/sms-provider.js';
 import { EARLY_KEEP_MS, sweepEarlyReports } from '../../server/jobs/integrations/sms/early.js';
@@ -18,6 +18,9 @@ import { otpId, phoneQuery, PHONE_INDEX, sweepExpiredCodes } from '../../server/
 import { ensureMangoIndexes } from '../../server/couch/mango-index.js';
 import type { Accounts } from '../../server/accounts/service.js';
 import { phoneClient } from '../client/helper.js';
+
+/** Runs see what phones just pushed: on CouchDB `_db_updates` lists a write late. */
+const runSms = afterDbUpdates(runSmsNow);
 
 /**
  * The SMS worker end to end: a real PouchDB phone writes an sms_request offline and syncs, the

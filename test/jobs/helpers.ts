@@ -159,3 +159,16 @@ export async function reconcile(
   await dbUpdatesSettled(ctx.nano, `${ctx.config.JOBS_DB}-settle`);
   return reconcileJob(ctx, ...rest);
 }
+
+/**
+ * `job` (payments, SMS…) run only once `_db_updates` lists every write made so far, as
+ * `reconcile` above: a run must see the requests a test's phone has just pushed.
+ */
+export function afterDbUpdates<A extends unknown[], R>(
+  job: (ctx: JobContext & { config: Config }, ...rest: A) => Promise<R>,
+): (ctx: JobContext & { config: Config }, ...rest: A) => Promise<R> {
+  return async (ctx, ...rest) => {
+    await dbUpdatesSettled(ctx.nano, `${ctx.config.JOBS_DB}-settle`);
+    return job(ctx, ...rest);
+  };
+}

@@ -7,6 +7,7 @@ import { enforceRetention } from '../../server/jobs/retention.js';
 import { userDbName } from '../../server/provisioning/names.js';
 import { privacySetup } from './helper.js';
 import { aggregate } from '../../server/jobs/aggregate/index.js';
+import { dbUpdatesSettled } from '../helpers/db-updates.js';
 import { isRestricted, lift, restrict } from '../../server/restriction/restriction.js';
 import { testFleet } from '../helpers/fleet.js';
 import { teamDbName } from '../../server/provisioning/names.js';
@@ -418,8 +419,10 @@ t.test('audit log', async (t) => {
       await put(team, farmer('fat', amina, 'Mbeya'));
       await put(userDbName(baraka), farmer('fb', baraka, 'Mbeya'));
       const aggDb = fleet.aggregatesDb;
-      const run = () =>
-        aggregate({
+      // A run sees what the test wrote: on CouchDB _db_updates lists a write late.
+      const run = async () => {
+        await dbUpdatesSettled(nano, `${fleet.dbs.jobs}-settle`);
+        return aggregate({
           nano,
           aggregatesDb: aggDb,
           fleet: fleet.dbs,
@@ -427,6 +430,7 @@ t.test('audit log', async (t) => {
           concurrency: 2,
           privacyDb,
         });
+      };
       /** The documents counted in the aggregates, as `<db>:<id>`. */
       const counted = async () =>
         (
