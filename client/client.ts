@@ -48,7 +48,7 @@ export class SawaClient {
     const base = options.url.replace(/\/+$/, '');
     const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
     this.session = new Session(
-      { base, fetch: doFetch, device: options.device },
+      { base, fetch: doFetch, device: options.device, retryBaseMs: options.retryBaseMs },
       options.storage ?? memoryStorage(),
       (tokens, why) => this.sessionChanged(tokens, why),
     );

@@ -12,6 +12,8 @@ export interface Transport {
   base: string;
   fetch: typeof fetch;
   device?: string;
+  /** The first retry's wait (backoff.ts), 500 ms unless told. */
+  retryBaseMs?: number;
 }
 
 export interface SendOptions {
@@ -60,7 +62,7 @@ export async function send(t: Transport, path: string, opts: SendOptions = {}): 
         throw new SawaError('offline', `cannot reach ${t.base}: ${(err as Error).message}`);
       }
     }
-    await sleep(wait ?? backoffMs(attempt), opts.signal);
+    await sleep(wait ?? backoffMs(attempt, t.retryBaseMs), opts.signal);
     if (opts.signal?.aborted) throw new SawaError('offline', 'aborted');
   }
 }

@@ -43,7 +43,7 @@ export async function pull(
       // Progress since the last failure earns a fresh set of attempts.
       failures = total.pulled > before ? 1 : failures + 1;
       if (failures >= attempts) throw err;
-      await sleep(backoffMs(failures - 1), opts.signal);
+      await sleep(backoffMs(failures - 1, session.retryBaseMs), opts.signal);
     }
   }
 }

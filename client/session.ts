@@ -40,6 +40,11 @@ export class Session {
     private readonly onChange: (tokens: Tokens | null, why?: SawaError) => void,
   ) {}
 
+  /** The first retry's wait, for the callers that retry on their own (pull). */
+  get retryBaseMs(): number | undefined {
+    return this.t.retryBaseMs;
+  }
+
   get current(): Tokens | null {
     return this.tokens;
   }

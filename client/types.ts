@@ -31,6 +31,11 @@ export interface SawaClientOptions {
   fetch?: typeof fetch;
   /** Documents per pull page and push batch (default 500). */
   batchSize?: number;
+  /**
+   * The first wait before a request that got no answer is tried again (default 500 ms); each
+   * later wait doubles, with jitter.
+   */
+  retryBaseMs?: number;
 }
 
 export type SyncState = 'signed-out' | 'idle' | 'syncing' | 'offline' | 'error';

@@ -8,7 +8,7 @@ import { createUser } from '../../server/accounts/sessions.js';
 import type { ScryptCost } from '../../server/accounts/passwords.js';
 import type { Role } from '../../server/accounts/types.js';
 import { couch, testCouch, type TestCouch } from '../helpers/store.js';
-import type { TestService } from '../helpers/service.js';
+import { closeAtTeardown, type TestService } from '../helpers/service.js';
 import { unique } from '../helpers/fixtures.js';
 
 /** scrypt at 2^10: ~1 ms a hash instead of ~60. Passed explicitly; production never sees it. */
@@ -67,7 +67,7 @@ export async function accountsService(
     },
   );
   const url = await server.listen({ host: '127.0.0.1', port: 0 });
-  t.teardown(() => server.close());
+  closeAtTeardown(t, server);
   return { app: inner as FastifyInstance, url, config };
 }
 

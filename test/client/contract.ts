@@ -1,9 +1,9 @@
 import t from 'tap';
 import { SawaError } from '../../client/index.js';
-import { farmer, gateway } from '../gateway/helper.js';
+import { farmer } from '../gateway/helper.js';
 import { unique } from '../helpers/fixtures.js';
 import { couch } from '../helpers/store.js';
-import { PASSWORD, phoneClient, sharedStorage, visit } from './helper.js';
+import { fileGateway, PASSWORD, phoneClient, sharedStorage, visit } from './helper.js';
 
 /**
  * The client's contract (client/index.ts) against the real service on the embedded store,
@@ -11,7 +11,7 @@ import { PASSWORD, phoneClient, sharedStorage, visit } from './helper.js';
  * conflicts, the session kept in storage, sign-out.
  */
 t.test('the client contract', async (t) => {
-  const gw = await gateway(t);
+  const gw = await fileGateway();
   const store = gw.store;
 
   t.test('signup, push, pull on a second phone, nothing offered back', async (t) => {

@@ -1,14 +1,13 @@
 import t from 'tap';
-import { gateway } from '../gateway/helper.js';
 import { unique } from '../helpers/fixtures.js';
-import { visit } from './helper.js';
+import { fileGateway, visit } from './helper.js';
 
 /**
  * GET /sync/{db}/_sawa_feed, the client library's pull: the same token check and access
  * decision as every /sync path, documents with their histories, checkpoints per page.
  */
 t.test('the client feed', async (t) => {
-  const gw = await gateway(t);
+  const gw = await fileGateway();
   const amina = await gw.signup(unique('amina'));
   const baraka = await gw.signup(unique('baraka'));
   const bearer = (a: { access_token: string }) => ({ authorization: `Bearer ${a.access_token}` });

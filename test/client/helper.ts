@@ -1,8 +1,10 @@
 import PouchDB from 'pouchdb';
+import tap from 'tap';
 import MemoryAdapter from 'pouchdb-adapter-memory';
 import { createHmac, randomUUID } from 'node:crypto';
 import { SawaClient } from '../../client/index.js';
 import type { SawaClientOptions, SawaStorage } from '../../client/index.js';
+import { gateway, type Gw } from '../gateway/helper.js';
 
 PouchDB.plugin(MemoryAdapter);
 
@@ -19,6 +21,8 @@ export interface Traffic {
 /**
  * A phone: the Sawa client over PouchDB on the memory adapter, its own local databases,
  * every request recorded. `fail(n)` makes the next n requests fail as a dropped link does.
+ * Retries wait 10 ms, 20 ms, 40 ms… (`retryBaseMs`) instead of half a second, 1 s, 2 s…: the
+ * same retries, without seconds of sleep in a test of a dropped link.
  */
 export function phoneClient(url: string, opts: Partial<SawaClientOptions> = {}, delayMs = 0) {
   const traffic: Traffic = {
@@ -32,6 +36,7 @@ export function phoneClient(url: string, opts: Partial<SawaClientOptions> = {}, 
     device: `test-${randomUUID().slice(0, 8)}`,
     localOptions: { adapter: 'memory' },
     localPrefix: `phone-${randomUUID()}-`,
+    retryBaseMs: 10,
     fetch: async (input, init = {}) => {
       const u = new URL(String(input));
       const call = {
@@ -53,6 +58,16 @@ export function phoneClient(url: string, opts: Partial<SawaClientOptions> = {}, 
     ...opts,
   });
   return { client, traffic, fail: (n: number) => void (failing = n) };
+}
+
+let shared: Promise<Gw> | undefined;
+/**
+ * The service every part of client.test.ts talks to: one per file (started on the first call,
+ * closed when the file ends), as the file's store is. Parts name their users uniquely.
+ */
+export function fileGateway(): Promise<Gw> {
+  shared ??= gateway(tap);
+  return shared;
 }
 
 /** Storage that outlives a client, as localStorage outlives a page. */

@@ -1,9 +1,16 @@
 import t from 'tap';
 import { Link } from '../../bench/client-link.js';
-import { gateway } from '../gateway/helper.js';
 import { unique } from '../helpers/fixtures.js';
 import { couch } from '../helpers/store.js';
-import { expiringToken, PASSWORD, phoneClient, sharedStorage, until, visit } from './helper.js';
+import {
+  expiringToken,
+  fileGateway,
+  PASSWORD,
+  phoneClient,
+  sharedStorage,
+  until,
+  visit,
+} from './helper.js';
 
 /**
  * The client on a bad day: a token that runs out mid-sync, many requests waiting on one
@@ -20,7 +27,7 @@ function tamper(storage: ReturnType<typeof sharedStorage>, change: (s: any) => v
 }
 
 t.test('the client on a bad link', async (t) => {
-  const gw = await gateway(t);
+  const gw = await fileGateway();
 
   t.test('a token that expires mid-sync is refreshed once and the sync goes on', async (t) => {
     const name = unique('grace');
@@ -33,7 +40,7 @@ t.test('the client on a bad link', async (t) => {
       s.access_token = expiringToken(s.access_token, 2);
       s.expires_at = Date.now() + 3_600_000;
     });
-    const slow = phoneClient(gw.url, { storage, batchSize: 10, localPrefix: '' }, 400);
+    const slow = phoneClient(gw.url, { storage, batchSize: 10, localPrefix: '' }, 250);
     // The same local database as `a`: its 40 visits wait to be pushed.
     const local = slow.client;
     (local as any).options.localPrefix = (a as any).options.localPrefix;

@@ -1,3 +1,5 @@
+import type { Server } from 'node:http';
+import type { Socket } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Test } from 'tap';
 import { loadConfig, type Config } from '../../server/config.js';
@@ -42,6 +44,40 @@ export async function testService(
     couch: { url: couch.url, admin: couch.admin, proxySecret: couch.proxySecret },
   });
   const url = await server.listen({ host: '127.0.0.1', port: 0 });
-  t.teardown(() => server.close());
+  closeAtTeardown(t, server);
   return { app: server, url, config };
+}
+
+/**
+ * Closes a listening Fastify instance when `t` ends, without waiting a minute on connections
+ * that carry no request: `close()` ends the idle keep-alive ones, but not one that never sent
+ * a request (a fetch aborted while its connection was being made, a browser's preconnect),
+ * which Node keeps until its headers timeout (60 s). Those are ended at once; a request still
+ * in flight is answered as at any shutdown.
+ */
+export function closeAtTeardown(t: Pick<Test, 'teardown'>, app: FastifyInstance): void {
+  const endQuiet = trackQuietConnections(app.server);
+  t.teardown(async () => {
+    const closing = app.close();
+    endQuiet();
+    await closing;
+  });
+}
+
+function trackQuietConnections(server: Server): () => void {
+  const inFlight = new Map<Socket, number>();
+  server.on('connection', (socket: Socket) => {
+    inFlight.set(socket, 0);
+    socket.once('close', () => inFlight.delete(socket));
+  });
+  server.on('request', (req, res) => {
+    const socket = req.socket;
+    inFlight.set(socket, (inFlight.get(socket) ?? 0) + 1);
+    res.once('close', () => {
+      if (inFlight.has(socket)) inFlight.set(socket, (inFlight.get(socket) ?? 1) - 1);
+    });
+  });
+  return () => {
+    for (const [socket, n] of inFlight) if (n === 0) socket.destroy();
+  };
 }
