@@ -1,7 +1,7 @@
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { forgetRawLevel, openPouch, type Db } from './pouch.js';
+import { forgetRawLevel, openFailed, openPouch, type Db } from './pouch.js';
 import { errors } from './errors.js';
 import { assertDbName, dirNameFor } from './names.js';
 import { ADMIN_ONLY, type SecurityObject } from './security.js';
@@ -192,6 +192,12 @@ export class Registry {
   async acquire(name: string): Promise<Handle> {
     await this.lock(name).idle();
     let entry = this.open.get(name);
+    // An open that failed (out of file descriptors under a burst, say) is not kept: the next
+    // request opens it again. Kept, the database answered that error until it was evicted,
+    // which never happened while its phone kept asking (each request made it the most
+    // recently used).
+    if (entry && openFailed(entry.db)) this.forgetFailed(name, entry);
+    entry = this.open.get(name);
     if (!entry) {
       await this.evict();
       // A database being closed (evicted a moment ago) must be shut before LevelDB opens it again.
@@ -218,6 +224,7 @@ export class Registry {
         released = true;
         e.refs--;
         e.lastUsed = Date.now();
+        if (openFailed(e.db)) this.forgetFailed(name, e);
       },
     };
   }
@@ -297,6 +304,14 @@ export class Registry {
       if (entry.refs === 0) return;
       await new Promise((r) => setTimeout(r, 10));
     }
+  }
+
+  /** Drops a database whose LevelDB never opened: there is nothing to close. */
+  private forgetFailed(name: string, entry: OpenDb): void {
+    if (this.open.get(name) !== entry) return;
+    this.open.delete(name);
+    const rec = this.records.get(name);
+    if (rec) forgetRawLevel(this.path(rec.dir));
   }
 
   private async closeOpen(name: string): Promise<void> {
