@@ -18,7 +18,12 @@ const gw = await gateway(t, { store, couchUrl: upstream.url });
 const amina = unique('amina');
 const auth = await gw.signup(amina);
 const DB = auth.dbs.user;
-const off = await gateway(t, { store, couchUrl: upstream.url, env: { SYNC_CHANGE_HUB: 'off' } });
+// One connection for plain requests: the bound's test below; live feeds are not counted.
+const off = await gateway(t, {
+  store,
+  couchUrl: upstream.url,
+  env: { SYNC_CHANGE_HUB: 'off', SYNC_UPSTREAM_CONNECTIONS: '1' },
+});
 const offAuth = await off.signup(unique('amina'));
 
 /** A streaming GET that stays open; resolves once the response headers arrive. */
@@ -314,3 +319,36 @@ t.test('live PouchDB phones get changes from another phone and from the store', 
   await until('the hub is back', () => hub.live, 15_000);
   t.pass('every write arrived');
 });
+
+t.test(
+  'plain requests to CouchDB wait for one of SYNC_UPSTREAM_CONNECTIONS; feeds do not',
+  async (t) => {
+    const db = offAuth.dbs.user;
+    const as = { url: off.url, token: offAuth.access_token };
+    const bearer = { authorization: `Bearer ${offAuth.access_token}` };
+    // A forwarded feed holds its own connection, outside the bound of one.
+    const feed = await within(
+      open(`/sync/${db}/_changes?feed=continuous&since=now&heartbeat=1000`, {}, as),
+      'the feed',
+    );
+    t.teardown(() => feed.req.destroy());
+    const held = upstream.holdAnswer(new RegExp(`^GET /${db} HTTP`));
+    const info = fetch(`${off.url}/sync/${db}/`, { headers: bearer });
+    const { release } = await within(held, 'the info request going upstream');
+    const local = fetch(`${off.url}/sync/${db}/_local/bound-check`, { headers: bearer });
+    // Nothing to await for a request that must not happen: give it time to show up if it would.
+    await new Promise((r) => setTimeout(r, 300));
+    const localLine = new RegExp(`^GET /${db}/_local/bound-check `);
+    t.notOk(
+      upstream.requests.some((l) => localLine.test(l)),
+      'the second request waits for the connection',
+    );
+    release();
+    t.equal((await within(info, 'the info answer')).status, 200);
+    t.equal((await within(local, 'the checkpoint answer')).status, 404);
+    t.ok(
+      upstream.requests.some((l) => localLine.test(l)),
+      'then goes',
+    );
+  },
+);
