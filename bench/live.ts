@@ -209,12 +209,23 @@ async function write(
   owner = 'admin',
 ): Promise<void> {
   const doc = { ...fieldRecords(1, owner)[0], _id: id };
-  const res = await fetch(`${store}/${db}/${id}`, {
-    method: 'PUT',
-    headers: { authorization: auth, 'content-type': 'application/json' },
-    body: JSON.stringify(doc),
-  });
-  if (res.status !== 201) throw new Error(`write ${db}/${id}: ${res.status}`);
+  // A connection the loaded store reset is tried again, as a job or a phone would.
+  for (let attempt = 0; ; attempt++) {
+    const res = await fetch(`${store}/${db}/${id}`, {
+      method: 'PUT',
+      headers: { authorization: auth, 'content-type': 'application/json' },
+      body: JSON.stringify(doc),
+    }).catch((err: unknown) => {
+      if (attempt >= 5) throw err;
+      return null;
+    });
+    if (res === null) {
+      await sleep(200 * (attempt + 1));
+      continue;
+    }
+    if (res.status !== 201) throw new Error(`write ${db}/${id}: ${res.status}`);
+    return;
+  }
 }
 
 function delivery(sent: Array<{ phone: Phone; id: string; at: number }>): Delivery {
