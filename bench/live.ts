@@ -223,7 +223,9 @@ async function write(
       await sleep(200 * (attempt + 1));
       continue;
     }
-    if (res.status !== 201) throw new Error(`write ${db}/${id}: ${res.status}`);
+    // 409 after a reset: the first try had written it.
+    if (res.status !== 201 && !(attempt > 0 && res.status === 409))
+      throw new Error(`write ${db}/${id}: ${res.status}`);
     return;
   }
 }
