@@ -247,6 +247,46 @@ t.test('a change written while the phone is being parked is not lost', async (t)
   t.ok(got.at - t0 < 5000, `answered ${got.at - t0} ms after, not at the timeout`);
 });
 
+t.test('back from an answer with nothing pending, a phone waits without a read', async (t) => {
+  const u = await gw.signup(unique('rudi'));
+  const db = u.dbs.user;
+  const since = (seq: unknown) => encodeURIComponent(typeof seq === 'string' ? seq : `${seq}`);
+  const start = await gw.call('GET', `/sync/${db}/_changes`, {
+    auth: `Bearer ${u.access_token}`,
+  });
+  await writeToStore(db, u.user.name, 'farmer-rudi-1');
+  // Heard before the read begins: an answer overtaken by a notice is not relied on.
+  await until('the hub heard of the write', () => hub.stamp(db) > 0);
+  const got = await longpoll(u.access_token, db, `since=${since(start.body.last_seq)}`);
+  t.same(
+    got.body.results.map((r) => r.id),
+    ['farmer-rudi-1'],
+  );
+  const mark = upstream.requests.length;
+  const before = hub.waiting;
+  const stop = new AbortController();
+  const next = longpoll(u.access_token, db, `since=${since(got.body.last_seq)}`, stop.signal);
+  await until('parked', () => hub.waiting > before);
+  t.same(userDbFeeds(upstream.requests.slice(mark), [db]), [], 'parked without a read upstream');
+  await writeToStore(db, u.user.name, 'farmer-rudi-2');
+  // The phone may be answered empty meanwhile (its user record changed): it asks again.
+  let answer = await next;
+  for (let i = 0; i < 5 && answer.body.results.length === 0; i++)
+    answer = await longpoll(u.access_token, db, `since=${since(answer.body.last_seq)}`);
+  stop.abort();
+  t.same(
+    answer.body.results.map((r) => r.id),
+    ['farmer-rudi-2'],
+    'the next write wakes it',
+  );
+  // From an older sequence the phone has not seen everything since: it is read.
+  const old = await longpoll(u.access_token, db, `since=${since(got.body.last_seq)}&timeout=1`);
+  t.same(
+    old.body.results.map((r) => r.id),
+    ['farmer-rudi-2'],
+  );
+});
+
 t.test("user A's parked request never wakes with B's data", async (t) => {
   const [a, b] = await Promise.all([gw.signup(unique('asha')), gw.signup(unique('bora'))]);
   let aDone = false;
