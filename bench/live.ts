@@ -83,7 +83,9 @@ async function startService(
     ? { COUCHDB_URL: own.store.url, COUCHDB_PROXY_SECRET: own.proxySecret }
     : { COUCHDB_URL: '', COUCHDB_PROXY_SECRET: randomBytes(24).toString('hex') };
   const main = fileURLToPath(new URL('../server/server.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', main], {
+  // BENCH_SERVICE_NODE_ARGS: e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to see where the time goes.
+  const extra = (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...extra, '--import', 'tsx', main], {
     env: {
       ...process.env,
       PORT: String(port),
