@@ -51,7 +51,17 @@ export class Meter {
     });
   }
 
-  close(): void {
+  /**
+   * Closes the meter's connections once no request is in flight. PouchDB's replication asks
+   * for the source's info after each batch without waiting for it (for its active-tasks
+   * count) and leaves a failure of that request unhandled: destroying the connections as the
+   * replication resolved cut that request ("socket hang up") and crashed the benchmark.
+   */
+  async close(): Promise<void> {
+    const until = performance.now() + 10_000;
+    while (Object.keys(this.agent.sockets).length > 0 && performance.now() < until) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
     this.agent.destroy();
   }
 }

@@ -121,7 +121,7 @@ async function syncTwice(w: Way) {
       batch_size: w.batch,
     });
     const ms = performance.now() - t0;
-    meter.close();
+    await meter.close();
     if (!result.ok || result.doc_write_failures)
       throw new Error(`sync failed: ${JSON.stringify(result.errors)}`);
     return { docs: result.docs_written, ms, bytes: meter.bytes, requests: meter.requests };

@@ -83,7 +83,9 @@ async function startService(
     ? { COUCHDB_URL: own.store.url, COUCHDB_PROXY_SECRET: own.proxySecret }
     : { COUCHDB_URL: '', COUCHDB_PROXY_SECRET: randomBytes(24).toString('hex') };
   const main = fileURLToPath(new URL('../server/server.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', main], {
+  // BENCH_SERVICE_NODE_ARGS: e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to see where the time goes.
+  const extra = (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...extra, '--import', 'tsx', main], {
     env: {
       ...process.env,
       PORT: String(port),
@@ -209,12 +211,25 @@ async function write(
   owner = 'admin',
 ): Promise<void> {
   const doc = { ...fieldRecords(1, owner)[0], _id: id };
-  const res = await fetch(`${store}/${db}/${id}`, {
-    method: 'PUT',
-    headers: { authorization: auth, 'content-type': 'application/json' },
-    body: JSON.stringify(doc),
-  });
-  if (res.status !== 201) throw new Error(`write ${db}/${id}: ${res.status}`);
+  // A connection the loaded store reset is tried again, as a job or a phone would.
+  for (let attempt = 0; ; attempt++) {
+    const res = await fetch(`${store}/${db}/${id}`, {
+      method: 'PUT',
+      headers: { authorization: auth, 'content-type': 'application/json' },
+      body: JSON.stringify(doc),
+    }).catch((err: unknown) => {
+      if (attempt >= 5) throw err;
+      return null;
+    });
+    if (res === null) {
+      await sleep(200 * (attempt + 1));
+      continue;
+    }
+    // 409 after a reset: the first try had written it.
+    if (res.status !== 201 && !(attempt > 0 && res.status === 409))
+      throw new Error(`write ${db}/${id}: ${res.status}`);
+    return;
+  }
 }
 
 function delivery(sent: Array<{ phone: Phone; id: string; at: number }>): Delivery {

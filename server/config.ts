@@ -179,6 +179,12 @@ export const ConfigSchema = Type.Object({
     description:
       "on: phones' longpoll _changes wait on one _db_updates feed in the gateway instead of one CouchDB request each; off: each is forwarded",
   }),
+  SYNC_UPSTREAM_CONNECTIONS: Type.Integer({
+    minimum: 1,
+    default: 128,
+    description:
+      'most connections (requests in flight) from the sync gateway to CouchDB, live feeds and streamed uploads aside; more wait their turn',
+  }),
   SYNC_RATE_LIMIT_PER_MIN: Type.Integer({
     minimum: 1,
     default: 1200,

@@ -39,6 +39,8 @@ const LONGPOLL_MS = 55_000;
  */
 const MAX_WAKE_READS = 32;
 const MAX_BACKOFF_MS = 30_000;
+/** Answers remembered for the phones' next longpolls (each is taken by that longpoll). */
+const MAX_ANSWERED = 100_000;
 /** Without `_global_changes`: look again now and then (an operator may create it). */
 const ABSENT_RETRY_MS = 5 * 60_000;
 
@@ -53,6 +55,11 @@ export class ChangeHub {
   requests = 0;
   private wakeReads = 0;
   private readonly wakeQueue: Array<() => Promise<void>> = [];
+  /** Per database, the count of the last notice that named it (see `stamp`). */
+  private readonly lastNotice = new Map<string, number>();
+  private notices = 0;
+  /** Answers with nothing pending, by phone query (see `remember`). */
+  private readonly answered = new Map<string, { lastSeq: unknown; stamp: number }>();
 
   constructor(
     private readonly nano: Nano.ServerScope,
@@ -114,12 +121,49 @@ export class ChangeHub {
     });
   }
 
+  /** Which notice last named `db`: a read taken now holds until this moves. */
+  stamp(db: string): number {
+    return this.lastNotice.get(db) ?? 0;
+  }
+
+  /**
+   * A phone was answered with changes and nothing pending, from a read begun at `stamp`. Its
+   * next longpoll, from that answer's `last_seq`, may park without a read of its own as long
+   * as no notice has named the database since: nothing was written after the read (a write
+   * whose notice is still on its way wakes the parked phone, as for any parked phone). That
+   * read was one request to CouchDB in three for every change delivered.
+   */
+  remember(key: string, lastSeq: unknown, stamp: number): void {
+    if (!this.live) return;
+    this.answered.delete(key);
+    this.answered.set(key, { lastSeq, stamp });
+    if (this.answered.size > MAX_ANSWERED) {
+      this.answered.delete(this.answered.keys().next().value as string);
+    }
+  }
+
+  /**
+   * Whether a longpoll from `since` can park at once (see `remember`): the remembered
+   * `last_seq` as CouchDB wrote it, else undefined. Forgets the answer either way.
+   */
+  recall(key: string, db: string, since: string | null): unknown {
+    const got = this.answered.get(key);
+    if (!got) return undefined;
+    this.answered.delete(key);
+    const same = since !== null && seqText(got.lastSeq) === since;
+    return this.live && same && got.stamp === this.stamp(db) ? got.lastSeq : undefined;
+  }
+
   private loseAll(): void {
+    this.answered.clear();
     for (const set of [...this.byDb.values()]) for (const w of [...set]) w.lost();
   }
 
   private notify(names: Iterable<string>): void {
-    for (const db of new Set(names)) for (const w of [...(this.byDb.get(db) ?? [])]) w.changed();
+    for (const db of new Set(names)) {
+      this.lastNotice.set(db, ++this.notices);
+      for (const w of [...(this.byDb.get(db) ?? [])]) w.changed();
+    }
   }
 
   private async ask(qs: Record<string, string | number>): Promise<DbUpdatesAnswer> {
@@ -185,6 +229,10 @@ export class ChangeHub {
     }
   }
 }
+
+/** A `last_seq` as the next request's `since` carries it. */
+export const seqText = (seq: unknown): string =>
+  typeof seq === 'string' ? seq : JSON.stringify(seq);
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms).unref());
 

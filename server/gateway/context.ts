@@ -93,13 +93,15 @@ export function upstreamCall(gw: Gateway, req: FastifyRequest, reply: FastifyRep
       }
       const query = opts.query ?? '';
       const path = opts.path ?? endpoint.upstreamPath;
-      if (path.endsWith('/_changes') && LIVE_FEED.test(query)) endAtShutdown(gw, reply);
+      const live = path.endsWith('/_changes') && LIVE_FEED.test(query);
+      if (live) endAtShutdown(gw, reply);
       const res = await gw.upstream.request({
         method: opts.method ?? req.method,
         path: path + (query ? `?${query}` : ''),
         headers,
         body,
         signal: abort.signal,
+        live,
       });
       if (res.status === 401) {
         // The phone's token was good (requireUser said so): CouchDB refusing us means the proxy

@@ -19,7 +19,7 @@ import { ChangeHub } from './change-hub.js';
 async function gatewayPlugin(app: FastifyInstance): Promise<void> {
   const { config } = app;
   const gw: Gateway = {
-    upstream: createUpstream(app.couch.conn.url),
+    upstream: createUpstream(app.couch.conn.url, config.SYNC_UPSTREAM_CONNECTIONS),
     checker: createWriteChecker(app.syncRules.ruleSet),
     proxySecret: app.couch.conn.proxySecret,
     bodyLimit: config.SYNC_MAX_REQUEST_BYTES,

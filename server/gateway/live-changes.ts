@@ -10,7 +10,7 @@ import { couchRoles } from './couch-user.js';
 import { GzipFrames } from './gzip-frames.js';
 import { sendBuffer } from './relay.js';
 import type { UpstreamResponse } from './upstream.js';
-import type { Waiter } from './change-hub.js';
+import { seqText, type Waiter } from './change-hub.js';
 
 /**
  * A phone's longpoll `_changes`, answered by the gateway while the change hub is live. The
@@ -48,6 +48,10 @@ interface Read {
   body: Buffer | null;
   empty: boolean;
   lastSeq: unknown;
+  /** Changes left after this answer (`pending`); null when not said. */
+  pending: number | null;
+  /** The hub's stamp for the database when the read began. */
+  stamp: number;
 }
 
 export function liveChanges(
@@ -84,6 +88,9 @@ class LongpollWaiter implements Waiter {
   private out: PassThrough | null = null;
   private frames: GzipFrames | null = null;
   private readonly roles: string;
+  /** The phone's query less `since`, as its user: whose next longpoll an answer may spare a read. */
+  private readonly answerKey: string | null;
+  private readonly since: string | null;
   private unregister: () => void = () => undefined;
 
   constructor(
@@ -116,6 +123,15 @@ class LongpollWaiter implements Waiter {
     params.delete('heartbeat');
     params.delete('timeout');
     this.readQuery = params.toString();
+    this.since = params.get('since');
+    const rest = new URLSearchParams(params);
+    rest.delete('since');
+    rest.sort();
+    // A body (POST: doc_ids, selector) is not part of the key: those go to CouchDB every time.
+    this.answerKey =
+      req.method === 'GET'
+        ? [this.db, this.userId, this.roles, rest.toString()].join('\u0000')
+        : null;
   }
 
   start(): void {
@@ -129,6 +145,16 @@ class LongpollWaiter implements Waiter {
     endAtShutdown(this.gw, this.reply);
     this.timer = setTimeout(() => this.expire(), this.holdMs);
     if (this.heartbeatMs) this.beat = setInterval(() => this.heartbeat(), this.heartbeatMs);
+    // Back from an answer with nothing pending, and nothing written since: wait at once.
+    const lastSeq =
+      this.answerNow || this.answerKey === null
+        ? undefined
+        : this.gw.hub.recall(this.answerKey, this.db, this.since);
+    if (lastSeq !== undefined) {
+      this.idle = JSON.stringify({ results: [], last_seq: lastSeq, pending: 0 }) + '\n';
+      this.state = 'parked';
+      return;
+    }
     // In the hub's read slots too: thousands of phones arriving at once must not hold a
     // read (and a socket, and an open database) upstream each.
     this.gw.hub.wakeRead(() => this.read());
@@ -182,11 +208,13 @@ class LongpollWaiter implements Waiter {
     }
     if ((this.state as State) === 'done') return;
     if (got.status !== 200 || !got.empty || got.body === null) {
-      return got.body === null ? this.passOn() : this.finish(got.body, got.status);
+      if (got.body === null) return this.passOn();
+      if (got.status === 200 && got.pending === 0 && this.answerKey !== null)
+        this.gw.hub.remember(this.answerKey, got.lastSeq, got.stamp);
+      return this.finish(got.body, got.status);
     }
     this.idle = got.body.toString('utf8');
-    const seq = got.lastSeq;
-    const since = typeof seq === 'string' ? seq : JSON.stringify(seq);
+    const since = seqText(got.lastSeq);
     // Nothing passed the phone's filter up to `last_seq`: reading on from there is the same.
     const params = new URLSearchParams(this.readQuery);
     params.set('since', since);
@@ -200,6 +228,7 @@ class LongpollWaiter implements Waiter {
   }
 
   private async readOnce(): Promise<Read> {
+    const stamp = this.gw.hub.stamp(this.db);
     const res: UpstreamResponse = await this.call.send({
       method: this.req.method,
       query: this.readQuery,
@@ -211,17 +240,19 @@ class LongpollWaiter implements Waiter {
       body = await readBody(res.body, READ_CAP_BYTES);
     } catch {
       res.body.destroy();
-      return { status: res.status, body: null, empty: false, lastSeq: null };
+      return { status: res.status, body: null, empty: false, lastSeq: null, pending: null, stamp };
     }
-    if (res.status !== 200) return { status: res.status, body, empty: false, lastSeq: null };
-    let parsed: { results?: unknown[]; last_seq?: unknown };
+    const unread = { status: res.status, body, empty: false, lastSeq: null, pending: null, stamp };
+    if (res.status !== 200) return unread;
+    let parsed: { results?: unknown[]; last_seq?: unknown; pending?: unknown };
     try {
       parsed = JSON.parse(body.toString('utf8')) as typeof parsed;
     } catch {
-      return { status: res.status, body, empty: false, lastSeq: null };
+      return unread;
     }
     const empty = Array.isArray(parsed.results) && parsed.results.length === 0;
-    return { status: 200, body, empty, lastSeq: parsed.last_seq };
+    const pending = typeof parsed.pending === 'number' ? parsed.pending : null;
+    return { status: 200, body, empty, lastSeq: parsed.last_seq, pending, stamp };
   }
 
   private heartbeat(): void {

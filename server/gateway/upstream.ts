@@ -17,6 +17,11 @@ export interface UpstreamRequest {
   headers: Record<string, string>;
   body?: Buffer | Readable;
   signal: AbortSignal;
+  /**
+   * A live feed (longpoll, continuous, eventsource `_changes`): it holds its connection as
+   * long as it waits, so it does not take one of the bounded connections.
+   */
+  live?: boolean;
 }
 
 export interface UpstreamResponse {
@@ -33,11 +38,23 @@ export interface Upstream {
 // Longer than CouchDB's longest longpoll timeout (60 s) plus a heartbeat: a socket idle that
 // long is a hung server, not a quiet feed.
 const IDLE_TIMEOUT_MS = 5 * 60_000;
+/** A kept-alive connection nobody has used this long is closed (a burst's leftovers). */
+const FREE_SOCKET_MS = 30_000;
 
-export function createUpstream(baseUrl: string): Upstream {
+/**
+ * `maxConnections` (SYNC_UPSTREAM_CONNECTIONS) bounds the connections, hence the requests in
+ * flight, for everything but live feeds and streamed uploads; more wait their turn. A
+ * thousand phones starting their live pull at once each ask for the database's info and
+ * their checkpoint: unbounded, that was a connection, a request and an open database each
+ * at the store, whose process ran out of file descriptors.
+ */
+export function createUpstream(baseUrl: string, maxConnections = Infinity): Upstream {
   const base = new URL(baseUrl);
   const secure = base.protocol === 'https:';
-  const agent = new (secure ? https.Agent : http.Agent)({ keepAlive: true, scheduling: 'lifo' });
+  const Agent = secure ? https.Agent : http.Agent;
+  const opts = { keepAlive: true, scheduling: 'lifo' as const, timeout: FREE_SOCKET_MS };
+  const bounded = new Agent({ ...opts, maxSockets: maxConnections });
+  const unbounded = new Agent(opts);
   const prefix = base.pathname.replace(/\/$/, '');
   return {
     request: (req) =>
@@ -51,7 +68,7 @@ export function createUpstream(baseUrl: string): Upstream {
           method: req.method,
           path: prefix + req.path,
           headers,
-          agent,
+          agent: req.live || (req.body && !Buffer.isBuffer(req.body)) ? unbounded : bounded,
           signal: req.signal,
           timeout: IDLE_TIMEOUT_MS,
         });
@@ -68,7 +85,10 @@ export function createUpstream(baseUrl: string): Upstream {
           body.pipe(outgoing);
         }
       }),
-    close: () => agent.destroy(),
+    close: () => {
+      bounded.destroy();
+      unbounded.destroy();
+    },
   };
 }
 

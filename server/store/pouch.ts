@@ -46,6 +46,20 @@ export function forgetRawLevel(path: string): void {
   raw.delete(path);
 }
 
+/**
+ * Whether the database failed to open (LevelDB refused: too many open files, a held lock, a
+ * damaged file). PouchDB keeps the failure and fails every later call with it, so a handle
+ * kept after a failed open answers errors for as long as it is kept.
+ */
+export function openFailed(db: Db): unknown {
+  return (db as unknown as { taskqueue?: { failed?: unknown } }).taskqueue?.failed || null;
+}
+
+/** LevelDB's (or the system's) "out of file descriptors". */
+export function outOfFiles(err: unknown): boolean {
+  return /too many open files|EMFILE|ENFILE/i.test(String((err as Error | null)?.message ?? err));
+}
+
 /** The LevelDOWN under an open database (by its directory), if PouchDB has opened it. */
 export function rawLevel(path: string): RawLevel | undefined {
   return raw.get(path);

@@ -1,7 +1,7 @@
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { forgetRawLevel, openPouch, type Db } from './pouch.js';
+import { forgetRawLevel, openFailed, openPouch, outOfFiles, type Db } from './pouch.js';
 import { errors } from './errors.js';
 import { assertDbName, dirNameFor } from './names.js';
 import { ADMIN_ONLY, type SecurityObject } from './security.js';
@@ -192,6 +192,12 @@ export class Registry {
   async acquire(name: string): Promise<Handle> {
     await this.lock(name).idle();
     let entry = this.open.get(name);
+    // An open that failed (out of file descriptors under a burst, say) is not kept: the next
+    // request opens it again. Kept, the database answered that error until it was evicted,
+    // which never happened while its phone kept asking (each request made it the most
+    // recently used).
+    if (entry && openFailed(entry.db)) this.forgetFailed(name, entry);
+    entry = this.open.get(name);
     if (!entry) {
       await this.evict();
       // A database being closed (evicted a moment ago) must be shut before LevelDB opens it again.
@@ -218,6 +224,7 @@ export class Registry {
         released = true;
         e.refs--;
         e.lastUsed = Date.now();
+        if (openFailed(e.db)) this.forgetFailed(name, e);
       },
     };
   }
@@ -299,6 +306,28 @@ export class Registry {
     }
   }
 
+  /**
+   * Drops a database whose LevelDB never opened: there is nothing to close. If the process
+   * ran out of file descriptors, a quarter of the idle databases are closed too, so the
+   * next open finds some, rather than every open failing while the bound is not reached.
+   */
+  private forgetFailed(name: string, entry: OpenDb): void {
+    if (this.open.get(name) !== entry) return;
+    this.open.delete(name);
+    const rec = this.records.get(name);
+    if (rec) forgetRawLevel(this.path(rec.dir));
+    if (!outOfFiles(openFailed(entry.db))) return;
+    const idle = this.idleByAge();
+    for (const [victim] of idle.slice(0, Math.ceil(idle.length / 4))) void this.closeOpen(victim);
+  }
+
+  /** Open databases nobody holds, least recently used first. */
+  private idleByAge(): Array<[string, OpenDb]> {
+    return [...this.open.entries()]
+      .filter(([, e]) => e.refs === 0)
+      .sort((a, b) => a[1].lastUsed - b[1].lastUsed);
+  }
+
   private async closeOpen(name: string): Promise<void> {
     const entry = this.open.get(name);
     if (!entry) return this.closing.get(name);
@@ -322,9 +351,7 @@ export class Registry {
    */
   private async evict(): Promise<void> {
     if (this.open.size < this.maxOpen) return;
-    const idle = [...this.open.entries()]
-      .filter(([, e]) => e.refs === 0)
-      .sort((a, b) => a[1].lastUsed - b[1].lastUsed);
+    const idle = this.idleByAge();
     const excess = Math.max(1, this.open.size - this.maxOpen + 1);
     const victims = idle.slice(0, excess).map(([name]) => name);
     await Promise.all(

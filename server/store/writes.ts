@@ -65,7 +65,12 @@ async function writeChunk(
   await validateWrites(h, validators, items, opts);
   const toWrite = items.filter((p) => !p.failed);
   const written = await store(h, toWrite, opts.newEdits);
-  if (written.length > 0 && written.some((r) => 'ok' in r)) h.changed();
+  // As CouchDB's: a write only of `_local` documents (a checkpoint) moves no sequence and is
+  // not news on `_db_updates`; announcing it woke every phone that had just written one.
+  const announced = written.some(
+    (r, i) => 'ok' in r && !String(toWrite[i]?.doc._id).startsWith('_local/'),
+  );
+  if (announced) h.changed();
   const byItem = new Map(toWrite.map((p, i) => [p, written[i] as WriteResult]));
   return items.map((p) =>
     p.failed ? { id: p.doc._id as string, ...p.failed } : (byItem.get(p) as WriteResult),

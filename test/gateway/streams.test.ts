@@ -18,7 +18,12 @@ const gw = await gateway(t, { store, couchUrl: upstream.url });
 const amina = unique('amina');
 const auth = await gw.signup(amina);
 const DB = auth.dbs.user;
-const off = await gateway(t, { store, couchUrl: upstream.url, env: { SYNC_CHANGE_HUB: 'off' } });
+// One connection for plain requests: the bound's test below; live feeds are not counted.
+const off = await gateway(t, {
+  store,
+  couchUrl: upstream.url,
+  env: { SYNC_CHANGE_HUB: 'off', SYNC_UPSTREAM_CONNECTIONS: '1' },
+});
 const offAuth = await off.signup(unique('amina'));
 
 /** A streaming GET that stays open; resolves once the response headers arrive. */
@@ -242,6 +247,46 @@ t.test('a change written while the phone is being parked is not lost', async (t)
   t.ok(got.at - t0 < 5000, `answered ${got.at - t0} ms after, not at the timeout`);
 });
 
+t.test('back from an answer with nothing pending, a phone waits without a read', async (t) => {
+  const u = await gw.signup(unique('rudi'));
+  const db = u.dbs.user;
+  const since = (seq: unknown) => encodeURIComponent(typeof seq === 'string' ? seq : `${seq}`);
+  const start = await gw.call('GET', `/sync/${db}/_changes`, {
+    auth: `Bearer ${u.access_token}`,
+  });
+  await writeToStore(db, u.user.name, 'farmer-rudi-1');
+  // Heard before the read begins: an answer overtaken by a notice is not relied on.
+  await until('the hub heard of the write', () => hub.stamp(db) > 0);
+  const got = await longpoll(u.access_token, db, `since=${since(start.body.last_seq)}`);
+  t.same(
+    got.body.results.map((r) => r.id),
+    ['farmer-rudi-1'],
+  );
+  const mark = upstream.requests.length;
+  const before = hub.waiting;
+  const stop = new AbortController();
+  const next = longpoll(u.access_token, db, `since=${since(got.body.last_seq)}`, stop.signal);
+  await until('parked', () => hub.waiting > before);
+  t.same(userDbFeeds(upstream.requests.slice(mark), [db]), [], 'parked without a read upstream');
+  await writeToStore(db, u.user.name, 'farmer-rudi-2');
+  // The phone may be answered empty meanwhile (its user record changed): it asks again.
+  let answer = await next;
+  for (let i = 0; i < 5 && answer.body.results.length === 0; i++)
+    answer = await longpoll(u.access_token, db, `since=${since(answer.body.last_seq)}`);
+  stop.abort();
+  t.same(
+    answer.body.results.map((r) => r.id),
+    ['farmer-rudi-2'],
+    'the next write wakes it',
+  );
+  // From an older sequence the phone has not seen everything since: it is read.
+  const old = await longpoll(u.access_token, db, `since=${since(got.body.last_seq)}&timeout=1`);
+  t.same(
+    old.body.results.map((r) => r.id),
+    ['farmer-rudi-2'],
+  );
+});
+
 t.test("user A's parked request never wakes with B's data", async (t) => {
   const [a, b] = await Promise.all([gw.signup(unique('asha')), gw.signup(unique('bora'))]);
   let aDone = false;
@@ -314,3 +359,36 @@ t.test('live PouchDB phones get changes from another phone and from the store', 
   await until('the hub is back', () => hub.live, 15_000);
   t.pass('every write arrived');
 });
+
+t.test(
+  'plain requests to CouchDB wait for one of SYNC_UPSTREAM_CONNECTIONS; feeds do not',
+  async (t) => {
+    const db = offAuth.dbs.user;
+    const as = { url: off.url, token: offAuth.access_token };
+    const bearer = { authorization: `Bearer ${offAuth.access_token}` };
+    // A forwarded feed holds its own connection, outside the bound of one.
+    const feed = await within(
+      open(`/sync/${db}/_changes?feed=continuous&since=now&heartbeat=1000`, {}, as),
+      'the feed',
+    );
+    t.teardown(() => feed.req.destroy());
+    const held = upstream.holdAnswer(new RegExp(`^GET /${db} HTTP`));
+    const info = fetch(`${off.url}/sync/${db}/`, { headers: bearer });
+    const { release } = await within(held, 'the info request going upstream');
+    const local = fetch(`${off.url}/sync/${db}/_local/bound-check`, { headers: bearer });
+    // Nothing to await for a request that must not happen: give it time to show up if it would.
+    await new Promise((r) => setTimeout(r, 300));
+    const localLine = new RegExp(`^GET /${db}/_local/bound-check `);
+    t.notOk(
+      upstream.requests.some((l) => localLine.test(l)),
+      'the second request waits for the connection',
+    );
+    release();
+    t.equal((await within(info, 'the info answer')).status, 200);
+    t.equal((await within(local, 'the checkpoint answer')).status, 404);
+    t.ok(
+      upstream.requests.some((l) => localLine.test(l)),
+      'then goes',
+    );
+  },
+);

@@ -1,5 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import t from 'tap';
 import { Registry } from '../../server/store/registry.js';
@@ -92,4 +93,19 @@ t.test('a feed that registers its closer late does not hold a rebuild (purge)', 
   t.equal(outcome, 'rebuilt');
   if (!ended) feed.release();
   await rebuild;
+});
+
+t.test('a database whose LevelDB failed to open is opened again by the next request', async (t) => {
+  await reg.create('db-refused');
+  // Another LevelDB handle on its directory makes the store's open fail (the lock is held),
+  // as running out of file descriptors did under a fleet of phones.
+  type Level = { open(cb: (err?: Error) => void): void; close(cb: (err?: Error) => void): void };
+  const leveldown = createRequire(import.meta.url)('leveldown') as (path: string) => Level;
+  const rogue = leveldown(reg.path(reg.record('db-refused').dir));
+  await new Promise<void>((resolve, reject) => rogue.open((e) => (e ? reject(e) : resolve())));
+  const failed = await reg.use('db-refused', (h) => h.db.info()).catch((e: Error) => e);
+  t.ok(failed instanceof Error, 'refused while the files are held elsewhere');
+  await new Promise<void>((resolve, reject) => rogue.close((e) => (e ? reject(e) : resolve())));
+  const info = await reg.use('db-refused', (h) => h.db.info());
+  t.equal(info.doc_count, 0, 'answers once LevelDB can open it');
 });

@@ -152,6 +152,29 @@ t.test('GET /_db_updates?feed=longpoll waits for the next event', async (t) => {
   t.same(news, [], 'nothing new: an empty answer after the timeout');
 });
 
+t.test('GET /_db_updates: a write of _local documents alone is not announced', async (t) => {
+  const name = unique('dbup-local');
+  const marker = unique('dbup-marker');
+  t.equal((await admin('PUT', `/${name}`)).status, 201);
+  t.equal((await admin('PUT', `/${marker}`)).status, 201);
+  const now = await admin('GET', '/_db_updates?since=now');
+  if (noGlobalChanges(t, now)) return;
+  t.equal((await admin('PUT', `/${name}/_local/checkpoint`, { body: { seq: 1 } })).status, 201);
+  // Then a real write elsewhere: once it is listed, the checkpoint would have been too.
+  t.equal((await admin('PUT', `/${marker}/doc`, { body: { a: 1 } })).status, 201);
+  const since = encodeURIComponent(now.body.last_seq);
+  let names: string[] = [];
+  for (let i = 0; i < 100 && !names.includes(marker); i++) {
+    const res = await admin('GET', `/_db_updates?since=${since}`);
+    names = res.body.results.map((r: { db_name: string }) => r.db_name);
+    if (!names.includes(marker)) await new Promise((r) => setTimeout(r, 20));
+  }
+  t.ok(names.includes(marker), 'the document write is announced');
+  t.notOk(names.includes(name), 'the checkpoint is not');
+  await admin('DELETE', `/${name}`);
+  await admin('DELETE', `/${marker}`);
+});
+
 t.test('GET /_db_updates is for server admins only', async (t) => {
   t.equal((await anon('GET', '/_db_updates')).status, 401);
   const res = await named('GET', '/_db_updates');
