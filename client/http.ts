@@ -74,6 +74,9 @@ async function fetchWithTimeout(
 ): Promise<Response> {
   const abort = new AbortController();
   const onAbort = () => abort.abort();
+  // A signal aborted before the call (live sync woke while a token was being fetched) never
+  // fires again: the request must not go out and wait its whole timeout.
+  if (init.signal?.aborted) abort.abort();
   init.signal?.addEventListener('abort', onAbort);
   const timer = setTimeout(onAbort, init.timeoutMs);
   try {

@@ -1,5 +1,6 @@
 import t from 'tap';
 import { Link } from '../../bench/client-link.js';
+import { send } from '../../client/http.js';
 import { unique } from '../helpers/fixtures.js';
 import { couch } from '../helpers/store.js';
 import {
@@ -192,4 +193,21 @@ t.test('the client on a bad link', async (t) => {
     b.stopLiveSync();
     t.equal(await b.pending(), 0);
   });
+});
+
+t.test('a request whose signal was aborted before it started never goes out', async (t) => {
+  // Live sync's wake can abort while a request waits on its token: that signal will not
+  // fire again, so the request must leave already cancelled, not wait out its timeout.
+  const seen: boolean[] = [];
+  const transport = {
+    base: 'http://127.0.0.1:9',
+    retryBaseMs: 1,
+    fetch: (async (_url: string, init: RequestInit) => {
+      seen.push(init.signal?.aborted ?? false);
+      throw new DOMException('aborted', 'AbortError');
+    }) as unknown as typeof fetch,
+  };
+  const cancelled = AbortSignal.abort();
+  await t.rejects(send(transport, '/sync/x/_changes', { signal: cancelled }));
+  t.same(seen, [true], 'one attempt, handed a signal already aborted');
 });

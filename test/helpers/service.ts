@@ -1,9 +1,8 @@
-import type { Server } from 'node:http';
-import type { Socket } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Test } from 'tap';
 import { loadConfig, type Config } from '../../server/config.js';
 import app, { serverOptions } from '../../server/app.js';
+import { quietConnections } from '../../server/util/drain.js';
 import type { TestCouch } from './store.js';
 import { unique } from './fixtures.js';
 import { testFleet } from './fleet.js';
@@ -56,28 +55,10 @@ export async function testService(
  * in flight is answered as at any shutdown.
  */
 export function closeAtTeardown(t: Pick<Test, 'teardown'>, app: FastifyInstance): void {
-  const endQuiet = trackQuietConnections(app.server);
+  const endQuiet = quietConnections(app.server);
   t.teardown(async () => {
     const closing = app.close();
     endQuiet();
     await closing;
   });
-}
-
-function trackQuietConnections(server: Server): () => void {
-  const inFlight = new Map<Socket, number>();
-  server.on('connection', (socket: Socket) => {
-    inFlight.set(socket, 0);
-    socket.once('close', () => inFlight.delete(socket));
-  });
-  server.on('request', (req, res) => {
-    const socket = req.socket;
-    inFlight.set(socket, (inFlight.get(socket) ?? 0) + 1);
-    res.once('close', () => {
-      if (inFlight.has(socket)) inFlight.set(socket, (inFlight.get(socket) ?? 1) - 1);
-    });
-  });
-  return () => {
-    for (const [socket, n] of inFlight) if (n === 0) socket.destroy();
-  };
 }

@@ -1,5 +1,6 @@
 import t from 'tap';
 import http from 'node:http';
+import net from 'node:net';
 import { once } from 'node:events';
 import { testCouch, couch } from '../helpers/store.js';
 import { testService } from '../helpers/service.js';
@@ -73,4 +74,18 @@ t.test('a live feed in flight at shutdown is cut at once', async (t) => {
   await arrived;
   await within(svc.app.close(), 20_000, 'close() with a longpoll in flight');
   t.match(await within(ended, 5_000, 'the longpoll'), /^cut/, 'the phone sees the feed cut');
+});
+
+t.test('a connection that never sent a request does not hold the shutdown', async (t) => {
+  const svc = await testService(t, await testCouch(t));
+  // A phone's fetch aborted while connecting: Node counts it neither idle nor busy and
+  // would keep it, and close() with it, for its 60 s headers timeout.
+  const accepted = once(svc.app.server, 'connection');
+  const socket = net.connect(Number(new URL(svc.url).port), '127.0.0.1');
+  socket.on('error', () => {});
+  await accepted;
+  const ended = once(socket, 'close');
+  await within(svc.app.close(), 10_000, 'close()');
+  await within(ended, 10_000, 'the quiet connection ended');
+  t.ok(socket.destroyed, 'the server ended the connection that carried no request');
 });
