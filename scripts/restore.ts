@@ -30,6 +30,7 @@ import {
   type Progress,
   type CliIo,
 } from './cli.js';
+import { DB_NAME } from '../server/util/db-name.js';
 
 const USAGE = `usage: npm run restore -- --from DIR [--at SET] [--db NAME]... [--rename FROM:TO]... [--prefix P] [--verify] [--verify-only] [--concurrency N]
   --from DIR        the backup directory
@@ -162,8 +163,5 @@ function renaming(
   if (!names.size && prefix === undefined) return undefined;
   return (db) => names.get(db) ?? (prefix !== undefined ? prefix + db : db);
 }
-
-/** CouchDB's rule for database names. */
-const DB_NAME = /^[a-z][a-z0-9_$()+/-]*$/;
 
 run(main, import.meta.url);

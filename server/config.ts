@@ -4,6 +4,7 @@ import { corsOriginsProblems } from './edge/cors.js';
 import { trustProxyProblems } from './edge/trust-proxy.js';
 import { transferProblems } from './transfers.js';
 import { rsaPublicKeyProblems } from './util/public-key.js';
+import { DB_NAME_RULE, DB_PATTERN_RULE } from './util/db-name.js';
 
 /** A string enum as plain JSON Schema `enum`, so a bad value gets one message naming the choices. */
 function oneOf<const T extends readonly string[]>(
@@ -159,7 +160,7 @@ export const ConfigSchema = Type.Object({
     }),
   ),
   ACCOUNTS_DB: Type.String({
-    pattern: '^[a-z][a-z0-9_$()+/-]*$',
+    pattern: `^${DB_NAME_RULE}$`,
     default: 'sawa-accounts',
     description: 'CouchDB database holding Sawa user records and refresh tokens',
   }),
@@ -234,7 +235,7 @@ export const ConfigSchema = Type.Object({
       'most (user, device) pairs labelled in sawa_wire_bytes_total; later ones count as _other (0: none)',
   }),
   AGGREGATES_DB: Type.String({
-    pattern: '^[a-z][a-z0-9_$()+/-]*$',
+    pattern: `^${DB_NAME_RULE}$`,
     default: 'sawa-aggregates',
     description: 'CouchDB database the aggregator writes report buckets to',
   }),
@@ -258,7 +259,7 @@ export const ConfigSchema = Type.Object({
       'Cache-Control max-age of GET /reports/… answers; after it a client revalidates (304)',
   }),
   AUDIT_DB: Type.String({
-    pattern: '^[a-z][a-z0-9_$()+/-]*$',
+    pattern: `^${DB_NAME_RULE}$`,
     default: 'sawa-audit',
     description: 'append-only CouchDB database of the audit log (staff access, privacy actions)',
   }),
@@ -270,7 +271,7 @@ export const ConfigSchema = Type.Object({
       'staff access to other people’s databases through /sync is audited once per staff member, database, read or write, address and device per this many minutes',
   }),
   PRIVACY_DB: Type.String({
-    pattern: '^[a-z][a-z0-9_$()+/-]*$',
+    pattern: `^${DB_NAME_RULE}$`,
     default: 'sawa-privacy',
     description: 'CouchDB database of processing restrictions',
   }),
@@ -376,12 +377,12 @@ export const ConfigSchema = Type.Object({
     }),
   ),
   JOBS_DB: Type.String({
-    pattern: '^[a-z][a-z0-9_$()+/-]*$',
+    pattern: `^${DB_NAME_RULE}$`,
     default: 'sawa-jobs',
     description: 'CouchDB database of job state: leases, checkpoints, held conflicts, rollouts',
   }),
   CONFLICTS_ARCHIVE_DB: Type.String({
-    pattern: '^[a-z][a-z0-9_$()+/-]*$',
+    pattern: `^${DB_NAME_RULE}$`,
     default: 'sawa-conflicts-archive',
     description: 'CouchDB database keeping every revision the conflict reconciler replaced',
   }),
@@ -412,8 +413,7 @@ export const ConfigSchema = Type.Object({
   ),
   BACKUP_DATABASES: Type.Optional(
     Type.String({
-      pattern:
-        '^\\s*(?:_users|_replicator|\\*|[a-z][a-z0-9_$()+/-]*\\*?)\\s*(?:,\\s*(?:_users|_replicator|\\*|[a-z][a-z0-9_$()+/-]*\\*?)\\s*)*$',
+      pattern: `^\\s*${DB_PATTERN_RULE}\\s*(?:,\\s*${DB_PATTERN_RULE}\\s*)*$`,
       description:
         'databases npm run backup covers, and restore and verify take: names and name prefixes ending in *, separated by commas (sawa-*, team-*, userdb-*, _users); default every database',
     }),

@@ -1,4 +1,5 @@
 import { fleetScope, isUserOrTeamDb } from '../provisioning/names.js';
+import { DB_PATTERN } from '../util/db-name.js';
 
 /**
  * Which databases a backup covers. Two settings narrow it, and a set's manifest records both,
@@ -16,9 +17,6 @@ export interface BackupScope {
   fleet_prefix: string;
 }
 
-/** A database name (CouchDB's rule, `_users` and `_replicator` too), or its start then `*`. */
-const PATTERN = /^(?:_users|_replicator|\*|[a-z][a-z0-9_$()+/-]*\*?)$/;
-
 /** The patterns of a comma-separated list (BACKUP_DATABASES), or repeated `--db` values. */
 export function parseDatabasePatterns(values: string | string[]): string[] {
   const list = (Array.isArray(values) ? values : [values])
@@ -26,7 +24,7 @@ export function parseDatabasePatterns(values: string | string[]): string[] {
     .map((v) => v.trim())
     .filter((v) => v.length > 0);
   for (const p of list) {
-    if (!PATTERN.test(p)) {
+    if (!DB_PATTERN.test(p)) {
       throw new Error(
         `${JSON.stringify(p)} is neither a database name nor a name prefix followed by * (team-*)`,
       );
