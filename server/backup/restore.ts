@@ -8,7 +8,7 @@ import {
   Interrupted,
   BackupKeyInvalid,
 } from '../errors.js';
-import type { DocLine, Leaf } from './dump.js';
+import type { DocLine, Leaf } from './fetch-leaves.js';
 import { chainTo, listSets, type Manifest } from './manifest.js';
 import { readGzipLines } from './ndjson.js';
 import type { BackupKey } from './crypto.js';

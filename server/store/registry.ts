@@ -1,7 +1,8 @@
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { forgetRawLevel, openFailed, openPouch, outOfFiles, type Db } from './pouch.js';
+import { openPouch, type Db } from './pouch.js';
+import { OpenPool } from './open-pool.js';
 import { errors } from './errors.js';
 import { assertDbName, dirNameFor } from './names.js';
 import { ADMIN_ONLY, type SecurityObject } from './security.js';
@@ -23,14 +24,6 @@ export interface DbRecord {
   security: SecurityObject;
 }
 
-interface OpenDb {
-  db: Db;
-  refs: number;
-  lastUsed: number;
-  /** Called when the database is closed under a long-lived reader (delete, purge). */
-  closers: Set<() => void>;
-}
-
 export interface Handle {
   readonly name: string;
   readonly db: Db;
@@ -48,14 +41,12 @@ const DBS_DIR = 'dbs';
 /**
  * Owns every database of the store: which exist (the meta database is the truth,
  * so a crash between creating files and recording them leaves only an orphan to
- * sweep), their security objects, and a bounded pool of open LevelDB handles.
+ * sweep), their security objects, and (through its OpenPool) which are open.
  */
 export class Registry {
   private readonly records = new Map<string, DbRecord>();
-  private readonly open = new Map<string, OpenDb>();
   private readonly locks = new Map<string, Mutex>();
-  /** Databases whose LevelDB is being closed: reopening waits for it. */
-  private readonly closing = new Map<string, Promise<void>>();
+  private readonly pool: OpenPool;
   /** Server-level live feeds (`_db_updates`), ended by `endFeeds`. */
   private readonly serverFeeds = new Set<() => void>();
   private generation = Date.now();
@@ -65,8 +56,10 @@ export class Registry {
     private readonly meta: Db,
     readonly updates: DbUpdates,
     readonly serverUuid: string,
-    private readonly maxOpen: number,
-  ) {}
+    maxOpen: number,
+  ) {
+    this.pool = new OpenPool(maxOpen);
+  }
 
   static async open(
     dataDir: string,
@@ -100,6 +93,11 @@ export class Registry {
 
   list(): string[] {
     return [...this.records.keys()].sort();
+  }
+
+  /** How many databases are open now (held or idle). */
+  openCount(): number {
+    return this.pool.size;
   }
 
   exists(name: string): boolean {
@@ -139,8 +137,8 @@ export class Registry {
       const rec = this.record(name);
       await this.meta.remove(rec._id, rec._rev as string);
       this.records.delete(name);
-      await this.waitIdle(name);
-      await this.closeOpen(name);
+      await this.pool.waitIdle(name);
+      await this.pool.close(name);
       await openPouch(this.path(rec.dir)).destroy();
     });
     this.updates.notify(name, 'deleted');
@@ -164,8 +162,8 @@ export class Registry {
   ): Promise<void> {
     await this.lock(name).run(async () => {
       const rec = this.record(name);
-      await this.waitIdle(name);
-      await this.closeOpen(name);
+      await this.pool.waitIdle(name);
+      await this.pool.close(name);
       const old = openPouch(this.path(rec.dir));
       const dir = dirNameFor(name, this.nextGeneration());
       const fresh = openPouch(this.path(dir));
@@ -191,27 +189,11 @@ export class Registry {
   /** Opens (or reuses) the database's PouchDB; callers must release() the handle. */
   async acquire(name: string): Promise<Handle> {
     await this.lock(name).idle();
-    let entry = this.open.get(name);
-    // An open that failed (out of file descriptors under a burst, say) is not kept: the next
-    // request opens it again. Kept, the database answered that error until it was evicted,
-    // which never happened while its phone kept asking (each request made it the most
-    // recently used).
-    if (entry && openFailed(entry.db)) this.forgetFailed(name, entry);
-    entry = this.open.get(name);
-    if (!entry) {
-      await this.evict();
-      // A database being closed (evicted a moment ago) must be shut before LevelDB opens it again.
-      await this.closing.get(name);
-      entry = this.open.get(name);
-    }
-    const rec = this.record(name);
-    if (!entry) {
-      entry = { db: openPouch(this.path(rec.dir)), refs: 0, lastUsed: 0, closers: new Set() };
-      this.open.set(name, entry);
-    }
-    const e = entry;
-    e.refs++;
-    e.lastUsed = Date.now();
+    let rec!: DbRecord;
+    const e = await this.pool.hold(name, () => {
+      rec = this.record(name);
+      return this.path(rec.dir);
+    });
     let released = false;
     return {
       name,
@@ -222,9 +204,7 @@ export class Registry {
       release: () => {
         if (released) return;
         released = true;
-        e.refs--;
-        e.lastUsed = Date.now();
-        if (openFailed(e.db)) this.forgetFailed(name, e);
+        this.pool.release(name, e);
       },
     };
   }
@@ -249,16 +229,13 @@ export class Registry {
    * shutdown does not wait out their timeouts: closing waits for in-flight requests first.
    */
   endFeeds(): void {
-    for (const entry of this.open.values()) {
-      for (const cb of entry.closers) cb();
-      entry.closers.clear();
-    }
+    this.pool.endReaders();
     for (const end of this.serverFeeds) end();
     this.serverFeeds.clear();
   }
 
   async close(): Promise<void> {
-    for (const name of [...this.open.keys()]) await this.closeOpen(name);
+    await this.pool.closeAll();
     await this.updates.close();
     await upsertLocal(this.meta, '_local/server', (doc) => ({ ...doc, clean_shutdown: true }));
     await this.meta.close();
@@ -286,77 +263,6 @@ export class Registry {
   private async saveRecord(rec: DbRecord): Promise<void> {
     const res = await this.meta.put(rec as never);
     this.records.set(rec.name, { ...rec, _rev: res.rev });
-  }
-
-  /** Waits for in-flight requests to finish and ends long-lived readers. */
-  /**
-   * Ends the database's live feeds and waits until no request holds it. A feed registers
-   * its closer a moment after it acquired the database (after its first read), so closers
-   * are called again on every turn: one that registered late would otherwise hold the wait
-   * (a purge, a deletion) until its longpoll timed out, up to a minute.
-   */
-  private async waitIdle(name: string): Promise<void> {
-    const entry = this.open.get(name);
-    if (!entry) return;
-    for (;;) {
-      for (const cb of entry.closers) cb();
-      entry.closers.clear();
-      if (entry.refs === 0) return;
-      await new Promise((r) => setTimeout(r, 10));
-    }
-  }
-
-  /**
-   * Drops a database whose LevelDB never opened: there is nothing to close. If the process
-   * ran out of file descriptors, a quarter of the idle databases are closed too, so the
-   * next open finds some, rather than every open failing while the bound is not reached.
-   */
-  private forgetFailed(name: string, entry: OpenDb): void {
-    if (this.open.get(name) !== entry) return;
-    this.open.delete(name);
-    const rec = this.records.get(name);
-    if (rec) forgetRawLevel(this.path(rec.dir));
-    if (!outOfFiles(openFailed(entry.db))) return;
-    const idle = this.idleByAge();
-    for (const [victim] of idle.slice(0, Math.ceil(idle.length / 4))) void this.closeOpen(victim);
-  }
-
-  /** Open databases nobody holds, least recently used first. */
-  private idleByAge(): Array<[string, OpenDb]> {
-    return [...this.open.entries()]
-      .filter(([, e]) => e.refs === 0)
-      .sort((a, b) => a[1].lastUsed - b[1].lastUsed);
-  }
-
-  private async closeOpen(name: string): Promise<void> {
-    const entry = this.open.get(name);
-    if (!entry) return this.closing.get(name);
-    this.open.delete(name);
-    for (const cb of entry.closers) cb();
-    const rec = this.records.get(name);
-    const done = entry.db
-      .close()
-      .catch(() => undefined)
-      .then(() => {
-        if (rec) forgetRawLevel(this.path(rec.dir));
-        this.closing.delete(name);
-      });
-    this.closing.set(name, done);
-    await done;
-  }
-
-  /**
-   * Past STORE_MAX_DBS_OPEN, closes the least recently used databases nobody holds: no
-   * request in flight, no live feed (a feed holds its handle until it ends).
-   */
-  private async evict(): Promise<void> {
-    if (this.open.size < this.maxOpen) return;
-    const idle = this.idleByAge();
-    const excess = Math.max(1, this.open.size - this.maxOpen + 1);
-    const victims = idle.slice(0, excess).map(([name]) => name);
-    await Promise.all(
-      victims.map((name) => (this.open.get(name)?.refs === 0 ? this.closeOpen(name) : undefined)),
-    );
   }
 
   /** Removes database directories no record points at: leftovers of a crash mid-create, -delete or -purge. */

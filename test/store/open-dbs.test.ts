@@ -12,7 +12,7 @@ t.teardown(async () => {
   await reg.close();
   await rm(dir, { recursive: true, force: true });
 });
-const openCount = () => (reg as unknown as { open: Map<string, unknown> }).open.size;
+const openCount = () => reg.openCount();
 const names = ['db-a', 'db-b', 'db-c', 'db-d'];
 for (const name of names) await reg.create(name);
 
