@@ -97,7 +97,7 @@ export async function conflictReport(
         const age = since ? Math.max(0, Math.floor((now - Date.parse(since)) / 1000)) : null;
         if (opts.olderThanSeconds !== undefined && (age === null || age < opts.olderThanSeconds))
           continue;
-        rows.push(row(rules, db, c.id, c.type, 1 + c.conflicts.length, since, age, h));
+        rows.push(row(rules, db, c, { since, age, held: h }));
       }
     } catch (err) {
       failed.push({ db, error: String(cleanCouchError(err).message) });
@@ -114,28 +114,25 @@ export async function conflictReport(
   return { rows, summary: summarise(rows, dbs.length, failed, withoutView) };
 }
 
+/** A report row: the conflict as listed, and how long it has waited (held: since when and why). */
 function row(
   rules: RuleSet,
   db: string,
-  id: string,
-  type: string | null,
-  branches: number,
-  since: string | null,
-  age: number | null,
-  held: StoredHeld | undefined,
+  c: { id: string; type: string | null; conflicts: readonly string[] },
+  wait: { since: string | null; age: number | null; held: StoredHeld | undefined },
 ): ConflictRow {
   return {
     db,
     user: userFromDbName(db),
     team: teamFromDbName(db),
-    doc_id: id,
-    type,
-    branches,
-    since,
-    age_seconds: age,
-    strategy: strategyFor(rules, type)?.strategy ?? 'no rule',
-    status: held ? 'held' : 'waiting',
-    reason: held?.reason ?? null,
+    doc_id: c.id,
+    type: c.type,
+    branches: 1 + c.conflicts.length,
+    since: wait.since,
+    age_seconds: wait.age,
+    strategy: strategyFor(rules, c.type)?.strategy ?? 'no rule',
+    status: wait.held ? 'held' : 'waiting',
+    reason: wait.held?.reason ?? null,
   };
 }
 

@@ -15,6 +15,17 @@ interface ChangesPage {
   last_seq: unknown;
 }
 
+/** Which requests a job takes in, and what it does with each. */
+export interface IntakeSpec {
+  /** The jobs database, where the job's checkpoints (and claims) live. */
+  jobsDb: string;
+  job: string;
+  /** The request documents' `type`. */
+  type: string;
+  claim: (doc: RequestDoc) => Promise<boolean>;
+  pageSize?: number;
+}
+
 /**
  * Reads the new request documents of `type` from one user database, from the job's
  * `_changes` checkpoint, and hands each to `claim` (true: a claim was created). The
@@ -23,12 +34,8 @@ interface ChangesPage {
  */
 export async function intakeRequests(
   nano: Nano.ServerScope,
-  jobsDb: string,
-  job: string,
   db: string,
-  type: string,
-  claim: (doc: RequestDoc) => Promise<boolean>,
-  pageSize = 500,
+  { jobsDb, job, type, claim, pageSize = 500 }: IntakeSpec,
 ): Promise<number> {
   // The gateway writes requests only to private databases; a team database holds none.
   if (userFromDbName(db) === null) return 0;

@@ -13,15 +13,13 @@ export async function intakeDatabase(
   now: () => Date,
   pageSize = 500,
 ): Promise<number> {
-  return intakeRequests(
-    nano,
+  return intakeRequests(nano, db, {
     jobsDb,
-    JOB,
-    db,
-    'payment_request',
-    (doc) => claimRequest(nano, jobsDb, db, doc, now()),
+    job: JOB,
+    type: 'payment_request',
+    claim: (doc) => claimRequest(nano, jobsDb, db, doc, now()),
     pageSize,
-  );
+  });
 }
 
 async function claimRequest(

@@ -6,6 +6,14 @@ import type { DeliveryReport } from '../../../integrations/sms-types.js';
 import { claimOfReference, writeSmsStatus, type SmsClaim } from './status.js';
 import { dropEarlyReport, findEarlyReport, keepEarlyReport } from './early.js';
 
+/** Where a report is applied: the server, the jobs database, the provider it came from. */
+export interface ReportSink {
+  nano: Nano.ServerScope;
+  jobs: JobsDb;
+  provider: string;
+  log: FastifyBaseLogger;
+}
+
 export type ReportResult =
   'recorded' | 'duplicate' | 'pending' | 'unknown-reference' | 'mismatch' | 'early';
 
@@ -34,33 +42,27 @@ export async function handleDeliveryReport(
     id = await claimOfReference(jobs, provider, report.reference);
     if (!id) return 'early';
   }
-  return applyReport(nano, jobs, provider, id, report, log, now);
+  return applyReport({ nano, jobs, provider, log }, id, report, now);
 }
 
 /** Called once a send's reference is recorded: a report kept for it is applied, then dropped. */
 export async function applyEarlyReport(
-  nano: Nano.ServerScope,
-  jobs: JobsDb,
-  provider: string,
+  sink: ReportSink,
   claimId: string,
   reference: string,
-  log: FastifyBaseLogger,
   now: Date,
 ): Promise<void> {
-  const early = await findEarlyReport(jobs, provider, reference);
+  const early = await findEarlyReport(sink.jobs, sink.provider, reference);
   if (!early) return;
-  await applyReport(nano, jobs, provider, claimId, early.report, log, now);
-  await dropEarlyReport(jobs, early._id, early._rev);
+  await applyReport(sink, claimId, early.report, now);
+  await dropEarlyReport(sink.jobs, early._id, early._rev);
 }
 
 /** A report for the claim `id`: the number must match; then the claim is settled. */
 export async function applyReport(
-  nano: Nano.ServerScope,
-  jobs: JobsDb,
-  provider: string,
+  { nano, jobs, provider, log }: ReportSink,
   id: string,
   report: DeliveryReport,
-  log: FastifyBaseLogger,
   now: Date,
 ): Promise<ReportResult> {
   const claim = await readClaim<SmsClaim>(jobs, id);

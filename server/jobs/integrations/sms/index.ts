@@ -45,7 +45,12 @@ export async function runSms(ctx: JobContext, opts: SmsOptions = {}): Promise<Jo
         const id = claimId('sms', claim.external_id.slice(5));
         if (await recordReference(jobs, provider.name, id, claim.reference)) {
           // A report that came before this answer was kept: apply it now.
-          await applyEarlyReport(n, jobs, provider.name, id, claim.reference, log, at);
+          await applyEarlyReport(
+            { nano: n, jobs, provider: provider.name, log },
+            id,
+            claim.reference,
+            at,
+          );
         }
       }
     },
@@ -60,9 +65,12 @@ export async function runSms(ctx: JobContext, opts: SmsOptions = {}): Promise<Jo
     job: JOB,
     kind: 'sms',
     intake: (db) =>
-      intakeRequests(nano, jobsDb, JOB, db, 'sms_request', (doc) =>
-        claimRequest(nano, jobsDb, db, doc, now(), provider?.name),
-      ),
+      intakeRequests(nano, db, {
+        jobsDb,
+        job: JOB,
+        type: 'sms_request',
+        claim: (doc) => claimRequest(nano, jobsDb, db, doc, now(), provider?.name),
+      }),
     work,
     now,
   });
