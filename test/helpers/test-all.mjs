@@ -1,10 +1,12 @@
 // `npm test`: the linters (type check included) beside tap rather than before it, since each
 // leaves the other's core idle much of the time. Tap's report streams as it comes; the
 // linters' output is held and printed after it, so the two never interleave. Fails when either
-// fails. Arguments go to tap (`npm test -- test/store/`).
+// fails. Without arguments tap runs every test file compiled once (compile-tests.mjs);
+// arguments go to tap as they are (`npm test -- test/store/`: those files, through tsx).
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { compileTests, testFiles } from './compile-tests.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
@@ -34,9 +36,9 @@ const lint = run(npm, ['run', '--silent', 'lint'], { stdio: ['ignore', 'pipe', '
 for (const stream of [children[0].stdout, children[0].stderr]) {
   stream.on('data', (d) => (lintOutput += d));
 }
-const tap = run(join(root, 'node_modules', '.bin', 'tap'), process.argv.slice(2), {
-  stdio: 'inherit',
-});
+const args = process.argv.slice(2);
+const tapArgs = args.length > 0 ? args : await compileTests(await testFiles());
+const tap = run(join(root, 'node_modules', '.bin', 'tap'), tapArgs, { stdio: 'inherit' });
 
 const [tapCode, lintCode] = await Promise.all([tap, lint]);
 process.stdout.write(
