@@ -3,6 +3,7 @@ import { DATABASE_KINDS, type DatabaseKind, type SyncRule } from '../../sync-rul
 import { loadRules, type RuleSet } from './load.js';
 import { designDocNames, hasValidation, readViews, type View } from './sources.js';
 import { generateValidateDocUpdate } from './validate-doc-update.js';
+import { deepFreeze } from '../util/freeze.js';
 
 /**
  * Builds the design documents from design-docs/fleet/<ddoc>/ (views/<view>/map.js and reduce.js,
@@ -30,10 +31,26 @@ export type DesignDocSet = Record<DatabaseKind, DesignDoc[]>;
 /** Where the user and team databases' design documents live: design-docs/fleet/. */
 const FLEET = 'fleet';
 
+/**
+ * Built sets by rule set. Building is pure (the rules, and design-docs/ as read at start-up)
+ * and costs about half a second of CPU, so a rule set is built once per process; the set is
+ * frozen, being shared.
+ */
+const built = new WeakMap<RuleSet, DesignDocSet>();
+
 export function buildDesignDocs(rules: RuleSet | readonly SyncRule[]): DesignDocSet {
   const ruleSet = isRuleSet(rules) ? rules : loadRules(rules);
+  let set = built.get(ruleSet);
+  if (!set) {
+    set = deepFreeze(build(ruleSet));
+    built.set(ruleSet, set);
+  }
+  return set;
+}
+
+function build(ruleSet: RuleSet): DesignDocSet {
   const names = designDocNames(FLEET);
-  const build = (kind: DatabaseKind) =>
+  const forKind = (kind: DatabaseKind) =>
     names.map((name) => {
       const content = {
         _id: `_design/${name}`,
@@ -46,7 +63,7 @@ export function buildDesignDocs(rules: RuleSet | readonly SyncRule[]): DesignDoc
       };
       return { ...content, version: designDocVersion(content) };
     });
-  return Object.fromEntries(DATABASE_KINDS.map((kind) => [kind, build(kind)])) as DesignDocSet;
+  return Object.fromEntries(DATABASE_KINDS.map((kind) => [kind, forKind(kind)])) as DesignDocSet;
 }
 
 /** The content hash: sha256 of the canonical JSON (sorted keys) of all but _rev and version. */

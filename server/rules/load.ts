@@ -3,6 +3,7 @@ import { SYNC_RULE_MESSAGES, SyncRuleSchema, type SyncRule } from '../../sync-ru
 import { createAjv, standaloneValidator } from './compile.js';
 import { formatReason } from './messages.js';
 import { ruleProblems } from './rule-problems.js';
+import { deepFreeze } from '../util/freeze.js';
 
 /**
  * Start-up check of the rule set. Every problem in every rule is collected and reported at
@@ -28,7 +29,36 @@ export interface RuleSet {
 
 const checkShape = new Ajv2020({ allErrors: true, strict: false }).compile(SyncRuleSchema);
 
+/**
+ * Rule sets already checked and compiled, by their JSON (the last few): compiling is pure and
+ * costs about half a second of CPU, and the service, the scripts and the jobs each load the
+ * same rules. A rule set with problems is not kept: it throws every time. Its rules are
+ * frozen, being shared.
+ */
+const loaded = new Map<string, RuleSet>();
+const KEEP_LOADED = 8;
+
 export function loadRules(input: readonly unknown[]): RuleSet {
+  const key = jsonKey(input);
+  const hit = key === undefined ? undefined : loaded.get(key);
+  if (hit) return hit;
+  const ruleSet = checkAndCompile(input);
+  if (key !== undefined) {
+    if (loaded.size >= KEEP_LOADED) loaded.delete(loaded.keys().next().value as string);
+    loaded.set(key, ruleSet);
+  }
+  return ruleSet;
+}
+
+function jsonKey(input: unknown): string | undefined {
+  try {
+    return JSON.stringify(input);
+  } catch {
+    return undefined; // a cycle or a BigInt: checked below, and refused
+  }
+}
+
+function checkAndCompile(input: readonly unknown[]): RuleSet {
   const problems: string[] = [];
   const ajv = createAjv();
   const byType = new Map<string, SyncRule>();
@@ -59,7 +89,8 @@ export function loadRules(input: readonly unknown[]): RuleSet {
   });
   if (problems.length) throw new RulesError(problems);
 
-  const rules = Object.freeze([...byType.values()]);
+  // Frozen: a loaded set is shared by every later load of the same rules.
+  const rules = deepFreeze([...byType.values()]);
   return {
     rules,
     types: rules.map((r) => r.type),
