@@ -187,6 +187,36 @@ t.test('_revs_diff: missing revisions and possible ancestors', async (t) => {
   t.equal(bad.status, storeOr500(server, 400));
 });
 
+// Answers read off Apache CouchDB 3.5.0 for the same requests.
+t.test('_revs_diff: ancestors without bodies, deleted leaves, repeats and order', async (t) => {
+  const db = await createDb(server, 'revsdiff-tree');
+  const [a, b, c, d] = [H(0xa), H(0xb), H(0xc), H(0xd)];
+  await admin('POST', `/${db}/_bulk_docs`, {
+    body: {
+      new_edits: false,
+      docs: [
+        { _id: 'x', _rev: `3-${c}`, _revisions: { start: 3, ids: [c, b, a] }, v: 1 },
+        { _id: 'x', _rev: `2-${d}`, _revisions: { start: 2, ids: [d, a] }, _deleted: true },
+      ],
+    },
+  });
+  const res = await admin('POST', `/${db}/_revs_diff`, {
+    body: {
+      x: [`5-${H(5)}`, `2-${b}`, `1-${a}`, `4-${H(0xf)}`, `2-${d}`, `2-${b}`, `4-${H(0xe)}`],
+      y: [`5-${H(5)}`, `4-${H(4)}`],
+    },
+  });
+  t.same(
+    res.body.x,
+    {
+      missing: [`2-${b}`, `4-${H(0xe)}`, `4-${H(0xf)}`, `5-${H(5)}`],
+      possible_ancestors: [`3-${c}`, `2-${d}`],
+    },
+    'an ancestor known only by its hash is not missing (once per mention); sorted; deleted leaves are ancestors',
+  );
+  t.same(res.body.y, { missing: [`5-${H(5)}`, `4-${H(4)}`] }, 'an unknown document: as asked');
+});
+
 t.test('_all_docs: ranges, keys, paging, include_docs, conflicts', async (t) => {
   const db = await createDb(server, 'alldocs');
   await admin('POST', `/${db}/_bulk_docs`, {
