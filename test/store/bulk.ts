@@ -165,6 +165,28 @@ t.test('_bulk_get: results in request order, revs, latest, errors', async (t) =>
   t.same(empty.body, { results: [] });
 });
 
+t.test(
+  '_bulk_get answers each revision as GET ?rev= does: deletions, attachment stubs',
+  async (t) => {
+    const db = await createDb(server, 'bulkget-shape');
+    const att = {
+      'a.txt': { content_type: 'text/plain', data: Buffer.from('hi').toString('base64') },
+    };
+    const d1 = await admin('PUT', `/${db}/d`, { body: { v: 1, _attachments: att } });
+    const d2 = await admin('DELETE', `/${db}/d?rev=${d1.body.rev}`);
+    const revs = [d1.body.rev, d2.body.rev];
+    const res = await admin('POST', `/${db}/_bulk_get?revs=true`, {
+      body: { docs: revs.map((rev) => ({ id: 'd', rev })) },
+    });
+    for (const [i, rev] of revs.entries()) {
+      const one = await admin('GET', `/${db}/d?rev=${rev}&revs=true`);
+      t.same(res.body.results[i].docs, [{ ok: one.body }], `revision ${i + 1}`);
+    }
+    t.equal(res.body.results[1].docs[0].ok._deleted, true);
+    t.match(res.body.results[0].docs[0].ok._attachments['a.txt'], { stub: true, length: 2 });
+  },
+);
+
 t.test('_revs_diff: missing revisions and possible ancestors', async (t) => {
   const db = await createDb(server, 'revsdiff');
   const r1 = await admin('PUT', `/${db}/doc`, { body: { v: 1 } });
