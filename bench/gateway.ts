@@ -55,8 +55,10 @@ export async function run(opts: { records?: number } = {}): Promise<GatewayBench
   const n = opts.records ?? 10_000;
   const dir = await mkdtemp(join(tmpdir(), 'sawa-bench-gateway-'));
   // The rate limit is the gateway's, but a first sync of 10,000 records at LAN speed is not
-  // what it is tuned for; lifted so the figure is the proxy's cost.
-  const stack = await startStack(dir, { SYNC_RATE_LIMIT_PER_MIN: '1000000' });
+  // what it is tuned for; lifted so the figure is the proxy's cost. Jobs off: the service's
+  // jobs (reconciler, aggregator) read the seeded database while the syncs ran, loading the
+  // store (and the service) under whichever path they happened to overlap.
+  const stack = await startStack(dir, { SYNC_RATE_LIMIT_PER_MIN: '1000000', JOBS_ENABLED: 'none' });
   const figures: SyncFigure[] = [];
   const rawJsonBytes = {} as Record<IdStyle, number>;
   try {
@@ -75,8 +77,11 @@ export async function run(opts: { records?: number } = {}): Promise<GatewayBench
         { path: 'direct 500', url: direct, headers: asUser, gzip: false, batch: 500 },
         { path: 'gateway lean', url: gateway, headers: lean, gzip: true, batch: 500 },
       ];
-      // Warm the store's caches once so no path pays for a cold LevelDB.
+      // Warm the store and the gateway once so no path pays for a cold LevelDB or a process
+      // still compiling (only the store used to be warmed: the first path through the
+      // gateway paid the service's warm-up, the direct one nothing).
       await syncTwice(ways[0] as Way);
+      await syncTwice(ways[1] as Way);
       for (const w of ways) {
         const { first, incremental, phone } = await syncTwice(w);
         rawJsonBytes[ids] ??= await rawJson(phone);
@@ -207,7 +212,7 @@ export function report(b: GatewayBench): string {
         `| ${f.ids} | ${f.path} | ${f.sync} | ${f.docs} | ${f.ms} | ${f.docsPerSec} | ${kb(f.wireBytes)} | ${f.bytesPerDoc || '—'} | ${f.sync === 'first' ? (f.shareOfRaw * 100).toFixed(1) + ' %' : '—'} | ${f.roundTrips} |`,
     ),
     '',
-    'Targets (first sync ≤ 40 % of raw JSON on the wire; gateway time ≤ 1.25× direct; incremental < 2 KB):',
+    'Targets (first sync ≤ 40 % of raw JSON on the wire; gateway time ≤ 1.1× direct; incremental < 2 KB):',
   ];
   for (const ids of ID_STYLES) {
     for (const [path, base] of [
