@@ -13,6 +13,7 @@ export interface Stack {
   service: string;
   adminAuth: string;
   proxySecret: string;
+  pids: { store: number; service: number };
   stop(): Promise<void>;
 }
 
@@ -78,6 +79,7 @@ export async function startStack(dir: string, env: Record<string, string> = {}):
     service: serviceUrl,
     adminAuth: 'Basic ' + Buffer.from(`admin:${password}`).toString('base64'),
     proxySecret,
+    pids: { store: store.pid as number, service: service.pid as number },
     stop: async () => {
       await stop(service);
       await stop(store);

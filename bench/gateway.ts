@@ -7,6 +7,7 @@ import { proxyAuthHeaders } from '../server/couch/proxy-auth.js';
 import { fieldRecords, type IdStyle } from './gateway-records.js';
 import { Meter } from './gateway-meter.js';
 import { startStack } from './gateway-stack.js';
+import { measureHop, reportHop, type HopFigure } from './gateway-hop.js';
 
 PouchDB.plugin(MemoryAdapter);
 
@@ -21,7 +22,8 @@ PouchDB.plugin(MemoryAdapter);
  *   - gateway lean: the client we recommend in docs/gateway.md: batches of 500, asks for
  *     brotli, gzips request bodies (PouchDB's `_bulk_get` requests list every id and rev).
  * Two record sets: random UUID ids and time-ordered ids (see gateway-records.ts). The store
- * and the service run in their own processes; the phone is this process.
+ * and the service run in their own processes; the phone is this process. Then one request on
+ * its own (a checkpoint read), direct and through the gateway: what the hop adds to each.
  */
 
 export type Path = 'direct' | 'gateway' | 'direct 500' | 'gateway lean';
@@ -46,19 +48,26 @@ export interface GatewayBench {
   /** JSON of the records as the phone stores them (`_id`, `_rev` and fields), per id style. */
   rawJsonBytes: Record<IdStyle, number>;
   figures: SyncFigure[];
+  /** one request on its own, direct and through the gateway */
+  hop: HopFigure[];
 }
 
 const SEED_BATCH = 1000;
+/** Each path syncs this many times, the paths taking turns; the fastest first sync counts. */
+const TRIES = 2;
 const ID_STYLES: IdStyle[] = ['uuid', 'ordered'];
 
 export async function run(opts: { records?: number } = {}): Promise<GatewayBench> {
   const n = opts.records ?? 10_000;
   const dir = await mkdtemp(join(tmpdir(), 'sawa-bench-gateway-'));
   // The rate limit is the gateway's, but a first sync of 10,000 records at LAN speed is not
-  // what it is tuned for; lifted so the figure is the proxy's cost.
-  const stack = await startStack(dir, { SYNC_RATE_LIMIT_PER_MIN: '1000000' });
+  // what it is tuned for; lifted so the figure is the proxy's cost. Jobs off: the service's
+  // jobs (reconciler, aggregator) read the seeded database while the syncs ran, loading the
+  // store (and the service) under whichever path they happened to overlap.
+  const stack = await startStack(dir, { SYNC_RATE_LIMIT_PER_MIN: '1000000', JOBS_ENABLED: 'none' });
   const figures: SyncFigure[] = [];
   const rawJsonBytes = {} as Record<IdStyle, number>;
+  let hop: HopFigure[] = [];
   try {
     for (const ids of ID_STYLES) {
       const user = `agent-${ids}`;
@@ -75,18 +84,48 @@ export async function run(opts: { records?: number } = {}): Promise<GatewayBench
         { path: 'direct 500', url: direct, headers: asUser, gzip: false, batch: 500 },
         { path: 'gateway lean', url: gateway, headers: lean, gzip: true, batch: 500 },
       ];
-      // Warm the store's caches once so no path pays for a cold LevelDB.
+      // Warm the store and the gateway once so no path pays for a cold LevelDB or a process
+      // still compiling (only the store used to be warmed: the first path through the
+      // gateway paid the service's warm-up, the direct one nothing).
       await syncTwice(ways[0] as Way);
+      await syncTwice(ways[1] as Way);
+      const best = new Map<Path, Awaited<ReturnType<typeof syncTwice>>>();
+      for (let i = 0; i < TRIES; i++) {
+        for (const w of ways) {
+          const got = await syncTwice(w);
+          const kept = best.get(w.path);
+          if (!kept || got.first.ms < kept.first.ms) best.set(w.path, got);
+        }
+      }
       for (const w of ways) {
-        const { first, incremental, phone } = await syncTwice(w);
+        const { first, incremental, phone } = best.get(w.path)!;
         rawJsonBytes[ids] ??= await rawJson(phone);
         figures.push(
           figure(ids, w.path, 'first', first, rawJsonBytes[ids]),
           figure(ids, w.path, 'incremental', incremental, rawJsonBytes[ids]),
         );
       }
+      if (ids === 'uuid') {
+        const checkpoint = `_local/bench-hop`;
+        await fetch(`${direct}/${checkpoint}`, {
+          method: 'PUT',
+          headers: { ...asUser, 'content-type': 'application/json' },
+          body: '{"last_seq":"0"}',
+        });
+        hop = await measureHop(
+          [
+            { name: 'direct', url: `${direct}/${checkpoint}`, headers: asUser },
+            {
+              name: 'gateway',
+              url: `${gateway}/${checkpoint}`,
+              headers: { ...bearer, 'accept-encoding': 'identity' },
+            },
+          ],
+          stack.pids,
+        );
+      }
     }
-    return { records: n, rawJsonBytes, figures };
+    return { records: n, rawJsonBytes, figures, hop };
   } finally {
     await stack.stop();
     await rm(dir, { recursive: true, force: true });
@@ -207,7 +246,11 @@ export function report(b: GatewayBench): string {
         `| ${f.ids} | ${f.path} | ${f.sync} | ${f.docs} | ${f.ms} | ${f.docsPerSec} | ${kb(f.wireBytes)} | ${f.bytesPerDoc || '—'} | ${f.sync === 'first' ? (f.shareOfRaw * 100).toFixed(1) + ' %' : '—'} | ${f.roundTrips} |`,
     ),
     '',
-    'Targets (first sync ≤ 40 % of raw JSON on the wire; gateway time ≤ 1.25× direct; incremental < 2 KB):',
+    `Each path synced ${TRIES} times, the paths taking turns; the fastest first sync is shown.`,
+    '',
+    ...reportHop(b.hop),
+    '',
+    'Targets (first sync ≤ 40 % of raw JSON on the wire; gateway time ≤ 1.1× direct; incremental < 2 KB):',
   ];
   for (const ids of ID_STYLES) {
     for (const [path, base] of [

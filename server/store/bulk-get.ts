@@ -33,11 +33,11 @@ const failed = (id: unknown, rev: unknown, e: CouchError): Entry => ({
  */
 export async function bulkGet(db: Db, wanted: unknown[], o: BulkGetOptions) {
   const readers = new Map<string, Promise<DocRevs>>();
-  const readerFor = (id: string, attachments: boolean) => {
+  const readerFor = (id: string, attachments: boolean, rev: unknown) => {
     const key = `${attachments ? 1 : 0}${id}`;
     let reader = readers.get(key);
     if (!reader) {
-      reader = DocRevs.open(db, id, attachments);
+      reader = DocRevs.open(db, id, attachments, typeof rev === 'string' ? rev : undefined);
       readers.set(key, reader);
     }
     return reader;
@@ -69,7 +69,7 @@ export async function bulkGet(db: Db, wanted: unknown[], o: BulkGetOptions) {
         return { id, docs: [failed(id, rev, err as CouchError)] };
       }
       const withAtts = o.attachments || Array.isArray(attsSince);
-      const reader = await readerFor(id as string, withAtts);
+      const reader = await readerFor(id as string, withAtts, rev);
       const leaves = await reader.read(rev === undefined ? 'all' : [rev as string], {
         ...o,
         attachments: withAtts,

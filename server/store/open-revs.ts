@@ -29,7 +29,19 @@ export class DocRevs {
     readonly tree: Revisions | null,
   ) {}
 
-  static async open(db: Db, id: string, attachments: boolean): Promise<DocRevs> {
+  /**
+   * `first`: the revision the caller will ask for first (a `_bulk_get` entry names one): read
+   * with the tree in one go when attachment bytes are not wanted.
+   */
+  static async open(db: Db, id: string, attachments: boolean, first?: string): Promise<DocRevs> {
+    if (first !== undefined && !attachments) {
+      const got = await Revisions.readWith(db, id, first);
+      if (got) {
+        const reader = new DocRevs(db, id, attachments, got.revisions);
+        reader.bodies.set(first, Promise.resolve(reader.finish(first, got.body)));
+        return reader;
+      }
+    }
     return new DocRevs(db, id, attachments, await Revisions.read(db, id));
   }
 
@@ -39,12 +51,7 @@ export class DocRevs {
     if (!got) {
       got = this.db
         .get(this.id, { rev, attachments: this.attachments } as never)
-        .then((d) => {
-          const doc = d as unknown as Doc;
-          const h = this.tree?.history(rev);
-          if (h) doc._revisions = { start: h.start, ids: h.ids };
-          return doc;
-        })
+        .then((d) => this.finish(rev, d as unknown as Doc))
         .catch((err) => {
           const e = toCouchError(err);
           if (e.status === 404) return null;
@@ -53,6 +60,16 @@ export class DocRevs {
       this.bodies.set(rev, got);
     }
     return got;
+  }
+
+  /** A body as PouchDB's `get` gives it (deletion and attachment stubs marked), with `_revisions`. */
+  private finish(rev: string, doc: Doc): Doc {
+    if (this.tree?.deleted(rev)) doc._deleted = true;
+    const atts = doc._attachments as Record<string, Record<string, unknown>> | undefined;
+    if (atts && !this.attachments) for (const att of Object.values(atts)) att.stub = true;
+    const h = this.tree?.history(rev);
+    if (h) doc._revisions = { start: h.start, ids: h.ids };
+    return doc;
   }
 
   /**
@@ -88,8 +105,9 @@ export class DocRevs {
         result.push({ missing: step.read });
         continue;
       }
-      // A copy: another request entry for the same revision may want other stubs.
-      const copy = structuredClone(doc);
+      // A copy: another request entry for the same revision may want other stubs. Without
+      // attachments nothing below the top level is changed, and a shallow copy is enough.
+      const copy = doc._attachments ? structuredClone(doc) : { ...doc };
       if (o.attsSince) stubOlderAttachments(copy, o.attsSince);
       if (!o.revs) delete copy._revisions;
       result.push({ ok: copy });

@@ -28,23 +28,31 @@ export class Revisions {
 
   /** The tree of a document, or null when the document does not exist. */
   static async read(db: Db, id: string): Promise<Revisions | null> {
-    // An internal method: it does not wait for the adapter to open as public ones do.
-    if (!(db as unknown as { taskqueue?: { isReady?: boolean } }).taskqueue?.isReady) {
-      await db.info();
-    }
-    const getTree = (
-      db as unknown as {
-        _getRevisionTree(id: string, cb: (err: unknown, tree?: RevTree) => void): void;
-      }
-    )._getRevisionTree.bind(db);
-    const tree = await new Promise<RevTree | null>((resolve, reject) =>
-      getTree(id, (err, t) => {
-        if (!err) resolve(t ?? null);
-        else if ((err as { status?: number }).status === 404) resolve(null);
-        else reject(err as Error);
-      }),
-    );
+    const tree = await internal<RevTree>(db, (cb) => adapter(db)._getRevisionTree(id, cb));
     return tree ? new Revisions(tree) : null;
+  }
+
+  /**
+   * The tree and the stored body of one revision, in the two LevelDB reads PouchDB's own
+   * `get(id, {rev})` makes (reading the tree first, then the body through `get`, costs a
+   * third). The body is as stored: no `_deleted`, `_revisions` or attachment stubs marked.
+   * Null when the document or that revision's body is not there.
+   */
+  static async readWith(
+    db: Db,
+    id: string,
+    rev: string,
+  ): Promise<{ revisions: Revisions; body: Record<string, unknown> } | null> {
+    const got = await internal<{ doc: Record<string, unknown>; metadata: { rev_tree: RevTree } }>(
+      db,
+      (cb) => adapter(db)._get(id, { rev }, cb),
+    );
+    return got ? { revisions: new Revisions(got.metadata.rev_tree), body: got.doc } : null;
+  }
+
+  /** Whether the revision is a deletion (PouchDB keeps that in the tree, not the body). */
+  deleted(rev: string): boolean {
+    return this.find(rev)?.node[1].deleted === true;
   }
 
   /** Every node with a link to its parent, depth first. */
@@ -105,6 +113,30 @@ export class Revisions {
     }
     return sortNewest(out);
   }
+}
+
+type Callback<T> = (err: unknown, value?: T) => void;
+
+/** The LevelDB adapter's internal readers, which the public API wraps in extra reads. */
+function adapter(db: Db) {
+  return db as unknown as {
+    _getRevisionTree(id: string, cb: Callback<RevTree>): void;
+    _get(id: string, opts: { rev: string }, cb: Callback<never>): void;
+  };
+}
+
+/** Calls an internal reader once the database is open (they do not wait as public ones do); 404 is null. */
+async function internal<T>(db: Db, call: (cb: Callback<T>) => void): Promise<T | null> {
+  if (!(db as unknown as { taskqueue?: { isReady?: boolean } }).taskqueue?.isReady) {
+    await db.info();
+  }
+  return new Promise<T | null>((resolve, reject) =>
+    call((err, value) => {
+      if (!err) resolve(value ?? null);
+      else if ((err as { status?: number }).status === 404) resolve(null);
+      else reject(err as Error);
+    }),
+  );
 }
 
 function splitRev(rev: string): [number, string] {

@@ -1,34 +1,58 @@
 import type { Db } from './pouch.js';
+import { Revisions } from './rev-tree.js';
 
 type Diff = Record<string, { missing: string[]; possible_ancestors?: string[] }>;
 
 /**
- * `_revs_diff` as couch_db:get_missing_revs: the revisions the database lacks
- * per document (documents lacking none are left out) and, for documents it
- * has, `possible_ancestors`: its leaves older than some missing revision.
+ * `_revs_diff` as couch_db:get_missing_revs (checked on CouchDB 3.5.0): the revisions the
+ * database lacks per document (documents lacking none are left out) and, for documents it
+ * has, `possible_ancestors`: its leaves older than some missing revision. A revision is
+ * known when the document's tree holds it, body or not (an ancestor named only in a
+ * replicated `_revisions`); each known revision answers one mention of it (couch_key_tree's
+ * `--`), and a known document's missing revisions come sorted, an unknown one's as asked.
+ * One read of each document's revision tree answers it all: asking PouchDB, then
+ * `_all_docs` by key for which documents exist, then every leaf's body, cost a
+ * replicator's push more than the write itself.
  */
 export async function revsDiff(db: Db, request: Record<string, string[]>): Promise<Diff> {
-  const diff = (await db.revsDiff(request as never)) as unknown as Diff;
-  const ids = Object.keys(diff).filter((id) => diff[id]!.missing.length > 0);
-  for (const id of Object.keys(diff)) if (diff[id]!.missing.length === 0) delete diff[id];
-  if (ids.length === 0) return diff;
-  const known = await db.allDocs({ keys: ids });
-  const existing = known.rows.filter((r) => !('error' in r)).map((r) => r.key);
-  await Promise.all(
-    existing.map(async (id) => {
-      const entry = diff[id]!;
-      const leaves = (await db.get(id, {
-        open_revs: 'all',
-        revs: true,
-      } as never)) as unknown as Array<{
-        ok?: { _rev: string; _revisions?: { start: number; ids: string[] } };
-      }>;
-      const newest = Math.max(...entry.missing.map((r) => Number(r.split('-')[0])));
-      const ancestors = leaves
-        .map((l) => l.ok?._rev)
-        .filter((r): r is string => typeof r === 'string' && Number(r.split('-')[0]) < newest);
-      if (ancestors.length > 0) entry.possible_ancestors = ancestors;
-    }),
-  );
+  const diff: Diff = {};
+  const ids = Object.keys(request);
+  const trees = await Promise.all(ids.map((id) => Revisions.read(db, id)));
+  ids.forEach((id, i) => {
+    const asked = request[id] as string[];
+    const tree = trees[i];
+    if (!tree) {
+      if (asked.length > 0) set(diff, id, { missing: [...asked] });
+      return;
+    }
+    const found = new Set<string>();
+    const missing = asked.filter((rev) => {
+      if (found.has(rev) || !tree.has(rev)) return true;
+      found.add(rev);
+      return false;
+    });
+    if (missing.length === 0) return;
+    missing.sort(byPosition);
+    const newest = position(missing[missing.length - 1] as string);
+    const ancestors = tree.leaves().filter((rev) => position(rev) < newest);
+    set(diff, id, ancestors.length > 0 ? { missing, possible_ancestors: ancestors } : { missing });
+  });
   return diff;
+}
+
+/** An own property whatever the id (`__proto__` is an id like any other). */
+function set(diff: Diff, id: string, entry: Diff[string]): void {
+  Object.defineProperty(diff, id, { value: entry, enumerable: true, writable: true });
+}
+
+function position(rev: string): number {
+  return Number(rev.slice(0, rev.indexOf('-')));
+}
+
+function byPosition(a: string, b: string): number {
+  const d = position(a) - position(b);
+  if (d !== 0) return d;
+  const ha = a.slice(a.indexOf('-') + 1);
+  const hb = b.slice(b.indexOf('-') + 1);
+  return ha < hb ? -1 : ha > hb ? 1 : 0;
 }

@@ -165,6 +165,28 @@ t.test('_bulk_get: results in request order, revs, latest, errors', async (t) =>
   t.same(empty.body, { results: [] });
 });
 
+t.test(
+  '_bulk_get answers each revision as GET ?rev= does: deletions, attachment stubs',
+  async (t) => {
+    const db = await createDb(server, 'bulkget-shape');
+    const att = {
+      'a.txt': { content_type: 'text/plain', data: Buffer.from('hi').toString('base64') },
+    };
+    const d1 = await admin('PUT', `/${db}/d`, { body: { v: 1, _attachments: att } });
+    const d2 = await admin('DELETE', `/${db}/d?rev=${d1.body.rev}`);
+    const revs = [d1.body.rev, d2.body.rev];
+    const res = await admin('POST', `/${db}/_bulk_get?revs=true`, {
+      body: { docs: revs.map((rev) => ({ id: 'd', rev })) },
+    });
+    for (const [i, rev] of revs.entries()) {
+      const one = await admin('GET', `/${db}/d?rev=${rev}&revs=true`);
+      t.same(res.body.results[i].docs, [{ ok: one.body }], `revision ${i + 1}`);
+    }
+    t.equal(res.body.results[1].docs[0].ok._deleted, true);
+    t.match(res.body.results[0].docs[0].ok._attachments['a.txt'], { stub: true, length: 2 });
+  },
+);
+
 t.test('_revs_diff: missing revisions and possible ancestors', async (t) => {
   const db = await createDb(server, 'revsdiff');
   const r1 = await admin('PUT', `/${db}/doc`, { body: { v: 1 } });
@@ -185,6 +207,36 @@ t.test('_revs_diff: missing revisions and possible ancestors', async (t) => {
   t.same(allKnown.body, {});
   const bad = await admin('POST', `/${db}/_revs_diff`, { body: { doc: 'not a list' } });
   t.equal(bad.status, storeOr500(server, 400));
+});
+
+// Answers read off Apache CouchDB 3.5.0 for the same requests.
+t.test('_revs_diff: ancestors without bodies, deleted leaves, repeats and order', async (t) => {
+  const db = await createDb(server, 'revsdiff-tree');
+  const [a, b, c, d] = [H(0xa), H(0xb), H(0xc), H(0xd)];
+  await admin('POST', `/${db}/_bulk_docs`, {
+    body: {
+      new_edits: false,
+      docs: [
+        { _id: 'x', _rev: `3-${c}`, _revisions: { start: 3, ids: [c, b, a] }, v: 1 },
+        { _id: 'x', _rev: `2-${d}`, _revisions: { start: 2, ids: [d, a] }, _deleted: true },
+      ],
+    },
+  });
+  const res = await admin('POST', `/${db}/_revs_diff`, {
+    body: {
+      x: [`5-${H(5)}`, `2-${b}`, `1-${a}`, `4-${H(0xf)}`, `2-${d}`, `2-${b}`, `4-${H(0xe)}`],
+      y: [`5-${H(5)}`, `4-${H(4)}`],
+    },
+  });
+  t.same(
+    res.body.x,
+    {
+      missing: [`2-${b}`, `4-${H(0xe)}`, `4-${H(0xf)}`, `5-${H(5)}`],
+      possible_ancestors: [`3-${c}`, `2-${d}`],
+    },
+    'an ancestor known only by its hash is not missing (once per mention); sorted; deleted leaves are ancestors',
+  );
+  t.same(res.body.y, { missing: [`5-${H(5)}`, `4-${H(4)}`] }, 'an unknown document: as asked');
 });
 
 t.test('_all_docs: ranges, keys, paging, include_docs, conflicts', async (t) => {
