@@ -63,8 +63,12 @@ t.test('GET /_all_dbs: server admins only, with key ranges', async (t) => {
     `/_all_dbs?startkey=${encodeURIComponent(JSON.stringify(a))}&limit=1`,
   );
   t.same(limited.body, [a]);
-  const desc = await admin('GET', '/_all_dbs?descending=true');
-  t.same(desc.body, [...all.body].reverse());
+  // Within the two names: other parts and files create databases meanwhile.
+  const desc = await admin(
+    'GET',
+    `/_all_dbs?descending=true&startkey=${encodeURIComponent(JSON.stringify(b))}&endkey=${encodeURIComponent(JSON.stringify(a))}`,
+  );
+  t.same(desc.body, [a, b].sort().reverse(), 'descending');
   for (const [who, call] of [
     ['anonymous', anon],
     ['a named user', named],
