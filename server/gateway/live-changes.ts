@@ -2,7 +2,8 @@ import { PassThrough } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { dbRight } from '../access.js';
 import { ClientGone } from '../errors.js';
-import { userDocId } from '../accounts/records.js';
+import { userDocId, type UserDoc } from '../accounts/records.js';
+import type { Stored } from '../couch/upsert.js';
 import { readBody } from './body.js';
 import { negotiate } from './compress.js';
 import { endAtShutdown, type Gateway, type UpstreamCall } from './context.js';
@@ -172,9 +173,9 @@ class LongpollWaiter implements Waiter {
     this.expire();
   }
 
-  userChanged(): void {
+  userChanged(doc?: Stored<UserDoc> | null): void {
     if (this.state === 'done') return;
-    void this.recheck();
+    void this.recheck(doc);
   }
 
   private expire(): void {
@@ -182,10 +183,14 @@ class LongpollWaiter implements Waiter {
     else if (this.state === 'reading') this.answerNow = true;
   }
 
-  /** The same decision as when the phone came: token, user record, access to the database. */
-  private async recheck(): Promise<void> {
+  /**
+   * The same decision as when the phone came: token, user record (the version the accounts
+   * feed brought, else read), access to the database.
+   */
+  private async recheck(doc?: Stored<UserDoc> | null): Promise<void> {
     try {
-      await this.gw.requireUser(this.req, this.reply);
+      if (doc === undefined) await this.gw.requireUser(this.req, this.reply);
+      else this.gw.recheckUser(this.req, this.reply, doc);
       if (dbRight(this.req.sawaUser, this.db) === null) throw new Error('no longer allowed');
     } catch (err) {
       if (this.state === 'done') return;
