@@ -86,6 +86,11 @@ export class ChangeHub {
     return n;
   }
 
+  /** Phones' reads running or waiting for a slot (tests wait for them to settle). */
+  get reading(): number {
+    return this.wakeReads + this.wakeQueue.length;
+  }
+
   start(): void {
     if (this.started) return;
     this.started = true;

@@ -4,14 +4,13 @@ import { dbRight } from '../access.js';
 import { ClientGone } from '../errors.js';
 import { userDocId, type UserDoc } from '../accounts/records.js';
 import type { Stored } from '../couch/upsert.js';
-import { readBody } from './body.js';
 import { negotiate } from './compress.js';
 import { endAtShutdown, type Gateway, type UpstreamCall } from './context.js';
 import { couchRoles } from './couch-user.js';
 import { GzipFrames } from './gzip-frames.js';
 import { sendBuffer } from './relay.js';
-import type { UpstreamResponse } from './upstream.js';
 import { seqText, type Waiter } from './change-hub.js';
+import { readChanges, type Read } from './changes-read.js';
 
 /**
  * A phone's longpoll `_changes`, answered by the gateway while the change hub is live. The
@@ -31,8 +30,6 @@ const DEFAULT_TIMEOUT_MS = 60_000;
  * least this often anyway: a safety net should `_db_updates` ever lose a notice.
  */
 const HOLD_MAX_MS = 5 * 60_000;
-/** A first answer bigger than this is left to the plain relay (it streams). */
-const READ_CAP_BYTES = 1024 * 1024;
 const CHANGES_TIMEOUT_DEFAULT_HEARTBEAT_MS = 60_000;
 
 /** Whether `liveChanges` takes this request: a longpoll read forward with a buffered body. */
@@ -42,17 +39,6 @@ export function parkable(gw: Gateway, req: FastifyRequest, query: string): boole
   if (req.body !== undefined && !Buffer.isBuffer(req.body)) return false;
   const params = new URLSearchParams(query);
   return params.get('feed') === 'longpoll' && !params.has('descending');
-}
-
-interface Read {
-  status: number;
-  body: Buffer | null;
-  empty: boolean;
-  lastSeq: unknown;
-  /** Changes left after this answer (`pending`); null when not said. */
-  pending: number | null;
-  /** The hub's stamp for the database when the read began. */
-  stamp: number;
 }
 
 export function liveChanges(
@@ -232,32 +218,8 @@ class LongpollWaiter implements Waiter {
     this.state = 'parked';
   }
 
-  private async readOnce(): Promise<Read> {
-    const stamp = this.gw.hub.stamp(this.db);
-    const res: UpstreamResponse = await this.call.send({
-      method: this.req.method,
-      query: this.readQuery,
-      body: this.req.body as Buffer | undefined,
-      clientHeaders: true,
-    });
-    let body: Buffer;
-    try {
-      body = await readBody(res.body, READ_CAP_BYTES);
-    } catch {
-      res.body.destroy();
-      return { status: res.status, body: null, empty: false, lastSeq: null, pending: null, stamp };
-    }
-    const unread = { status: res.status, body, empty: false, lastSeq: null, pending: null, stamp };
-    if (res.status !== 200) return unread;
-    let parsed: { results?: unknown[]; last_seq?: unknown; pending?: unknown };
-    try {
-      parsed = JSON.parse(body.toString('utf8')) as typeof parsed;
-    } catch {
-      return unread;
-    }
-    const empty = Array.isArray(parsed.results) && parsed.results.length === 0;
-    const pending = typeof parsed.pending === 'number' ? parsed.pending : null;
-    return { status: 200, body, empty, lastSeq: parsed.last_seq, pending, stamp };
+  private readOnce(): Promise<Read> {
+    return readChanges(this.call, this.req, this.readQuery, this.gw.hub.stamp(this.db));
   }
 
   private heartbeat(): void {
