@@ -29,7 +29,7 @@ export class UserCache {
   /** Reads in flight: a read is cached only if its token is still here when it answers. */
   private readonly reading = new Map<string, object>();
   private follower: Follower | null = null;
-  /** Told of every record dropped (null: all of them), e.g. the gateway's waiting phones. */
+  /** Told of every record dropped (null: all of them): the gateway's waiting phones. */
   private readonly listeners = new Set<UserChangeListener>();
   /** Records the feed named (tests count them to know a write was heard). */
   heard = 0;
@@ -95,10 +95,15 @@ export class UserCache {
     return this.follower?.live ?? false;
   }
 
-  /** Calls `listener` with each record id dropped, or null when any may have changed. */
+  /** Calls `listener` with each record dropped (see UserChangeListener). */
   watch(listener: UserChangeListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** Whether `name`'s record is kept now. */
+  has(name: string): boolean {
+    return this.entries.has(userDocId(name));
   }
 
   get cached(): number {

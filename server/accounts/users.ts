@@ -49,19 +49,26 @@ export class UserStore {
     return res.doc as Stored<UserDoc>;
   }
 
-  /** Applies `change` to the current record (false: leave it); UserNotFound when absent. */
+  /**
+   * Applies `change` to the current record (false: leave it); UserNotFound when absent. A
+   * change to what `requireUser` reads drops the cache entry at once (the admin's disable
+   * refuses the very next request); any other (a password re-hash) is left to the feed,
+   * which keeps the entry.
+   */
   async update(
     name: string,
     change: (doc: Stored<UserDoc>) => UserDoc | false,
   ): Promise<Stored<UserDoc>> {
+    let before: Stored<UserDoc> | null = null;
     const res = await upsert<UserDoc>(this.db, userDocId(name), (current) => {
       if (!current) throw new UserNotFound(JSON.stringify(name));
+      before = current;
       const next = change(current);
       if (next === false) return false;
       const { _id: _ignoredId, _rev: _ignoredRev, ...fields } = next as Stored<UserDoc>;
       return { ...fields, updated_at: new Date().toISOString() };
     });
-    this.cache.invalidate(name);
+    if (res.written && authState(before) !== authState(res.doc)) this.cache.invalidate(name);
     return res.doc as Stored<UserDoc>;
   }
 
