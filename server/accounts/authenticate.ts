@@ -10,6 +10,7 @@ import {
 import type { AccessClaims } from './context.js';
 import { toSawaUser, type UserDoc } from './records.js';
 import type { UserStore } from './users.js';
+import type { Stored } from '../couch/upsert.js';
 
 const BEARER = /^Bearer +([A-Za-z0-9._~+/=-]+) *$/i;
 
@@ -57,28 +58,64 @@ export function makeRequireUser(
   opts: RequireUserOptions = {},
 ) {
   return async function requireUser(req: FastifyRequest, reply: FastifyReply): Promise<void> {
-    const fail = (err: Error, detail: string) => {
-      reply.header('www-authenticate', `Bearer realm="sawa", error="${detail}"`);
-      return err;
-    };
-    const m = BEARER.exec(req.headers.authorization ?? '');
-    if (!m) throw fail(new TokenMissing(), 'invalid_request');
-    let claims: Verified | null;
-    try {
-      claims = claimsOf(app.jwt.verify(m[1]!));
-    } catch (err) {
-      const expired = (err as { code?: string }).code === 'FAST_JWT_EXPIRED';
-      throw fail(expired ? new TokenExpired() : new TokenInvalid(), 'invalid_token');
-    }
-    if (!claims) throw fail(new TokenInvalid(), 'invalid_token');
-    const doc = await users.forAuth(claims.sub);
-    const user = doc && doc.uid === claims.uid ? toSawaUser(doc) : null;
-    if (!user || !tokenStillValid(doc!, claims)) throw fail(new TokenInvalid(), 'invalid_token');
-    if (user.disabled) throw fail(new AccountDisabled(), 'invalid_token');
-    if (user.passwordChangeRequired && !opts.passwordChange) throw new PasswordChangeRequired();
-    req.sawaUser = user;
-    req.sawaSession = claims.sid ?? null;
+    const claims = bearerClaims(app, req, reply);
+    admit(req, reply, claims, await users.forAuth(claims.sub), opts);
   };
+}
+
+/**
+ * The same check against a version of the user's record already in hand (the accounts
+ * database's changes feed brought it): no read. The gateway runs it for a phone parked on a
+ * longpoll when its user's record changes.
+ */
+export function makeRecheckUser(app: FastifyInstance) {
+  return function recheckUser(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    doc: Stored<UserDoc> | null,
+  ): void {
+    const claims = bearerClaims(app, req, reply);
+    admit(req, reply, claims, doc && doc.name === claims.sub ? doc : null, {});
+  };
+}
+
+export type RecheckUser = ReturnType<typeof makeRecheckUser>;
+
+const refuse = (reply: FastifyReply, err: Error, detail: string) => {
+  reply.header('www-authenticate', `Bearer realm="sawa", error="${detail}"`);
+  return err;
+};
+
+/** The verified claims of the request's Bearer token; throws the 401 otherwise. */
+function bearerClaims(app: FastifyInstance, req: FastifyRequest, reply: FastifyReply): Verified {
+  const m = BEARER.exec(req.headers.authorization ?? '');
+  if (!m) throw refuse(reply, new TokenMissing(), 'invalid_request');
+  let claims: Verified | null;
+  try {
+    claims = claimsOf(app.jwt.verify(m[1]!));
+  } catch (err) {
+    const expired = (err as { code?: string }).code === 'FAST_JWT_EXPIRED';
+    throw refuse(reply, expired ? new TokenExpired() : new TokenInvalid(), 'invalid_token');
+  }
+  if (!claims) throw refuse(reply, new TokenInvalid(), 'invalid_token');
+  return claims;
+}
+
+/** Whether the record still admits the token's user; sets `request.sawaUser` if so. */
+function admit(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  claims: Verified,
+  doc: UserDoc | null,
+  opts: RequireUserOptions,
+): void {
+  const user = doc && doc.uid === claims.uid ? toSawaUser(doc) : null;
+  if (!user || !tokenStillValid(doc!, claims))
+    throw refuse(reply, new TokenInvalid(), 'invalid_token');
+  if (user.disabled) throw refuse(reply, new AccountDisabled(), 'invalid_token');
+  if (user.passwordChangeRequired && !opts.passwordChange) throw new PasswordChangeRequired();
+  req.sawaUser = user;
+  req.sawaSession = claims.sid ?? null;
 }
 
 export type RequireUser = ReturnType<typeof makeRequireUser>;

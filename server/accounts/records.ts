@@ -60,3 +60,24 @@ export function lastSyncAt(doc: UserDoc): string | null {
   const times = [doc.last_pull_at, doc.last_push_at].filter((t): t is string => !!t);
   return times.length ? times.sort().at(-1)! : null;
 }
+
+/**
+ * Everything of a record that `requireUser` reads (who the token's user is, whether the
+ * token still holds, what they may do), as one string; null for an absent or deleted record.
+ * Two versions with the same value admit the same tokens with the same rights: a write that
+ * leaves it alone (the sync times) needs no one re-checked.
+ */
+export function authState(doc: (UserDoc & { _deleted?: boolean }) | null): string | null {
+  if (!doc || doc._deleted) return null;
+  return JSON.stringify([
+    doc.name,
+    doc.uid,
+    doc.roles,
+    doc.teams,
+    doc.disabled,
+    doc.deleting ?? null,
+    doc.password_change_required ?? false,
+    doc.sessions_revoked_at ?? null,
+    doc.session_kept ?? null,
+  ]);
+}

@@ -1,4 +1,3 @@
-import { UserNotFound } from '../errors.js';
 import { createContext, type AccountsContext, type AccountsDeps } from './context.js';
 import { toSawaUser } from './records.js';
 import { SyncTimes } from './sync-times.js';
@@ -14,14 +13,18 @@ export interface Accounts extends AccountsService {
  */
 export function createAccounts(
   deps: AccountsDeps,
-  opts: { syncWriteIntervalMs?: number } = {},
+  opts: { syncWriteIntervalMs?: number; syncBatchMs?: number } = {},
 ): Accounts {
   const ctx = createContext(deps);
-  const syncTimes = new SyncTimes(ctx.users, opts.syncWriteIntervalMs ?? 60_000, (err, name) => {
-    // A user deleted between their sync and the write has nothing left to record.
-    if (err instanceof UserNotFound) return;
-    deps.log.warn({ err: String(err), user: name }, 'could not record sync time');
-  });
+  const syncTimes = new SyncTimes(
+    ctx.users,
+    opts.syncWriteIntervalMs ?? 60_000,
+    (err, names) => {
+      // Kept and tried again at each user's next write.
+      deps.log.warn({ err: String(err), users: names.length }, 'could not record sync times');
+    },
+    opts.syncBatchMs,
+  );
   return {
     ctx,
     async getUser(name) {

@@ -1,5 +1,6 @@
 import type { FastifyReply } from 'fastify';
 import type { SawaUser } from '../user.js';
+import type { UserChangeListener } from './user-cache.js';
 
 // The user types live in a leaf module (server/user.ts) that access.ts shares.
 export { ROLES, type Role, type TeamMode, type TeamMembership, type SawaUser } from '../user.js';
@@ -27,8 +28,12 @@ export interface AccountsService {
 export interface UserChanges {
   /** True while the feed is followed: every change from now on will be reported. */
   readonly live: boolean;
-  /** Calls `listener` with each changed record's id; null: any may have changed (feed lost). */
-  watch(listener: (id: string | null) => void): () => void;
+  /**
+   * Calls `listener` with each record that may admit other tokens or rights now (with the
+   * version the feed brought, null when deleted, undefined when only a read can tell); a null
+   * id: any may have changed (feed lost).
+   */
+  watch(listener: UserChangeListener): () => void;
 }
 
 declare module 'fastify' {

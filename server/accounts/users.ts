@@ -1,8 +1,11 @@
 import type Nano from 'nano';
 import { cleanCouchError, couchStatus, UserNotFound, UsernameTaken } from '../errors.js';
 import { getDoc, upsert, type Stored } from '../couch/upsert.js';
-import { USER_PREFIX, userDocId, type UserDoc } from './records.js';
+import { authState, USER_PREFIX, userDocId, type UserDoc } from './records.js';
 import { UserCache } from './user-cache.js';
+
+/** Tries of one record in `updateMany` before it counts as not written. */
+const MAX_ATTEMPTS = 10;
 
 /** User records in the accounts database. Every change goes through the one upsert. */
 export class UserStore {
@@ -46,20 +49,72 @@ export class UserStore {
     return res.doc as Stored<UserDoc>;
   }
 
-  /** Applies `change` to the current record (false: leave it); UserNotFound when absent. */
+  /**
+   * Applies `change` to the current record (false: leave it); UserNotFound when absent. A
+   * change to what `requireUser` reads drops the cache entry at once (the admin's disable
+   * refuses the very next request); any other (a password re-hash) is left to the feed,
+   * which keeps the entry.
+   */
   async update(
     name: string,
     change: (doc: Stored<UserDoc>) => UserDoc | false,
   ): Promise<Stored<UserDoc>> {
+    let before: Stored<UserDoc> | null = null;
     const res = await upsert<UserDoc>(this.db, userDocId(name), (current) => {
       if (!current) throw new UserNotFound(JSON.stringify(name));
+      before = current;
       const next = change(current);
       if (next === false) return false;
       const { _id: _ignoredId, _rev: _ignoredRev, ...fields } = next as Stored<UserDoc>;
       return { ...fields, updated_at: new Date().toISOString() };
     });
-    this.cache.invalidate(name);
+    if (res.written && authState(before) !== authState(res.doc)) this.cache.invalidate(name);
     return res.doc as Stored<UserDoc>;
+  }
+
+  /**
+   * Applies `change` to many records in one `_all_docs` read and one `_bulk_docs`; a record
+   * written meanwhile (409) is read and decided again. Absent records are skipped. Only for
+   * changes that leave alone everything `requireUser` reads (`authState`; anything else
+   * throws), so no cache entry is dropped and no waiting phone re-checked: the sync times.
+   * Returns the names that could not be written.
+   */
+  async updateMany(
+    names: string[],
+    change: (doc: Stored<UserDoc>) => UserDoc | false,
+  ): Promise<string[]> {
+    let ids = names.map(userDocId);
+    const failed: string[] = [];
+    for (let attempt = 1; ids.length; attempt++) {
+      let rows: Array<{ doc?: Stored<UserDoc> | null }>;
+      let results: Array<{ id: string; error?: string }>;
+      const docs: Array<Stored<UserDoc>> = [];
+      try {
+        rows = (await this.db.fetch({ keys: ids })).rows as typeof rows;
+        for (const { doc } of rows) {
+          if (doc?.type !== 'user') continue;
+          const next = change(doc);
+          if (next === false) continue;
+          if (authState(next) !== authState(doc)) throw new Error('updateMany changed access');
+          docs.push({
+            ...next,
+            _id: doc._id,
+            _rev: doc._rev,
+            updated_at: new Date().toISOString(),
+          });
+        }
+        if (!docs.length) break;
+        results = (await this.db.bulk({ docs })) as typeof results;
+      } catch (err) {
+        throw cleanCouchError(err);
+      }
+      ids = [];
+      for (const r of results) {
+        if (r.error === 'conflict' && attempt < MAX_ATTEMPTS) ids.push(r.id);
+        else if (r.error) failed.push(r.id.slice(USER_PREFIX.length));
+      }
+    }
+    return failed;
   }
 
   /**

@@ -1,8 +1,15 @@
 import type Nano from 'nano';
 
+export interface ChangeRow {
+  id: string;
+  deleted?: boolean;
+  /** The document as the feed read it (`includeDocs`). */
+  doc?: unknown;
+}
+
 export interface FollowHandlers {
-  /** Ids changed since the last batch (a batch may repeat ids). */
-  changes(ids: string[]): void;
+  /** Documents changed since the last batch, in the feed's order (a batch may repeat ids). */
+  changes(rows: ChangeRow[]): void;
   /**
    * The follower lost the feed (an error, a restart): whatever was derived from it may be
    * stale until `live` is true again.
@@ -17,7 +24,7 @@ export interface Follower {
 }
 
 interface ChangesAnswer {
-  results: Array<{ id: string }>;
+  results: ChangeRow[];
   last_seq: string | number;
 }
 
@@ -36,6 +43,7 @@ export function followChanges(
   db: string,
   handlers: FollowHandlers,
   log: { warn(obj: object, msg: string): void },
+  opts: { includeDocs?: boolean } = {},
 ): Follower {
   const abort = new AbortController();
   let live = false;
@@ -60,10 +68,11 @@ export function followChanges(
           since = end.last_seq;
           live = true;
         } else {
+          const docs: Record<string, boolean> = opts.includeDocs ? { include_docs: true } : {};
           const res = await ask(
-            live ? { feed: 'longpoll', since, timeout: LONGPOLL_MS } : { since },
+            live ? { feed: 'longpoll', since, timeout: LONGPOLL_MS, ...docs } : { since, ...docs },
           );
-          if (res.results.length) handlers.changes(res.results.map((r) => r.id));
+          if (res.results.length) handlers.changes(res.results);
           since = res.last_seq;
           live = true;
         }

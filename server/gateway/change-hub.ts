@@ -1,5 +1,7 @@
 import type Nano from 'nano';
 import type { UserChanges } from '../accounts/types.js';
+import type { UserDoc } from '../accounts/records.js';
+import type { Stored } from '../couch/upsert.js';
 import { couchStatus } from '../errors.js';
 
 /**
@@ -23,8 +25,11 @@ export interface Waiter {
   changed(): void;
   /** The hub stopped being current: notices may have been missed. */
   lost(): void;
-  /** Its user's record changed: check the access decision again. */
-  userChanged(): void;
+  /**
+   * Its user's record changed in what it admits: check the access decision again, against
+   * `doc` (the version the accounts feed brought; null: deleted) or, when undefined, a read.
+   */
+  userChanged(doc?: Stored<UserDoc> | null): void;
 }
 
 interface DbUpdatesAnswer {
@@ -81,12 +86,17 @@ export class ChangeHub {
     return n;
   }
 
+  /** Phones' reads running or waiting for a slot (tests wait for them to settle). */
+  get reading(): number {
+    return this.wakeReads + this.wakeQueue.length;
+  }
+
   start(): void {
     if (this.started) return;
     this.started = true;
-    this.unwatch = this.users.watch((id) => {
+    this.unwatch = this.users.watch((id, doc) => {
       if (id === null) return this.loseAll();
-      for (const w of [...(this.byUser.get(id) ?? [])]) w.userChanged();
+      for (const w of [...(this.byUser.get(id) ?? [])]) w.userChanged(doc);
     });
     void this.follow();
   }

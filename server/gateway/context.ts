@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
 import type { AccountsService } from '../accounts/types.js';
-import type { RequireUser } from '../accounts/authenticate.js';
+import type { RecheckUser, RequireUser } from '../accounts/authenticate.js';
 import { proxyAuthHeaders } from '../couch/proxy-auth.js';
 import type { WriteChecker } from '../rules/index.js';
 import type { Metrics } from '../metrics/index.js';
@@ -27,6 +27,8 @@ export interface Gateway {
   hub: ChangeHub;
   /** The token and user-record check, run again when a parked phone's user record changes. */
   requireUser: RequireUser;
+  /** The same check against the record version the accounts feed brought (no read). */
+  recheckUser: RecheckUser;
 }
 
 const LIVE_FEED = /(?:^|&)feed=(?:longpoll|continuous|eventsource)(?:&|$)/;

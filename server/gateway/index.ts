@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin';
 import compress from '@fastify/compress';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { makeRecheckUser } from '../accounts/authenticate.js';
 import { createWriteChecker } from '../rules/index.js';
 import { registerBodyParser } from './body.js';
 import feedRoutes from './feed.js';
@@ -29,6 +30,7 @@ async function gatewayPlugin(app: FastifyInstance): Promise<void> {
     liveFeeds: { closing: false, ends: new Set() },
     hub: new ChangeHub(app.couch.nano, app.accounts.userChanges, app.log),
     requireUser: app.requireUser,
+    recheckUser: makeRecheckUser(app),
   };
   if (config.SYNC_CHANGE_HUB === 'on') app.addHook('onReady', async () => gw.hub.start());
   app.decorate('changeHub', gw.hub);

@@ -2,15 +2,15 @@ import { PassThrough } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { dbRight } from '../access.js';
 import { ClientGone } from '../errors.js';
-import { userDocId } from '../accounts/records.js';
-import { readBody } from './body.js';
+import { userDocId, type UserDoc } from '../accounts/records.js';
+import type { Stored } from '../couch/upsert.js';
 import { negotiate } from './compress.js';
 import { endAtShutdown, type Gateway, type UpstreamCall } from './context.js';
 import { couchRoles } from './couch-user.js';
 import { GzipFrames } from './gzip-frames.js';
 import { sendBuffer } from './relay.js';
-import type { UpstreamResponse } from './upstream.js';
 import { seqText, type Waiter } from './change-hub.js';
+import { readChanges, type Read } from './changes-read.js';
 
 /**
  * A phone's longpoll `_changes`, answered by the gateway while the change hub is live. The
@@ -30,8 +30,6 @@ const DEFAULT_TIMEOUT_MS = 60_000;
  * least this often anyway: a safety net should `_db_updates` ever lose a notice.
  */
 const HOLD_MAX_MS = 5 * 60_000;
-/** A first answer bigger than this is left to the plain relay (it streams). */
-const READ_CAP_BYTES = 1024 * 1024;
 const CHANGES_TIMEOUT_DEFAULT_HEARTBEAT_MS = 60_000;
 
 /** Whether `liveChanges` takes this request: a longpoll read forward with a buffered body. */
@@ -41,17 +39,6 @@ export function parkable(gw: Gateway, req: FastifyRequest, query: string): boole
   if (req.body !== undefined && !Buffer.isBuffer(req.body)) return false;
   const params = new URLSearchParams(query);
   return params.get('feed') === 'longpoll' && !params.has('descending');
-}
-
-interface Read {
-  status: number;
-  body: Buffer | null;
-  empty: boolean;
-  lastSeq: unknown;
-  /** Changes left after this answer (`pending`); null when not said. */
-  pending: number | null;
-  /** The hub's stamp for the database when the read began. */
-  stamp: number;
 }
 
 export function liveChanges(
@@ -172,9 +159,9 @@ class LongpollWaiter implements Waiter {
     this.expire();
   }
 
-  userChanged(): void {
+  userChanged(doc?: Stored<UserDoc> | null): void {
     if (this.state === 'done') return;
-    void this.recheck();
+    void this.recheck(doc);
   }
 
   private expire(): void {
@@ -182,10 +169,14 @@ class LongpollWaiter implements Waiter {
     else if (this.state === 'reading') this.answerNow = true;
   }
 
-  /** The same decision as when the phone came: token, user record, access to the database. */
-  private async recheck(): Promise<void> {
+  /**
+   * The same decision as when the phone came: token, user record (the version the accounts
+   * feed brought, else read), access to the database.
+   */
+  private async recheck(doc?: Stored<UserDoc> | null): Promise<void> {
     try {
-      await this.gw.requireUser(this.req, this.reply);
+      if (doc === undefined) await this.gw.requireUser(this.req, this.reply);
+      else this.gw.recheckUser(this.req, this.reply, doc);
       if (dbRight(this.req.sawaUser, this.db) === null) throw new Error('no longer allowed');
     } catch (err) {
       if (this.state === 'done') return;
@@ -227,32 +218,8 @@ class LongpollWaiter implements Waiter {
     this.state = 'parked';
   }
 
-  private async readOnce(): Promise<Read> {
-    const stamp = this.gw.hub.stamp(this.db);
-    const res: UpstreamResponse = await this.call.send({
-      method: this.req.method,
-      query: this.readQuery,
-      body: this.req.body as Buffer | undefined,
-      clientHeaders: true,
-    });
-    let body: Buffer;
-    try {
-      body = await readBody(res.body, READ_CAP_BYTES);
-    } catch {
-      res.body.destroy();
-      return { status: res.status, body: null, empty: false, lastSeq: null, pending: null, stamp };
-    }
-    const unread = { status: res.status, body, empty: false, lastSeq: null, pending: null, stamp };
-    if (res.status !== 200) return unread;
-    let parsed: { results?: unknown[]; last_seq?: unknown; pending?: unknown };
-    try {
-      parsed = JSON.parse(body.toString('utf8')) as typeof parsed;
-    } catch {
-      return unread;
-    }
-    const empty = Array.isArray(parsed.results) && parsed.results.length === 0;
-    const pending = typeof parsed.pending === 'number' ? parsed.pending : null;
-    return { status: 200, body, empty, lastSeq: parsed.last_seq, pending, stamp };
+  private readOnce(): Promise<Read> {
+    return readChanges(this.call, this.req, this.readQuery, this.gw.hub.stamp(this.db));
   }
 
   private heartbeat(): void {

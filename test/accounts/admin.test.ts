@@ -3,6 +3,8 @@ import { randomInt } from 'node:crypto';
 import { unique } from '../helpers/fixtures.js';
 import { userDbName } from '../../server/provisioning/names.js';
 import { setup } from './helper.js';
+import { SyncTimes } from '../../server/accounts/sync-times.js';
+import type { UserStore } from '../../server/accounts/users.js';
 
 t.test('admin routes need a token and the admin role', async (t) => {
   const juma = unique('juma');
@@ -297,4 +299,43 @@ t.test('sync times: recorded, coalesced, and the inactive list', async (t) => {
   s.accounts.recordSync('nobody', 'push');
   await s.accounts.flushSyncTimes();
   t.pass('a sync for an unknown user is ignored');
+});
+
+t.test('sync times: first syncs share one write, and a failed write loses no time', async (t) => {
+  const calls: Array<{ names: string[]; fail: boolean }> = [];
+  let failNext = true;
+  const writes: Array<() => void> = [];
+  const wrote = () => new Promise<void>((r) => writes.push(r));
+  const store = {
+    async updateMany(names: string[]) {
+      calls.push({ names: [...names].sort(), fail: failNext });
+      writes.shift()?.();
+      if (failNext) {
+        failNext = false;
+        throw new Error('store away');
+      }
+      return [];
+    },
+  };
+  const errors: string[][] = [];
+  // SyncTimes' timers do not hold the process up (a closing service flushes): this test does.
+  const keepUp = setInterval(() => undefined, 1000);
+  t.teardown(() => clearInterval(keepUp));
+  const times = new SyncTimes(
+    store as unknown as UserStore,
+    30,
+    (_err, names) => errors.push([...names].sort()),
+    20,
+  );
+  const first = wrote();
+  for (let i = 0; i < 100; i++) times.record(`u${i}`, 'pull');
+  await first;
+  t.equal(calls.length, 1, "a hundred users' first pulls: one write");
+  t.equal(calls[0]!.names.length, 100);
+  // The failed times are kept and written when the users' cool-downs end.
+  await wrote();
+  t.same(errors, [calls[0]!.names], 'the failure was reported');
+  t.equal(calls.length, 2);
+  t.same(calls[1]!.names, calls[0]!.names, 'tried again, nothing lost');
+  await times.flush();
 });

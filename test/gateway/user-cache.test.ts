@@ -61,6 +61,9 @@ t.test('disabled through the admin route: the very next request is refused', asy
   const path = `/sync/${me.dbs.user}/`;
   t.equal((await raw(gw.url, 'GET', path, bearer(me.access_token))).status, 200);
   t.equal((await raw(gw.url, 'GET', path, bearer(me.access_token))).status, 200);
+  t.ok(cache.has(name), 'kept');
+  await accounts.ctx.users.update(name, (d) => ({ ...d, full_name: 'Imani Juma' }));
+  t.ok(cache.has(name), 'a write of nothing the token check reads keeps the entry');
   await gw.member(unique('m'), ['agent'], []); // makes the admin
   const ops = await gw.login(gw.ops);
   const off = await gw.call('POST', `/admin/users/${name}/disable`, {
