@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import type { AccountsService } from '../accounts/types.js';
 import type { RecheckUser, RequireUser } from '../accounts/authenticate.js';
 import { proxyAuthHeaders } from '../couch/proxy-auth.js';
+import { userDocId } from '../accounts/records.js';
 import type { WriteChecker } from '../rules/index.js';
 import type { Metrics } from '../metrics/index.js';
 import { couchRoles } from './couch-user.js';
@@ -10,6 +11,7 @@ import type { Endpoint } from './endpoints.js';
 import { syncErrors } from './errors.js';
 import type { Upstream, UpstreamResponse } from './upstream.js';
 import type { ChangeHub } from './change-hub.js';
+import type { UserNotices } from './user-notices.js';
 
 /** What every gateway handler works with, built once at start-up. */
 export interface Gateway {
@@ -25,6 +27,8 @@ export interface Gateway {
   liveFeeds: { closing: boolean; ends: Set<() => void> };
   /** One `_db_updates` feed waking the phones parked on a longpoll (live-changes.ts). */
   hub: ChangeHub;
+  /** Changes to user records, for requests the token check alone does not cover. */
+  userNotices: UserNotices;
   /** The token and user-record check, run again when a parked phone's user record changes. */
   requireUser: RequireUser;
   /** The same check against the record version the accounts feed brought (no read). */
@@ -96,7 +100,7 @@ export function upstreamCall(gw: Gateway, req: FastifyRequest, reply: FastifyRep
       const query = opts.query ?? '';
       const path = opts.path ?? endpoint.upstreamPath;
       const live = path.endsWith('/_changes') && LIVE_FEED.test(query);
-      if (live) endAtShutdown(gw, reply);
+      if (live) endLiveFeed(gw, reply, req);
       const res = await gw.upstream.request({
         method: opts.method ?? req.method,
         path: path + (query ? `?${query}` : ''),
@@ -122,21 +126,40 @@ export function upstreamCall(gw: Gateway, req: FastifyRequest, reply: FastifyRep
 }
 
 /**
- * A live feed would hold a shutdown until its timeout (a minute): at shutdown its connection
- * is cut, as CouchDB cuts its own, and the phone reconnects (to another instance) and resumes
- * from its checkpoint.
+ * When a live feed's connection is cut. At shutdown, as CouchDB cuts its own: it would hold
+ * the shutdown until its timeout (a minute); the phone reconnects (to another instance) and
+ * resumes from its checkpoint. And, for a feed forwarded to CouchDB (`forwardedFor`), when its
+ * user's record changes (below).
  */
-export function endAtShutdown(gw: Gateway, reply: FastifyReply): void {
+export function endLiveFeed(gw: Gateway, reply: FastifyReply, forwardedFor?: FastifyRequest): void {
   const end = () => void reply.raw.destroy();
+  // Each part of a live feed's answer listens for its close (Fastify, compression, metrics,
+  // the upstream call, the hub's waiter, this): a dozen, not a leak; Node warns past ten.
+  reply.raw.setMaxListeners(Math.max(reply.raw.getMaxListeners(), 20));
   // Authenticated while the shutdown began: it would start a feed nobody ends.
   if (gw.liveFeeds.closing) return end();
   gw.liveFeeds.ends.add(end);
-  reply.raw.once('close', () => gw.liveFeeds.ends.delete(end));
+  // A feed forwarded to CouchDB goes with the roles its user had when it began: it ends when
+  // the user's record changes (disabled, roles or teams, password), also if it did while the
+  // request was checked, and the phone's reconnection is checked afresh.
+  const unwatch = forwardedFor
+    ? gw.userNotices.endOnChange(
+        userDocId(forwardedFor.sawaUser.name),
+        forwardedFor.syncUserStamp,
+        end,
+      )
+    : () => undefined;
+  reply.raw.once('close', () => {
+    gw.liveFeeds.ends.delete(end);
+    unwatch();
+  });
 }
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** The sync endpoint this request asks for, set by the gateway's first hook. */
     syncEndpoint: Endpoint | null;
+    /** Where the gateway's user notices stood before the token check (UserNotices.stamp). */
+    syncUserStamp: number;
   }
 }

@@ -11,6 +11,7 @@ import { registerSyncRateLimit } from './rate-limit.js';
 import syncRoutes from './routes.js';
 import { createUpstream } from './upstream.js';
 import { ChangeHub } from './change-hub.js';
+import { UserNotices } from './user-notices.js';
 
 /**
  * The sync gateway: `/sync/{db}/…` between PouchDB phones and CouchDB. Its body parsing,
@@ -29,16 +30,21 @@ async function gatewayPlugin(app: FastifyInstance): Promise<void> {
     metrics: app.metrics,
     liveFeeds: { closing: false, ends: new Set() },
     hub: new ChangeHub(app.couch.nano, app.accounts.userChanges, app.log),
+    userNotices: new UserNotices(app.accounts.userChanges),
     requireUser: app.requireUser,
     recheckUser: makeRecheckUser(app),
   };
-  if (config.SYNC_CHANGE_HUB === 'on') app.addHook('onReady', async () => gw.hub.start());
+  app.addHook('onReady', async () => {
+    gw.userNotices.start();
+    if (config.SYNC_CHANGE_HUB === 'on') gw.hub.start();
+  });
   app.decorate('changeHub', gw.hub);
   // Before Fastify waits for in-flight requests, which a quiet longpoll would hold for a minute.
   app.addHook('preClose', async () => {
     gw.liveFeeds.closing = true;
     for (const end of gw.liveFeeds.ends) end();
     gw.hub.stop();
+    gw.userNotices.stop();
   });
   app.addHook('onClose', async () => gw.upstream.close());
 

@@ -5,7 +5,7 @@ import { ClientGone } from '../errors.js';
 import { userDocId, type UserDoc } from '../accounts/records.js';
 import type { Stored } from '../couch/upsert.js';
 import { negotiate } from './compress.js';
-import { endAtShutdown, type Gateway, type UpstreamCall } from './context.js';
+import { endLiveFeed, type Gateway, type UpstreamCall } from './context.js';
 import { couchRoles } from './couch-user.js';
 import { GzipFrames } from './gzip-frames.js';
 import { sendBuffer } from './relay.js';
@@ -123,13 +123,15 @@ class LongpollWaiter implements Waiter {
 
   start(): void {
     this.unregister = this.gw.hub.add(this);
+    // A change to the user's record between the token check and now reached no one: check again.
+    if (this.gw.userNotices.changedSince(this.userId, this.req.syncUserStamp)) void this.recheck();
     // Lost between the caller's look and now: read, then answer at once.
     if (!this.gw.hub.live) this.answerNow = true;
     this.reply.raw.once('close', () => {
       if (this.state !== 'done' && !this.out) this.reject(new ClientGone());
       this.cleanup();
     });
-    endAtShutdown(this.gw, this.reply);
+    endLiveFeed(this.gw, this.reply);
     this.timer = setTimeout(() => this.expire(), this.holdMs);
     if (this.heartbeatMs) this.beat = setInterval(() => this.heartbeat(), this.heartbeatMs);
     // Back from an answer with nothing pending, and nothing written since: wait at once.

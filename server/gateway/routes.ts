@@ -78,10 +78,12 @@ const schema = {
 export default async function syncRoutes(app: FastifyInstance, opts: { gw: Gateway }) {
   const { gw } = opts;
   app.decorateRequest('syncEndpoint', null);
+  app.decorateRequest('syncUserStamp', 0);
 
   // First hook: refuse what is not a sync endpoint before anything else, and name the
   // route for metrics without the user data a concrete path holds.
   async function endpoint(req: FastifyRequest) {
+    req.syncUserStamp = gw.userNotices.stamp();
     const path = parseSyncPath(req.raw.url ?? req.url);
     const found = path instanceof SyncError ? path : classify(req.method, path);
     if (found instanceof SyncError) throw found;

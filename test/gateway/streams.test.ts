@@ -418,6 +418,62 @@ t.test('disabled by another instance: the parked longpoll is refused at once', a
   t.equal(again.status, 401, 'and so is the next request');
 });
 
+t.test(
+  'disabled while its token was checked: the longpoll is refused once registered',
+  async (t) => {
+    const name = unique('zawadi');
+    const me = await gw.signup(name);
+    // Nothing is cached after the signup: the longpoll's check reads the record. Its answer (the
+    // record before the disable) is held until the disable has come through the accounts feed,
+    // when no phone of this user was registered to hear it.
+    const path = `/${accountsDb}/${encodeURIComponent(userDocId(name))}`;
+    const held = within(upstream.holdAnswer(new RegExp(`^GET ${path}[ ?]`)), 'the record read');
+    const poll = longpoll(me.access_token, me.dbs.user, 'since=now&timeout=20000');
+    const read = await held;
+    const t0 = Date.now();
+    await editRecord(name, (doc) => ({ ...doc, disabled: true }));
+    read.release();
+    const got = await poll;
+    t.equal(got.status, 401, 'refused, not parked on the record read before the disable');
+    t.ok(got.at - t0 < 5000, `ended ${got.at - t0} ms after the write`);
+  },
+);
+
+t.test(
+  'a forwarded continuous feed ends when its user is disabled, not on a sync time',
+  async (t) => {
+    const name = unique('imani');
+    const me = await gw.signup(name);
+    const db = me.dbs.user;
+    const { req, res } = await within(
+      open(
+        `/sync/${db}/_changes?feed=continuous&since=now&heartbeat=1000`,
+        {},
+        {
+          url: gw.url,
+          token: me.access_token,
+        },
+      ),
+      'the feed',
+    );
+    t.teardown(() => req.destroy());
+    t.equal(res.statusCode, 200);
+    const ended = new Promise<void>((resolve) => res.once('close', resolve));
+    // A write that changes nothing the token check reads: the feed goes on.
+    await editRecord(name, (doc) => ({ ...doc, last_pull_at: new Date().toISOString() }));
+    const flowing = readUntil(res, 'farmer-still-flowing');
+    await writeToStore(db, name, 'farmer-still-flowing');
+    await within(flowing, 'a change after the sync-time write');
+    t.pass('still flowing after a sync-time write');
+    const t0 = Date.now();
+    await editRecord(name, (doc) => ({ ...doc, disabled: true }));
+    await within(ended, 'the feed ending', 5000);
+    t.ok(Date.now() - t0 < 5000, `ended ${Date.now() - t0} ms after the write`);
+    const again = await gw.call('GET', `/sync/${db}/`, { auth: `Bearer ${me.access_token}` });
+    t.equal(again.status, 401, 'and its reconnection is refused');
+  },
+);
+
 t.test('live PouchDB phones get changes from another phone and from the store', async (t) => {
   const name = unique('neema');
   const me = await gw.signup(name);
