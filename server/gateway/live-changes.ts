@@ -50,7 +50,7 @@ export function liveChanges(
   forward: () => Promise<FastifyReply>,
 ): Promise<FastifyReply> {
   return new Promise((resolve, reject) => {
-    new LongpollWaiter(gw, call, req, reply, query, forward, resolve, reject).start();
+    new LongpollWaiter(gw, call, req, reply, query, { forward, resolve, reject }).start();
   });
 }
 
@@ -86,9 +86,12 @@ class LongpollWaiter implements Waiter {
     private readonly req: FastifyRequest,
     private readonly reply: FastifyReply,
     query: string,
-    private readonly forward: () => Promise<FastifyReply>,
-    private readonly resolve: (r: FastifyReply) => void,
-    private readonly reject: (err: Error) => void,
+    /** How the request ends: forwarded upstream after all, answered, or failed. */
+    private readonly end: {
+      forward: () => Promise<FastifyReply>;
+      resolve: (r: FastifyReply) => void;
+      reject: (err: Error) => void;
+    },
   ) {
     this.db = call.endpoint.db;
     this.userId = userDocId(req.sawaUser.name);
@@ -128,7 +131,7 @@ class LongpollWaiter implements Waiter {
     // Lost between the caller's look and now: read, then answer at once.
     if (!this.gw.hub.live) this.answerNow = true;
     this.reply.raw.once('close', () => {
-      if (this.state !== 'done' && !this.out) this.reject(new ClientGone());
+      if (this.state !== 'done' && !this.out) this.end.reject(new ClientGone());
       this.cleanup();
     });
     endLiveFeed(this.gw, this.reply);
@@ -234,7 +237,7 @@ class LongpollWaiter implements Waiter {
       }
       this.reply.code(200).header('content-type', 'application/json');
       this.recordPull();
-      this.resolve(this.reply.send(this.out));
+      this.end.resolve(this.reply.send(this.out));
     }
     this.out.write(this.frames ? this.frames.line() : '\n');
   }
@@ -249,7 +252,7 @@ class LongpollWaiter implements Waiter {
     }
     this.reply.code(status).header('content-type', 'application/json');
     if (status === 200) this.recordPull();
-    this.resolve(sendBuffer(this.reply, body, negotiate(this.req.headers['accept-encoding'])));
+    this.end.resolve(sendBuffer(this.reply, body, negotiate(this.req.headers['accept-encoding'])));
   }
 
   /** An answer too big to hold: the phone's request goes upstream as it came (it streams). */
@@ -257,14 +260,14 @@ class LongpollWaiter implements Waiter {
     if (this.state === 'done') return;
     this.cleanup();
     if (this.out) return void this.out.destroy();
-    this.forward().then(this.resolve, this.reject);
+    this.end.forward().then(this.end.resolve, this.end.reject);
   }
 
   private fail(err: Error): void {
     if (this.state === 'done') return;
     this.cleanup();
     if (this.out) this.out.destroy(err);
-    else this.reject(err);
+    else this.end.reject(err);
   }
 
   private recordPull(): void {
