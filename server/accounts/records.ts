@@ -1,5 +1,5 @@
 import type { PasswordHash } from './passwords.js';
-import type { Role, SawaUser, TeamMembership } from './types.js';
+import type { Role, SawaUser, TeamMembership } from '../user.js';
 
 /**
  * The documents of the accounts database (ACCOUNTS_DB), admin-only:

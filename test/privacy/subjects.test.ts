@@ -160,6 +160,8 @@ t.test('subject access and erasure', async (t) => {
     t.equal(peer.status, 403, 'a plain user cannot see the fleet');
     t.equal(peer.body.code, 'SAWA_STAFF_REQUIRED');
     t.notMatch(JSON.stringify(peer.body), amina.name, "nothing of another person's data");
+    // Sync times are written within a second, in one batch (sync-times.ts): write them now.
+    await s.svc.app.accounts.flushSyncTimes();
     type Row = { name: string; docs: number | null; flags: string[]; [k: string]: unknown };
     const rows: Row[] = [];
     let after: string | null = null;
