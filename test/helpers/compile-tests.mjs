@@ -9,7 +9,7 @@
 // root, design-docs/, fixtures, a script to start) are those of the source tree, as under tsx.
 import { build } from 'esbuild';
 import { readdir, readFile, rm } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -29,7 +29,7 @@ const sourceUrls = {
   name: 'source-import-meta-url',
   setup(b) {
     b.onLoad({ filter: /\.[cm]?[jt]s$/ }, async (args) => {
-      if (args.path.includes(`${join('node_modules', '')}`)) return undefined;
+      if (args.path.includes(`${sep}node_modules${sep}`)) return undefined; // packages: untouched
       const source = await readFile(args.path, 'utf8');
       const url = JSON.stringify(pathToFileURL(args.path).href);
       return {
