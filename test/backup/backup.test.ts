@@ -38,9 +38,10 @@ const mine = (db: string) => db.startsWith(PREFIX);
 /** Each backup takes this file's databases alone (BACKUP_DATABASES / --db), so it stays quick on a shared CouchDB. */
 const OURS = [`${PREFIX}*`];
 
-// On a shared CouchDB the file's databases go with it (the embedded store goes with its process).
+// On a server other files share, the file's databases go with it (a store of the file's own
+// goes with its process).
 const server = await testCouch(t);
-if (!server.embedded) {
+if (server.shared) {
   t.teardown(async () => {
     const n = adminNano(server);
     for (const db of ((await n.db.list()) as string[]).filter(mine)) await n.db.destroy(db);

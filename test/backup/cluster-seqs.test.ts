@@ -23,7 +23,7 @@ import { faultProxy, json, segments } from '../jobs/fault-proxy.js';
 const PREFIX = `bkc-${randomBytes(3).toString('hex')}-`;
 // One store for the file; each test has its own databases and backup directory.
 const store = await testCouch(t);
-if (!store.embedded) {
+if (store.shared) {
   t.teardown(async () => {
     const n = adminNano(store);
     const ours = (db: string) => db.startsWith(PREFIX) || db.startsWith(`drill-${PREFIX}`);

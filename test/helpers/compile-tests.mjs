@@ -41,8 +41,8 @@ const sourceUrls = {
 };
 
 /**
- * Compiles `files` (test files relative to the root) into OUT_DIR, which it empties first;
- * resolves with the compiled files, in the same order.
+ * Compiles `files` (test files and helpers, relative to the root) into OUT_DIR, which it
+ * empties first; resolves with the compiled files, in the same order.
  */
 export async function compileTests(files) {
   await rm(OUT_DIR, { recursive: true, force: true });

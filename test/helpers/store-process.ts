@@ -12,6 +12,8 @@ export interface StoreProcess {
   exited: Promise<number | string | null>;
   /** SIGTERM (a clean stop) or SIGKILL (a crash), then waits for the end. */
   stop(signal?: NodeJS.Signals): Promise<void>;
+  /** The last 4,000 characters the store wrote to stderr (its warnings and errors). */
+  output(): string;
 }
 
 const live = new Set<ChildProcess>();
@@ -71,6 +73,7 @@ export async function spawnStore(env: Record<string, string>): Promise<StoreProc
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       await exited;
     },
+    output: () => output,
   };
 }
 

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { spawnStore } from './store-process.js';
 import type { StoreOptions } from '../../server/store/context.js';
 import { configuredCouch } from '../../server/couch/connection.js';
+import { suiteStoreFrom } from './suite-store.js';
 
 export interface TestCouch {
   /** Base URL without credentials, ending without a slash. */
@@ -14,6 +15,12 @@ export interface TestCouch {
   proxySecret: string;
   /** True when the tests run against the embedded store (not a real CouchDB from COUCHDB_URL). */
   embedded: boolean;
+  /**
+   * True when other test files use this server at the same time (the real CouchDB of
+   * COUCHDB_URL, or the suite's one store under `npm test`): its fleet-wide listings and
+   * feeds (`_all_dbs`, `_db_updates`) carry their databases too.
+   */
+  shared: boolean;
   /** Basic auth header for the admin. */
   adminAuth: string;
   dataDir?: string;
@@ -21,12 +28,13 @@ export interface TestCouch {
 
 /**
  * The CouchDB of a test file: the real CouchDB named by COUCHDB_URL (admin credentials in the
- * URL, proxy secret in COUCHDB_PROXY_SECRET), or else the embedded store as a process of its
- * own on a free loopback port with a fresh data directory. Without settings, every call in a
- * file gets the same store (started on the first call, stopped when the file ends), so tests
- * name their users, teams and databases uniquely (fixtures.ts `unique`) as they must on a
- * CouchDB shared by every file. Settings (`env`, or `overrides` configuration cannot carry)
- * give the caller a store of its own, stopped with `t`.
+ * URL, proxy secret in COUCHDB_PROXY_SECRET); else under `npm test` the one embedded store the
+ * whole suite shares (suite-store.ts); else the embedded store as a process of its own on a
+ * free loopback port with a fresh data directory, which every call in the file gets (started
+ * on the first call, stopped when the file ends). Tests name their users, teams and
+ * databases uniquely (fixtures.ts `unique`) as they must on a CouchDB shared by every file.
+ * Settings (`env`, or `overrides` configuration cannot carry) give the caller a store of its
+ * own, stopped with `t`.
  */
 export async function testCouch(
   t: Test,
@@ -36,13 +44,21 @@ export async function testCouch(
   const external = externalCouch();
   if (external) return external;
   if (Object.keys(env).length === 0 && Object.keys(overrides).length === 0) {
-    shared ??= embeddedCouch(tap, {}, {});
-    return shared;
+    fileCouch ??= suiteCouch() ?? embeddedCouch(tap, {}, {});
+    return fileCouch;
   }
   return embeddedCouch(t, env, overrides);
 }
 
-let shared: Promise<TestCouch> | undefined;
+let fileCouch: Promise<TestCouch> | undefined;
+
+/** The suite's store, when `npm test` started one (test-all.mjs). */
+function suiteCouch(): Promise<TestCouch> | undefined {
+  const suite = suiteStoreFrom(process.env);
+  if (!suite) return undefined;
+  const adminAuth = basicAuth(suite.admin.name, suite.admin.password);
+  return Promise.resolve({ ...suite, embedded: true, shared: true, adminAuth });
+}
 
 /**
  * A CouchDB for `t` alone: under COUCHDB_URL the real one (tests then rely on their names and
@@ -77,7 +93,8 @@ function externalCouch(): TestCouch | undefined {
   const external = configuredCouch(process.env, { needsProxySecret: false });
   if (!external) return undefined;
   const { admin } = external;
-  return { ...external, embedded: false, adminAuth: basicAuth(admin.name, admin.password) };
+  const adminAuth = basicAuth(admin.name, admin.password);
+  return { ...external, embedded: false, shared: true, adminAuth };
 }
 
 async function embeddedCouch(
@@ -87,7 +104,8 @@ async function embeddedCouch(
 ): Promise<TestCouch> {
   const dataDir = await mkdtemp(join(tmpdir(), 'sawa-store-'));
   const admin = { name: 'admin', password: 'test-admin-password' };
-  const base = { admin, embedded: true, adminAuth: basicAuth(admin.name, admin.password), dataDir };
+  const adminAuth = basicAuth(admin.name, admin.password);
+  const base = { admin, embedded: true, shared: false, adminAuth, dataDir };
   if (Object.keys(overrides).length === 0) {
     // Its own process, as `npm run store`: the test process never loads the store's sources.
     const proxySecret = randomBytes(24).toString('base64url');

@@ -5,7 +5,7 @@
 // arguments go to tap as they are (`npm test -- test/store/`: those files, through tsx).
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { compileTests, testFiles } from './compile-tests.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -37,13 +37,29 @@ for (const stream of [children[0].stdout, children[0].stderr]) {
   stream.on('data', (d) => (lintOutput += d));
 }
 const args = process.argv.slice(2);
-const tapArgs = args.length > 0 ? args : await compileTests(await testFiles());
-const tap = run(join(root, 'node_modules', '.bin', 'tap'), tapArgs, { stdio: 'inherit' });
+let tapArgs = args;
+let suiteStore;
+if (args.length === 0) {
+  // The whole suite, compiled, on one embedded store (unless COUCHDB_URL names a CouchDB).
+  const [helper, ...tests] = await compileTests([
+    'test/helpers/suite-store.ts',
+    ...(await testFiles()),
+  ]);
+  tapArgs = tests;
+  if (!process.env.COUCHDB_URL)
+    suiteStore = await (await import(pathToFileURL(helper).href)).startSuiteStore();
+}
+const tap = run(join(root, 'node_modules', '.bin', 'tap'), tapArgs, {
+  stdio: 'inherit',
+  env: { ...process.env, ...suiteStore?.env },
+});
 
 const [tapCode, lintCode] = await Promise.all([tap, lint]);
+const storeEnded = await suiteStore?.stop();
+if (storeEnded) process.stdout.write(`\n# ${storeEnded.replaceAll('\n', '\n# ')}\n`);
 process.stdout.write(
   `\n# lint (tsc --noEmit, eslint, prettier --check): ${lintCode === 0 ? 'ok' : 'FAILED'}\n`,
 );
 if (lintOutput.trim())
   process.stdout.write(lintOutput.endsWith('\n') ? lintOutput : `${lintOutput}\n`);
-process.exitCode = tapCode !== 0 ? tapCode : lintCode;
+process.exitCode = tapCode !== 0 ? tapCode : lintCode !== 0 ? lintCode : storeEnded ? 1 : 0;

@@ -137,8 +137,8 @@ t.test('GET /_db_updates?feed=longpoll waits for the next event', async (t) => {
   t.equal(res.status, 200);
   const announced = (r: typeof res) =>
     r.body.results.some((u: { db_name: string }) => u.db_name === name);
-  // On a CouchDB every test file shares, the next event may be another file's: follow on.
-  for (let i = 0; i < 20 && !server.embedded && !announced(res); i++) {
+  // On a server every test file shares, the next event may be another file's: follow on.
+  for (let i = 0; i < 20 && server.shared && !announced(res); i++) {
     const since = encodeURIComponent(res.body.last_seq);
     res = await admin('GET', `/_db_updates?feed=longpoll&timeout=10000&since=${since}`);
   }
@@ -149,10 +149,10 @@ t.test('GET /_db_updates?feed=longpoll waits for the next event', async (t) => {
     `/_db_updates?feed=longpoll&timeout=200&since=${encodeURIComponent(res.body.last_seq)}`,
   );
   t.equal(quiet.status, 200);
-  // A CouchDB every test file shares lists their writes (and its own `_dbs`) too.
-  const news = server.embedded
-    ? quiet.body.results
-    : quiet.body.results.filter((r: { db_name: string }) => r.db_name === name);
+  // A server every test file shares lists their writes (and its own `_dbs`) too.
+  const news = server.shared
+    ? quiet.body.results.filter((r: { db_name: string }) => r.db_name === name)
+    : quiet.body.results;
   t.same(news, [], 'nothing new: an empty answer after the timeout');
 });
 
