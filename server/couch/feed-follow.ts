@@ -1,4 +1,5 @@
 import type Nano from 'nano';
+import { withRequestSignal } from '../util/request-signal.js';
 
 export interface ChangeRow {
   id: string;
@@ -51,12 +52,11 @@ export function followChanges(
   let backoff = 1000;
 
   const ask = (qs: Record<string, string | number | boolean>) =>
-    nano.request({
-      db,
-      path: '_changes',
-      qs,
-      signal: abort.signal,
-    } as never) as Promise<ChangesAnswer>;
+    withRequestSignal(
+      abort.signal,
+      (signal) =>
+        nano.request({ db, path: '_changes', qs, signal } as never) as Promise<ChangesAnswer>,
+    );
 
   async function loop(): Promise<void> {
     while (!abort.signal.aborted) {

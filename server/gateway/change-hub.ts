@@ -1,4 +1,5 @@
 import type Nano from 'nano';
+import { withRequestSignal } from '../util/request-signal.js';
 import type { UserChanges } from '../accounts/types.js';
 import type { UserDoc } from '../accounts/records.js';
 import type { Stored } from '../couch/upsert.js';
@@ -178,20 +179,11 @@ export class ChangeHub {
 
   private async ask(qs: Record<string, string | number>): Promise<DbUpdatesAnswer> {
     this.requests++;
-    // One controller per request: undici keeps a fetch's abort listener until the request is
-    // garbage, so one signal shared by thousands of requests piles listeners up.
-    const one = new AbortController();
-    const stop = () => one.abort();
-    this.abort.signal.addEventListener('abort', stop);
-    try {
-      return (await this.nano.request({
-        path: '_db_updates',
-        qs,
-        signal: one.signal,
-      } as never)) as DbUpdatesAnswer;
-    } finally {
-      this.abort.signal.removeEventListener('abort', stop);
-    }
+    return withRequestSignal(
+      this.abort.signal,
+      (signal) =>
+        this.nano.request({ path: '_db_updates', qs, signal } as never) as Promise<DbUpdatesAnswer>,
+    );
   }
 
   private async follow(): Promise<void> {
