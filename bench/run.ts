@@ -9,6 +9,8 @@ import * as client from './client.js';
 import * as live from './live.js';
 import * as outbox from './outbox.js';
 import * as exportBench from './export.js';
+import { reportHop } from './gateway-hop.js';
+import { runHop } from './hop.js';
 
 /**
  * `npm run bench [name…]`: every benchmark in turn (or the named ones), results
@@ -26,6 +28,11 @@ const benches: Record<string, { title: string; go: () => Promise<string> }> = {
   gateway: {
     title: 'Sync gateway vs direct: first sync of 10,000 records and an incremental sync',
     go: async () => gateway.report(await gateway.run()),
+  },
+  hop: {
+    title:
+      "The gateway's cost per request: 1,000 checkpoint reads direct and through it, three times",
+    go: async () => reportHop(await runHop()).join('\n'),
   },
   'bulk-docs': {
     title: 'One big _bulk_docs: write time and /health latency meanwhile',
