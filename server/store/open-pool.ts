@@ -6,7 +6,6 @@ export interface OpenDb {
   /** The directory it was opened from (a purge moves a database to a new one). */
   path: string;
   refs: number;
-  lastUsed: number;
   /** Called when the database is closed under a long-lived reader (delete, purge). */
   closers: Set<() => void>;
 }
@@ -18,6 +17,7 @@ export interface OpenDb {
  * when more databases than that are held at once. Reopening a database waits for its close.
  */
 export class OpenPool {
+  /** In order of last use, least recent first: an entry moves to the end when held or let go. */
   private readonly open = new Map<string, OpenDb>();
   /** Databases whose LevelDB is being closed: reopening waits for it. */
   private readonly closing = new Map<string, Promise<void>>();
@@ -50,18 +50,24 @@ export class OpenPool {
     }
     const path = locate();
     if (!entry) {
-      entry = { db: openPouch(path), path, refs: 0, lastUsed: 0, closers: new Set() };
-      this.open.set(name, entry);
+      entry = { db: openPouch(path), path, refs: 0, closers: new Set() };
     }
     entry.refs++;
-    entry.lastUsed = Date.now();
+    this.touch(name, entry);
     return entry;
   }
 
   release(name: string, entry: OpenDb): void {
     entry.refs--;
-    entry.lastUsed = Date.now();
+    // Closed meanwhile (a deletion, a purge): not put back.
+    if (this.open.get(name) === entry) this.touch(name, entry);
     if (openFailed(entry.db)) this.forgetFailed(name, entry);
+  }
+
+  /** Makes `entry` the most recently used. */
+  private touch(name: string, entry: OpenDb): void {
+    this.open.delete(name);
+    this.open.set(name, entry);
   }
 
   /** Ends every live reader of every open database. */
@@ -120,23 +126,25 @@ export class OpenPool {
     this.open.delete(name);
     forgetRawLevel(entry.path);
     if (!outOfFiles(openFailed(entry.db))) return;
-    const idle = this.idleByAge();
-    for (const [victim] of idle.slice(0, Math.ceil(idle.length / 4))) void this.close(victim);
+    const idle = this.idleByAge(Infinity);
+    for (const victim of idle.slice(0, Math.ceil(idle.length / 4))) void this.close(victim);
   }
 
-  /** Open databases nobody holds, least recently used first. */
-  private idleByAge(): Array<[string, OpenDb]> {
-    return [...this.open.entries()]
-      .filter(([, e]) => e.refs === 0)
-      .sort((a, b) => a[1].lastUsed - b[1].lastUsed);
+  /** Up to `n` open databases nobody holds, least recently used first (the map's order). */
+  private idleByAge(n: number): string[] {
+    const idle: string[] = [];
+    for (const [name, entry] of this.open) {
+      if (idle.length >= n) break;
+      if (entry.refs === 0) idle.push(name);
+    }
+    return idle;
   }
 
   /** Past the bound, closes the least recently used databases nobody holds. */
   private async evict(): Promise<void> {
     if (this.open.size < this.maxOpen) return;
-    const idle = this.idleByAge();
     const excess = Math.max(1, this.open.size - this.maxOpen + 1);
-    const victims = idle.slice(0, excess).map(([name]) => name);
+    const victims = this.idleByAge(excess);
     await Promise.all(
       victims.map((name) => (this.open.get(name)?.refs === 0 ? this.close(name) : undefined)),
     );

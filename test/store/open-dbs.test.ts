@@ -27,6 +27,16 @@ t.test('no more than the bound stay open, and every database still answers', asy
   }
 });
 
+t.test('past the bound, the least recently used database is the one closed', async (t) => {
+  const handle = (name: string) => reg.use(name, async (h) => h.db);
+  const a = await handle('db-a');
+  await handle('db-b');
+  t.equal(await handle('db-a'), a, 'db-a still open, and now the most recently used');
+  await handle('db-c'); // the bound is 2: one of db-a and db-b goes
+  t.equal(await handle('db-a'), a, 'db-a was kept (db-b had waited longer)');
+  t.equal(openCount(), 2);
+});
+
 t.test('a database held by a request or a feed is never closed under it', async (t) => {
   const held = await reg.acquire('db-a');
   const feed = held.db.changes({ since: 'now', live: true });
