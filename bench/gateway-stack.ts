@@ -17,9 +17,11 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-function start(file: string, env: Record<string, string>): ChildProcess {
+/** `flags`: the environment variable with Node flags for this process (e.g. `--cpu-prof`). */
+function start(file: string, flags: string, env: Record<string, string>): ChildProcess {
   const main = fileURLToPath(new URL(file, import.meta.url));
-  return spawn(process.execPath, ['--import', 'tsx', main], {
+  const extra = (process.env[flags] ?? '').split(' ').filter(Boolean);
+  return spawn(process.execPath, [...extra, '--import', 'tsx', main], {
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -52,7 +54,7 @@ export async function startStack(dir: string, env: Record<string, string> = {}):
   const storePort = await freePort();
   const servicePort = await freePort();
   const storeUrl = `http://127.0.0.1:${storePort}`;
-  const store = start('../server/store/main.ts', {
+  const store = start('../server/store/main.ts', 'BENCH_STORE_NODE_ARGS', {
     STORE_PORT: String(storePort),
     STORE_HOST: '127.0.0.1',
     DATA_DIR: join(dir, 'store'),
@@ -61,7 +63,7 @@ export async function startStack(dir: string, env: Record<string, string> = {}):
     COUCHDB_PROXY_SECRET: proxySecret,
   });
   await waitFor(`${storeUrl}/_up`, store);
-  const service = start('../server/server.ts', {
+  const service = start('../server/server.ts', 'BENCH_SERVICE_NODE_ARGS', {
     PORT: String(servicePort),
     HOST: '127.0.0.1',
     DATA_DIR: join(dir, 'service'),
