@@ -359,16 +359,18 @@ const recordRead = new RegExp(`^GET /${accountsDb}/user(:|%3A)`, 'i');
 const recordReads = (lines: string[]) => lines.filter((l) => recordRead.test(l));
 
 /** The user's record changed straight in the accounts database, as another instance would. */
-async function editRecord(name: string, edit: (doc: UserDoc) => UserDoc) {
-  const path = `/${accountsDb}/${encodeURIComponent(userDocId(name))}`;
+async function editRecord(name: string, edit: (doc: UserDoc) => UserDoc, on = gw) {
+  const app = on.svc.app;
+  const path = `/${app.config.ACCOUNTS_DB}/${encodeURIComponent(userDocId(name))}`;
   const doc = await couch(store.url, 'GET', path, { auth: store.adminAuth });
-  const heard = accounts.ctx.users.cache.heard;
+  const cache = (app.accounts as Accounts).ctx.users.cache;
+  const heard = cache.heard;
   const res = await couch(store.url, 'PUT', path, {
     auth: store.adminAuth,
     body: edit(doc.body as UserDoc),
   });
   if (res.status !== 201) throw new Error(`record write: ${res.status}`);
-  await until('the accounts feed brought it', () => accounts.ctx.users.cache.heard > heard);
+  await until('the accounts feed brought it', () => cache.heard > heard);
 }
 
 t.test('a sync-time write leaves a parked phone parked, and costs no read', async (t) => {
@@ -439,40 +441,164 @@ t.test(
   },
 );
 
-t.test(
-  'a forwarded continuous feed ends when its user is disabled, not on a sync time',
-  async (t) => {
-    const name = unique('imani');
-    const me = await gw.signup(name);
-    const db = me.dbs.user;
-    const { req, res } = await within(
-      open(
-        `/sync/${db}/_changes?feed=continuous&since=now&heartbeat=1000`,
-        {},
-        {
-          url: gw.url,
-          token: me.access_token,
-        },
-      ),
-      'the feed',
-    );
-    t.teardown(() => req.destroy());
-    t.equal(res.statusCode, 200);
-    const ended = new Promise<void>((resolve) => res.once('close', resolve));
-    // A write that changes nothing the token check reads: the feed goes on.
-    await editRecord(name, (doc) => ({ ...doc, last_pull_at: new Date().toISOString() }));
-    const flowing = readUntil(res, 'farmer-still-flowing');
-    await writeToStore(db, name, 'farmer-still-flowing');
-    await within(flowing, 'a change after the sync-time write');
-    t.pass('still flowing after a sync-time write');
-    const t0 = Date.now();
-    await editRecord(name, (doc) => ({ ...doc, disabled: true }));
-    await within(ended, 'the feed ending', 5000);
-    t.ok(Date.now() - t0 < 5000, `ended ${Date.now() - t0} ms after the write`);
-    const again = await gw.call('GET', `/sync/${db}/`, { auth: `Bearer ${me.access_token}` });
-    t.equal(again.status, 401, 'and its reconnection is refused');
-  },
-);
+const continuousFeeds = (lines: string[], db: string) =>
+  lines.filter((l) => l.startsWith(`GET /${db}/_changes?`) && /[?&]feed=continuous/.test(l));
+
+for (const [how, on] of [
+  ['held by the hub', gw],
+  ['forwarded (hub off)', off],
+] as const) {
+  t.test(
+    `a continuous feed ${how} ends when its user is disabled, not on a sync time`,
+    async (t) => {
+      const name = unique('imani');
+      const me = await on.signup(name);
+      const db = me.dbs.user;
+      const mark = upstream.requests.length;
+      const { req, res } = await within(
+        open(
+          `/sync/${db}/_changes?feed=continuous&since=now&heartbeat=1000`,
+          {},
+          {
+            url: on.url,
+            token: me.access_token,
+          },
+        ),
+        'the feed',
+      );
+      t.teardown(() => req.destroy());
+      t.equal(res.statusCode, 200);
+      const ended = new Promise<void>((resolve) => res.once('close', resolve));
+      // A write that changes nothing the token check reads: the feed goes on.
+      await editRecord(name, (doc) => ({ ...doc, last_pull_at: new Date().toISOString() }), on);
+      const flowing = readUntil(res, 'farmer-still-flowing');
+      await writeToStore(db, name, 'farmer-still-flowing');
+      await within(flowing, 'a change after the sync-time write');
+      t.pass('still flowing after a sync-time write');
+      const t0 = Date.now();
+      await editRecord(name, (doc) => ({ ...doc, disabled: true }), on);
+      await within(ended, 'the feed ending', 5000);
+      t.ok(Date.now() - t0 < 5000, `ended ${Date.now() - t0} ms after the write`);
+      const again = await on.call('GET', `/sync/${db}/`, { auth: `Bearer ${me.access_token}` });
+      t.equal(again.status, 401, 'and its reconnection is refused');
+      t.equal(
+        continuousFeeds(upstream.requests.slice(mark), db).length,
+        on === gw ? 0 : 1,
+        on === gw ? 'no continuous feed upstream' : 'one continuous feed upstream',
+      );
+    },
+  );
+}
+
+/** A continuous feed through the gateway, read to its end (decoded); rejects on a cut. */
+async function continuousToEnd(token: string, db: string, query: string, encoding = 'identity') {
+  const { res } = await open(
+    `/sync/${db}/_changes?feed=continuous&${query}`,
+    {
+      'accept-encoding': encoding,
+    },
+    { url: gw.url, token },
+  );
+  const body = encoding === 'gzip' ? res.pipe(zlib.createGunzip()) : res;
+  const text = new Promise<string>((resolve, reject) => {
+    let seen = '';
+    body.on('data', (chunk: Buffer) => (seen += chunk.toString()));
+    body.on('end', () => resolve(seen));
+    body.on('error', reject);
+  });
+  return { res, text };
+}
+
+/** What the store itself writes for a query, as an admin. */
+async function direct(db: string, query: string): Promise<string> {
+  const res = await fetch(`${store.url}/${db}/_changes?${query}`, {
+    headers: { authorization: store.adminAuth },
+  });
+  return res.text();
+}
+
+const lines = (text: string) => text.split('\n').filter((l) => l !== '');
+const seqOf = (line: string) => (JSON.parse(line) as { seq: unknown }).seq;
+
+for (const encoding of ['identity', 'gzip']) {
+  t.test(
+    `a continuous feed on the hub: a later write arrives as CouchDB's line (${encoding})`,
+    async (t) => {
+      const name = unique('upendo');
+      const me = await gw.signup(name);
+      const db = me.dbs.user;
+      const mark = upstream.requests.length;
+      const before = hub.waiting;
+      const q = 'since=now&limit=1&heartbeat=1000&include_docs=true';
+      const feed = await within(continuousToEnd(me.access_token, db, q, encoding), 'the feed');
+      t.equal(feed.res.statusCode, 200);
+      if (encoding === 'gzip') t.equal(feed.res.headers['content-encoding'], 'gzip');
+      await until('parked', () => hub.waiting > before && hub.reading === 0);
+      await writeToStore(db, name, 'farmer-upendo');
+      const got = lines(await within(feed.text, 'the feed ending at its limit'));
+      const only = encodeURIComponent('["farmer-upendo"]');
+      const theirs = lines(
+        await direct(
+          db,
+          `feed=continuous&include_docs=true&filter=_doc_ids&doc_ids=${only}&limit=1`,
+        ),
+      );
+      const row = theirs[0];
+      t.same(got, [row, JSON.stringify({ last_seq: seqOf(row!), pending: 0 })]);
+      t.same(continuousFeeds(upstream.requests.slice(mark), db), [], 'no continuous feed upstream');
+    },
+  );
+}
+
+t.test("a continuous feed's limit ends it at the right last_seq", async (t) => {
+  const name = unique('jabari');
+  const me = await gw.signup(name);
+  const db = me.dbs.user;
+  for (const id of ['farmer-j1', 'farmer-j2', 'farmer-j3']) await writeToStore(db, name, id);
+  const mark = upstream.requests.length;
+  const feed = await continuousToEnd(me.access_token, db, 'since=0&limit=2&style=all_docs');
+  const got = lines(await within(feed.text, 'the feed ending at its limit'));
+  const rows = lines(await direct(db, 'feed=continuous&since=0&limit=2&style=all_docs'));
+  const page = JSON.parse(await direct(db, 'since=0&limit=2')) as { pending: number };
+  t.same(got.slice(0, 2), rows.slice(0, 2), 'the rows as the store writes them');
+  t.same(JSON.parse(got[2]!), { last_seq: seqOf(rows[1]!), pending: page.pending });
+  t.equal(got.length, 3);
+  t.same(continuousFeeds(upstream.requests.slice(mark), db), [], 'no continuous feed upstream');
+});
+
+t.test('a phone that leaves a continuous feed on the hub leaves the hub', async (t) => {
+  const me = await gw.signup(unique('safari'));
+  const before = hub.waiting;
+  const { req, res } = await open(
+    `/sync/${me.dbs.user}/_changes?feed=continuous&since=now&heartbeat=1000`,
+    {},
+    { url: gw.url, token: me.access_token },
+  );
+  await within(readUntil(res, '\n'), 'the feed opening');
+  t.ok(hub.waiting > before, 'parked on the hub');
+  req.destroy();
+  await until('gone from the hub', () => hub.waiting === before);
+  t.pass('gone from the hub');
+});
+
+t.test('a continuous feed without a heartbeat ends at its timeout', async (t) => {
+  const me = await gw.signup(unique('subira'));
+  const db = me.dbs.user;
+  const mark = upstream.requests.length;
+  const before = hub.waiting;
+  const t0 = Date.now();
+  const feed = await continuousToEnd(me.access_token, db, 'since=now&timeout=500');
+  await until('parked', () => hub.waiting > before);
+  const got = lines(await within(feed.text, 'the feed ending at its timeout'));
+  t.ok(Date.now() - t0 >= 500, 'not before its timeout');
+  const now = JSON.parse(await direct(db, 'since=now')) as { last_seq: unknown };
+  t.same(
+    got.map((l) => JSON.parse(l) as unknown),
+    [{ last_seq: now.last_seq, pending: 0 }],
+  );
+  t.same(continuousFeeds(upstream.requests.slice(mark), db), [], 'no continuous feed upstream');
+  t.equal(hub.waiting, before, 'and it left the hub');
+});
 
 t.test('live PouchDB phones get changes from another phone and from the store', async (t) => {
   const name = unique('neema');
