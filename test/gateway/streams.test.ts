@@ -1,4 +1,5 @@
 import t from 'tap';
+import type { Test } from 'tap';
 import http from 'node:http';
 import zlib from 'node:zlib';
 import { unique } from '../helpers/fixtures.js';
@@ -10,6 +11,7 @@ import { dbUpdatesSettled } from '../helpers/db-updates.js';
 import { adminNano } from '../jobs/helpers.js';
 import type { Accounts } from '../../server/accounts/service.js';
 import { userDocId, type UserDoc } from '../../server/accounts/records.js';
+import { seqText } from '../../server/gateway/change-hub.js';
 
 // _changes feeds stream: heartbeats reach the phone through compression, and a phone that
 // goes away takes the upstream request with it. A longpoll with nothing new waits on the
@@ -520,6 +522,25 @@ async function direct(db: string, query: string): Promise<string> {
 const lines = (text: string) => text.split('\n').filter((l) => l !== '');
 const seqOf = (line: string) => (JSON.parse(line) as { seq: unknown }).seq;
 
+/**
+ * Our lines against the store's own, row by row (same id). CouchDB's `seq` strings depend on
+ * where a read started (each shard's position), so rows are compared without them, but with
+ * their fields in CouchDB's order.
+ */
+function sameRows(t: Test, ours: string[], theirs: string[]) {
+  const unseq = (line: string) => {
+    const { seq: _, ...rest } = JSON.parse(line) as Record<string, unknown>;
+    return rest;
+  };
+  const byId = new Map(theirs.map((l) => [unseq(l).id, l]));
+  const mismatched = ours.filter((l) => {
+    const want = byId.get(unseq(l).id);
+    const a = unseq(l);
+    return !want || JSON.stringify(a) !== JSON.stringify(unseq(want));
+  });
+  t.same(mismatched, [], 'each row as the store writes it, fields in its order');
+}
+
 for (const encoding of ['identity', 'gzip']) {
   t.test(
     `a continuous feed on the hub: a later write arrives as CouchDB's line (${encoding})`,
@@ -544,26 +565,59 @@ for (const encoding of ['identity', 'gzip']) {
         ),
       );
       const row = theirs[0];
-      t.same(got, [row, JSON.stringify({ last_seq: seqOf(row!), pending: 0 })]);
+      t.equal(got.length, 2, 'the row, then the last_seq line');
+      sameRows(t, got.slice(0, 1), [row!]);
+      t.same(JSON.parse(got[1]!), { last_seq: seqOf(got[0]!), pending: 0 });
       t.same(continuousFeeds(upstream.requests.slice(mark), db), [], 'no continuous feed upstream');
     },
   );
 }
 
-t.test("a continuous feed's limit ends it at the right last_seq", async (t) => {
+t.test("a continuous feed's limit ends it at the right last_seq, read in pages", async (t) => {
   const name = unique('jabari');
   const me = await gw.signup(name);
   const db = me.dbs.user;
-  for (const id of ['farmer-j1', 'farmer-j2', 'farmer-j3']) await writeToStore(db, name, id);
+  const docs = Array.from({ length: 130 }, (_, i) => farmer(name, `farmer-j${i}`));
+  const wrote = await couch(store.url, 'POST', `/${db}/_bulk_docs`, {
+    auth: store.adminAuth,
+    body: { docs },
+  });
+  t.equal(wrote.status, 201);
   const mark = upstream.requests.length;
-  const feed = await continuousToEnd(me.access_token, db, 'since=0&limit=2&style=all_docs');
+  const q = 'since=0&limit=120&style=all_docs';
+  const feed = await continuousToEnd(me.access_token, db, q);
   const got = lines(await within(feed.text, 'the feed ending at its limit'));
-  const rows = lines(await direct(db, 'feed=continuous&since=0&limit=2&style=all_docs'));
-  const page = JSON.parse(await direct(db, 'since=0&limit=2')) as { pending: number };
-  t.same(got.slice(0, 2), rows.slice(0, 2), 'the rows as the store writes them');
-  t.same(JSON.parse(got[2]!), { last_seq: seqOf(rows[1]!), pending: page.pending });
-  t.equal(got.length, 3);
-  t.same(continuousFeeds(upstream.requests.slice(mark), db), [], 'no continuous feed upstream');
+  t.equal(got.length, 121, 'its limit of rows, then the last_seq line');
+  sameRows(
+    t,
+    got.slice(0, 120),
+    lines(await direct(db, 'feed=continuous&style=all_docs&limit=200')),
+  );
+  const last = JSON.parse(got[120]!) as { last_seq: string; pending: number };
+  t.equal(last.last_seq, seqOf(got[119]!), 'last_seq: the last row’s');
+  const ids = (rows: string[]) => rows.map((l) => (JSON.parse(l) as { id: string }).id);
+  const since = encodeURIComponent(seqText(last.last_seq));
+  const rest = JSON.parse(await direct(db, `since=${since}`)) as { results: { id: string }[] };
+  t.equal(last.pending, rest.results.length, 'pending: what is left after it');
+  t.same(
+    new Set([...ids(got.slice(0, 120)), ...rest.results.map((r) => r.id)]).size,
+    120 + rest.results.length,
+    'nothing twice',
+  );
+  t.ok(
+    docs.every(
+      (d) => ids(got.slice(0, 120)).includes(d._id) || rest.results.some((r) => r.id === d._id),
+    ),
+    'nothing missed',
+  );
+  const seen = upstream.requests.slice(mark);
+  t.same(continuousFeeds(seen, db), [], 'no continuous feed upstream');
+  const reads = seen.filter((l) => l.startsWith(`GET /${db}/_changes?`));
+  t.same(
+    reads.map((l) => /[?&]limit=(\d+)/.exec(l)?.[1]),
+    ['100', '20'],
+    'read a page of 100, then what was left of its limit',
+  );
 });
 
 t.test('a phone that leaves a continuous feed on the hub leaves the hub', async (t) => {
