@@ -175,7 +175,7 @@ class ContinuousWaiter implements Waiter {
     this.lastSeq = got.lastSeq;
     this.since = seqText(got.lastSeq);
     this.pending = got.pending ?? 0;
-    if (rows.length > 0 && this.heartbeatMs === null) this.arm(); // silence counts from here
+    if (rows.length > 0) this.arm(); // the timeout, or the safety net, counts from the last row
     if (this.limit !== null && this.sent >= this.limit) return this.close();
     if ((rows.length > 0 && this.pending > 0) || this.dirty) {
       this.dirty = false;
