@@ -444,7 +444,10 @@ t.test(
 );
 
 const continuousFeeds = (lines: string[], db: string) =>
-  lines.filter((l) => l.startsWith(`GET /${db}/_changes?`) && /[?&]feed=continuous/.test(l));
+  lines.filter(
+    (l) =>
+      /^(GET|POST) /.test(l) && l.includes(` /${db}/_changes?`) && /[?&]feed=continuous/.test(l),
+  );
 
 for (const [how, on] of [
   ['held by the hub', gw],
@@ -588,10 +591,12 @@ t.test("a continuous feed's limit ends it at the right last_seq, read in pages",
   const feed = await continuousToEnd(me.access_token, db, q);
   const got = lines(await within(feed.text, 'the feed ending at its limit'));
   t.equal(got.length, 121, 'its limit of rows, then the last_seq line');
+  // Against the store's normal feed (its own continuous one would wait out its timeout here).
+  const all = JSON.parse(await direct(db, 'style=all_docs')) as { results: unknown[] };
   sameRows(
     t,
     got.slice(0, 120),
-    lines(await direct(db, 'feed=continuous&style=all_docs&limit=200')),
+    all.results.map((r) => JSON.stringify(r)),
   );
   const last = JSON.parse(got[120]!) as { last_seq: string; pending: number };
   t.equal(last.last_seq, seqOf(got[119]!), 'last_seq: the last row’s');
@@ -618,6 +623,38 @@ t.test("a continuous feed's limit ends it at the right last_seq, read in pages",
     ['100', '20'],
     'read a page of 100, then what was left of its limit',
   );
+});
+
+t.test('a continuous feed on the hub keeps its filter (POST _selector)', async (t) => {
+  const name = unique('tatu');
+  const me = await gw.signup(name);
+  const db = me.dbs.user;
+  const mark = upstream.requests.length;
+  const before = hub.waiting;
+  const res = await fetch(
+    `${gw.url}/sync/${db}/_changes?feed=continuous&filter=_selector&since=now&limit=1`,
+    {
+      method: 'POST',
+      headers: { authorization: `Bearer ${me.access_token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ selector: { village: 'Kilosa' } }),
+    },
+  );
+  t.equal(res.status, 200);
+  const text = res.text();
+  await until('parked', () => hub.waiting > before && hub.reading === 0);
+  await writeToStore(db, name, 'farmer-elsewhere');
+  const put = await couch(store.url, 'PUT', `/${db}/farmer-kilosa`, {
+    auth: store.adminAuth,
+    body: farmer(name, 'farmer-kilosa', { village: 'Kilosa' }),
+  });
+  t.equal(put.status, 201);
+  const got = lines(await within(text, 'the feed ending at its limit'));
+  t.same(
+    got.map((l) => (JSON.parse(l) as { id?: string }).id),
+    ['farmer-kilosa', undefined],
+    'only the document its selector takes, then the last_seq line',
+  );
+  t.same(continuousFeeds(upstream.requests.slice(mark), db), [], 'no continuous feed upstream');
 });
 
 t.test('a phone that leaves a continuous feed on the hub leaves the hub', async (t) => {
