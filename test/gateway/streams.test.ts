@@ -691,6 +691,24 @@ t.test('a continuous feed without a heartbeat ends at its timeout', async (t) =>
   t.equal(hub.waiting, before, 'and it left the hub');
 });
 
+t.test('a continuous feed ends with its last_seq when the hub is lost', async (t) => {
+  const me = await gw.signup(unique('kesi'));
+  const db = me.dbs.user;
+  const before = hub.waiting;
+  const q = 'since=now&heartbeat=1000';
+  const feed = await continuousToEnd(me.access_token, db, q);
+  await until('parked', () => hub.waiting > before && hub.reading === 0);
+  upstream.cut(/_db_updates/);
+  const got = lines(await within(feed.text, 'the feed ending'));
+  const now = JSON.parse(await direct(db, 'since=now')) as { last_seq: unknown };
+  t.same(
+    got.map((l) => JSON.parse(l) as unknown),
+    [{ last_seq: now.last_seq, pending: 0 }],
+    'ended where it stood: the phone reconnects from there',
+  );
+  await until('the hub is back', () => hub.live, 15_000);
+});
+
 t.test('live PouchDB phones get changes from another phone and from the store', async (t) => {
   const name = unique('neema');
   const me = await gw.signup(name);
