@@ -123,3 +123,65 @@ export function lightPhone(base: string, user: PhoneUser): Phone {
   void loop();
   return { arrived, waiting, stop: () => abort.abort() };
 }
+
+/**
+ * A phone holding a continuous `_changes` (`style=all_docs`, `heartbeat=10000`) instead of
+ * longpolls, as a client that follows a database does: each line with a change is noted as
+ * arrived (no `_bulk_get`), and when the feed ends it reconnects from the `last_seq` it was
+ * given. It starts at the database's current `update_seq`.
+ */
+export function continuousPhone(base: string, user: PhoneUser): Phone {
+  const db = `${base}/sync/${user.db}`;
+  const abort = new AbortController();
+  const headers = { authorization: `Bearer ${user.token}` };
+  const arrived = new Map<string, number>();
+  let wait: () => void = () => undefined;
+  const waiting = new Promise<void>((r) => (wait = r));
+
+  async function follow(since: unknown): Promise<unknown> {
+    const q = new URLSearchParams({
+      style: 'all_docs',
+      feed: 'continuous',
+      heartbeat: '10000',
+      since: typeof since === 'string' ? since : JSON.stringify(since),
+    });
+    const res = await fetch(`${db}/_changes?${q}`, { headers, signal: abort.signal });
+    if (res.status !== 200 || !res.body) throw new Error(`changes ${res.status}`);
+    wait();
+    let rest = '';
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      rest += Buffer.from(chunk).toString('utf8');
+      const lines = rest.split('\n');
+      rest = lines.pop() as string;
+      for (const line of lines) {
+        if (line === '') continue; // a heartbeat
+        const row = JSON.parse(line) as { id?: string; seq?: unknown; last_seq?: unknown };
+        if (row.id !== undefined && !arrived.has(row.id)) arrived.set(row.id, performance.now());
+        since = row.last_seq ?? row.seq ?? since;
+      }
+    }
+    return since;
+  }
+
+  async function loop(): Promise<void> {
+    let since: unknown = null;
+    let backoff = 1000;
+    while (!abort.signal.aborted) {
+      try {
+        if (since === null) {
+          const info = await fetch(`${db}/`, { headers, signal: abort.signal });
+          if (info.status !== 200) throw new Error(`info ${info.status}`);
+          since = ((await info.json()) as { update_seq: unknown }).update_seq;
+        }
+        since = await follow(since);
+        backoff = 1000;
+      } catch {
+        if (abort.signal.aborted) return;
+        await new Promise((r) => setTimeout(r, backoff));
+        backoff = Math.min(backoff * 2, 10_000);
+      }
+    }
+  }
+  void loop();
+  return { arrived, waiting, stop: () => abort.abort() };
+}

@@ -11,7 +11,7 @@ import { createAccounts } from '../server/accounts/service.js';
 import { signup } from '../server/accounts/signup.js';
 import { buildDesignDocs, loadSyncRules } from '../server/rules/index.js';
 import { fieldRecords } from './gateway-records.js';
-import { lightPhone, pouchPhone, type Phone } from './live-phones.js';
+import { continuousPhone, lightPhone, pouchPhone, type Phone } from './live-phones.js';
 import { freePort, spawnStore, type SpawnedStore } from './spawn-store.js';
 
 /**
@@ -19,7 +19,8 @@ import { freePort, spawnStore, type SpawnedStore } from './spawn-store.js';
  * process: gateway and store), or the service against the store in its own process (as
  * CouchDB would be), N users each with their own database, and N phones in this process each
  * holding a live pull (longpoll `_changes`) through `/sync`: stock PouchDB, or light phones
- * making the same requests (live-phones.ts) when thousands of PouchDBs are too heavy.
+ * making the same requests (live-phones.ts) when thousands of PouchDBs are too heavy, or
+ * `continuous` light phones each holding a continuous feed instead.
  *   - memory: the service's RSS once every phone waits, less its RSS before they came;
  *   - upstream: the service's TCP connections to the store (own-process store only);
  *   - burst: one document written to every database at once (straight to the store, as a
@@ -36,7 +37,7 @@ const GRACE_MS = 60_000;
 
 export interface LiveRun {
   store: 'embedded' | 'own';
-  phone: 'pouchdb' | 'light';
+  phone: 'pouchdb' | 'light' | 'continuous';
   phones: number;
 }
 
@@ -275,9 +276,10 @@ async function loadAvg(): Promise<string> {
 export function liveRuns(text = process.env.BENCH_LIVE_RUNS): LiveRun[] {
   return (text ?? 'embedded:pouchdb:1000,own:light:10000').split(',').map((part) => {
     const [store, phone, n] = part.split(':');
-    if ((store !== 'embedded' && store !== 'own') || (phone !== 'pouchdb' && phone !== 'light'))
-      throw new Error(`BENCH_LIVE_RUNS: ${part} is not embedded|own:pouchdb|light:N`);
-    return { store, phone, phones: Number(n) };
+    const phones = ['pouchdb', 'light', 'continuous'];
+    if ((store !== 'embedded' && store !== 'own') || !phones.includes(phone as string))
+      throw new Error(`BENCH_LIVE_RUNS: ${part} is not embedded|own:pouchdb|light|continuous:N`);
+    return { store, phone: phone as LiveRun['phone'], phones: Number(n) };
   });
 }
 
@@ -327,7 +329,7 @@ export async function run(
   const phones: Phone[] = [];
   try {
     progress(`${spec.store}:${spec.phone}:${n} service up; making users`);
-    const users = await makeUsers(svc, n, spec.phone === 'light');
+    const users = await makeUsers(svc, n, spec.phone !== 'pouchdb');
     progress('users made; warming up');
     // Touch every database once through the gateway so both sides' lazy start-up costs are
     // paid. One keep-alive agent, 16 at a time: no burst of connections.
@@ -349,13 +351,23 @@ export async function run(
     for (let i = 0; i < n; i++) {
       const user = users[i]!;
       phones.push(
-        spec.phone === 'pouchdb' ? pouchPhone(svc.url, user, i) : lightPhone(svc.url, user),
+        spec.phone === 'pouchdb'
+          ? pouchPhone(svc.url, user, i)
+          : spec.phone === 'light'
+            ? lightPhone(svc.url, user)
+            : continuousPhone(svc.url, user),
       );
       if (i % 50 === 49) await sleep(100);
     }
     let ready = 0;
     for (const p of phones) void p.waiting.then(() => ready++);
-    await Promise.race([Promise.all(phones.map((p) => p.waiting)), sleep(5 * GRACE_MS)]);
+    // A bound on the wait, cleared after: a pending timer kept the process up 5 minutes.
+    let bound: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(phones.map((p) => p.waiting)),
+      new Promise((r) => (bound = setTimeout(r, 5 * GRACE_MS))),
+    ]);
+    clearTimeout(bound);
     if (ready < n) progress(`only ${ready} of ${n} phones reached their live pull`);
     if (spec.phone === 'pouchdb') {
       // Every phone has pulled its (design) documents and is waiting on a longpoll.
@@ -429,7 +441,7 @@ export function report(f: LiveFigures): string {
       ? `the service against the store in its own process (${f.upstreamConnections} connections to the store with every phone waiting)`
       : '`npm start` with the embedded store';
   return [
-    `${f.phones} ${f.run.phone === 'pouchdb' ? 'stock PouchDB' : 'light'} phones waiting on ${where}; service RSS ${f.rssBeforeMiB} MiB before, ${f.rssWaitingMiB} MiB with every phone waiting: **${f.perPhoneKiB} KiB per phone**. Load average ${f.load}. Connections reset under the phones: ${f.resets}.`,
+    `${f.phones} ${f.run.phone === 'pouchdb' ? 'stock PouchDB' : f.run.phone === 'light' ? 'light' : 'continuous-feed'} phones waiting on ${where}; service RSS ${f.rssBeforeMiB} MiB before, ${f.rssWaitingMiB} MiB with every phone waiting: **${f.perPhoneKiB} KiB per phone**. Load average ${f.load}. Connections reset under the phones: ${f.resets}.`,
     '',
     '| writes | delivered | p50 | p99 | max |',
     '| --- | ---: | ---: | ---: | ---: |',

@@ -15,13 +15,15 @@ export interface Read {
   lastSeq: unknown;
   /** Changes left after this answer (`pending`); null when not said. */
   pending: number | null;
+  /** The rows as parsed; null when not read or not a feed. */
+  results: unknown[] | null;
   /** The hub's stamp for the database when the read began. */
   stamp: number;
 }
 
 /**
  * The phone's `_changes` query read upstream as a normal feed, as its user (its method and
- * body, filters and style as it asked), held whole up to READ_CAP_BYTES. `stamp` is the
+ * body, filters and style as it asked), held whole up to `cap` bytes. `stamp` is the
  * hub's stamp for the database, taken before the request goes.
  */
 export async function readChanges(
@@ -29,6 +31,7 @@ export async function readChanges(
   req: FastifyRequest,
   query: string,
   stamp: number,
+  cap = READ_CAP_BYTES,
 ): Promise<Read> {
   const res: UpstreamResponse = await call.send({
     method: req.method,
@@ -38,20 +41,23 @@ export async function readChanges(
   });
   let body: Buffer;
   try {
-    body = await readBody(res.body, READ_CAP_BYTES);
+    body = await readBody(res.body, cap);
   } catch {
     res.body.destroy();
-    return { status: res.status, body: null, empty: false, lastSeq: null, pending: null, stamp };
+    const none = { body: null, empty: false, lastSeq: null, pending: null, results: null };
+    return { status: res.status, ...none, stamp };
   }
-  const unread = { status: res.status, body, empty: false, lastSeq: null, pending: null, stamp };
-  if (res.status !== 200) return unread;
+  const unread = { status: res.status, body, empty: false, lastSeq: null, pending: null };
+  const failed = { ...unread, results: null, stamp };
+  if (res.status !== 200) return failed;
   let parsed: { results?: unknown[]; last_seq?: unknown; pending?: unknown };
   try {
     parsed = JSON.parse(body.toString('utf8')) as typeof parsed;
   } catch {
-    return unread;
+    return failed;
   }
-  const empty = Array.isArray(parsed.results) && parsed.results.length === 0;
+  const results = Array.isArray(parsed.results) ? parsed.results : null;
+  const empty = results !== null && results.length === 0;
   const pending = typeof parsed.pending === 'number' ? parsed.pending : null;
-  return { status: 200, body, empty, lastSeq: parsed.last_seq, pending, stamp };
+  return { status: 200, body, empty, lastSeq: parsed.last_seq, pending, results, stamp };
 }

@@ -6,7 +6,8 @@ import zlib from 'node:zlib';
  * stream per waiting phone would cost ~256 KB each. Every heartbeat is the same
  * self-contained deflate block (no back-references, ending byte-aligned after a sync flush),
  * the final answer is deflated in one go, and the trailer's CRC-32 and length are kept as two
- * numbers. Decoders see one ordinary gzip member.
+ * numbers. A continuous feed's rows are each a flushed block of their own (`block`). Decoders
+ * see one ordinary gzip member.
  */
 
 // ID1 ID2, deflate, no flags, no mtime, no extra flags, OS unknown.
@@ -24,6 +25,13 @@ export class GzipFrames {
     this.crc = zlib.crc32(LINE, this.crc);
     this.size += 1;
     return this.withHeader(LINE_BLOCK);
+  }
+
+  /** `body` (a continuous feed's rows) as a block of its own, flushed: the phone has it whole. */
+  block(body: Buffer): Buffer {
+    this.crc = zlib.crc32(body, this.crc);
+    this.size += body.length;
+    return this.withHeader(zlib.deflateRawSync(body, { finishFlush: zlib.constants.Z_SYNC_FLUSH }));
   }
 
   /** `body` as the last block, then the trailer: nothing may follow. */

@@ -1,16 +1,15 @@
 import { PassThrough } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { dbRight } from '../access.js';
 import { ClientGone } from '../errors.js';
 import { userDocId, type UserDoc } from '../accounts/records.js';
 import type { Stored } from '../couch/upsert.js';
 import { negotiate } from './compress.js';
 import { endLiveFeed, type Gateway, type UpstreamCall } from './context.js';
-import { couchRoles } from './couch-user.js';
 import { GzipFrames } from './gzip-frames.js';
 import { sendBuffer } from './relay.js';
 import { seqText, type Waiter } from './change-hub.js';
 import { readChanges, type Read } from './changes-read.js';
+import { feedTiming, recordPull, rolesKey, stillAllowed } from './waiter-parts.js';
 
 /**
  * A phone's longpoll `_changes`, answered by the gateway while the change hub is live. The
@@ -22,24 +21,6 @@ import { readChanges, type Read } from './changes-read.js';
  * longpoll's timeout: no results and the `last_seq` of the last read, from which its next
  * request misses nothing.
  */
-
-/** CouchDB's longpoll timeout when the phone names none (chttpd `changes_timeout`). */
-const DEFAULT_TIMEOUT_MS = 60_000;
-/**
- * With a heartbeat CouchDB holds a longpoll for good. Parked phones are answered (empty) at
- * least this often anyway: a safety net should `_db_updates` ever lose a notice.
- */
-const HOLD_MAX_MS = 5 * 60_000;
-const CHANGES_TIMEOUT_DEFAULT_HEARTBEAT_MS = 60_000;
-
-/** Whether `liveChanges` takes this request: a longpoll read forward with a buffered body. */
-export function parkable(gw: Gateway, req: FastifyRequest, query: string): boolean {
-  if (!gw.hub.live) return false;
-  if (req.method !== 'GET' && req.method !== 'POST') return false;
-  if (req.body !== undefined && !Buffer.isBuffer(req.body)) return false;
-  const params = new URLSearchParams(query);
-  return params.get('feed') === 'longpoll' && !params.has('descending');
-}
 
 export function liveChanges(
   gw: Gateway,
@@ -95,23 +76,9 @@ class LongpollWaiter implements Waiter {
   ) {
     this.db = call.endpoint.db;
     this.userId = userDocId(req.sawaUser.name);
-    this.roles = couchRoles(req.sawaUser).join(',');
+    this.roles = rolesKey(req);
     const params = new URLSearchParams(query);
-    const heartbeat = params.get('heartbeat');
-    const timeout = Number(params.get('timeout') ?? DEFAULT_TIMEOUT_MS);
-    this.heartbeatMs =
-      heartbeat === null
-        ? null
-        : heartbeat === 'true'
-          ? CHANGES_TIMEOUT_DEFAULT_HEARTBEAT_MS
-          : Number(heartbeat) || null;
-    this.holdMs =
-      this.heartbeatMs !== null
-        ? HOLD_MAX_MS
-        : Math.min(HOLD_MAX_MS, Number.isFinite(timeout) && timeout >= 0 ? timeout : 0);
-    params.delete('feed');
-    params.delete('heartbeat');
-    params.delete('timeout');
+    ({ heartbeatMs: this.heartbeatMs, holdMs: this.holdMs } = feedTiming(params));
     this.readQuery = params.toString();
     this.since = params.get('since');
     const rest = new URLSearchParams(params);
@@ -174,23 +141,17 @@ class LongpollWaiter implements Waiter {
     else if (this.state === 'reading') this.answerNow = true;
   }
 
-  /**
-   * The same decision as when the phone came: token, user record (the version the accounts
-   * feed brought, else read), access to the database.
-   */
   private async recheck(doc?: Stored<UserDoc> | null): Promise<void> {
+    let sameRoles: boolean;
     try {
-      if (doc === undefined) await this.gw.requireUser(this.req, this.reply);
-      else this.gw.recheckUser(this.req, this.reply, doc);
-      if (dbRight(this.req.sawaUser, this.db) === null) throw new Error('no longer allowed');
+      sameRoles = await stillAllowed(this.gw, this.req, this.reply, this.db, this.roles, doc);
     } catch (err) {
       if (this.state === 'done') return;
       if (!this.out || !this.idle) return this.fail(err as Error);
       // The answer has started: end it empty; the phone's next request is refused.
       return this.finish(Buffer.from(this.idle));
     }
-    // Roles changed: CouchDB must see the new ones, which this request's headers do not carry.
-    if (couchRoles(this.req.sawaUser).join(',') !== this.roles) this.expire();
+    if (!sameRoles) this.expire();
   }
 
   private async read(): Promise<void> {
@@ -236,7 +197,7 @@ class LongpollWaiter implements Waiter {
         this.reply.header('content-encoding', 'gzip');
       }
       this.reply.code(200).header('content-type', 'application/json');
-      this.recordPull();
+      recordPull(this.gw, this.req, this.reply);
       this.end.resolve(this.reply.send(this.out));
     }
     this.out.write(this.frames ? this.frames.line() : '\n');
@@ -251,7 +212,7 @@ class LongpollWaiter implements Waiter {
       return;
     }
     this.reply.code(status).header('content-type', 'application/json');
-    if (status === 200) this.recordPull();
+    if (status === 200) recordPull(this.gw, this.req, this.reply);
     this.end.resolve(sendBuffer(this.reply, body, negotiate(this.req.headers['accept-encoding'])));
   }
 
@@ -268,11 +229,6 @@ class LongpollWaiter implements Waiter {
     this.cleanup();
     if (this.out) this.out.destroy(err);
     else this.end.reject(err);
-  }
-
-  private recordPull(): void {
-    const name = this.req.sawaUser.name;
-    this.reply.raw.once('finish', () => this.gw.accounts.recordSync(name, 'pull'));
   }
 
   private cleanup(): void {

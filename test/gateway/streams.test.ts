@@ -1,4 +1,5 @@
 import t from 'tap';
+import type { Test } from 'tap';
 import http from 'node:http';
 import zlib from 'node:zlib';
 import { unique } from '../helpers/fixtures.js';
@@ -10,6 +11,7 @@ import { dbUpdatesSettled } from '../helpers/db-updates.js';
 import { adminNano } from '../jobs/helpers.js';
 import type { Accounts } from '../../server/accounts/service.js';
 import { userDocId, type UserDoc } from '../../server/accounts/records.js';
+import { seqText } from '../../server/gateway/change-hub.js';
 
 // _changes feeds stream: heartbeats reach the phone through compression, and a phone that
 // goes away takes the upstream request with it. A longpoll with nothing new waits on the
@@ -359,16 +361,18 @@ const recordRead = new RegExp(`^GET /${accountsDb}/user(:|%3A)`, 'i');
 const recordReads = (lines: string[]) => lines.filter((l) => recordRead.test(l));
 
 /** The user's record changed straight in the accounts database, as another instance would. */
-async function editRecord(name: string, edit: (doc: UserDoc) => UserDoc) {
-  const path = `/${accountsDb}/${encodeURIComponent(userDocId(name))}`;
+async function editRecord(name: string, edit: (doc: UserDoc) => UserDoc, on = gw) {
+  const app = on.svc.app;
+  const path = `/${app.config.ACCOUNTS_DB}/${encodeURIComponent(userDocId(name))}`;
   const doc = await couch(store.url, 'GET', path, { auth: store.adminAuth });
-  const heard = accounts.ctx.users.cache.heard;
+  const cache = (app.accounts as Accounts).ctx.users.cache;
+  const heard = cache.heard;
   const res = await couch(store.url, 'PUT', path, {
     auth: store.adminAuth,
     body: edit(doc.body as UserDoc),
   });
   if (res.status !== 201) throw new Error(`record write: ${res.status}`);
-  await until('the accounts feed brought it', () => accounts.ctx.users.cache.heard > heard);
+  await until('the accounts feed brought it', () => cache.heard > heard);
 }
 
 t.test('a sync-time write leaves a parked phone parked, and costs no read', async (t) => {
@@ -439,40 +443,271 @@ t.test(
   },
 );
 
-t.test(
-  'a forwarded continuous feed ends when its user is disabled, not on a sync time',
-  async (t) => {
-    const name = unique('imani');
-    const me = await gw.signup(name);
-    const db = me.dbs.user;
-    const { req, res } = await within(
-      open(
-        `/sync/${db}/_changes?feed=continuous&since=now&heartbeat=1000`,
-        {},
-        {
-          url: gw.url,
-          token: me.access_token,
-        },
-      ),
-      'the feed',
-    );
-    t.teardown(() => req.destroy());
-    t.equal(res.statusCode, 200);
-    const ended = new Promise<void>((resolve) => res.once('close', resolve));
-    // A write that changes nothing the token check reads: the feed goes on.
-    await editRecord(name, (doc) => ({ ...doc, last_pull_at: new Date().toISOString() }));
-    const flowing = readUntil(res, 'farmer-still-flowing');
-    await writeToStore(db, name, 'farmer-still-flowing');
-    await within(flowing, 'a change after the sync-time write');
-    t.pass('still flowing after a sync-time write');
-    const t0 = Date.now();
-    await editRecord(name, (doc) => ({ ...doc, disabled: true }));
-    await within(ended, 'the feed ending', 5000);
-    t.ok(Date.now() - t0 < 5000, `ended ${Date.now() - t0} ms after the write`);
-    const again = await gw.call('GET', `/sync/${db}/`, { auth: `Bearer ${me.access_token}` });
-    t.equal(again.status, 401, 'and its reconnection is refused');
-  },
-);
+const continuousFeeds = (lines: string[], db: string) =>
+  lines.filter(
+    (l) =>
+      /^(GET|POST) /.test(l) && l.includes(` /${db}/_changes?`) && /[?&]feed=continuous/.test(l),
+  );
+
+for (const [how, on] of [
+  ['held by the hub', gw],
+  ['forwarded (hub off)', off],
+] as const) {
+  t.test(
+    `a continuous feed ${how} ends when its user is disabled, not on a sync time`,
+    async (t) => {
+      const name = unique('imani');
+      const me = await on.signup(name);
+      const db = me.dbs.user;
+      const mark = upstream.requests.length;
+      const { req, res } = await within(
+        open(
+          `/sync/${db}/_changes?feed=continuous&since=now&heartbeat=1000`,
+          {},
+          {
+            url: on.url,
+            token: me.access_token,
+          },
+        ),
+        'the feed',
+      );
+      t.teardown(() => req.destroy());
+      t.equal(res.statusCode, 200);
+      const ended = new Promise<void>((resolve) => res.once('close', resolve));
+      // A write that changes nothing the token check reads: the feed goes on.
+      await editRecord(name, (doc) => ({ ...doc, last_pull_at: new Date().toISOString() }), on);
+      const flowing = readUntil(res, 'farmer-still-flowing');
+      await writeToStore(db, name, 'farmer-still-flowing');
+      await within(flowing, 'a change after the sync-time write');
+      t.pass('still flowing after a sync-time write');
+      const t0 = Date.now();
+      await editRecord(name, (doc) => ({ ...doc, disabled: true }), on);
+      await within(ended, 'the feed ending', 5000);
+      t.ok(Date.now() - t0 < 5000, `ended ${Date.now() - t0} ms after the write`);
+      const again = await on.call('GET', `/sync/${db}/`, { auth: `Bearer ${me.access_token}` });
+      t.equal(again.status, 401, 'and its reconnection is refused');
+      t.equal(
+        continuousFeeds(upstream.requests.slice(mark), db).length,
+        on === gw ? 0 : 1,
+        on === gw ? 'no continuous feed upstream' : 'one continuous feed upstream',
+      );
+    },
+  );
+}
+
+/** A continuous feed through the gateway, read to its end (decoded); rejects on a cut. */
+async function continuousToEnd(token: string, db: string, query: string, encoding = 'identity') {
+  const { res } = await open(
+    `/sync/${db}/_changes?feed=continuous&${query}`,
+    {
+      'accept-encoding': encoding,
+    },
+    { url: gw.url, token },
+  );
+  const body = encoding === 'gzip' ? res.pipe(zlib.createGunzip()) : res;
+  const text = new Promise<string>((resolve, reject) => {
+    let seen = '';
+    body.on('data', (chunk: Buffer) => (seen += chunk.toString()));
+    body.on('end', () => resolve(seen));
+    body.on('error', reject);
+  });
+  return { res, text };
+}
+
+/** What the store itself writes for a query, as an admin. */
+async function direct(db: string, query: string): Promise<string> {
+  const res = await fetch(`${store.url}/${db}/_changes?${query}`, {
+    headers: { authorization: store.adminAuth },
+  });
+  return res.text();
+}
+
+const lines = (text: string) => text.split('\n').filter((l) => l !== '');
+const seqOf = (line: string) => (JSON.parse(line) as { seq: unknown }).seq;
+
+/**
+ * Our lines against the store's own, row by row (same id). CouchDB's `seq` strings depend on
+ * where a read started (each shard's position), so rows are compared without them, but with
+ * their fields in CouchDB's order.
+ */
+function sameRows(t: Test, ours: string[], theirs: string[]) {
+  const unseq = (line: string) => {
+    const { seq: _, ...rest } = JSON.parse(line) as Record<string, unknown>;
+    return rest;
+  };
+  const byId = new Map(theirs.map((l) => [unseq(l).id, l]));
+  const mismatched = ours.filter((l) => {
+    const want = byId.get(unseq(l).id);
+    const a = unseq(l);
+    return !want || JSON.stringify(a) !== JSON.stringify(unseq(want));
+  });
+  t.same(mismatched, [], 'each row as the store writes it, fields in its order');
+}
+
+for (const encoding of ['identity', 'gzip']) {
+  t.test(
+    `a continuous feed on the hub: a later write arrives as CouchDB's line (${encoding})`,
+    async (t) => {
+      const name = unique('upendo');
+      const me = await gw.signup(name);
+      const db = me.dbs.user;
+      const mark = upstream.requests.length;
+      const before = hub.waiting;
+      const q = 'since=now&limit=1&heartbeat=1000&include_docs=true';
+      const feed = await within(continuousToEnd(me.access_token, db, q, encoding), 'the feed');
+      t.equal(feed.res.statusCode, 200);
+      if (encoding === 'gzip') t.equal(feed.res.headers['content-encoding'], 'gzip');
+      await until('parked', () => hub.waiting > before && hub.reading === 0);
+      await writeToStore(db, name, 'farmer-upendo');
+      const got = lines(await within(feed.text, 'the feed ending at its limit'));
+      const only = encodeURIComponent('["farmer-upendo"]');
+      const theirs = lines(
+        await direct(
+          db,
+          `feed=continuous&include_docs=true&filter=_doc_ids&doc_ids=${only}&limit=1`,
+        ),
+      );
+      const row = theirs[0];
+      t.equal(got.length, 2, 'the row, then the last_seq line');
+      sameRows(t, got.slice(0, 1), [row!]);
+      t.same(JSON.parse(got[1]!), { last_seq: seqOf(got[0]!), pending: 0 });
+      t.same(continuousFeeds(upstream.requests.slice(mark), db), [], 'no continuous feed upstream');
+    },
+  );
+}
+
+t.test("a continuous feed's limit ends it at the right last_seq, read in pages", async (t) => {
+  const name = unique('jabari');
+  const me = await gw.signup(name);
+  const db = me.dbs.user;
+  const docs = Array.from({ length: 130 }, (_, i) => farmer(name, `farmer-j${i}`));
+  const wrote = await couch(store.url, 'POST', `/${db}/_bulk_docs`, {
+    auth: store.adminAuth,
+    body: { docs },
+  });
+  t.equal(wrote.status, 201);
+  const mark = upstream.requests.length;
+  const q = 'since=0&limit=120&style=all_docs';
+  const feed = await continuousToEnd(me.access_token, db, q);
+  const got = lines(await within(feed.text, 'the feed ending at its limit'));
+  t.equal(got.length, 121, 'its limit of rows, then the last_seq line');
+  // Against the store's normal feed (its own continuous one would wait out its timeout here).
+  const all = JSON.parse(await direct(db, 'style=all_docs')) as { results: unknown[] };
+  sameRows(
+    t,
+    got.slice(0, 120),
+    all.results.map((r) => JSON.stringify(r)),
+  );
+  const last = JSON.parse(got[120]!) as { last_seq: string; pending: number };
+  t.equal(last.last_seq, seqOf(got[119]!), 'last_seq: the last row’s');
+  const ids = (rows: string[]) => rows.map((l) => (JSON.parse(l) as { id: string }).id);
+  const since = encodeURIComponent(seqText(last.last_seq));
+  const rest = JSON.parse(await direct(db, `since=${since}`)) as { results: { id: string }[] };
+  t.equal(last.pending, rest.results.length, 'pending: what is left after it');
+  t.same(
+    new Set([...ids(got.slice(0, 120)), ...rest.results.map((r) => r.id)]).size,
+    120 + rest.results.length,
+    'nothing twice',
+  );
+  t.ok(
+    docs.every(
+      (d) => ids(got.slice(0, 120)).includes(d._id) || rest.results.some((r) => r.id === d._id),
+    ),
+    'nothing missed',
+  );
+  const seen = upstream.requests.slice(mark);
+  t.same(continuousFeeds(seen, db), [], 'no continuous feed upstream');
+  const reads = seen.filter((l) => l.startsWith(`GET /${db}/_changes?`));
+  t.same(
+    reads.map((l) => /[?&]limit=(\d+)/.exec(l)?.[1]),
+    ['100', '20'],
+    'read a page of 100, then what was left of its limit',
+  );
+});
+
+t.test('a continuous feed on the hub keeps its filter (POST _selector)', async (t) => {
+  const name = unique('tatu');
+  const me = await gw.signup(name);
+  const db = me.dbs.user;
+  const mark = upstream.requests.length;
+  const before = hub.waiting;
+  const res = await fetch(
+    `${gw.url}/sync/${db}/_changes?feed=continuous&filter=_selector&since=now&limit=1`,
+    {
+      method: 'POST',
+      headers: { authorization: `Bearer ${me.access_token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ selector: { village: 'Kilosa' } }),
+    },
+  );
+  t.equal(res.status, 200);
+  const text = res.text();
+  await until('parked', () => hub.waiting > before && hub.reading === 0);
+  await writeToStore(db, name, 'farmer-elsewhere');
+  const put = await couch(store.url, 'PUT', `/${db}/farmer-kilosa`, {
+    auth: store.adminAuth,
+    body: farmer(name, 'farmer-kilosa', { village: 'Kilosa' }),
+  });
+  t.equal(put.status, 201);
+  const got = lines(await within(text, 'the feed ending at its limit'));
+  t.same(
+    got.map((l) => (JSON.parse(l) as { id?: string }).id),
+    ['farmer-kilosa', undefined],
+    'only the document its selector takes, then the last_seq line',
+  );
+  t.same(continuousFeeds(upstream.requests.slice(mark), db), [], 'no continuous feed upstream');
+});
+
+t.test('a phone that leaves a continuous feed on the hub leaves the hub', async (t) => {
+  const me = await gw.signup(unique('safari'));
+  const before = hub.waiting;
+  const { req, res } = await open(
+    `/sync/${me.dbs.user}/_changes?feed=continuous&since=now&heartbeat=1000`,
+    {},
+    { url: gw.url, token: me.access_token },
+  );
+  await within(readUntil(res, '\n'), 'the feed opening');
+  t.ok(hub.waiting > before, 'parked on the hub');
+  req.destroy();
+  await until('gone from the hub', () => hub.waiting === before);
+  t.pass('gone from the hub');
+});
+
+t.test('a continuous feed without a heartbeat ends at its timeout', async (t) => {
+  const me = await gw.signup(unique('subira'));
+  const db = me.dbs.user;
+  const mark = upstream.requests.length;
+  const before = hub.waiting;
+  const t0 = Date.now();
+  const feed = await continuousToEnd(me.access_token, db, 'since=now&timeout=500');
+  await until('parked', () => hub.waiting > before);
+  const got = lines(await within(feed.text, 'the feed ending at its timeout'));
+  t.ok(Date.now() - t0 >= 500, 'not before its timeout');
+  const now = JSON.parse(await direct(db, 'since=now')) as { last_seq: unknown };
+  t.same(
+    got.map((l) => JSON.parse(l) as unknown),
+    [{ last_seq: now.last_seq, pending: 0 }],
+  );
+  t.same(continuousFeeds(upstream.requests.slice(mark), db), [], 'no continuous feed upstream');
+  t.equal(hub.waiting, before, 'and it left the hub');
+});
+
+t.test('a continuous feed ends with its last_seq when the hub is lost', async (t) => {
+  const me = await gw.signup(unique('kesi'));
+  const db = me.dbs.user;
+  const before = hub.waiting;
+  const q = 'since=now&heartbeat=1000';
+  const feed = await continuousToEnd(me.access_token, db, q);
+  await until('parked', () => hub.waiting > before && hub.reading === 0);
+  upstream.cut(/_db_updates/);
+  const got = lines(await within(feed.text, 'the feed ending'));
+  const now = JSON.parse(await direct(db, 'since=now')) as { last_seq: unknown };
+  t.same(
+    got.map((l) => JSON.parse(l) as unknown),
+    [{ last_seq: now.last_seq, pending: 0 }],
+    'ended where it stood: the phone reconnects from there',
+  );
+  await until('the hub is back', () => hub.live, 15_000);
+});
 
 t.test('live PouchDB phones get changes from another phone and from the store', async (t) => {
   const name = unique('neema');
