@@ -237,7 +237,14 @@ t.test('100 parked phones cost one upstream feed, not a request each', async (t)
     [],
     'no longpoll upstream: every phone waits in the gateway',
   );
-  t.ok(hub.requests - feedsBefore <= 1, 'the hub holds one _db_updates request meanwhile');
+  // Alone, the hub's one longpoll waits through the pause. On a server other files write to
+  // (COUCHDB_URL, the suite's store) each of their writes answers it and it asks again, one
+  // request at a time: never one per phone.
+  const hubAsked = hub.requests - feedsBefore;
+  t.ok(
+    store.shared ? hubAsked < 100 : hubAsked <= 1,
+    `the hub asked _db_updates ${hubAsked} times`,
+  );
 
   await writeToStore(dbs[0]!, users[0]!.user.name, 'farmer-kundi');
   const woken = await Promise.all(polls.filter((_, i) => i % 4 === 0));
