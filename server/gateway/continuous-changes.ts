@@ -1,15 +1,15 @@
 import { PassThrough } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ClientGone } from '../errors.js';
-import { userDocId, type UserDoc } from '../accounts/records.js';
+import type { UserDoc } from '../accounts/records.js';
 import type { Stored } from '../couch/upsert.js';
 import { negotiate } from './compress.js';
-import { endLiveFeed, type Gateway, type UpstreamCall } from './context.js';
+import type { Gateway, UpstreamCall } from './context.js';
 import { GzipFrames } from './gzip-frames.js';
 import { sendBuffer } from './relay.js';
-import { seqText, type Waiter } from './change-hub.js';
+import { seqText } from './change-hub.js';
 import { readChanges, type Read } from './changes-read.js';
-import { feedTiming, recordPull, rolesKey, stillAllowed } from './waiter-parts.js';
+import { HubFeed, type FeedEnd, type FeedState } from './hub-feed.js';
+import { recordPull, stillAllowed } from './waiter-parts.js';
 
 /**
  * A phone's continuous `_changes`, answered by the gateway while the change hub is live, as
@@ -41,14 +41,7 @@ export function continuousChanges(
   });
 }
 
-type State = 'reading' | 'parked' | 'done';
-
-class ContinuousWaiter implements Waiter {
-  readonly db: string;
-  readonly userId: string;
-  private state: State = 'reading';
-  /** Notified while reading: read again before parking. */
-  private dirty = false;
+class ContinuousWaiter extends HubFeed {
   /** End with the `last_seq` line once the read under way is written. */
   private endNow = false;
   /** The phone's query less `feed`, `heartbeat`, `timeout`, `limit`, `since`. */
@@ -60,28 +53,17 @@ class ContinuousWaiter implements Waiter {
   private readonly limit: number | null;
   private sent = 0;
   private pageMax = PAGE;
-  private readonly heartbeatMs: number | null;
-  private readonly holdMs: number;
-  private timer: NodeJS.Timeout | undefined;
-  private beat: NodeJS.Timeout | undefined;
-  private out: PassThrough | null = null;
-  private frames: GzipFrames | null = null;
-  private readonly roles: string;
-  private unregister: () => void = () => undefined;
 
   constructor(
-    private readonly gw: Gateway,
-    private readonly call: UpstreamCall,
-    private readonly req: FastifyRequest,
-    private readonly reply: FastifyReply,
+    gw: Gateway,
+    call: UpstreamCall,
+    req: FastifyRequest,
+    reply: FastifyReply,
     query: string,
-    private readonly end: { resolve: (r: FastifyReply) => void; reject: (err: Error) => void },
+    end: FeedEnd,
   ) {
-    this.db = call.endpoint.db;
-    this.userId = userDocId(req.sawaUser.name);
-    this.roles = rolesKey(req);
     const params = new URLSearchParams(query);
-    ({ heartbeatMs: this.heartbeatMs, holdMs: this.holdMs } = feedTiming(params));
+    super(gw, call, req, reply, params, end);
     const limit = params.get('limit');
     this.limit = limit === null ? null : Number(limit); // checked by changesQuery
     this.since = params.get('since');
@@ -91,50 +73,19 @@ class ContinuousWaiter implements Waiter {
   }
 
   start(): void {
-    this.unregister = this.gw.hub.add(this);
-    // A change to the user's record between the token check and now reached no one: check again.
-    if (this.gw.userNotices.changedSince(this.userId, this.req.syncUserStamp)) void this.recheck();
+    this.register();
     // Lost between the caller's look and now: read once, then end.
     if (!this.gw.hub.live) this.endNow = true;
-    this.reply.raw.once('close', () => {
-      if (this.state !== 'done' && !this.out) this.end.reject(new ClientGone());
-      this.cleanup();
-    });
-    endLiveFeed(this.gw, this.reply);
-    this.arm();
-    if (this.heartbeatMs) this.beat = setInterval(() => this.heartbeat(), this.heartbeatMs);
     this.gw.hub.wakeRead(() => this.read());
   }
 
-  changed(): void {
-    if (this.state === 'reading') this.dirty = true;
-    else if (this.state === 'parked') {
-      this.state = 'reading'; // queued: a notice meanwhile needs no second read
-      this.gw.hub.wakeRead(() => this.read());
-    }
-  }
-
-  lost(): void {
-    this.expire();
-  }
-
-  userChanged(doc?: Stored<UserDoc> | null): void {
-    if (this.state === 'done') return;
-    void this.recheck(doc);
-  }
-
   /** Silence for `timeout` (no heartbeat), the safety net, a lost hub: end where it stands. */
-  private expire(): void {
+  protected expire(): void {
     if (this.state === 'parked') this.close();
     else if (this.state === 'reading') this.endNow = true;
   }
 
-  private arm(): void {
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.expire(), this.holdMs);
-  }
-
-  private async recheck(doc?: Stored<UserDoc> | null): Promise<void> {
+  protected async recheck(doc?: Stored<UserDoc> | null): Promise<void> {
     let sameRoles: boolean;
     try {
       sameRoles = await stillAllowed(this.gw, this.req, this.reply, this.db, this.roles, doc);
@@ -146,7 +97,7 @@ class ContinuousWaiter implements Waiter {
     if (!sameRoles) this.expire();
   }
 
-  private async read(): Promise<void> {
+  protected async read(): Promise<void> {
     if (this.state === 'done') return; // left while its read waited for a slot
     this.state = 'reading';
     const page = Math.min(this.pageMax, this.limit === null ? PAGE : this.limit - this.sent);
@@ -160,7 +111,7 @@ class ContinuousWaiter implements Waiter {
     } catch (err) {
       return this.fail(err as Error);
     }
-    if ((this.state as State) === 'done') return;
+    if ((this.state as FeedState) === 'done') return;
     if (got.body === null) {
       if (page === 1) return this.fail(new Error('a change over the page cap'));
       this.pageMax = Math.max(1, Math.floor(page / 2));
@@ -204,7 +155,7 @@ class ContinuousWaiter implements Waiter {
     out.write(this.frames ? this.frames.block(Buffer.from(text)) : text);
   }
 
-  private heartbeat(): void {
+  protected heartbeat(): void {
     if (this.state === 'done' || !this.out) return; // the first read starts the answer
     this.out.write(this.frames ? this.frames.line() : '\n');
   }
@@ -227,21 +178,6 @@ class ContinuousWaiter implements Waiter {
     this.reply.code(got.status).header('content-type', 'application/json');
     const body = got.body as Buffer;
     this.end.resolve(sendBuffer(this.reply, body, negotiate(this.req.headers['accept-encoding'])));
-  }
-
-  private fail(err: Error): void {
-    if (this.state === 'done') return;
-    this.cleanup();
-    if (this.out) this.out.destroy(err);
-    else this.end.reject(err);
-  }
-
-  private cleanup(): void {
-    if (this.state === 'done') return;
-    this.state = 'done';
-    this.unregister();
-    clearTimeout(this.timer);
-    clearInterval(this.beat);
   }
 }
 

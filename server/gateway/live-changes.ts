@@ -1,15 +1,15 @@
 import { PassThrough } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ClientGone } from '../errors.js';
-import { userDocId, type UserDoc } from '../accounts/records.js';
+import type { UserDoc } from '../accounts/records.js';
 import type { Stored } from '../couch/upsert.js';
 import { negotiate } from './compress.js';
-import { endLiveFeed, type Gateway, type UpstreamCall } from './context.js';
+import type { Gateway, UpstreamCall } from './context.js';
 import { GzipFrames } from './gzip-frames.js';
 import { sendBuffer } from './relay.js';
-import { seqText, type Waiter } from './change-hub.js';
+import { seqText } from './change-hub.js';
 import { readChanges, type Read } from './changes-read.js';
-import { feedTiming, recordPull, rolesKey, stillAllowed } from './waiter-parts.js';
+import { HubFeed, type FeedEnd, type FeedState } from './hub-feed.js';
+import { recordPull, stillAllowed } from './waiter-parts.js';
 
 /**
  * A phone's longpoll `_changes`, answered by the gateway while the change hub is live. The
@@ -35,50 +35,31 @@ export function liveChanges(
   });
 }
 
-type State = 'reading' | 'parked' | 'done';
+/** A longpoll's end: besides answered or failed, forwarded upstream after all. */
+interface LongpollEnd extends FeedEnd {
+  forward: () => Promise<FastifyReply>;
+}
 
-class LongpollWaiter implements Waiter {
-  readonly db: string;
-  readonly userId: string;
-  private state: State = 'reading';
-  /** Notified while reading: read again before parking. */
-  private dirty = false;
+class LongpollWaiter extends HubFeed<LongpollEnd> {
   /** Answer with what the last read found as soon as it is in. */
   private answerNow = false;
   private readQuery: string;
   /** The last empty answer, as a string: a small Buffer would pin an 8 KB pool slab. */
   private idle: string | null = null;
-  private readonly heartbeatMs: number | null;
-  private readonly holdMs: number;
-  private timer: NodeJS.Timeout | undefined;
-  private beat: NodeJS.Timeout | undefined;
-  /** Once the heartbeat has started the answer. */
-  private out: PassThrough | null = null;
-  private frames: GzipFrames | null = null;
-  private readonly roles: string;
   /** The phone's query less `since`, as its user: whose next longpoll an answer may spare a read. */
   private readonly answerKey: string | null;
   private readonly since: string | null;
-  private unregister: () => void = () => undefined;
 
   constructor(
-    private readonly gw: Gateway,
-    private readonly call: UpstreamCall,
-    private readonly req: FastifyRequest,
-    private readonly reply: FastifyReply,
+    gw: Gateway,
+    call: UpstreamCall,
+    req: FastifyRequest,
+    reply: FastifyReply,
     query: string,
-    /** How the request ends: forwarded upstream after all, answered, or failed. */
-    private readonly end: {
-      forward: () => Promise<FastifyReply>;
-      resolve: (r: FastifyReply) => void;
-      reject: (err: Error) => void;
-    },
+    end: LongpollEnd,
   ) {
-    this.db = call.endpoint.db;
-    this.userId = userDocId(req.sawaUser.name);
-    this.roles = rolesKey(req);
     const params = new URLSearchParams(query);
-    ({ heartbeatMs: this.heartbeatMs, holdMs: this.holdMs } = feedTiming(params));
+    super(gw, call, req, reply, params, end);
     this.readQuery = params.toString();
     this.since = params.get('since');
     const rest = new URLSearchParams(params);
@@ -92,18 +73,9 @@ class LongpollWaiter implements Waiter {
   }
 
   start(): void {
-    this.unregister = this.gw.hub.add(this);
-    // A change to the user's record between the token check and now reached no one: check again.
-    if (this.gw.userNotices.changedSince(this.userId, this.req.syncUserStamp)) void this.recheck();
+    this.register();
     // Lost between the caller's look and now: read, then answer at once.
     if (!this.gw.hub.live) this.answerNow = true;
-    this.reply.raw.once('close', () => {
-      if (this.state !== 'done' && !this.out) this.end.reject(new ClientGone());
-      this.cleanup();
-    });
-    endLiveFeed(this.gw, this.reply);
-    this.timer = setTimeout(() => this.expire(), this.holdMs);
-    if (this.heartbeatMs) this.beat = setInterval(() => this.heartbeat(), this.heartbeatMs);
     // Back from an answer with nothing pending, and nothing written since: wait at once.
     const lastSeq =
       this.answerNow || this.answerKey === null
@@ -119,29 +91,12 @@ class LongpollWaiter implements Waiter {
     this.gw.hub.wakeRead(() => this.read());
   }
 
-  changed(): void {
-    if (this.state === 'reading') this.dirty = true;
-    else if (this.state === 'parked') {
-      this.state = 'reading'; // queued: a notice meanwhile needs no second read
-      this.gw.hub.wakeRead(() => this.read());
-    }
-  }
-
-  lost(): void {
-    this.expire();
-  }
-
-  userChanged(doc?: Stored<UserDoc> | null): void {
-    if (this.state === 'done') return;
-    void this.recheck(doc);
-  }
-
-  private expire(): void {
+  protected expire(): void {
     if (this.state === 'parked') this.finish(Buffer.from(this.idle as string));
     else if (this.state === 'reading') this.answerNow = true;
   }
 
-  private async recheck(doc?: Stored<UserDoc> | null): Promise<void> {
+  protected async recheck(doc?: Stored<UserDoc> | null): Promise<void> {
     let sameRoles: boolean;
     try {
       sameRoles = await stillAllowed(this.gw, this.req, this.reply, this.db, this.roles, doc);
@@ -154,7 +109,7 @@ class LongpollWaiter implements Waiter {
     if (!sameRoles) this.expire();
   }
 
-  private async read(): Promise<void> {
+  protected async read(): Promise<void> {
     if (this.state === 'done') return; // left while its read waited for a slot
     this.state = 'reading';
     let got: Read;
@@ -163,7 +118,7 @@ class LongpollWaiter implements Waiter {
     } catch (err) {
       return this.fail(err as Error);
     }
-    if ((this.state as State) === 'done') return;
+    if ((this.state as FeedState) === 'done') return;
     if (got.status !== 200 || !got.empty || got.body === null) {
       if (got.body === null) return this.passOn();
       if (got.status === 200 && got.pending === 0 && this.answerKey !== null)
@@ -188,7 +143,7 @@ class LongpollWaiter implements Waiter {
     return readChanges(this.call, this.req, this.readQuery, this.gw.hub.stamp(this.db));
   }
 
-  private heartbeat(): void {
+  protected heartbeat(): void {
     if (this.state === 'done') return;
     if (!this.out) {
       this.out = new PassThrough();
@@ -222,20 +177,5 @@ class LongpollWaiter implements Waiter {
     this.cleanup();
     if (this.out) return void this.out.destroy();
     this.end.forward().then(this.end.resolve, this.end.reject);
-  }
-
-  private fail(err: Error): void {
-    if (this.state === 'done') return;
-    this.cleanup();
-    if (this.out) this.out.destroy(err);
-    else this.end.reject(err);
-  }
-
-  private cleanup(): void {
-    if (this.state === 'done') return;
-    this.state = 'done';
-    this.unregister();
-    clearTimeout(this.timer);
-    clearInterval(this.beat);
   }
 }
