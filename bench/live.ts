@@ -49,6 +49,13 @@ export interface LiveFigures {
   rssBeforeMiB: number;
   rssWaitingMiB: number;
   perPhoneKiB: number;
+  /**
+   * The same for the JavaScript heap in use (garbage not yet collected included): what of the
+   * RSS per phone is objects, and what is outside the heap (sockets, parsers, V8's reserve).
+   */
+  heapBeforeMiB: number;
+  heapWaitingMiB: number;
+  heapPerPhoneKiB: number;
   burst: Delivery;
   steady: Delivery;
   load: string;
@@ -69,6 +76,8 @@ interface Service {
   store: string;
   child: ChildProcess;
   jwtSecret: string;
+  /** For `GET /metrics`: the JavaScript heap in use, beside the RSS. */
+  metricsToken: string;
   stop(): Promise<void>;
 }
 
@@ -80,6 +89,7 @@ async function startService(
   const port = await freePort();
   const storePort = await freePort();
   const jwtSecret = randomBytes(32).toString('hex');
+  const metricsToken = randomBytes(24).toString('hex');
   const upstream = own
     ? { COUCHDB_URL: own.store.url, COUCHDB_PROXY_SECRET: own.proxySecret }
     : { COUCHDB_URL: '', COUCHDB_PROXY_SECRET: randomBytes(24).toString('hex') };
@@ -97,6 +107,7 @@ async function startService(
       COUCHDB_PASSWORD: PASSWORD,
       ...upstream,
       JWT_SECRET: jwtSecret,
+      METRICS_TOKEN: metricsToken,
       JOBS_ENABLED: 'none',
       SYNC_RATE_LIMIT_PER_MIN: '1000000',
       LOG_LEVEL: 'warn',
@@ -120,6 +131,7 @@ async function startService(
     store: own?.store.url ?? `http://127.0.0.1:${storePort}`,
     child,
     jwtSecret,
+    metricsToken,
     stop: () =>
       new Promise((resolve) => {
         if (child.exitCode !== null) return resolve();
@@ -130,6 +142,15 @@ async function startService(
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The service's JavaScript heap in use (prom-client's `nodejs_heap_size_used_bytes`), MiB. */
+async function heapUsedMiB(svc: Service): Promise<number> {
+  const res = await fetch(`${svc.url}/metrics`, {
+    headers: { authorization: `Bearer ${svc.metricsToken}` },
+  });
+  const text = await res.text();
+  return Number(/^nodejs_heap_size_used_bytes (\S+)/m.exec(text)?.[1] ?? NaN) / 1048576;
+}
 
 export async function rssMiB(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
@@ -345,6 +366,7 @@ export async function run(
     });
     await sleep(2000);
     const rssBefore = await rssMiB(svc.child.pid as number);
+    const heapBefore = await heapUsedMiB(svc);
     progress('starting phones');
     // 500 phones a second: each opens its own connections, and a listen backlog overrun is a
     // reset on the phone's side, the bench's doing rather than the service's.
@@ -378,6 +400,7 @@ export async function run(
     }
     await sleep(5000);
     const rssWaiting = await rssMiB(svc.child.pid as number);
+    const heapWaiting = await heapUsedMiB(svc);
     const upstreamConnections = store
       ? await connectionsTo(svc.child.pid as number, Number(new URL(store.url).port))
       : null;
@@ -420,6 +443,9 @@ export async function run(
       rssBeforeMiB: Math.round(rssBefore),
       rssWaitingMiB: Math.round(rssWaiting),
       perPhoneKiB: Math.round(((rssWaiting - rssBefore) * 1024) / n),
+      heapBeforeMiB: Math.round(heapBefore),
+      heapWaitingMiB: Math.round(heapWaiting),
+      heapPerPhoneKiB: Math.round(((heapWaiting - heapBefore) * 1024) / n),
       burst: delivery(burst),
       steady: delivery(steady),
       load,
@@ -441,7 +467,7 @@ export function report(f: LiveFigures): string {
       ? `the service against the store in its own process (${f.upstreamConnections} connections to the store with every phone waiting)`
       : '`npm start` with the embedded store';
   return [
-    `${f.phones} ${f.run.phone === 'pouchdb' ? 'stock PouchDB' : f.run.phone === 'light' ? 'light' : 'continuous-feed'} phones waiting on ${where}; service RSS ${f.rssBeforeMiB} MiB before, ${f.rssWaitingMiB} MiB with every phone waiting: **${f.perPhoneKiB} KiB per phone**. Load average ${f.load}. Connections reset under the phones: ${f.resets}.`,
+    `${f.phones} ${f.run.phone === 'pouchdb' ? 'stock PouchDB' : f.run.phone === 'light' ? 'light' : 'continuous-feed'} phones waiting on ${where}; service RSS ${f.rssBeforeMiB} MiB before, ${f.rssWaitingMiB} MiB with every phone waiting: **${f.perPhoneKiB} KiB per phone**; JavaScript heap in use ${f.heapBeforeMiB} MiB before, ${f.heapWaitingMiB} MiB waiting: ${f.heapPerPhoneKiB} KiB per phone. Load average ${f.load}. Connections reset under the phones: ${f.resets}.`,
     '',
     '| writes | delivered | p50 | p99 | max |',
     '| --- | ---: | ---: | ---: | ---: |',
