@@ -1,8 +1,10 @@
 // `npm test`: the linters (type check included) beside tap rather than before it, since each
 // leaves the other's core idle much of the time. Tap's report streams as it comes; the
 // linters' output is held and printed after it, so the two never interleave. Fails when either
-// fails. Without arguments tap runs every test file compiled once (compile-tests.mjs);
-// arguments go to tap as they are (`npm test -- test/store/`: those files, through tsx).
+// fails. Without arguments tap runs every test file compiled once (compile-tests.mjs), all on
+// one embedded store started here (suite-store.ts) unless COUCHDB_URL names a CouchDB;
+// arguments go to tap as they are (`npm test -- test/store/`: those files, through tsx, each
+// with a store of its own).
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
