@@ -1,5 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { storeEntry } from './store-build.js';
 
@@ -74,6 +78,46 @@ export async function spawnStore(env: Record<string, string>): Promise<StoreProc
       await exited;
     },
     output: () => output,
+  };
+}
+
+export interface FreshStore {
+  proc: StoreProcess;
+  dataDir: string;
+  proxySecret: string;
+  /** Stops the store and deletes its data directory. */
+  remove(): Promise<void>;
+}
+
+/**
+ * A store process on a new data directory (`prefix` under the temp folder), with `admin` as
+ * its server admin, a new proxy secret, and `env` besides.
+ */
+export async function spawnFreshStore(
+  prefix: string,
+  admin: { name: string; password: string },
+  env: Record<string, string> = {},
+): Promise<FreshStore> {
+  const dataDir = await mkdtemp(join(tmpdir(), prefix));
+  const proxySecret = randomBytes(24).toString('base64url');
+  const proc = await spawnStore({
+    DATA_DIR: dataDir,
+    COUCHDB_USER: admin.name,
+    COUCHDB_PASSWORD: admin.password,
+    COUCHDB_PROXY_SECRET: proxySecret,
+    ...env,
+  }).catch(async (err: unknown) => {
+    await rm(dataDir, { recursive: true, force: true });
+    throw err;
+  });
+  return {
+    proc,
+    dataDir,
+    proxySecret,
+    async remove() {
+      await proc.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
   };
 }
 

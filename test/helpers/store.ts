@@ -2,8 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tap, { type Test } from 'tap';
-import { randomBytes } from 'node:crypto';
-import { spawnStore } from './store-process.js';
+import { spawnFreshStore } from './store-process.js';
 import type { StoreOptions } from '../../server/store/context.js';
 import { configuredCouch } from '../../server/couch/connection.js';
 import { suiteStoreFrom } from './suite-store.js';
@@ -102,26 +101,16 @@ async function embeddedCouch(
   env: Record<string, string>,
   overrides: Partial<StoreOptions>,
 ): Promise<TestCouch> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'sawa-store-'));
   const admin = { name: 'admin', password: 'test-admin-password' };
   const adminAuth = basicAuth(admin.name, admin.password);
-  const base = { admin, embedded: true, shared: false, adminAuth, dataDir };
+  const base = { admin, embedded: true, shared: false, adminAuth };
   if (Object.keys(overrides).length === 0) {
     // Its own process, as `npm run store`: the test process never loads the store's sources.
-    const proxySecret = randomBytes(24).toString('base64url');
-    const proc = await spawnStore({
-      DATA_DIR: dataDir,
-      COUCHDB_USER: admin.name,
-      COUCHDB_PASSWORD: admin.password,
-      COUCHDB_PROXY_SECRET: proxySecret,
-      ...env,
-    });
-    t.teardown(async () => {
-      await proc.stop();
-      await rm(dataDir, { recursive: true, force: true });
-    });
-    return { ...base, url: proc.url, proxySecret };
+    const fresh = await spawnFreshStore('sawa-store-', admin, env);
+    t.teardown(fresh.remove);
+    return { ...base, dataDir: fresh.dataDir, url: fresh.proc.url, proxySecret: fresh.proxySecret };
   }
+  const dataDir = await mkdtemp(join(tmpdir(), 'sawa-store-'));
   // Settings configuration cannot carry (e.g. proxy authentication off): in this process.
   const [{ loadConfig }, { startStore }] = await Promise.all([
     import('../../server/config.js'),
@@ -138,7 +127,7 @@ async function embeddedCouch(
     await store.app.close();
     await rm(dataDir, { recursive: true, force: true });
   });
-  return { ...base, url: store.url, proxySecret: store.proxySecret };
+  return { ...base, dataDir, url: store.url, proxySecret: store.proxySecret };
 }
 
 export function basicAuth(name: string, password: string): string {

@@ -5,10 +5,7 @@
 // store alone (`ownCouch`, or settings of their own) still start one. Imports no tap: it runs
 // in test-all's process.
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { spawnStore } from './store-process.js';
+import { spawnFreshStore } from './store-process.js';
 
 /** The environment variable that carries the suite's store to each test file (JSON). */
 export const SUITE_STORE_ENV = 'SAWA_TEST_SUITE_STORE';
@@ -32,15 +29,8 @@ export interface RunningSuiteStore {
 }
 
 export async function startSuiteStore(): Promise<RunningSuiteStore> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'sawa-suite-store-'));
   const admin = { name: 'admin', password: randomBytes(12).toString('base64url') };
-  const proxySecret = randomBytes(24).toString('base64url');
-  const proc = await spawnStore({
-    DATA_DIR: dataDir,
-    COUCHDB_USER: admin.name,
-    COUCHDB_PASSWORD: admin.password,
-    COUCHDB_PROXY_SECRET: proxySecret,
-  });
+  const { proc, dataDir, proxySecret, remove } = await spawnFreshStore('sawa-suite-store-', admin);
   let early: string | undefined;
   let stopping = false;
   void proc.exited.then((how) => {
@@ -51,8 +41,7 @@ export async function startSuiteStore(): Promise<RunningSuiteStore> {
     env: { [SUITE_STORE_ENV]: JSON.stringify(store) },
     async stop() {
       stopping = true;
-      await proc.stop();
-      await rm(dataDir, { recursive: true, force: true });
+      await remove();
       return early;
     },
   };
