@@ -66,61 +66,49 @@ export function lightPhone(base: string, user: PhoneUser): Phone {
     return { status: res.status, body };
   };
 
-  async function loop(): Promise<void> {
-    let since: unknown = null;
-    let backoff = 1000;
-    while (!abort.signal.aborted) {
-      try {
-        if (since === null) {
-          const info = await call('/');
-          if (info.status !== 200) throw new Error(`info ${info.status}`);
-          const cp = await call(`/${checkpoint}`);
-          if (cp.status === 200) checkpointRev = cp.body._rev as string;
-          since = info.body.update_seq;
-        }
-        const q = new URLSearchParams({
-          style: 'all_docs',
-          feed: 'longpoll',
-          heartbeat: '10000',
-          since: typeof since === 'string' ? since : JSON.stringify(since),
-          limit: '100',
-        });
-        const pending = call(`/_changes?${q}`);
-        wait();
-        const changes = await pending;
-        if (changes.status !== 200) throw new Error(`changes ${changes.status}`);
-        const results = changes.body.results as Array<{ id: string; changes: { rev: string }[] }>;
-        if (results.length > 0) {
-          const docs = results.flatMap((r) => r.changes.map((c) => ({ id: r.id, rev: c.rev })));
-          const got = await call('/_bulk_get?revs=true&attachments=true', {
-            method: 'POST',
-            body: JSON.stringify({ docs }),
-          });
-          if (got.status !== 200) throw new Error(`bulk_get ${got.status}`);
-          const now = performance.now();
-          for (const r of results) if (!arrived.has(r.id)) arrived.set(r.id, now);
-          const put = await call(`/${checkpoint}`, {
-            method: 'PUT',
-            body: JSON.stringify({
-              _id: checkpoint,
-              ...(checkpointRev ? { _rev: checkpointRev } : {}),
-              last_seq: changes.body.last_seq,
-              session_id: 'bench',
-            }),
-          });
-          if (put.status === 201) checkpointRev = put.body.rev as string;
-        }
-        since = changes.body.last_seq;
-        backoff = 1000;
-      } catch {
-        if (abort.signal.aborted) return;
-        // PouchDB's retry: back off and resume from the last sequence it had.
-        await new Promise((r) => setTimeout(r, backoff));
-        backoff = Math.min(backoff * 2, 10_000);
-      }
+  let since: unknown = null;
+  void keepSyncing(abort.signal, async () => {
+    if (since === null) {
+      const info = await call('/');
+      if (info.status !== 200) throw new Error(`info ${info.status}`);
+      const cp = await call(`/${checkpoint}`);
+      if (cp.status === 200) checkpointRev = cp.body._rev as string;
+      since = info.body.update_seq;
     }
-  }
-  void loop();
+    const q = new URLSearchParams({
+      style: 'all_docs',
+      feed: 'longpoll',
+      heartbeat: '10000',
+      since: seqParam(since),
+      limit: '100',
+    });
+    const pending = call(`/_changes?${q}`);
+    wait();
+    const changes = await pending;
+    if (changes.status !== 200) throw new Error(`changes ${changes.status}`);
+    const results = changes.body.results as Array<{ id: string; changes: { rev: string }[] }>;
+    if (results.length > 0) {
+      const docs = results.flatMap((r) => r.changes.map((c) => ({ id: r.id, rev: c.rev })));
+      const got = await call('/_bulk_get?revs=true&attachments=true', {
+        method: 'POST',
+        body: JSON.stringify({ docs }),
+      });
+      if (got.status !== 200) throw new Error(`bulk_get ${got.status}`);
+      const now = performance.now();
+      for (const r of results) if (!arrived.has(r.id)) arrived.set(r.id, now);
+      const put = await call(`/${checkpoint}`, {
+        method: 'PUT',
+        body: JSON.stringify({
+          _id: checkpoint,
+          ...(checkpointRev ? { _rev: checkpointRev } : {}),
+          last_seq: changes.body.last_seq,
+          session_id: 'bench',
+        }),
+      });
+      if (put.status === 201) checkpointRev = put.body.rev as string;
+    }
+    since = changes.body.last_seq;
+  });
   return { arrived, waiting, stop: () => abort.abort() };
 }
 
@@ -143,7 +131,7 @@ export function continuousPhone(base: string, user: PhoneUser): Phone {
       style: 'all_docs',
       feed: 'continuous',
       heartbeat: '10000',
-      since: typeof since === 'string' ? since : JSON.stringify(since),
+      since: seqParam(since),
     });
     const res = await fetch(`${db}/_changes?${q}`, { headers, signal: abort.signal });
     if (res.status !== 200 || !res.body) throw new Error(`changes ${res.status}`);
@@ -163,25 +151,36 @@ export function continuousPhone(base: string, user: PhoneUser): Phone {
     return since;
   }
 
-  async function loop(): Promise<void> {
-    let since: unknown = null;
-    let backoff = 1000;
-    while (!abort.signal.aborted) {
-      try {
-        if (since === null) {
-          const info = await fetch(`${db}/`, { headers, signal: abort.signal });
-          if (info.status !== 200) throw new Error(`info ${info.status}`);
-          since = ((await info.json()) as { update_seq: unknown }).update_seq;
-        }
-        since = await follow(since);
-        backoff = 1000;
-      } catch {
-        if (abort.signal.aborted) return;
-        await new Promise((r) => setTimeout(r, backoff));
-        backoff = Math.min(backoff * 2, 10_000);
-      }
+  let since: unknown = null;
+  void keepSyncing(abort.signal, async () => {
+    if (since === null) {
+      const info = await fetch(`${db}/`, { headers, signal: abort.signal });
+      if (info.status !== 200) throw new Error(`info ${info.status}`);
+      since = ((await info.json()) as { update_seq: unknown }).update_seq;
     }
-  }
-  void loop();
+    since = await follow(since);
+  });
   return { arrived, waiting, stop: () => abort.abort() };
 }
+
+/**
+ * `step` again and again until `signal` aborts; after a failure it waits (1 s doubling to
+ * 10 s) and tries again, as PouchDB's live replication does, resuming from what `step` kept.
+ */
+async function keepSyncing(signal: AbortSignal, step: () => Promise<void>): Promise<void> {
+  let backoff = 1000;
+  while (!signal.aborted) {
+    try {
+      await step();
+      backoff = 1000;
+    } catch {
+      if (signal.aborted) return;
+      await new Promise((r) => setTimeout(r, backoff));
+      backoff = Math.min(backoff * 2, 10_000);
+    }
+  }
+}
+
+/** A sequence as a query parameter: CouchDB's are strings, other stores' may be numbers. */
+const seqParam = (since: unknown): string =>
+  typeof since === 'string' ? since : JSON.stringify(since);
