@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { loadConfig, type Config } from '../../server/config.js';
 import { fleetDbs, type FleetDbs } from '../../server/provisioning/fleet-dbs.js';
 import { teamDbName, userDbName } from '../../server/provisioning/names.js';
+import { currentTestFile } from './test-file.js';
 
 /**
  * A fleet of its own for a test file (or one test) on a CouchDB that every file shares: a
@@ -25,11 +26,17 @@ export interface TestFleet {
   teamDb(name: string): string;
 }
 
-let fileFleet: TestFleet | undefined;
+const fleets = new Map<string, TestFleet>();
 
-/** The test file's fleet: the same for every call in one file (each file is its own process). */
+/**
+ * The test file's fleet: the same for every call in one file, and another for each file that
+ * shares its process (test-file.ts).
+ */
 export function testFleet(): TestFleet {
-  return (fileFleet ??= newFleet());
+  const file = currentTestFile();
+  let fleet = fleets.get(file);
+  if (!fleet) fleets.set(file, (fleet = newFleet()));
+  return fleet;
 }
 
 /** A fleet apart from the file's, for a test whose scans must not meet the file's others. */

@@ -1,14 +1,15 @@
 // `npm test`: the linters (type check included) beside tap rather than before it, since each
 // leaves the other's core idle much of the time. Tap's report streams as it comes; the
 // linters' output is held and printed after it, so the two never interleave. Fails when either
-// fails. Without arguments tap runs every test file compiled once (compile-tests.mjs), all on
-// one embedded store started here (suite-store.ts) unless COUCHDB_URL names a CouchDB;
+// fails. Without arguments tap runs every test file compiled once (compile-tests.mjs), up to
+// five files of a folder to a process, all on one embedded store started here
+// (suite-store.ts) unless COUCHDB_URL names a CouchDB;
 // arguments go to tap as they are (`npm test -- test/store/`: those files, through tsx, each
 // with a store of its own).
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { compileTests, testFiles } from './compile-tests.mjs';
+import { compileTests, processGroups, testFiles } from './compile-tests.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
@@ -42,12 +43,15 @@ const args = process.argv.slice(2);
 let tapArgs = args;
 let suiteStore;
 if (args.length === 0) {
-  // The whole suite, compiled, on one embedded store (unless COUCHDB_URL names a CouchDB).
-  const [helper, ...tests] = await compileTests([
-    'test/helpers/suite-store.ts',
-    ...(await testFiles()),
-  ]);
+  // The whole suite, compiled, several files to a process, on one embedded store (unless
+  // COUCHDB_URL names a CouchDB).
+  const groups = processGroups(await testFiles());
+  const [helper, ...tests] = await compileTests(['test/helpers/suite-store.ts'], groups);
   tapArgs = tests;
+  for (const g of groups.filter((g) => g.files.length > 1)) {
+    const names = g.files.map((f) => f.slice(f.lastIndexOf('/') + 1, -'.test.ts'.length));
+    process.stdout.write(`# ${g.name}: ${names.join(', ')}\n`);
+  }
   if (!process.env.COUCHDB_URL)
     suiteStore = await (await import(pathToFileURL(helper).href)).startSuiteStore();
 }
