@@ -17,8 +17,9 @@ export interface LiveDeps {
 
 /**
  * Live sync: a round, then a longpoll on every database until the server has a change or
- * the phone writes one, then another round. After a failed round it waits with backoff and
- * jitter (cut short when the platform says it is back online); a signed-out session stops it.
+ * the phone writes one, then another round. After a failed round, or a failed longpoll, it
+ * waits with backoff and jitter (cut short when the platform says it is back online or the
+ * phone writes); a signed-out session stops it.
  */
 export class LiveSync {
   private readonly stopped = new AbortController();
@@ -63,7 +64,12 @@ export class LiveSync {
 
   private async loop(): Promise<void> {
     this.watchLocal();
-    for (let failures = 0; !this.stopped.signal.aborted;) {
+    // Rounds that failed in a row, and longpolls that failed in a row: either backs the loop
+    // off, so an answer the phone cannot use (a 400, a proxy's error page) never spins it
+    // from round to longpoll and back.
+    let failures = 0;
+    let pollFailures = 0;
+    while (!this.stopped.signal.aborted) {
       this.wake = new AbortController();
       try {
         const result = await this.deps.round();
@@ -77,13 +83,23 @@ export class LiveSync {
         await sleep(backoffMs(failures, 1000), this.wake.signal);
         continue;
       }
-      await this.waitForChange();
+      if (await this.waitForChange()) {
+        pollFailures = 0;
+        continue;
+      }
+      pollFailures++;
+      this.wake = new AbortController();
+      await sleep(backoffMs(pollFailures, 1000), this.wake.signal);
     }
   }
 
-  /** Longpolls every database; returns when one has pulled something or the phone wrote. */
-  private async waitForChange(): Promise<void> {
+  /**
+   * Longpolls every database until one has pulled something, the phone wrote or came back
+   * online (true), or a longpoll failed (false).
+   */
+  private async waitForChange(): Promise<boolean> {
     const wake = this.wake;
+    let failed = false;
     const polls = this.deps.dbs().map(async (local) => {
       try {
         // An empty longpoll (the server's timeout) just asks again: no round in between.
@@ -100,11 +116,13 @@ export class LiveSync {
         }
       } catch (err) {
         if (wake.signal.aborted) return;
+        failed = true;
         if (err instanceof SawaError && err.code === 'signed-out') this.stop();
         else this.deps.setState('offline', err as Error);
         wake.abort();
       }
     });
     await Promise.all(polls);
+    return !failed;
   }
 }

@@ -21,6 +21,9 @@ import { readPage, type Page } from './feed-pages.js';
 
 const route = '/sync/{db}/_sawa_feed';
 
+/** A longpoll's `timeout` is cut to this, as CouchDB cuts it to its own maximum. */
+const MAX_LONGPOLL_MS = 60_000;
+
 // Brotli 6 with a 4 MB window: ~15% smaller than the gateway's streaming quality 4 on a
 // first sync (documents of one type repeat their field names across pages), at a CPU cost
 // the feed pays once per page, not per chunk.
@@ -53,7 +56,13 @@ access rule and rate limit as every /sync path; a stock PouchDB does not need it
     properties: {
       since: { type: 'string', maxLength: 1024, default: '0' },
       feed: { type: 'string', enum: ['normal', 'longpoll'], default: 'normal' },
-      timeout: { type: 'integer', minimum: 0, maximum: 60_000, default: 25_000 },
+      // A query's values are strings: the service does not coerce them (app.ts).
+      timeout: {
+        type: 'string',
+        pattern: '^[0-9]{1,9}$',
+        default: '25000',
+        description: 'ms a longpoll waits for a first change; at most 60000 (default 25000)',
+      },
     },
     additionalProperties: false,
   },
@@ -67,7 +76,7 @@ access rule and rate limit as every /sync path; a stock PouchDB does not need it
 
 interface FeedRequest {
   Params: { db: string };
-  Querystring: { since: string; feed: 'normal' | 'longpoll'; timeout: number };
+  Querystring: { since: string; feed: 'normal' | 'longpoll'; timeout: string };
 }
 
 export default async function feedRoutes(app: FastifyInstance, opts: { gw: Gateway }) {
@@ -107,7 +116,8 @@ async function feed(
   reply: FastifyReply,
 ): Promise<FastifyReply> {
   const call = upstreamCall(gw, req, reply);
-  const longpoll = req.query.feed === 'longpoll' ? { timeoutMs: req.query.timeout } : undefined;
+  const timeoutMs = Math.min(Number(req.query.timeout), MAX_LONGPOLL_MS);
+  const longpoll = req.query.feed === 'longpoll' ? { timeoutMs } : undefined;
   // The first page before the answer starts: a refusal or an outage is still a proper error.
   const first = await readPage(call, { since: req.query.since, longpoll });
   const encoding = negotiate(req.headers['accept-encoding']);

@@ -35,6 +35,15 @@ export interface Stage {
   shot(page: Page, name: string): Promise<string>;
   /** A document as the server has it, read with CouchDB's admin API; null when missing. */
   serverDoc(db: string, id: string): Promise<Record<string, unknown> | null>;
+  /**
+   * The server's document once it exists and `ready` says so (the phone's push has landed);
+   * throws after 30 s. A status line saying "synced" can predate a write's push.
+   */
+  untilOnServer(
+    db: string,
+    id: string,
+    ready?: (doc: Record<string, unknown>) => boolean,
+  ): Promise<Record<string, unknown>>;
   /** Writes a document on the server as an admin (another phone, or a worker). */
   serverPut(db: string, doc: Record<string, unknown>): Promise<void>;
 }
@@ -58,6 +67,15 @@ export async function stage(t: Test, testFile: string): Promise<Stage | null> {
   );
   await mkdir(dir, { recursive: true });
   const admin = { auth: gw.store.adminAuth };
+  const serverDoc = async (db: string, id: string) => {
+    const res = await couch(
+      gw.store.url,
+      'GET',
+      `/${db}/${encodeURIComponent(id)}?conflicts=true`,
+      admin,
+    );
+    return res.status === 200 ? (res.body as Record<string, unknown>) : null;
+  };
   return {
     gw,
     browser,
@@ -72,9 +90,14 @@ export async function stage(t: Test, testFile: string): Promise<Stage | null> {
       await page.screenshot({ path, fullPage: true });
       return path;
     },
-    async serverDoc(db, id) {
-      const res = await couch(gw.store.url, 'GET', `/${db}/${encodeURIComponent(id)}?conflicts=true`, admin);
-      return res.status === 200 ? (res.body as Record<string, unknown>) : null;
+    serverDoc,
+    async untilOnServer(db, id, ready = () => true) {
+      for (const end = Date.now() + 30_000; Date.now() < end; ) {
+        const doc = await serverDoc(db, id);
+        if (doc && ready(doc)) return doc;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      throw new Error(`${db}/${id} did not reach the server as expected within 30 s`);
     },
     async serverPut(db, doc) {
       const res = await couch(gw.store.url, 'PUT', `/${db}/${encodeURIComponent(String(doc._id))}`, { ...admin, body: doc });

@@ -24,6 +24,7 @@ if (s) {
       await signUp(a, name, PASSWORD);
       db = await userDb(a);
       shared = await addFarmer(a, { Name: 'Shared Farmer', Village: 'Mlali', District: 'Mvomero' });
+      await s.untilOnServer(db, shared);
       await statusLine(a)
         .filter({ hasText: /synced/i })
         .waitFor();
@@ -103,12 +104,10 @@ if (s) {
       .filter({ hasText: /^synced/i })
       .waitFor({ timeout: 60_000 });
 
-    const onServer = await s.serverDoc(db, shared);
-    t.equal(
-      (onServer?._conflicts as string[] | undefined)?.length,
-      1,
-      'the server holds the conflict',
-    );
+    const conflicts = (doc: Record<string, unknown>) =>
+      (doc._conflicts as string[] | undefined)?.length;
+    const onServer = await s.untilOnServer(db, shared, (doc) => conflicts(doc) === 1);
+    t.equal(conflicts(onServer), 1, 'the server holds the conflict');
     for (const [label, page] of [
       ['phone A', a],
       ['phone B', b],

@@ -69,6 +69,35 @@ t.test('the client feed', async (t) => {
     t.ok(after.filter((l) => l._id).length < 150, 'resumes after the checkpoint');
   });
 
+  t.test(
+    'a longpoll waits its timeout for a first change, then says where it stands',
+    async (t) => {
+      const all = (await (await feed(`/sync/${db}/_sawa_feed`, bearer(amina))).text()).trim();
+      const end = JSON.parse(all.split('\n').at(-1) as string).seq;
+      const since = encodeURIComponent(typeof end === 'string' ? end : JSON.stringify(end));
+      const res = await feed(
+        `/sync/${db}/_sawa_feed?since=${since}&feed=longpoll&timeout=200`,
+        bearer(amina),
+      );
+      t.equal(res.status, 200, 'the timeout the client sends is taken');
+      t.same(
+        (await res.text())
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l)),
+        [{ seq: end, done: true }],
+        'nothing new: only the checkpoint it was given',
+      );
+      for (const bad of ['abc', '-1', '2.5', '']) {
+        const refused = await feed(
+          `/sync/${db}/_sawa_feed?feed=longpoll&timeout=${bad}`,
+          bearer(amina),
+        );
+        t.equal(refused.status, 400, `timeout=${bad}`);
+      }
+    },
+  );
+
   t.test('brotli when asked', async (t) => {
     const res = await fetch(`${gw.url}/sync/${db}/_sawa_feed`, {
       headers: { ...bearer(amina), 'accept-encoding': 'br' },

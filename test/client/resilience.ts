@@ -9,6 +9,7 @@ import {
   PASSWORD,
   phoneClient,
   sharedStorage,
+  sleep,
   until,
   visit,
 } from './helper.js';
@@ -192,6 +193,47 @@ t.test('the client on a bad link', async (t) => {
     await until(() => b.state === 'idle');
     b.stopLiveSync();
     t.equal(await b.pending(), 0);
+  });
+
+  t.test('live sync waits on the server: a quiet second costs a held longpoll', async (t) => {
+    const name = unique('tumaini');
+    const phone = phoneClient(gw.url);
+    await phone.client.signup(name, PASSWORD);
+    phone.client.startLiveSync({ pushDelayMs: 100 });
+    t.teardown(() => phone.client.stopLiveSync());
+    await until(() => phone.client.state === 'idle' && phone.client.lastSyncedAt !== null);
+    await until(() => phone.traffic.count(/feed=longpoll/) > 0);
+    const before = phone.traffic.calls.length;
+    await sleep(1000);
+    const quiet = phone.traffic.calls.slice(before);
+    t.ok(quiet.length <= 2, `${quiet.length} requests in a quiet second (a loop makes dozens)`);
+    const refused = phone.traffic.calls.filter(
+      (c) => /feed=longpoll/.test(c.path) && c.status >= 400,
+    );
+    t.same(refused, [], 'no longpoll refused');
+  });
+
+  t.test('a longpoll the server refuses backs the loop off instead of spinning', async (t) => {
+    const name = unique('subira');
+    let longpolls = 0;
+    const phone = phoneClient(gw.url, {
+      fetch: async (input, init) => {
+        if (!String(input).includes('feed=longpoll')) return fetch(input, init);
+        longpolls++;
+        return new Response('{"error":"bad_request","reason":"test: refused"}', {
+          status: 400,
+          headers: { 'content-type': 'application/json' },
+        });
+      },
+    });
+    await phone.client.signup(name, PASSWORD);
+    phone.client.startLiveSync({ pushDelayMs: 100 });
+    t.teardown(() => phone.client.stopLiveSync());
+    await until(() => longpolls > 0);
+    await sleep(1500);
+    // The first wait after a refused longpoll is 1 to 2 s (backoff.ts), the next longer.
+    t.ok(longpolls <= 2, `${longpolls} longpolls in 1.5 s`);
+    t.equal(phone.client.state, 'offline', 'the phone says it cannot reach the server');
   });
 });
 
