@@ -11,7 +11,8 @@ import { phone, remote } from '../helpers/phones.js';
  * nothing acknowledged is lost, nothing is corrupt, and clients carry on.
  */
 if (process.env.COUCHDB_URL) {
-  t.plan(0, 'needs the embedded store: crash tests kill it and restart it on its data dir');
+  const skip = 'needs the embedded store: crash tests kill it and restart it on its data dir';
+  t.test('crash tests', { skip }, () => {});
 } else {
   const dataDir = await mkdtemp(join(tmpdir(), 'sawa-crash-'));
   t.teardown(() => rm(dataDir, { recursive: true, force: true }));
