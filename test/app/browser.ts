@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Test } from 'tap';
+import tap, { type Test } from 'tap';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { gateway, type Gw } from '../gateway/helper.js';
 import { couch } from '../helpers/store.js';
@@ -10,8 +10,9 @@ import { nameHelperInPages } from '../helpers/browser.js';
 
 /**
  * The field app in a real browser: Debian's chromium driven by playwright-core (no browser
- * download), against the service on the test CouchDB. One browser per test file; each phone
- * is a browser context of its own (its own IndexedDB, service worker and network switch).
+ * download), against the service on the test CouchDB. One browser per process, one service
+ * per test file; each phone is a browser context of its own (its own IndexedDB, service worker
+ * and network switch).
  */
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -59,8 +60,7 @@ export async function stage(t: Test, testFile: string): Promise<Stage | null> {
     return null;
   }
   const gw = await gateway(t);
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
-  t.teardown(() => browser.close());
+  const browser = await processBrowser();
   const dir = join(
     fileURLToPath(new URL('../../.tap/screenshots/', import.meta.url)),
     basename(testFile, '.test.ts'),
@@ -104,6 +104,18 @@ export async function stage(t: Test, testFile: string): Promise<Stage | null> {
       if (res.status !== 201) throw new Error(`server write ${String(doc._id)}: ${res.status} ${JSON.stringify(res.body)}`);
     },
   }; // prettier-ignore
+}
+
+let launched: Promise<Browser> | undefined;
+
+/** One browser for the process (the files of `npm test`'s test/app process share it). */
+function processBrowser(): Promise<Browser> {
+  if (!launched) {
+    launched = chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+    const browser = launched;
+    tap.teardown(async () => (await browser).close());
+  }
+  return launched;
 }
 
 /** True when the page scrolls sideways (something wider than the screen). */
