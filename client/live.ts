@@ -5,6 +5,9 @@ import { pull, type PullResult } from './pull.js';
 import type { Session } from './session.js';
 import type { SyncResult, SyncState } from './types.js';
 
+/** A longpoll answered empty faster than this was not held by the server. */
+const QUICK_EMPTY_MS = 1000;
+
 export interface LiveDeps {
   round(): Promise<SyncResult>;
   dbs(): LocalDb[];
@@ -102,8 +105,11 @@ export class LiveSync {
     let failed = false;
     const polls = this.deps.dbs().map(async (local) => {
       try {
-        // An empty longpoll (the server's timeout) just asks again: no round in between.
-        while (!wake.signal.aborted) {
+        // An empty longpoll (the server's timeout) just asks again: no round in between. One
+        // answered empty at once, again and again, is a server or proxy that does not hold
+        // longpolls: asked again only after a backoff, never in a loop.
+        for (let quick = 0; !wake.signal.aborted;) {
+          const asked = Date.now();
           const got = await pull(this.deps.session, local, {
             longpoll: true,
             signal: wake.signal,
@@ -112,7 +118,10 @@ export class LiveSync {
           if (got.pulled > 0) {
             this.deps.carry(local.name, got);
             wake.abort();
-          }
+          } else if (Date.now() - asked < QUICK_EMPTY_MS) {
+            quick++;
+            if (quick > 1) await sleep(backoffMs(quick - 1, 1000), wake.signal);
+          } else quick = 0;
         }
       } catch (err) {
         if (wake.signal.aborted) return;

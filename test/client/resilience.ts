@@ -213,6 +213,32 @@ t.test('the client on a bad link', async (t) => {
     t.same(refused, [], 'no longpoll refused');
   });
 
+  t.test('longpolls answered empty at once are asked again only after a backoff', async (t) => {
+    const name = unique('baraka');
+    let longpolls = 0;
+    const phone = phoneClient(gw.url, {
+      fetch: async (input, init) => {
+        const url = new URL(String(input));
+        if (url.searchParams.get('feed') !== 'longpoll') return fetch(input, init);
+        // A proxy that does not hold the request: the checkpoint back at once, nothing new.
+        longpolls++;
+        const seq = url.searchParams.get('since');
+        return new Response(`{"seq":${JSON.stringify(seq)},"done":true}\n`, {
+          headers: { 'content-type': 'application/x-ndjson' },
+        });
+      },
+    });
+    await phone.client.signup(name, PASSWORD);
+    phone.client.startLiveSync({ pushDelayMs: 100 });
+    t.teardown(() => phone.client.stopLiveSync());
+    await until(() => longpolls > 0);
+    const from = longpolls;
+    await sleep(1500);
+    // Two at once, then 1–2 s, then 2–4 s… (backoff.ts): a loop makes hundreds.
+    t.ok(longpolls - from <= 3, `${longpolls - from} longpolls in 1.5 s`);
+    t.equal(phone.client.state, 'idle', 'nothing failed: the phone is up to date');
+  });
+
   t.test('a longpoll the server refuses backs the loop off instead of spinning', async (t) => {
     const name = unique('subira');
     let longpolls = 0;
