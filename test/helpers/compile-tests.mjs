@@ -35,8 +35,7 @@ export const FILES_PER_PROCESS = 5;
  * `files` (sorted test files) as the processes `npm test` runs: each folder's files in order,
  * split into as few runs of at most FILES_PER_PROCESS as they fit in, of even length. A
  * process of several files is named after its folder (`test/accounts/1-of-3`,
- * `test/rules/all`); a file alone
- * keeps its own name.
+ * `test/rules/all`); a file alone keeps its own name.
  */
 export function processGroups(files) {
   const byFolder = new Map();
