@@ -1,4 +1,6 @@
 import t from 'tap';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join, relative, resolve } from 'node:path';
@@ -96,4 +98,34 @@ t.test('files sharing a process each run in their own context', async (t) => {
     'b in its test: b.test.ts',
     'b in a subtest: b.test.ts',
   ]);
+});
+
+// Tap ends its root once idle after a root teardown. Run as its own process (its root is the
+// one that would end): a file whose set-up outlasts the tests of the file before it still has
+// its tests run, and nothing is reported lost.
+t.test('a file whose set-up outlasts the tests before it keeps its tests', async (t) => {
+  const helper = JSON.stringify(fileURLToPath(new URL('../helpers/test-file.ts', import.meta.url)));
+  const script = `import t from 'tap';
+import { runTestFiles } from ${helper};
+await runTestFiles([
+  ['c.test.ts', async () => {
+    t.teardown(() => {});
+    t.test('c', async (t) => t.pass('c ran'));
+  }],
+  ['d.test.ts', async () => {
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    t.test('d', async (t) => t.pass('d ran'));
+  }],
+]);`;
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? '' },
+  });
+  let out = '';
+  child.stdout.on('data', (d) => (out += String(d)));
+  child.stderr.on('data', (d) => (out += String(d)));
+  const [code] = (await once(child, 'close')) as [number | null];
+  t.equal(code, 0, 'the process passed');
+  t.match(out, /ok 1 - c ran[\s\S]*ok 1 - d ran/, 'both files ran their tests');
+  t.notMatch(out, /after parent test ends/, 'no test came after the end');
 });
