@@ -253,13 +253,15 @@ t.test('the client on a bad link', async (t) => {
       },
     });
     await phone.client.signup(name, PASSWORD);
+    const states: string[] = [];
+    phone.client.on('state', (s) => states.push(s));
     phone.client.startLiveSync({ pushDelayMs: 100 });
     t.teardown(() => phone.client.stopLiveSync());
     await until(() => longpolls > 0);
     await sleep(1500);
     // The first wait after a refused longpoll is 1 to 2 s (backoff.ts), the next longer.
     t.ok(longpolls <= 2, `${longpolls} longpolls in 1.5 s`);
-    t.equal(phone.client.state, 'offline', 'the phone says it cannot reach the server');
+    t.ok(states.includes('offline'), 'the phone said it could not reach the server');
   });
 });
 
