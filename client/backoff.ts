@@ -28,3 +28,31 @@ export function retryAfterMs(header: string | null, capMs = 60_000): number | un
   const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(header) - Date.now();
   return Number.isFinite(ms) ? Math.max(0, Math.min(capMs, ms)) : undefined;
 }
+
+/** Where `online` is heard: the browser's window (globalThis) unless told. */
+export interface Platform {
+  addEventListener?: (type: string, fn: () => void) => void;
+  removeEventListener?: (type: string, fn: () => void) => void;
+}
+
+/**
+ * `sleep` before another try at a link that failed: it also ends when the platform says the
+ * network is back (a browser's `online` event), so a phone whose link returns does not sit
+ * out the rest of its backoff. Where there is no such event (Node), it is `sleep`.
+ */
+export function retrySleep(
+  ms: number,
+  signal?: AbortSignal,
+  platform: Platform = globalThis as Platform,
+): Promise<void> {
+  if (typeof platform.addEventListener !== 'function') return sleep(ms, signal);
+  const back = new AbortController();
+  const end = () => back.abort();
+  platform.addEventListener('online', end);
+  signal?.addEventListener('abort', end);
+  if (signal?.aborted) end();
+  return sleep(ms, back.signal).finally(() => {
+    platform.removeEventListener?.('online', end);
+    signal?.removeEventListener('abort', end);
+  });
+}

@@ -1,4 +1,4 @@
-import { backoffMs, retryAfterMs, sleep } from './backoff.js';
+import { backoffMs, retryAfterMs, retrySleep, sleep } from './backoff.js';
 import { SawaError } from './errors.js';
 import { encodeBody } from './gzip.js';
 
@@ -62,7 +62,10 @@ export async function send(t: Transport, path: string, opts: SendOptions = {}): 
         throw new SawaError('offline', `cannot reach ${t.base}: ${(err as Error).message}`);
       }
     }
-    await sleep(wait ?? backoffMs(attempt, t.retryBaseMs), opts.signal);
+    // The server's Retry-After is waited out; a link that failed is tried again at once when
+    // the platform says the network is back.
+    if (wait !== undefined) await sleep(wait, opts.signal);
+    else await retrySleep(backoffMs(attempt, t.retryBaseMs), opts.signal);
     if (opts.signal?.aborted) throw new SawaError('offline', 'aborted');
   }
 }

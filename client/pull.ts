@@ -1,4 +1,4 @@
-import { backoffMs, sleep } from './backoff.js';
+import { backoffMs, retrySleep } from './backoff.js';
 import { SawaError } from './errors.js';
 import { errorOf } from './http.js';
 import type { LocalDb } from './local.js';
@@ -43,7 +43,7 @@ export async function pull(
       // Progress since the last failure earns a fresh set of attempts.
       failures = total.pulled > before ? 1 : failures + 1;
       if (failures >= attempts) throw err;
-      await sleep(backoffMs(failures - 1, session.retryBaseMs), opts.signal);
+      await retrySleep(backoffMs(failures - 1, session.retryBaseMs), opts.signal);
     }
   }
 }

@@ -1,5 +1,6 @@
 import t from 'tap';
 import { Link } from '../../bench/client-link.js';
+import { retrySleep } from '../../client/backoff.js';
 import { send } from '../../client/http.js';
 import { unique } from '../helpers/fixtures.js';
 import { couch } from '../helpers/store.js';
@@ -280,4 +281,30 @@ t.test('a request whose signal was aborted before it started never goes out', as
   const cancelled = AbortSignal.abort();
   await t.rejects(send(transport, '/sync/x/_changes', { signal: cancelled }));
   t.same(seen, [true], 'one attempt, handed a signal already aborted');
+});
+
+t.test('a retry wait ends when the platform says the network is back', async (t) => {
+  const platform = new EventTarget();
+  // 'ended', or 'still waiting' after 5 s (the waits below are ten minutes long).
+  const ended = async (wait: Promise<void>) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<string>((resolve) => {
+      timer = setTimeout(() => resolve('still waiting'), 5_000);
+    });
+    try {
+      return await Promise.race([wait.then(() => 'ended'), late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  // Should a wait not end, the test's end does, so the process does not wait ten minutes.
+  const cleanup = new AbortController();
+  t.teardown(() => cleanup.abort());
+  const waiting = retrySleep(600_000, cleanup.signal, platform);
+  platform.dispatchEvent(new Event('online'));
+  t.equal(await ended(waiting), 'ended', '`online` ends a ten-minute wait');
+  const stop = new AbortController();
+  const aborted = retrySleep(600_000, stop.signal, platform);
+  stop.abort();
+  t.equal(await ended(aborted), 'ended', "the caller's signal still ends it");
 });
