@@ -1,4 +1,4 @@
-import { backoffMs, sleep } from './backoff.js';
+import { backoffMs, sleep, type Platform } from './backoff.js';
 import { SawaError } from './errors.js';
 import type { LocalDb } from './local.js';
 import { pull, type PullResult } from './pull.js';
@@ -32,10 +32,7 @@ export class LiveSync {
   constructor(private readonly deps: LiveDeps) {}
 
   start(): void {
-    const target = globalThis as {
-      addEventListener?: (t: string, fn: () => void) => void;
-      removeEventListener?: (t: string, fn: () => void) => void;
-    };
+    const target = globalThis as Platform;
     const online = () => this.wake.abort();
     if (typeof target.addEventListener === 'function') {
       target.addEventListener('online', online);

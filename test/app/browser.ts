@@ -38,7 +38,7 @@ export interface Stage {
   serverDoc(db: string, id: string): Promise<Record<string, unknown> | null>;
   /**
    * The server's document once it exists and `ready` says so (the phone's push has landed);
-   * throws after 30 s. A status line saying "synced" can predate a write's push.
+   * throws after 20 s. A status line saying "synced" can predate a write's push.
    */
   untilOnServer(
     db: string,
@@ -92,12 +92,12 @@ export async function stage(t: Test, testFile: string): Promise<Stage | null> {
     },
     serverDoc,
     async untilOnServer(db, id, ready = () => true) {
-      for (const end = Date.now() + 30_000; Date.now() < end; ) {
+      for (const end = Date.now() + 20_000; Date.now() < end; ) {
         const doc = await serverDoc(db, id);
         if (doc && ready(doc)) return doc;
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
-      throw new Error(`${db}/${id} did not reach the server as expected within 30 s`);
+      throw new Error(`${db}/${id} did not reach the server as expected within 20 s`);
     },
     async serverPut(db, doc) {
       const res = await couch(gw.store.url, 'PUT', `/${db}/${encodeURIComponent(String(doc._id))}`, { ...admin, body: doc });

@@ -111,7 +111,7 @@ if (s) {
       'Land (acres)': '2.5',
     });
     await s.shot(page, '04-farmer');
-    const onServer = await waitFor(() => s.serverDoc(db, farmerId));
+    const onServer = await s.untilOnServer(db, farmerId);
     t.match(onServer, { type: 'farmer', owner: name, name: 'Neema Mushi', land_acres: 2.5 });
     await t.resolves(
       statusLine(page)
@@ -140,7 +140,7 @@ if (s) {
     const requestId = await page.evaluate(
       () => (window as any).sawa.session.docs.ofType('payment_request')[0]._id as string,
     );
-    await waitFor(() => s.serverDoc(db, requestId));
+    await s.untilOnServer(db, requestId);
     const now = new Date().toISOString();
     await s.serverPut(db, {
       _id: `payment_status-${requestId}`,
@@ -398,13 +398,4 @@ if (s) {
     await visits.scrollIntoViewIfNeeded();
     await s.shot(ops, '15-ops-charts');
   });
-}
-
-async function waitFor<T>(probe: () => Promise<T | null>, ms = 20_000): Promise<T> {
-  for (const start = Date.now(); Date.now() - start < ms;) {
-    const value = await probe();
-    if (value) return value;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error('timed out');
 }
