@@ -18,6 +18,7 @@ import { drainOnClose } from './util/drain.js';
 import { answerStrayErrors } from './last-line.js';
 import type { Config } from './config.js';
 import { errorHandler } from './error-handler.js';
+import { sharedCompilers } from './util/schema-compilers.js';
 import auditHook from './privacy/hook.js';
 import privacyPlugin from './privacy/plugin.js';
 import fleetRoutes from './fleet/routes.js';
@@ -89,6 +90,7 @@ export function serverOptions(config: Config): FastifyServerOptions {
     trustProxy: trustProxy(config.TRUST_PROXY),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1024 },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+    schemaController: { compilersFactory: sharedCompilers },
   };
 }
 

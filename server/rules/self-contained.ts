@@ -32,14 +32,19 @@ export function parseFunctionExpression(source: string): acorn.FunctionExpressio
 }
 
 /**
- * Names the code uses without declaring them anywhere and that are not built-ins, e.g.
- * ['require']. Declarations are collected across all scopes: an approximation that errs
- * towards silence, enough to catch code that leans on a module system or a host global.
+ * Names the code (a function's source, or the function already parsed) uses without declaring
+ * them anywhere and that are not built-ins, e.g. ['require']. Declarations are collected
+ * across all scopes: an approximation that errs towards silence, enough to catch code that
+ * leans on a module system or a host global.
  */
-export function outsideReferences(source: string, allowed: readonly string[] = []): string[] {
+export function outsideReferences(
+  code: string | acorn.FunctionExpression,
+  allowed: readonly string[] = [],
+): string[] {
   const declared = new Set<string>(allowed);
   const used = new Set<string>();
-  walk(parseFunctionExpression(source) as unknown as Node, null, declared, used);
+  const fn = typeof code === 'string' ? parseFunctionExpression(code) : code;
+  walk(fn as unknown as Node, null, declared, used);
   return [...used].filter((name) => !declared.has(name) && !BUILT_INS.has(name)).sort();
 }
 

@@ -47,14 +47,15 @@ export function generateValidateDocUpdate(ruleSet: RuleSet, kind: DatabaseKind):
 
 /** Throws unless `source` is one ES2017 function expression that needs nothing from outside. */
 export function assertSelfContained(source: string): void {
+  let fn;
   try {
-    parseFunctionExpression(source);
+    fn = parseFunctionExpression(source);
   } catch (err) {
     throw new DesignDocSourceInvalid(
       `generated validate_doc_update is invalid: ${(err as Error).message}`,
     );
   }
-  const outside = outsideReferences(source);
+  const outside = outsideReferences(fn);
   if (outside.length) {
     throw new DesignDocSourceInvalid(
       `generated validate_doc_update is not self-contained: uses ${outside.join(', ')}`,

@@ -27,6 +27,7 @@ import { allowedMethods } from './routes/allowed.js';
 import { COUCHDB_VERSION } from './routes/server.js';
 import { drainOnClose } from '../util/drain.js';
 import { answerStrayErrors } from '../last-line.js';
+import { sharedCompilers } from '../util/schema-compilers.js';
 
 export type { StoreOptions } from './context.js';
 
@@ -41,6 +42,7 @@ export const storeServerOptions = (
   ...(typeof logger === 'object' ? { loggerInstance: logger } : { logger }),
   bodyLimit: opts.maxRequestBytes,
   routerOptions: { ignoreTrailingSlash: true, maxParamLength: 8192 },
+  schemaController: { compilersFactory: sharedCompilers },
 });
 
 /**

@@ -1,15 +1,16 @@
-// `npm test`: the linters (type check included) beside tap rather than before it, since each
-// leaves the other's core idle much of the time. Tap's report streams as it comes; the
-// linters' output is held and printed after it, so the two never interleave. Fails when either
-// fails. Without arguments tap runs every test file compiled once (compile-tests.mjs), up to
-// five files of a folder to a process, all on one embedded store started here
-// (suite-store.ts) unless COUCHDB_URL names a CouchDB;
-// arguments go to tap as they are (`npm test -- test/store/`: those files, through tsx, each
-// with a store of its own).
+// `npm test`: the linters (type check included) beside the tests rather than before them, since
+// each leaves the other's core idle much of the time. The tests' report streams as it comes;
+// the linters' output is held and printed after it, so the two never interleave. Fails when
+// either fails. Without arguments every test file is compiled once (compile-tests.mjs), up to
+// five files of a folder to a process, and the processes run on one embedded store started
+// here (suite-store.ts) unless COUCHDB_URL names a CouchDB, through run-processes.mjs rather
+// than tap's runner (its cost is there); arguments go to tap as they are (`npm test --
+// test/store/`: those files, through tsx, each with a store of its own).
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { compileTests, processGroups, testFiles } from './compile-tests.mjs';
+import { runProcesses, tapSettings } from './run-processes.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
@@ -28,9 +29,11 @@ function run(cmd, args, opts) {
 }
 
 const children = [];
+const stopping = new AbortController();
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.on(signal, () => {
     for (const child of children) child.kill(signal);
+    stopping.abort();
   });
 }
 
@@ -40,27 +43,32 @@ for (const stream of [children[0].stdout, children[0].stderr]) {
   stream.on('data', (d) => (lintOutput += d));
 }
 const args = process.argv.slice(2);
-let tapArgs = args;
+let tests;
 let suiteStore;
 if (args.length === 0) {
   // The whole suite, compiled, several files to a process, on one embedded store (unless
   // COUCHDB_URL names a CouchDB).
   const groups = processGroups(await testFiles());
-  const [helper, ...tests] = await compileTests(['test/helpers/suite-store.ts'], groups);
-  tapArgs = tests;
+  const [helper, ...compiled] = await compileTests(['test/helpers/suite-store.ts'], groups);
   for (const g of groups.filter((g) => g.files.length > 1)) {
     const names = g.files.map((f) => f.slice(f.lastIndexOf('/') + 1, -'.test.ts'.length));
     process.stdout.write(`# ${g.name}: ${names.join(', ')}\n`);
   }
   if (!process.env.COUCHDB_URL)
     suiteStore = await (await import(pathToFileURL(helper).href)).startSuiteStore();
+  tests = runProcesses({
+    processes: groups.map((g, i) => ({ name: g.name, file: compiled[i] })),
+    cwd: root,
+    env: { ...process.env, ...suiteStore?.env },
+    ...(await tapSettings(root)),
+    write: (text) => process.stdout.write(text),
+    signal: stopping.signal,
+  });
+} else {
+  tests = run(join(root, 'node_modules', '.bin', 'tap'), args, { stdio: 'inherit' });
 }
-const tap = run(join(root, 'node_modules', '.bin', 'tap'), tapArgs, {
-  stdio: 'inherit',
-  env: { ...process.env, ...suiteStore?.env },
-});
 
-const [tapCode, lintCode] = await Promise.all([tap, lint]);
+const [testCode, lintCode] = await Promise.all([tests, lint]);
 const storeEnded = await suiteStore?.stop();
 if (storeEnded) process.stdout.write(`\n# ${storeEnded.replaceAll('\n', '\n# ')}\n`);
 process.stdout.write(
@@ -68,4 +76,4 @@ process.stdout.write(
 );
 if (lintOutput.trim())
   process.stdout.write(lintOutput.endsWith('\n') ? lintOutput : `${lintOutput}\n`);
-process.exitCode = tapCode !== 0 ? tapCode : lintCode !== 0 ? lintCode : storeEnded ? 1 : 0;
+process.exitCode = testCode !== 0 ? testCode : lintCode !== 0 ? lintCode : storeEnded ? 1 : 0;
