@@ -34,11 +34,21 @@ export function rootCounts(output) {
  * Runs each of `processes` ({ name, file }) as `node --enable-source-maps <file>` from `cwd`
  * with `env`, `jobs` at a time, and writes one TAP report of them all to `write`: each
  * process's output indented as a subtest, as it ends. A process fails when it exits other
- * than 0, ends without its plan and counts, or outlives `timeoutMs` (then it is killed: tap's
- * root's own timeout, TAP_TIMEOUT, should have ended it first). Resolves with the exit code: 0 when
+ * than 0, ends without its plan and counts, or outlives `timeoutMs` by `graceMs` (then it gets
+ * SIGALRM, and SIGKILL `graceMs` later: tap's root's own timeout, TAP_TIMEOUT, should have
+ * ended it first). Resolves with the exit code: 0 when
  * every process passed. `signal` kills them all.
  */
-export async function runProcesses({ processes, cwd, env, jobs, timeoutMs, write, signal }) {
+export async function runProcesses({
+  processes,
+  cwd,
+  env,
+  jobs,
+  timeoutMs,
+  graceMs = 5_000,
+  write,
+  signal,
+}) {
   const started = Date.now();
   const totals = {};
   let done = 0;
@@ -47,7 +57,7 @@ export async function runProcesses({ processes, cwd, env, jobs, timeoutMs, write
   const queue = [...processes];
   const worker = async (job) => {
     for (let p = queue.shift(); p; p = queue.shift()) {
-      const result = await runOne(p, { cwd, env, job, timeoutMs, signal });
+      const result = await runOne(p, { cwd, env, job, timeoutMs, graceMs, signal });
       const counts = rootCounts(result.output);
       const ok = result.code === 0 && counts !== undefined && /^1\.\.\d+/m.test(result.output);
       for (const [k, n] of Object.entries(counts ?? {})) totals[k] = (totals[k] ?? 0) + n;
@@ -62,13 +72,16 @@ export async function runProcesses({ processes, cwd, env, jobs, timeoutMs, write
   return failed === 0 && done === processes.length ? 0 : 1;
 }
 
-function runOne(p, { cwd, env, job, timeoutMs, signal }) {
+function runOne(p, { cwd, env, job, timeoutMs, graceMs, signal }) {
   const started = Date.now();
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--enable-source-maps', p.file], {
       cwd,
-      // Without TAP_CHILD_ID, as a process of its own, tap's root prints its counts.
-      env: { ...env, TAP: '1', TAP_JOB_ID: String(job), TAP_TIMEOUT: String(timeoutMs / 1000) },
+      env: childEnv(env, {
+        TAP: '1',
+        TAP_JOB_ID: String(job),
+        TAP_TIMEOUT: String(timeoutMs / 1000),
+      }),
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let output = '';
@@ -79,8 +92,8 @@ function runOne(p, { cwd, env, job, timeoutMs, signal }) {
     const timer = setTimeout(() => {
       timedOut = true;
       child.kill('SIGALRM');
-      setTimeout(() => child.kill('SIGKILL'), 15_000).unref();
-    }, timeoutMs + 5_000);
+      setTimeout(() => child.kill('SIGKILL'), graceMs).unref();
+    }, timeoutMs + graceMs);
     const stop = () => child.kill('SIGTERM');
     signal?.addEventListener('abort', stop, { once: true });
     const end = (code, sig, error) => {
@@ -93,8 +106,20 @@ function runOne(p, { cwd, env, job, timeoutMs, signal }) {
   });
 }
 
+/**
+ * `env` for a test process, less what says it is a child of another tap process (tap's runner
+ * when this runs inside a tap test): without TAP_CHILD_ID a root prints its counts.
+ */
+function childEnv(env, add) {
+  const { TAP_CHILD_ID: _id, TAP_CHILD_KEY: _key, ...rest } = env;
+  return { ...rest, ...add };
+}
+
 function report(n, name, ok, r) {
-  const body = r.output.replace(/\n$/, '').replace(/^(?=.)/gm, '    ');
+  const body = r.output
+    .replace(/^TAP version \d+\n/, '')
+    .replace(/\n$/, '')
+    .replace(/^(?=.)/gm, '    ');
   const head = `# Subtest: ${name}\n${body}\n`;
   const line = `${ok ? 'ok' : 'not ok'} ${n} - ${name} # time=${r.ms}ms\n`;
   if (ok) return `${head}${line}\n`;
