@@ -21,7 +21,10 @@ async function files(t: Test, sources: Record<string, string>) {
   return made;
 }
 
-async function run(made: Record<string, string>, opts: { timeoutMs?: number } = {}) {
+async function run(
+  made: Record<string, string>,
+  opts: { timeoutMs?: number; graceMs?: number } = {},
+) {
   let report = '';
   const code = await runProcesses({
     processes: Object.entries(made).map(([name, file]) => ({ name, file })),
@@ -29,7 +32,7 @@ async function run(made: Record<string, string>, opts: { timeoutMs?: number } = 
     env: { ...process.env, RUNNER_TEST_VALUE: 'passed on' },
     jobs: 2,
     timeoutMs: opts.timeoutMs ?? 60_000,
-    graceMs: 300,
+    graceMs: opts.graceMs ?? 300,
     write: (text) => (report += text),
   });
   return { code, report };
@@ -70,14 +73,15 @@ t.test('a failing assertion, a silent exit 0, a crash: each fails the run', asyn
 });
 
 t.test(
-  "a hung process: tap's own timeout ends it, and a process deaf to it is killed",
+  "a hung process: tap's own timeout ends it, and a process without tap is killed",
   async (t) => {
     const made = await files(t, {
       hung: `import t from 'tap';\nt.test('forever', () => new Promise(() => setInterval(() => {}, 1000)));\n`,
-      deaf: `process.on('SIGALRM', () => {});\nsetInterval(() => {}, 1000);\n`,
+      deaf: `setInterval(() => {}, 1000);\n`,
     });
     const started = Date.now();
-    const { code, report } = await run(made, { timeoutMs: 1000 });
+    // The grace is tap's time to start and time out on its own, on a loaded machine.
+    const { code, report } = await run(made, { timeoutMs: 1000, graceMs: 4000 });
     t.equal(code, 1);
     t.match(report, /^not ok \d - hung /m);
     t.match(report, /timeout!/, "tap's root says it timed out");
