@@ -3,10 +3,10 @@ import { mkdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import tap, { type Test } from 'tap';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { gateway, type Gw } from '../gateway/helper.js';
 import { couch } from '../helpers/store.js';
-import { nameHelperInPages } from '../helpers/browser.js';
+import { CHROMIUM, launchChromium, nameHelperInPages } from '../helpers/browser.js';
 
 /**
  * The field app in a real browser: Debian's chromium driven by playwright-core (no browser
@@ -14,18 +14,6 @@ import { nameHelperInPages } from '../helpers/browser.js';
  * per test file; each phone is a browser context of its own (its own IndexedDB, service worker
  * and network switch).
  */
-
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 export interface Stage {
   gw: Gw;
@@ -111,7 +99,7 @@ let launched: Promise<Browser> | undefined;
 /** One browser for the process (the files of `npm test`'s test/app process share it). */
 function processBrowser(): Promise<Browser> {
   if (!launched) {
-    launched = chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+    launched = launchChromium();
     const browser = launched;
     tap.teardown(async () => (await browser).close());
   }

@@ -3,12 +3,11 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
-import { chromium } from 'playwright-core';
 import { accountsService } from '../accounts/helper.js';
 import { farmer } from '../gateway/helper.js';
 import { unique } from '../helpers/fixtures.js';
 import { couch, testCouch } from '../helpers/store.js';
-import { nameHelperInPages } from '../helpers/browser.js';
+import { CHROMIUM, launchChromium, nameHelperInPages } from '../helpers/browser.js';
 
 /**
  * A web app on another origin, in a real Chromium: it signs up through /auth/signup and syncs
@@ -16,17 +15,6 @@ import { nameHelperInPages } from '../helpers/browser.js';
  * page against a service without CORS_ORIGINS is refused by the browser.
  */
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const POUCH = fileURLToPath(
   new URL('../../node_modules/pouchdb/dist/pouchdb.min.js', import.meta.url),
 );
@@ -56,7 +44,7 @@ t.test('a PouchDB web app on another origin signs up and syncs', { skip }, async
   const store = await testCouch(t);
   const api = await accountsService(t, store, { env: { CORS_ORIGINS: origin } });
   const closed = await accountsService(t, store);
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+  const browser = await launchChromium();
   t.teardown(() => browser.close());
   const page = await browser.newPage();
   await nameHelperInPages(page);
