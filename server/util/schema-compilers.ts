@@ -10,10 +10,11 @@ type Factories = NonNullable<
  * Fastify's schema compilers, shared by every Fastify instance of the process: a route schema
  * is compiled to its validator (Ajv) or serializer (fast-json-stringify) once, then reused by
  * any later instance with the same schema, shared schemas and compiler options. Fastify's
- * defaults start afresh for each instance, and compiling the routes' schemas was most of the
- * cost of building an app: a service has one, but a test process builds dozens (the store's,
- * the service's, each with its own settings). A schema is known by its JSON, so schemas
- * written inline in a route's registration (a new object each time) are shared too.
+ * defaults start afresh for each instance (about 1.5 ms a schema, ~120 ms for the service and
+ * its store): a service builds one, but a test process builds dozens, each with settings of
+ * its own. A schema, the shared schemas and the options are known by their JSON, so schemas
+ * written inline in a route's registration (a new object each time) are shared too; Ajv
+ * plugins given as options would not be told apart (the service gives none).
  */
 const validators = AjvCompiler();
 const serializers = SerializerSelector();

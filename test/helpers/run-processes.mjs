@@ -5,7 +5,7 @@
 // always on, no option turns it off): an ESM loader thread every import goes through, a
 // require hook noting each module's line lengths, source maps forced on, and the same added to
 // every process a test starts (NODE_OPTIONS), so each service, store and script a test runs
-// pays them too. Over the suite that was about 90 CPU-seconds of ~430 (docs/testing.md).
+// pays them too (measured in docs/testing.md).
 // The test files are tap's as before; only who starts them changed. `npx tap test/x.test.ts`
 // and `npm test -- <files>` still use tap's runner.
 import { spawn } from 'node:child_process';
@@ -36,8 +36,8 @@ export function rootCounts(output) {
  * process's output indented as a subtest, as it ends. A process fails when it exits other
  * than 0, ends without its plan and counts, or outlives `timeoutMs` by `graceMs` (then it gets
  * SIGALRM, and SIGKILL `graceMs` later: tap's root's own timeout, TAP_TIMEOUT, should have
- * ended it first). Resolves with the exit code: 0 when
- * every process passed. `signal` kills them all.
+ * ended it first). Resolves with the exit code: 0 when every process passed. `signal` kills
+ * those running and starts no more.
  */
 export async function runProcesses({
   processes,
@@ -56,7 +56,7 @@ export async function runProcesses({
   write('TAP version 14\n');
   const queue = [...processes];
   const worker = async (job) => {
-    for (let p = queue.shift(); p; p = queue.shift()) {
+    for (let p = queue.shift(); p && !signal?.aborted; p = queue.shift()) {
       const result = await runOne(p, { cwd, env, job, timeoutMs, graceMs, signal });
       const counts = rootCounts(result.output);
       const ok = result.code === 0 && counts !== undefined && /^1\.\.\d+/m.test(result.output);

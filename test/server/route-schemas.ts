@@ -2,6 +2,7 @@ import t from 'tap';
 import Fastify, { type RouteOptions } from 'fastify';
 import { loadConfig } from '../../server/config.js';
 import app, { serverOptions } from '../../server/app.js';
+import { sharedCompilers } from '../../server/util/schema-compilers.js';
 
 /**
  * The service does not coerce request values (app.ts: `coerceTypes: false`, so a JSON body's
@@ -75,4 +76,25 @@ t.test('a field a string cannot satisfy is found', async (t) => {
   };
   t.same(fieldsNotStrings(schema), ['timeout', 'flag', 'either']);
   t.same(fieldsNotStrings(undefined), []);
+});
+
+t.test('a route schema is compiled once per process, whichever instance asks', async (t) => {
+  const options = serverOptions(config);
+  t.equal(options.schemaController?.compilersFactory, sharedCompilers, 'the service uses them');
+  const schema = () => ({
+    type: 'object',
+    properties: { n: { type: 'string', pattern: '^\\d+$' } },
+  });
+  const route = { method: 'GET', url: '/x', httpPart: 'querystring' };
+  const validator = (s: object) =>
+    sharedCompilers.buildValidator!({}, options.ajv as never)({ ...route, schema: s });
+  const first = validator(schema());
+  t.equal(validator(schema()), first, 'an equal schema, a new object: the same validator');
+  t.ok(first({ n: '12' }), 'it validates');
+  t.notOk(first({ n: 'x' }));
+  t.not(validator({ ...schema(), required: ['n'] }), first, 'another schema: another validator');
+  const reply = { method: 'GET', url: '/x', httpStatus: '200' };
+  const serializer = () => sharedCompilers.buildSerializer!({}, {})({ ...reply, schema: schema() });
+  t.equal(serializer(), serializer(), 'serializers too');
+  t.equal(serializer()({ n: '7', extra: 1 }), '{"n":"7"}');
 });
