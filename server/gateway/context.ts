@@ -38,8 +38,16 @@ export interface Gateway {
 const LIVE_FEED = /(?:^|&)feed=(?:longpoll|continuous|eventsource)(?:&|$)/;
 
 /** Client headers CouchDB may see. Everything else (Authorization, cookies, and above all any
- * X-Auth-CouchDB-* a client made up) stays here: the gateway alone says who the user is. */
-const CLIENT_HEADERS = ['accept', 'content-type', 'if-match', 'if-none-match', 'range'];
+ * X-Auth-CouchDB-* a client made up) stays here: the gateway alone says who the user is.
+ * Last-Event-ID is where a reconnecting EventSource resumes its `_changes` feed. */
+const CLIENT_HEADERS = [
+  'accept',
+  'content-type',
+  'if-match',
+  'if-none-match',
+  'range',
+  'last-event-id',
+];
 
 export interface SendOptions {
   method?: string;

@@ -12,8 +12,9 @@ import { HubFeed, type FeedEnd, type FeedState } from './hub-feed.js';
 import { recordPull, stillAllowed } from './waiter-parts.js';
 
 /**
- * A phone's continuous `_changes`, answered by the gateway while the change hub is live, as
- * its longpoll is (live-changes.ts): no upstream request is held while it waits. Each read is
+ * A phone's continuous (or eventsource) `_changes`, answered by the gateway while the change
+ * hub is live, as its longpoll is (live-changes.ts): no upstream request is held while it
+ * waits. Each read is
  * the phone's own query as a normal feed from the last `last_seq`, a page at a time, and its
  * rows go out one JSON object a line as CouchDB writes them; then the phone parks on the hub
  * and a write to its database reads on from there. The answer starts after the first read
@@ -22,12 +23,21 @@ import { recordPull, stillAllowed } from './waiter-parts.js';
  * at its `timeout` of silence without a heartbeat, and with one at the hub's safety net or
  * when the hub stops being current (the phone reconnects from that `last_seq`). A refused
  * user's feed is cut, as a forwarded feed is.
+ *
+ * `feed=eventsource` is the same feed in CouchDB's server-sent events: `text/event-stream`
+ * with `Cache-Control: no-cache`, each row `data: <row>` then `id: <its seq>` and a blank
+ * line, heartbeats `event: heartbeat` with empty data, `Last-Event-ID` taken for `since`. Where
+ * the continuous feed would write its `last_seq` line, an eventsource feed writes an `id:`
+ * alone (`id: <last_seq>` and a blank line): no event, but an EventSource reconnecting sends it
+ * as its Last-Event-ID, so a feed ended by the hub with no row sent does not resume at its
+ * first `since=now`. CouchDB ends its eventsource without that line.
  */
 
 /** Rows per read (CouchDB's own changes batch is of this order). */
 const PAGE = 100;
 /** A page held whole up to this; a bigger one is read again in smaller pages. */
 const PAGE_CAP_BYTES = 16 * 1024 * 1024;
+const EVENT_HEARTBEAT = Buffer.from('event: heartbeat\ndata: \n\n');
 
 export function continuousChanges(
   gw: Gateway,
@@ -53,6 +63,7 @@ class ContinuousWaiter extends HubFeed {
   private readonly limit: number | null;
   private sent = 0;
   private pageMax = PAGE;
+  private readonly events: boolean;
 
   constructor(
     gw: Gateway,
@@ -63,10 +74,13 @@ class ContinuousWaiter extends HubFeed {
     end: FeedEnd,
   ) {
     const params = new URLSearchParams(query);
+    const events = params.get('feed') === 'eventsource';
     super(gw, call, req, reply, params, end);
+    this.events = events;
     const limit = params.get('limit');
     this.limit = limit === null ? null : Number(limit); // checked by changesQuery
-    this.since = params.get('since');
+    const lastEventId = events ? req.headers['last-event-id'] : undefined;
+    this.since = typeof lastEventId === 'string' ? lastEventId : params.get('since');
     params.delete('limit');
     params.delete('since');
     this.base = params.toString();
@@ -121,7 +135,8 @@ class ContinuousWaiter extends HubFeed {
     this.pageMax = PAGE;
     const rows = rowLines(got.body, got.results);
     this.begin(rows.length === 0);
-    if (rows.length > 0) this.write(rows.join('\n') + '\n');
+    if (rows.length > 0)
+      this.write(this.events ? events(rows, got.results) : rows.join('\n') + '\n');
     this.sent += rows.length;
     this.lastSeq = got.lastSeq;
     this.since = seqText(got.lastSeq);
@@ -144,29 +159,37 @@ class ContinuousWaiter extends HubFeed {
       this.frames = new GzipFrames();
       this.reply.header('content-encoding', 'gzip');
     }
-    this.reply.code(200).header('content-type', 'application/json');
+    if (this.events) this.reply.header('content-type', 'text/event-stream');
+    if (this.events) this.reply.header('cache-control', 'no-cache');
+    else this.reply.header('content-type', 'application/json');
+    this.reply.code(200);
     recordPull(this.gw, this.req, this.reply);
     this.end.resolve(this.reply.send(this.out));
-    if (empty) this.heartbeat();
+    if (empty && !this.events) this.heartbeat();
   }
 
-  private write(text: string): void {
+  private write(text: string | Buffer): void {
     const out = this.out as PassThrough;
     out.write(this.frames ? this.frames.block(Buffer.from(text)) : text);
   }
 
   protected heartbeat(): void {
     if (this.state === 'done' || !this.out) return; // the first read starts the answer
-    this.out.write(this.frames ? this.frames.line() : '\n');
+    if (this.events) this.write(EVENT_HEARTBEAT);
+    else this.out.write(this.frames ? this.frames.line() : '\n');
   }
 
-  /** The end CouchDB writes: the `last_seq` line, then a newline. */
+  /**
+   * The end CouchDB writes: the `last_seq` line, then a newline; for eventsource, the
+   * `last_seq` as an `id:` alone (above).
+   */
   private close(): void {
     if (this.state === 'done') return;
     this.cleanup();
     const out = this.out as PassThrough;
-    const last = Buffer.from(JSON.stringify({ last_seq: this.lastSeq, pending: this.pending }));
-    const tail = Buffer.concat([last, Buffer.from('\n\n')]);
+    const tail = this.events
+      ? Buffer.from(`id: ${JSON.stringify(this.lastSeq)}\n\n`)
+      : Buffer.from(`${JSON.stringify({ last_seq: this.lastSeq, pending: this.pending })}\n\n`);
     out.end(this.frames ? this.frames.last(tail) : tail);
   }
 
@@ -196,4 +219,13 @@ export function rowLines(body: Buffer, results: unknown[]): string[] {
     if (rows.every((r) => r.startsWith('{') && r.endsWith('}'))) return rows;
   }
   return results.map((r) => JSON.stringify(r));
+}
+
+/** Rows (`rowLines`) as CouchDB's server-sent events: `data:`, then `id:` its `seq`. */
+function events(rows: string[], results: unknown[]): string {
+  return rows
+    .map(
+      (row, i) => `data: ${row}\nid: ${JSON.stringify((results[i] as { seq?: unknown }).seq)}\n\n`,
+    )
+    .join('');
 }

@@ -28,7 +28,8 @@ export async function passThrough(
   const forward = () => forwardAs(gw, call, req, reply, query);
   const held = call.endpoint.kind === 'changes' ? parkable(gw, req, query) : null;
   if (held === 'longpoll') return liveChanges(gw, call, req, reply, query, forward);
-  if (held === 'continuous') return continuousChanges(gw, call, req, reply, query);
+  // Continuous and eventsource: one waiter, two ways of writing the rows.
+  if (held !== null) return continuousChanges(gw, call, req, reply, query);
   return forward();
 }
 

@@ -16,7 +16,7 @@ added to every request. Only these endpoints exist; \`{db}\` is \`dbs.user\` or 
 | method | path | right needed |
 |---|---|---|
 | GET, HEAD | \`/sync/{db}/\` (database info) | read |
-| GET, POST | \`/sync/{db}/_changes\` (normal, longpoll, continuous; heartbeats flush) | read |
+| GET, POST | \`/sync/{db}/_changes\` (normal, longpoll, continuous, eventsource; heartbeats flush) | read |
 | POST | \`/sync/{db}/_revs_diff\`, \`/sync/{db}/_bulk_get\` | read |
 | GET, POST | \`/sync/{db}/_all_docs\` | read |
 | POST | \`/sync/{db}/_bulk_docs\` (sync rules checked per document) | write |

@@ -22,14 +22,14 @@ const HOLD_MAX_MS = 5 * 60_000;
 const CHANGES_TIMEOUT_DEFAULT_HEARTBEAT_MS = 60_000;
 
 /**
- * Which feed the hub holds for this request, if any: a longpoll or continuous read forward
+ * Which feed the hub holds for this request, if any: a longpoll, continuous or eventsource read forward
  * with a buffered body, while the hub is live (else it is forwarded upstream).
  */
 export function parkable(
   gw: Gateway,
   req: FastifyRequest,
   query: string,
-): 'longpoll' | 'continuous' | null {
+): 'longpoll' | 'continuous' | 'eventsource' | null {
   if (!gw.hub.live) return null;
   if (req.method !== 'GET' && req.method !== 'POST') return null;
   if (req.body !== undefined && !Buffer.isBuffer(req.body)) return null;
@@ -38,7 +38,8 @@ export function parkable(
   const feed = params.get('feed');
   if (feed === 'longpoll') return feed;
   // `limit=0` (CouchDB: no rows, `pending` all) is left to CouchDB.
-  return feed === 'continuous' && params.get('limit') !== '0' ? feed : null;
+  if (params.get('limit') === '0') return null;
+  return feed === 'continuous' || feed === 'eventsource' ? feed : null;
 }
 
 /**

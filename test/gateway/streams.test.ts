@@ -519,13 +519,23 @@ for (const [how, on] of [
 }
 
 /** A continuous feed through the gateway, read to its end (decoded); rejects on a cut. */
-async function continuousToEnd(token: string, db: string, query: string, encoding = 'identity') {
+function continuousToEnd(token: string, db: string, query: string, encoding = 'identity') {
+  return feedToEnd(token, db, `feed=continuous&${query}`, { 'accept-encoding': encoding });
+}
+
+/** A `_changes` request through the gateway (`query` names the feed), read to its end. */
+async function feedToEnd(
+  token: string,
+  db: string,
+  query: string,
+  headers: Record<string, string>,
+  url = gw.url,
+) {
+  const encoding = headers['accept-encoding'] ?? 'identity';
   const { res } = await open(
-    `/sync/${db}/_changes?feed=continuous&${query}`,
-    {
-      'accept-encoding': encoding,
-    },
-    { url: gw.url, token },
+    `/sync/${db}/_changes?${query}`,
+    { 'accept-encoding': encoding, ...headers },
+    { url, token },
   );
   const body = encoding === 'gzip' ? res.pipe(zlib.createGunzip()) : res;
   const text = new Promise<string>((resolve, reject) => {
@@ -793,5 +803,97 @@ t.test(
       upstream.requests.some((l) => localLine.test(l)),
       'then goes',
     );
+  },
+);
+
+// Eventsource feeds wait on the hub too: the continuous feed's rows as CouchDB's server-sent
+// events.
+
+const eventsourceFeeds = (lines: string[], db: string) =>
+  lines.filter((l) => l.includes(` /${db}/_changes?`) && /[?&]feed=eventsource/.test(l));
+
+/** Server-sent events as their fields (`data`, `id`, `event`), one object per event. */
+const events = (text: string) =>
+  text
+    .split('\n\n')
+    .filter((e) => e !== '')
+    .map((e) =>
+      Object.fromEntries(
+        e.split('\n').map((l) => [l.slice(0, l.indexOf(': ')), l.slice(l.indexOf(': ') + 2)]),
+      ),
+    );
+
+t.test("an eventsource feed on the hub: a later write arrives as CouchDB's event", async (t) => {
+  const name = unique('tumaini');
+  const me = await gw.signup(name);
+  const db = me.dbs.user;
+  const mark = upstream.requests.length;
+  const before = hub.waiting;
+  const q = 'feed=eventsource&since=now&limit=1&heartbeat=200&include_docs=true';
+  const feed = await within(feedToEnd(me.access_token, db, q, {}), 'the feed');
+  t.equal(feed.res.statusCode, 200);
+  t.match(feed.res.headers, { 'content-type': /^text\/event-stream/, 'cache-control': 'no-cache' });
+  await until('parked', () => hub.waiting > before && hub.reading === 0);
+  await new Promise((r) => setTimeout(r, 500)); // two heartbeats' time
+  await writeToStore(db, name, 'farmer-tumaini');
+  const all = events(await within(feed.text, 'the feed ending at its limit'));
+  const beats = all.filter((e) => e.event === 'heartbeat');
+  t.ok(beats.length > 0, `heartbeats while parked: ${beats.length}`);
+  t.same(
+    new Set(beats.map((e) => JSON.stringify(e))),
+    new Set(['{"event":"heartbeat","data":""}']),
+  );
+  const got = all.filter((e) => e.event !== 'heartbeat');
+  const only = encodeURIComponent('["farmer-tumaini"]');
+  const theirs = events(
+    await direct(db, `feed=eventsource&include_docs=true&filter=_doc_ids&doc_ids=${only}&limit=1`),
+  );
+  t.equal(got.length, 2, 'the event, then its id alone');
+  sameRows(t, [got[0]!.data!], [theirs[0]!.data!]);
+  const seq = seqOf(got[0]!.data!);
+  t.equal(got[0]!.id, JSON.stringify(seq), "the event's id is its seq, as CouchDB writes it");
+  t.same(got[1], { id: JSON.stringify(seq) }, 'the end: where a reconnection resumes');
+  t.same(eventsourceFeeds(upstream.requests.slice(mark), db), [], 'no eventsource feed upstream');
+});
+
+t.test(
+  'an eventsource feed resumes from Last-Event-ID, and ends with an id when the hub is lost',
+  async (t) => {
+    for (const [how, on] of [
+      ['held by the hub', gw],
+      ['forwarded (hub off)', off],
+    ] as const) {
+      const name = unique('baraka');
+      const me = await on.signup(name);
+      const db = me.dbs.user;
+      await writeToStore(db, name, 'farmer-seen');
+      const seen = JSON.parse(await direct(db, 'since=now')) as { last_seq: unknown };
+      await writeToStore(db, name, 'farmer-missed');
+      const q = 'feed=eventsource&since=now&limit=1&heartbeat=1000';
+      const lastId = { 'last-event-id': seqText(seen.last_seq) };
+      const resumed = await feedToEnd(me.access_token, db, q, lastId, on.url);
+      const got = events(await within(resumed.text, `the resumed feed, ${how}`));
+      const first = got.find((e) => e.data !== undefined && e.data !== '');
+      t.equal((JSON.parse(first!.data!) as { id: string }).id, 'farmer-missed', how);
+    }
+    const name = unique('baraka');
+    const me = await gw.signup(name);
+    const db = me.dbs.user;
+
+    const before = hub.waiting;
+    const held = await feedToEnd(
+      me.access_token,
+      db,
+      'feed=eventsource&since=now&heartbeat=1000',
+      {},
+    );
+    await until('parked', () => hub.waiting > before && hub.reading === 0);
+    await cutHubFeed();
+    const ended = events(await within(held.text, 'the feed ending')).filter(
+      (e) => e.event !== 'heartbeat',
+    );
+    const now = JSON.parse(await direct(db, 'since=now')) as { last_seq: unknown };
+    t.same(ended, [{ id: JSON.stringify(now.last_seq) }], 'no row, only where it stood');
+    await until('the hub is back', () => hub.live, 15_000);
   },
 );
