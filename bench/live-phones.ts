@@ -116,9 +116,15 @@ export function lightPhone(base: string, user: PhoneUser): Phone {
  * A phone holding a continuous `_changes` (`style=all_docs`, `heartbeat=10000`) instead of
  * longpolls, as a client that follows a database does: each line with a change is noted as
  * arrived (no `_bulk_get`), and when the feed ends it reconnects from the `last_seq` it was
- * given. It starts at the database's current `update_seq`.
+ * given. It starts at the database's current `update_seq`. With `feed` `eventsource` it
+ * reads server-sent events instead (`data:` rows, `id:` lines) and reconnects as a browser's
+ * EventSource does, with the last id as Last-Event-ID.
  */
-export function continuousPhone(base: string, user: PhoneUser): Phone {
+export function continuousPhone(
+  base: string,
+  user: PhoneUser,
+  feed: 'continuous' | 'eventsource' = 'continuous',
+): Phone {
   const db = `${base}/sync/${user.db}`;
   const abort = new AbortController();
   const headers = { authorization: `Bearer ${user.token}` };
@@ -129,11 +135,16 @@ export function continuousPhone(base: string, user: PhoneUser): Phone {
   async function follow(since: unknown): Promise<unknown> {
     const q = new URLSearchParams({
       style: 'all_docs',
-      feed: 'continuous',
+      feed,
       heartbeat: '10000',
       since: seqParam(since),
     });
-    const res = await fetch(`${db}/_changes?${q}`, { headers, signal: abort.signal });
+    const lastId: Record<string, string> =
+      feed === 'eventsource' ? { 'last-event-id': seqParam(since) } : {};
+    const res = await fetch(`${db}/_changes?${q}`, {
+      headers: { ...headers, ...lastId },
+      signal: abort.signal,
+    });
     if (res.status !== 200 || !res.body) throw new Error(`changes ${res.status}`);
     wait();
     let rest = '';
@@ -142,8 +153,16 @@ export function continuousPhone(base: string, user: PhoneUser): Phone {
       const lines = rest.split('\n');
       rest = lines.pop() as string;
       for (const line of lines) {
-        if (line === '') continue; // a heartbeat
-        const row = JSON.parse(line) as { id?: string; seq?: unknown; last_seq?: unknown };
+        // A heartbeat (an empty line, or an event's `event:` and empty `data:`).
+        if (feed === 'eventsource') {
+          if (line.startsWith('id: ')) since = JSON.parse(line.slice(4)) as unknown;
+          if (!line.startsWith('data: {')) continue;
+        } else if (line === '') continue;
+        const row = JSON.parse(line.replace(/^data: /, '')) as {
+          id?: string;
+          seq?: unknown;
+          last_seq?: unknown;
+        };
         if (row.id !== undefined && !arrived.has(row.id)) arrived.set(row.id, performance.now());
         since = row.last_seq ?? row.seq ?? since;
       }

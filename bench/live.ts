@@ -20,7 +20,7 @@ import { freePort, spawnStore, type SpawnedStore } from './spawn-store.js';
  * CouchDB would be), N users each with their own database, and N phones in this process each
  * holding a live pull (longpoll `_changes`) through `/sync`: stock PouchDB, or light phones
  * making the same requests (live-phones.ts) when thousands of PouchDBs are too heavy, or
- * `continuous` light phones each holding a continuous feed instead.
+ * `continuous` (or `eventsource`) light phones each holding such a feed instead.
  *   - memory: the service's RSS once every phone waits, less its RSS before they came;
  *   - upstream: the service's TCP connections to the store (own-process store only);
  *   - burst: one document written to every database at once (straight to the store, as a
@@ -37,7 +37,7 @@ const GRACE_MS = 60_000;
 
 export interface LiveRun {
   store: 'embedded' | 'own';
-  phone: 'pouchdb' | 'light' | 'continuous';
+  phone: 'pouchdb' | 'light' | 'continuous' | 'eventsource';
   phones: number;
 }
 
@@ -297,9 +297,11 @@ async function loadAvg(): Promise<string> {
 export function liveRuns(text = process.env.BENCH_LIVE_RUNS): LiveRun[] {
   return (text ?? 'embedded:pouchdb:1000,own:light:10000').split(',').map((part) => {
     const [store, phone, n] = part.split(':');
-    const phones = ['pouchdb', 'light', 'continuous'];
+    const phones = ['pouchdb', 'light', 'continuous', 'eventsource'];
     if ((store !== 'embedded' && store !== 'own') || !phones.includes(phone as string))
-      throw new Error(`BENCH_LIVE_RUNS: ${part} is not embedded|own:pouchdb|light|continuous:N`);
+      throw new Error(
+        `BENCH_LIVE_RUNS: ${part} is not embedded|own:pouchdb|light|continuous|eventsource:N`,
+      );
     return { store, phone: phone as LiveRun['phone'], phones: Number(n) };
   });
 }
@@ -377,7 +379,7 @@ export async function run(
           ? pouchPhone(svc.url, user, i)
           : spec.phone === 'light'
             ? lightPhone(svc.url, user)
-            : continuousPhone(svc.url, user),
+            : continuousPhone(svc.url, user, spec.phone),
       );
       if (i % 50 === 49) await sleep(100);
     }
@@ -467,7 +469,7 @@ export function report(f: LiveFigures): string {
       ? `the service against the store in its own process (${f.upstreamConnections} connections to the store with every phone waiting)`
       : '`npm start` with the embedded store';
   return [
-    `${f.phones} ${f.run.phone === 'pouchdb' ? 'stock PouchDB' : f.run.phone === 'light' ? 'light' : 'continuous-feed'} phones waiting on ${where}; service RSS ${f.rssBeforeMiB} MiB before, ${f.rssWaitingMiB} MiB with every phone waiting: **${f.perPhoneKiB} KiB per phone**; JavaScript heap in use ${f.heapBeforeMiB} MiB before, ${f.heapWaitingMiB} MiB waiting: ${f.heapPerPhoneKiB} KiB per phone. Load average ${f.load}. Connections reset under the phones: ${f.resets}.`,
+    `${f.phones} ${f.run.phone === 'pouchdb' ? 'stock PouchDB' : f.run.phone === 'light' ? 'light' : `${f.run.phone}-feed`} phones waiting on ${where}; service RSS ${f.rssBeforeMiB} MiB before, ${f.rssWaitingMiB} MiB with every phone waiting: **${f.perPhoneKiB} KiB per phone**; JavaScript heap in use ${f.heapBeforeMiB} MiB before, ${f.heapWaitingMiB} MiB waiting: ${f.heapPerPhoneKiB} KiB per phone. Load average ${f.load}. Connections reset under the phones: ${f.resets}.`,
     '',
     '| writes | delivered | p50 | p99 | max |',
     '| --- | ---: | ---: | ---: | ---: |',
