@@ -14,15 +14,14 @@ import { recordPull, stillAllowed } from './waiter-parts.js';
 /**
  * A phone's continuous (or eventsource) `_changes`, answered by the gateway while the change
  * hub is live, as its longpoll is (live-changes.ts): no upstream request is held while it
- * waits. Each read is
- * the phone's own query as a normal feed from the last `last_seq`, a page at a time, and its
- * rows go out one JSON object a line as CouchDB writes them; then the phone parks on the hub
- * and a write to its database reads on from there. The answer starts after the first read
- * (an error, such as a missing filter, is answered with its status, as CouchDB does), and
- * ends as CouchDB's does, with a `{"last_seq":…,"pending":…}` line: at the phone's `limit`,
- * at its `timeout` of silence without a heartbeat, and with one at the hub's safety net or
- * when the hub stops being current (the phone reconnects from that `last_seq`). A refused
- * user's feed is cut, as a forwarded feed is.
+ * waits. Each read is the phone's own query as a normal feed from the last `last_seq`, a page
+ * at a time, and its rows go out one JSON object a line as CouchDB writes them; then the phone
+ * parks on the hub and a write to its database reads on from there. The answer starts after
+ * the first read (an error, such as a missing filter, is answered with its status, as CouchDB
+ * does), and ends as CouchDB's does, with a `{"last_seq":…,"pending":…}` line: at the phone's
+ * `limit`, at its `timeout` of silence without a heartbeat, and with one at the hub's safety
+ * net or when the hub stops being current (the phone reconnects from that `last_seq`). A
+ * refused user's feed is cut, as a forwarded feed is.
  *
  * `feed=eventsource` is the same feed in CouchDB's server-sent events: `text/event-stream`
  * with `Cache-Control: no-cache`, each row `data: <row>` then `id: <its seq>` and a blank
@@ -136,7 +135,7 @@ class ContinuousWaiter extends HubFeed {
     const rows = rowLines(got.body, got.results);
     this.begin(rows.length === 0);
     if (rows.length > 0)
-      this.write(this.events ? events(rows, got.results) : rows.join('\n') + '\n');
+      this.write(this.events ? eventLines(rows, got.results) : rows.join('\n') + '\n');
     this.sent += rows.length;
     this.lastSeq = got.lastSeq;
     this.since = seqText(got.lastSeq);
@@ -159,8 +158,8 @@ class ContinuousWaiter extends HubFeed {
       this.frames = new GzipFrames();
       this.reply.header('content-encoding', 'gzip');
     }
-    if (this.events) this.reply.header('content-type', 'text/event-stream');
-    if (this.events) this.reply.header('cache-control', 'no-cache');
+    if (this.events)
+      this.reply.header('content-type', 'text/event-stream').header('cache-control', 'no-cache');
     else this.reply.header('content-type', 'application/json');
     this.reply.code(200);
     recordPull(this.gw, this.req, this.reply);
@@ -222,7 +221,7 @@ export function rowLines(body: Buffer, results: unknown[]): string[] {
 }
 
 /** Rows (`rowLines`) as CouchDB's server-sent events: `data:`, then `id:` its `seq`. */
-function events(rows: string[], results: unknown[]): string {
+function eventLines(rows: string[], results: unknown[]): string {
   return rows
     .map(
       (row, i) => `data: ${row}\nid: ${JSON.stringify((results[i] as { seq?: unknown }).seq)}\n\n`,

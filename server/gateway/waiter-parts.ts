@@ -22,8 +22,8 @@ const HOLD_MAX_MS = 5 * 60_000;
 const CHANGES_TIMEOUT_DEFAULT_HEARTBEAT_MS = 60_000;
 
 /**
- * Which feed the hub holds for this request, if any: a longpoll, continuous or eventsource read forward
- * with a buffered body, while the hub is live (else it is forwarded upstream).
+ * Which feed the hub holds for this request, if any: a longpoll, continuous or eventsource
+ * read forward with a buffered body, while the hub is live (else it is forwarded upstream).
  */
 export function parkable(
   gw: Gateway,
