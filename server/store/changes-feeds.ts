@@ -34,7 +34,8 @@ function startStream(reply: FastifyReply, contentType: string): void {
   reply.hijack();
   reply.raw.writeHead(200, {
     'content-type': contentType,
-    'cache-control': 'must-revalidate',
+    // CouchDB 3.5's: an event stream is never cached, a JSON feed revalidated.
+    'cache-control': contentType === 'text/event-stream' ? 'no-cache' : 'must-revalidate',
     'transfer-encoding': 'chunked',
   });
   // Headers now, not with the first row: a proxy (the gateway) answers its phone at once.

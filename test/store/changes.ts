@@ -199,6 +199,7 @@ t.test('eventsource: data and JSON id lines', async (t) => {
   });
   t.equal(res.status, 200);
   t.match(res.headers.get('content-type'), /^text\/event-stream/);
+  t.equal(res.headers.get('cache-control'), 'no-cache', 'as CouchDB 3.5 answers it');
   const events = res.text.split('\n\n').filter((e) => e.startsWith('data: '));
   t.equal(events.length, 2);
   const [data, id] = (events[0] as string).split('\n');
