@@ -466,10 +466,13 @@ t.test(
   },
 );
 
-const continuousFeeds = (lines: string[], db: string) =>
+/** The upstream requests (first lines) for `db`'s `_changes` as a `feed` feed. */
+const upstreamFeeds = (lines: string[], db: string, feed = 'continuous') =>
   lines.filter(
     (l) =>
-      /^(GET|POST) /.test(l) && l.includes(` /${db}/_changes?`) && /[?&]feed=continuous/.test(l),
+      /^(GET|POST) /.test(l) &&
+      l.includes(` /${db}/_changes?`) &&
+      new RegExp(`[?&]feed=${feed}`).test(l),
   );
 
 for (const [how, on] of [
@@ -510,7 +513,7 @@ for (const [how, on] of [
       const again = await on.call('GET', `/sync/${db}/`, { auth: `Bearer ${me.access_token}` });
       t.equal(again.status, 401, 'and its reconnection is refused');
       t.equal(
-        continuousFeeds(upstream.requests.slice(mark), db).length,
+        upstreamFeeds(upstream.requests.slice(mark), db).length,
         on === gw ? 0 : 1,
         on === gw ? 'no continuous feed upstream' : 'one continuous feed upstream',
       );
@@ -604,7 +607,7 @@ for (const encoding of ['identity', 'gzip']) {
       t.equal(got.length, 2, 'the row, then the last_seq line');
       sameRows(t, got.slice(0, 1), [row!]);
       t.same(JSON.parse(got[1]!), { last_seq: seqOf(got[0]!), pending: 0 });
-      t.same(continuousFeeds(upstream.requests.slice(mark), db), [], 'no continuous feed upstream');
+      t.same(upstreamFeeds(upstream.requests.slice(mark), db), [], 'no continuous feed upstream');
     },
   );
 }
@@ -649,7 +652,7 @@ t.test("a continuous feed's limit ends it at the right last_seq, read in pages",
     'nothing missed',
   );
   const seen = upstream.requests.slice(mark);
-  t.same(continuousFeeds(seen, db), [], 'no continuous feed upstream');
+  t.same(upstreamFeeds(seen, db), [], 'no continuous feed upstream');
   const reads = seen.filter((l) => l.startsWith(`GET /${db}/_changes?`));
   t.same(
     reads.map((l) => /[?&]limit=(\d+)/.exec(l)?.[1]),
@@ -687,7 +690,7 @@ t.test('a continuous feed on the hub keeps its filter (POST _selector)', async (
     ['farmer-kilosa', undefined],
     'only the document its selector takes, then the last_seq line',
   );
-  t.same(continuousFeeds(upstream.requests.slice(mark), db), [], 'no continuous feed upstream');
+  t.same(upstreamFeeds(upstream.requests.slice(mark), db), [], 'no continuous feed upstream');
 });
 
 t.test('a phone that leaves a continuous feed on the hub leaves the hub', async (t) => {
@@ -720,7 +723,7 @@ t.test('a continuous feed without a heartbeat ends at its timeout', async (t) =>
     got.map((l) => JSON.parse(l) as unknown),
     [{ last_seq: now.last_seq, pending: 0 }],
   );
-  t.same(continuousFeeds(upstream.requests.slice(mark), db), [], 'no continuous feed upstream');
+  t.same(upstreamFeeds(upstream.requests.slice(mark), db), [], 'no continuous feed upstream');
   t.equal(hub.waiting, before, 'and it left the hub');
 });
 
@@ -809,9 +812,6 @@ t.test(
 // Eventsource feeds wait on the hub too: the continuous feed's rows as CouchDB's server-sent
 // events.
 
-const eventsourceFeeds = (lines: string[], db: string) =>
-  lines.filter((l) => l.includes(` /${db}/_changes?`) && /[?&]feed=eventsource/.test(l));
-
 /** Server-sent events as their fields (`data`, `id`, `event`), one object per event. */
 const events = (text: string) =>
   text
@@ -853,7 +853,11 @@ t.test("an eventsource feed on the hub: a later write arrives as CouchDB's event
   const seq = seqOf(got[0]!.data!);
   t.equal(got[0]!.id, JSON.stringify(seq), "the event's id is its seq, as CouchDB writes it");
   t.same(got[1], { id: JSON.stringify(seq) }, 'the end: where a reconnection resumes');
-  t.same(eventsourceFeeds(upstream.requests.slice(mark), db), [], 'no eventsource feed upstream');
+  t.same(
+    upstreamFeeds(upstream.requests.slice(mark), db, 'eventsource'),
+    [],
+    'no eventsource feed upstream',
+  );
 });
 
 t.test(
