@@ -879,6 +879,23 @@ t.test(
       const got = events(await within(resumed.text, `the resumed feed, ${how}`));
       const first = got.find((e) => e.data !== undefined && e.data !== '');
       t.equal((JSON.parse(first!.data!) as { id: string }).id, 'farmer-missed', how);
+      // A phone's made-up Last-Event-ID is a made-up `since`: CouchDB's answer, never a 500.
+      const forged = { 'last-event-id': 'not-a-seq"}<x>' };
+      const bad = await feedToEnd(me.access_token, db, q, forged, on.url);
+      await within(bad.text, `the forged id's answer, ${how}`);
+      const theirs = await fetch(
+        `${store.url}/${db}/_changes?feed=eventsource&limit=1&since=${encodeURIComponent(forged['last-event-id'])}`,
+        {
+          headers: { authorization: store.adminAuth },
+        },
+      );
+      await theirs.text();
+      t.equal(
+        bad.res.statusCode,
+        theirs.status,
+        `a forged Last-Event-ID: ${theirs.status}, ${how}`,
+      );
+      t.ok(theirs.status >= 400 && theirs.status < 500);
     }
     const name = unique('baraka');
     const me = await gw.signup(name);
